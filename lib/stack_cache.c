@@ -9,11 +9,18 @@
  * Checking those words (one load and compare per frame) replaces the walk,
  * the hashing of the frames and the stack-table lookup.
  *
- * Each thread has a direct-mapped cache of SLOTS entries indexed by a hash
- * of (ip, sp), mapped on the thread's first allocation (128 KiB of address
- * space; only touched pages cost memory) and unmapped when the thread
- * exits (a pthread key destructor).  Threads never read each other's
- * caches; a registry lets dumps add up the hit counts.
+ * The same (ip, sp) is often reached from several callers (an allocation
+ * wrapper called from many places at one depth, or a tail call), so the
+ * cache is set-associative: a hash of (ip, sp) picks a set of WAYS
+ * entries, kept in most-recently-used order; a candidate is usually
+ * rejected at its first differing word.  Each thread's cache is mapped on
+ * its first allocation (~200 KiB of address space; only touched pages cost
+ * memory) and unmapped when the thread exits (a pthread key destructor).
+ *
+ * The same per-thread block carries the thread's share of the global
+ * counters (books.c): plain loads and stores by the owner, no atomic
+ * read-modify-write on the hot path; a registry lets dumps add them up, and
+ * a thread's figures are folded into the process-wide ones when it exits.
  */
 #include <pthread.h>
 #include <string.h>
@@ -21,8 +28,9 @@
 #include "guard.h"
 #include "unwind.h"
 
-#define SLOTS     256
-#define SLOT_READS 40
+#define SETS       64
+#define WAYS       8
+#define SLOT_READS 32
 
 struct entry {
     uintptr_t ip0, sp0, bp0;
@@ -33,9 +41,17 @@ struct entry {
     uint64_t val[SLOT_READS];
 };
 
+/* One set: its ways, and their order from most to least recently used
+ * (a permutation of way numbers, so reordering moves bytes, not entries). */
+struct set {
+    uint8_t order[WAYS];
+    struct entry e[WAYS];
+};
+
 struct ms_stack_cache {
-    struct entry e[SLOTS];
+    struct set sets[SETS];
     _Atomic uint64_t hits, misses;
+    struct ms_tcount count; /* this thread's share of the totals */
     struct ms_stack_cache *next, *prev;
 };
 
@@ -55,6 +71,7 @@ static void unregister(struct ms_stack_cache *c)
         c->next->prev = c->prev;
     atomic_fetch_add(&dead_hits, atomic_load(&c->hits));
     atomic_fetch_add(&dead_misses, atomic_load(&c->misses));
+    ms_tcount_retire(&c->count);
     pthread_mutex_unlock(&reg_lock);
 }
 
@@ -85,6 +102,9 @@ struct ms_stack_cache *ms_stack_cache_get(void)
         ms_self.cache_state = 2;
         return NULL;
     }
+    for (unsigned i = 0; i < SETS; i++)
+        for (unsigned w = 0; w < WAYS; w++)
+            c->sets[i].order[w] = (uint8_t)w;
     pthread_mutex_lock(&reg_lock);
     c->next = reg_head;
     if (reg_head)
@@ -98,40 +118,62 @@ struct ms_stack_cache *ms_stack_cache_get(void)
     return c;
 }
 
-static inline uint32_t index_of(uintptr_t ip, uintptr_t sp)
+static inline uint32_t set_of(uintptr_t ip, uintptr_t sp)
 {
     uint64_t h = (ip ^ (sp * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    return (uint32_t)(h >> 56) & (SLOTS - 1);
+    return (uint32_t)(h >> 58) & (SETS - 1);
+}
+
+static inline bool still_valid(const struct entry *e, const struct ms_frame0 *f)
+{
+    if (e->ip0 != f->ip || e->sp0 != f->sp || !e->valid || (e->need_bp0 && e->bp0 != f->bp))
+        return false;
+    for (unsigned i = 0; i < e->nreads; i++)
+        if (*(const uint64_t *)(f->sp + e->off[i]) != e->val[i])
+            return false;
+    return true;
+}
+
+static inline void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* Make the way at position k of the order the most recent. */
+static inline void to_front(struct set *st, unsigned k)
+{
+    uint8_t w = st->order[k];
+    for (; k > 0; k--)
+        st->order[k] = st->order[k - 1];
+    st->order[0] = w;
 }
 
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
 {
-    struct entry *e = &c->e[index_of(f->ip, f->sp)];
-    *slot = e;
-    if (e->valid && e->ip0 == f->ip && e->sp0 == f->sp && (!e->need_bp0 || e->bp0 == f->bp)) {
-        unsigned i;
-        for (i = 0; i < e->nreads; i++)
-            if (*(const uint64_t *)(f->sp + e->off[i]) != e->val[i])
-                break;
-        if (i == e->nreads) {
-            atomic_store_explicit(&c->hits, atomic_load_explicit(&c->hits, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
+    struct set *st = &c->sets[set_of(f->ip, f->sp)];
+    for (unsigned k = 0; k < WAYS; k++) {
+        const struct entry *e = &st->e[st->order[k]];
+        if (still_valid(e, f)) {
+            if (k > 0)
+                to_front(st, k);
+            bump(&c->hits);
             return e->id;
         }
     }
-    atomic_store_explicit(&c->misses, atomic_load_explicit(&c->misses, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    bump(&c->misses);
+    *slot = st;
     return 0;
 }
 
 void ms_stack_cache_fill(void *slot, const struct ms_frame0 *f, const struct ms_walk_trace *t,
                          uint32_t id)
 {
-    struct entry *e = slot;
-    if (!t->cacheable || t->nreads > SLOT_READS || id == 0) {
-        e->valid = 0;
+    struct set *st = slot;
+    if (!t->cacheable || t->nreads > SLOT_READS || id == 0)
         return;
-    }
+    to_front(st, WAYS - 1); /* the least recently used way is reused */
+    struct entry *e = &st->e[st->order[0]];
     e->ip0 = f->ip;
     e->sp0 = f->sp;
     e->bp0 = f->bp;
@@ -141,6 +183,20 @@ void ms_stack_cache_fill(void *slot, const struct ms_frame0 *f, const struct ms_
     memcpy(e->val, t->val, t->nreads * sizeof e->val[0]);
     e->id = id;
     e->valid = 1;
+}
+
+struct ms_tcount *ms_tcount_self(void)
+{
+    struct ms_stack_cache *c = ms_stack_cache_get();
+    return c ? &c->count : NULL;
+}
+
+void ms_tcount_sum(struct ms_tcount *sum)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_tcount_add(sum, &c->count);
+    pthread_mutex_unlock(&reg_lock);
 }
 
 void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads)
@@ -164,6 +220,11 @@ void ms_stack_cache_after_fork_child(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
     struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
+    /* The other threads' shares of the totals describe blocks the child
+     * inherited: keep them, as retired threads' figures. */
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        if (c != mine)
+            ms_tcount_retire(&c->count);
     reg_head = mine;
     if (mine)
         mine->next = mine->prev = NULL;
