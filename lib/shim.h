@@ -156,6 +156,9 @@ enum ms_state {
 extern _Atomic int ms_state;
 extern uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
+/* getenv that never calls the program's own getenv. */
+const char *ms_env_get(const char *name);
+
 /* Start recording (idempotent).  Called from the first hook and from the
  * library constructor. */
 void ms_start(void);
