@@ -148,7 +148,12 @@ START_TEST(validated_cache)
     ms_stack_cache_counts(&h0, &m0, &th);
     /* via_a and via_b reach id_here through common() at the same depth,
      * so with the same (ip, sp): only the validation tells them apart. */
-    uint32_t a1 = via_a(), b1 = via_b(), a2 = via_a(), b2 = via_b();
+    uint32_t a[2], b[2];
+    for (volatile int i = 0; i < 2; i++) { /* one call site each */
+        a[i] = via_a();
+        b[i] = via_b();
+    }
+    uint32_t a1 = a[0], a2 = a[1], b1 = b[0], b2 = b[1];
     ms_stack_cache_counts(&h1, &m1, &th);
     ck_assert_uint_ne(a1, 0);
     ck_assert_uint_ne(a1, b1);
