@@ -4,8 +4,8 @@
  * Chunks grow geometrically from ARENA_MIN_CHUNK to ARENA_MAX_CHUNK: a
  * small map (the common case: the shim shards its books over many maps)
  * maps little, a big one does not call mmap for every few overflow
- * buckets.  When a chunk cannot satisfy a request, its unused tail is cut
- * into units for the free list rather than wasted.
+ * buckets.  When a chunk cannot satisfy a request, its unused tail is kept
+ * (a "partial" chunk, see arena.h) and serves single units later.
  */
 #include "arena.h"
 
@@ -15,8 +15,10 @@
 
 /* Each chunk starts with this header; units follow. */
 struct ms_arena_chunk {
-    struct ms_arena_chunk *next;
+    struct ms_arena_chunk *next;         /* all chunks */
+    struct ms_arena_chunk *next_partial; /* partial chunks */
     size_t size;
+    uint8_t *bump; /* unused space from here to the end (partial chunks only) */
 };
 
 /* Size of the second chunk.  64 KiB: 16 pages, enough overflow buckets for
@@ -40,13 +42,35 @@ static void push_unit(struct ms_arena *a, void *p)
     a->nfree++;
 }
 
-/* Cut what is left of the newest chunk into free units. */
-static void retire_tail(struct ms_arena *a)
+static size_t units_between(const struct ms_arena *a, const uint8_t *from, const uint8_t *to)
 {
-    while (a->bump && (size_t)(a->end - a->bump) >= a->unit) {
-        push_unit(a, a->bump);
-        a->bump += a->unit;
-    }
+    return from ? (size_t)(to - from) / a->unit : 0;
+}
+
+/* The chunk being carved goes on the partial list if a unit still fits. */
+static void shelve_current(struct ms_arena *a)
+{
+    if (units_between(a, a->bump, a->end) == 0)
+        return;
+    struct ms_arena_chunk *c = a->cur;
+    c->bump = a->bump;
+    c->next_partial = a->partial;
+    a->partial = c;
+    a->partial_units += units_between(a, a->bump, a->end);
+}
+
+/* Carve from the most recent partial chunk again. */
+static bool resume_partial(struct ms_arena *a)
+{
+    struct ms_arena_chunk *c = a->partial;
+    if (!c)
+        return false;
+    a->partial = c->next_partial;
+    a->cur = c;
+    a->bump = c->bump;
+    a->end = (uint8_t *)c + c->size;
+    a->partial_units -= units_between(a, a->bump, a->end);
+    return true;
 }
 
 /* Map a chunk with room for at least `need` bytes after its header and
@@ -61,10 +85,11 @@ static bool add_chunk(struct ms_arena *a, size_t need)
     struct ms_arena_chunk *c = ms_pages_map(size);
     if (!c)
         return false;
-    retire_tail(a);
+    shelve_current(a);
     c->next = a->chunks;
     c->size = size;
     a->chunks = c;
+    a->cur = c;
     a->bump = (uint8_t *)c + CHUNK_HDR;
     a->end = (uint8_t *)c + size;
     a->mapped += size;
@@ -103,8 +128,11 @@ void ms_arena_reset(struct ms_arena *a, size_t keep_bytes)
         c = next;
     }
     a->chunks = c;
+    a->cur = c;
     a->bump = (uint8_t *)c + CHUNK_HDR + round16(keep_bytes);
     a->end = (uint8_t *)c + c->size;
+    a->partial = NULL;
+    a->partial_units = 0;
     a->free = NULL;
     a->nfree = 0;
     a->mapped = c->size;
@@ -132,7 +160,8 @@ void *ms_arena_alloc_units(struct ms_arena *a, size_t n)
         if (n > SIZE_MAX / a->unit)
             return NULL;
         size_t bytes = n * a->unit;
-        if ((size_t)(a->end - a->bump) < bytes && !add_chunk(a, bytes))
+        if ((size_t)(a->end - a->bump) < bytes && !(n == 1 && resume_partial(a)) &&
+            !add_chunk(a, bytes))
             return NULL;
         p = a->bump;
         a->bump += bytes;
@@ -150,7 +179,7 @@ void ms_arena_free_units(struct ms_arena *a, void *p, size_t n)
 
 size_t ms_arena_capacity(const struct ms_arena *a)
 {
-    return a->nfree + (size_t)(a->end - a->bump) / a->unit;
+    return a->nfree + units_between(a, a->bump, a->end) + a->partial_units;
 }
 
 bool ms_arena_reserve(struct ms_arena *a, size_t n)
@@ -160,7 +189,7 @@ bool ms_arena_reserve(struct ms_arena *a, size_t n)
         return true;
     if (n - have > SIZE_MAX / a->unit)
         return false;
-    /* add_chunk retires the current tail into the free list first, so the
+    /* The current chunk's tail stays counted (as a partial chunk), so the
      * new chunk only has to hold the difference. */
     return add_chunk(a, (n - have) * a->unit);
 }

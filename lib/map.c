@@ -148,6 +148,7 @@ ms_map *ms_map_create_seeded(uint32_t keysize, uint32_t valsize, size_t hint, ui
     }
     m->buckets = m->cur.base;
     m->B = (uint8_t)B;
+    ms_map_set_marks(m);
     return m;
 }
 
@@ -164,6 +165,7 @@ void ms_map_destroy(ms_map *m)
         ms_map_array_free(m, &m->old);
     if (m->cur.mapped)
         ms_map_array_free(m, &m->cur);
+    ms_map_array_free(m, &m->next);
     struct ms_arena arena = m->arena; /* m itself lives in the arena */
     ms_arena_destroy(&arena);
 }
@@ -184,7 +186,11 @@ static inline uint8_t *bucket_for(ms_map *m, uint64_t h)
     uint64_t bucket = h & bucket_mask(m->B);
     if (__builtin_expect(m->oldbuckets != NULL, 0))
         ms_map_grow_work(m, bucket);
-    return bkt_at(m, m->buckets, bucket);
+    else if (__builtin_expect(m->prefault_left != 0, 0))
+        ms_map_prefault_step(m);
+    uint8_t *b = bkt_at(m, m->buckets, bucket);
+    bkt_prefetch(m, b);
+    return b;
 }
 
 /* Search b's chain for key: returns the bucket holding it and its slot. */
@@ -266,11 +272,15 @@ again:;
             return NULL;
         insi = 0;
     }
-    memcpy(bkt_key(m, ins, insi), key, m->keysize);
+    copy_bytes(bkt_key(m, ins, insi), key, m->keysize);
     uint8_t *val = bkt_val(m, ins, insi);
-    memset(val, 0, m->valsize);
+    if (m->valsize == 8)
+        memset(val, 0, 8);
+    else
+        memset(val, 0, m->valsize);
     ins[insi] = top;
-    m->count++;
+    if (__builtin_expect(++m->count >= m->prefault_at, 0))
+        ms_map_prefault_start(m);
     if (inserted)
         *inserted = true;
     return val;
@@ -331,6 +341,8 @@ bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
     b[i] = EMPTY_ONE;
     mark_empty_rest(m, first, b, i);
     m->count--;
+    if (__builtin_expect(m->next.base != NULL, 0) && m->count + (1ull << m->B) < m->prefault_at)
+        ms_map_prefault_drop(m);
     return true;
 }
 
@@ -348,6 +360,7 @@ void ms_map_clear(ms_map *m)
     }
     if (m->cur.mapped)
         ms_map_array_free(m, &m->cur);
+    ms_map_prefault_drop(m);
     /* Every other block of the arena is free now: drop all chunks but the
      * first, which holds this struct. */
     ms_arena_reset(&m->arena, sizeof *m);
@@ -370,4 +383,5 @@ void ms_map_clear(ms_map *m)
     m->noverflow = 0;
     m->novf_cur = 0;
     m->novf_old = 0;
+    ms_map_set_marks(m);
 }

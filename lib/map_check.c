@@ -119,6 +119,8 @@ const char *ms_map_check(const ms_map *m)
         return "no bucket array, or B out of range";
     if (!m->oldbuckets && (m->same_size || m->nevacuate || m->novf_old))
         return "growth state set while not growing";
+    if (m->prefault_left && !m->next.base)
+        return "pre-faulting an array that does not exist";
     struct walk w = {0, 0, m->novf_cur + m->novf_old};
     const char *err;
     if (m->oldbuckets) {

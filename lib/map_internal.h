@@ -52,11 +52,13 @@ enum {
 
 /* A bucket array: from the arena when small, its own mapping when big
  * (so it can be unmapped as soon as it is not needed, and progressively:
- * `released` bytes at its start are already given back). */
+ * its first `released` bytes are given back already, of which the first
+ * `unmapped` are unmapped too; see release_old_prefix). */
 struct barray {
     uint8_t *base;
     uint64_t bytes;    /* nbuckets * bucketsize */
-    uint64_t released; /* own mapping only: bytes already unmapped at the start */
+    uint64_t released; /* own mapping only: bytes at the start whose pages are given back */
+    uint64_t unmapped; /* own mapping only: bytes at the start no longer mapped */
     bool mapped;       /* own mapping (else: arena units) */
 };
 
@@ -76,11 +78,14 @@ struct ms_map {
     uint64_t seed2;     /* seed of the iterator's tie-break hash (keys > 8 bytes) */
     uint64_t rng;       /* xorshift state for incr_noverflow */
 
-    uint8_t *buckets;    /* 2^B buckets; never NULL */
-    uint8_t *oldbuckets; /* the previous array; non-NULL only while growing */
-    uint64_t nevacuate;  /* old buckets below this are evacuated (and may be unmapped) */
-    struct barray cur;   /* what `buckets` lives in */
-    struct barray old;   /* what `oldbuckets` lives in */
+    uint8_t *buckets;       /* 2^B buckets; never NULL */
+    uint8_t *oldbuckets;    /* the previous array; non-NULL only while growing */
+    uint64_t nevacuate;     /* old buckets below this are evacuated (and may be unmapped) */
+    struct barray cur;      /* what `buckets` lives in */
+    struct barray old;      /* what `oldbuckets` lives in */
+    struct barray next;     /* the next doubling's array, being pre-faulted (or empty) */
+    uint64_t prefault_left; /* bytes of `next` still to fault in; 0 when none */
+    uint64_t prefault_at;   /* count at which to start preparing `next` */
 
     uint64_t novf_cur; /* overflow buckets chained to `buckets` (exact) */
     uint64_t novf_old; /* overflow buckets chained to unevacuated old buckets */
@@ -133,6 +138,25 @@ static inline void bkt_set_overflow(const ms_map *m, uint8_t *b, uint8_t *o)
 static inline uint8_t *bkt_at(const ms_map *m, uint8_t *arr, uint64_t i)
 {
     return arr + i * m->bsize;
+}
+
+/* A bucket of 8-byte keys and values is 144 bytes: its tophash word, keys
+ * and values usually sit on three different cache lines.  Asking for the
+ * other two while the first is on its way turns three dependent misses (tophash,
+ * then key, then value) into one round trip. */
+static inline void bkt_prefetch(const ms_map *m, const uint8_t *b)
+{
+    __builtin_prefetch(b + 64, 1);
+    __builtin_prefetch(b + m->ovfoff, 1);
+}
+
+/* Copy a key or value; 8 bytes (the shim's keys) without a libc call. */
+static inline void copy_bytes(void *dst, const void *src, uint32_t n)
+{
+    if (n == 8)
+        memcpy(dst, src, 8);
+    else
+        memcpy(dst, src, n);
 }
 
 /* ---------------------------------------------------------------------
@@ -222,15 +246,37 @@ static inline bool old_evacuated(const ms_map *m, uint64_t ob)
     return ob < m->nevacuate || bkt_evacuated(bkt_at(m, m->oldbuckets, ob));
 }
 
+/* Go's overLoadFactor: more than 6.5 entries per bucket on average (and
+ * more than one bucket's worth, so tiny maps stay in one bucket). */
+static inline bool ms_map_overload(uint64_t count, unsigned B)
+{
+    return count > BUCKET_CNT && count > LOAD_NUM * ((1ull << B) / LOAD_DEN);
+}
+
+/* Go's tooManyOverflowBuckets: "too many" is about as many overflow
+ * buckets as regular buckets.  The count saturates at 2^15 (a uint16) so
+ * the threshold is capped at 2^15; above B = 15 incr_noverflow counts
+ * probabilistically so that the capped counter still means ~2^B.  Too low
+ * a threshold wastes work compacting, too high lets a map that grew and
+ * shrank keep lots of memory in sparse chains. */
+static inline bool ms_map_too_many_overflow(uint16_t noverflow, unsigned B)
+{
+    if (B > 15)
+        B = 15;
+    return noverflow >= (1u << B);
+}
+
 /* map.c: stop loudly on a broken invariant (Go's throw("bad map state")). */
 void ms_map_fatal(const char *what) __attribute__((noreturn));
 
 /* map_grow.c */
 bool ms_map_hash_grow(ms_map *m);
+void ms_map_set_marks(ms_map *m);
+void ms_map_prefault_start(ms_map *m);
+void ms_map_prefault_step(ms_map *m);
+void ms_map_prefault_drop(ms_map *m);
 void ms_map_grow_work(ms_map *m, uint64_t bucket);
 void ms_map_evacuate(ms_map *m, uint64_t oldbucket);
-bool ms_map_overload(uint64_t count, unsigned B);
-bool ms_map_too_many_overflow(uint16_t noverflow, unsigned B);
 uint8_t *ms_map_new_overflow(ms_map *m, uint8_t *b);
 bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a);
 void ms_map_array_free(ms_map *m, struct barray *a);

@@ -192,6 +192,7 @@ void ms_smap_stats(ms_smap *s, struct ms_map_stats *st)
         st->bytes_overflow += one.bytes_overflow;
         st->bytes_arena += one.bytes_arena;
         st->bytes_total += one.bytes_total;
+        st->bytes_next += one.bytes_next;
         st->grows_doubling += one.grows_doubling;
         st->grows_same_size += one.grows_same_size;
         st->ops_while_growing += one.ops_while_growing;

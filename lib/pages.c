@@ -11,6 +11,7 @@
  */
 #include "pages.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,6 +44,31 @@ void *ms_pages_map(size_t bytes)
     (void)madvise(p, len, MADV_NOHUGEPAGE);
 #endif
     return p;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older C libraries lack the name */
+#endif
+
+void ms_pages_populate(void *p, size_t len)
+{
+    static int no_populate; /* the kernel said EINVAL once: do not ask again */
+    if (!no_populate) {
+        if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+            return;
+        if (errno != EINVAL)
+            return; /* out of memory: leave the pages to fault in later */
+        no_populate = 1;
+    }
+    size_t page = ms_page_size();
+    for (size_t off = 0; off < len; off += page)
+        ((volatile char *)p)[off] = 0;
+}
+
+void ms_pages_discard(void *p, size_t len)
+{
+    if (len)
+        (void)madvise(p, len, MADV_DONTNEED);
 }
 
 void ms_pages_unmap(void *p, size_t bytes)
