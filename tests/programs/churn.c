@@ -2,14 +2,16 @@
  * churn.c — an allocation-churn workload for the shim's benchmark and
  * stress tests.
  *
- *   churn [-t THREADS] [-n OPS_PER_THREAD] [-s STACK_BITS] [-l LIVE]
+ *   churn [-t THREADS] [-n OPS_PER_THREAD] [-s STACK_BITS] [-l LIVE] [-k]
  *
  * Each thread keeps a ring of LIVE blocks; each operation frees the oldest
  * and allocates a new one of a pseudo-random size (16 B to 4 KiB, a few
  * larger) from one of 2^STACK_BITS distinct call stacks (a path of
  * STACK_BITS calls through two different functions, chosen by the bits of a
  * random number), and writes to it.  Every 8th operation is a realloc.  At
- * the end every block is freed.  Prints one line: the checksum of what it
+ * the end every block is freed, unless -k (keep) is given: then the LIVE
+ * blocks of each thread are still live at exit (to measure the books' cost
+ * per live block from the exit dump).  Prints one line: the checksum of what it
  * wrote (so the work cannot be optimised away) — identical with and without
  * the shim.
  */
@@ -21,7 +23,7 @@
 #include <unistd.h>
 
 static long ops = 1000000, live = 4096;
-static int bits = 12, threads = 1;
+static int bits = 12, threads = 1, keep;
 
 struct ctx {
     uint64_t rng, sum;
@@ -93,15 +95,16 @@ static void *worker(void *arg)
         c->sum += p[0] + p[size / 2];
         c->ring[k] = p;
     }
-    for (long k = 0; k < live; k++)
-        free(c->ring[k]);
+    if (!keep)
+        for (long k = 0; k < live; k++)
+            free(c->ring[k]);
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:s:l:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:s:l:k")) != -1) {
         switch (opt) {
         case 't':
             threads = atoi(optarg);
@@ -115,8 +118,11 @@ int main(int argc, char **argv)
         case 'l':
             live = atol(optarg);
             break;
+        case 'k':
+            keep = 1;
+            break;
         default:
-            fprintf(stderr, "usage: churn [-t threads] [-n ops] [-s stack_bits] [-l live]\n");
+            fprintf(stderr, "usage: churn [-t threads] [-n ops] [-s stack_bits] [-l live] [-k]\n");
             return 2;
         }
     }
@@ -135,7 +141,8 @@ int main(int argc, char **argv)
     for (int t = 0; t < threads; t++) {
         pthread_join(ts[t], NULL);
         sum += cs[t].sum;
-        free(cs[t].ring);
+        if (!keep)
+            free(cs[t].ring);
     }
     printf("churn: checksum %llu\n", (unsigned long long)sum);
     free(cs);
