@@ -24,6 +24,11 @@
  * block subtracts exactly what its allocation added (the weight is a
  * function of the size), so live figures never drift.
  *
+ * Where a live block is kept: in full mode, first in its thread's nursery
+ * (nursery.c: the youngest blocks, most of which die there without ever
+ * touching the map), then in the map.  In sampled mode, directly in the
+ * map (it holds few blocks).
+ *
  * Peak: the global peak of live bytes is tracked exactly; the per-stack
  * figures at that moment are kept lazily (heaptrack's peak view without its
  * offline pass).  Each new peak bumps an epoch; before a stack's counters
@@ -36,6 +41,7 @@
 
 #include "guard.h"
 #include "map.h"
+#include "nursery.h"
 #include "shim.h"
 
 unsigned ms_count_shift;
@@ -272,7 +278,8 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
         if (!ms_smap_put(big, &p, &sz))
             goto oom;
     }
-    if (MS_UNLIKELY(!ms_smap_put(live, &p, &v)))
+    struct ms_stack_cache *tb = sampled ? NULL : ms_stack_cache_get();
+    if (MS_UNLIKELY(!(tb ? ms_nursery_put(ms_tblock_nursery(tb), p, v) : ms_smap_put(live, &p, &v))))
         goto oom;
     if (sampled)
         ms_filter_add(p);
@@ -307,13 +314,23 @@ uint64_t ms_books_size_of(void *p, uint64_t packed)
 
 bool ms_books_take(void *p, uint64_t *out)
 {
-    if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
-        return false;
-    if (!ms_smap_take(live, &p, out))
-        return false;
-    if (sampled)
+    if (sampled) {
+        if (MS_LIKELY(!ms_filter_maybe(p)) || !ms_smap_take(live, &p, out))
+            return false;
         ms_filter_remove(p);
-    return true;
+        return true;
+    }
+    /* Own nursery, map, other threads' nurseries, map again (nursery.c
+     * explains the order). */
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    struct ms_nursery *mine = tb ? ms_tblock_nursery(tb) : NULL;
+    if (mine && ms_nursery_take(mine, p, out))
+        return true;
+    if (ms_smap_take(live, &p, out))
+        return true;
+    if (ms_nursery_steal(p, out, mine))
+        return true;
+    return ms_smap_take(live, &p, out);
 }
 
 void ms_books_restore(void *p, uint64_t packed)
@@ -417,6 +434,8 @@ static bool clamp_one(const void *key, void *val, void *ctx)
 
 void ms_books_clamp_births(void)
 {
+    /* Blocks that stayed in a nursery this long move to the map first. */
+    ms_nursery_drain_all(0x1000u);
     uint32_t now = ms_books_now_tick();
     ms_smap_foreach(live, clamp_one, &now);
 }

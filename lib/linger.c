@@ -15,6 +15,7 @@
 
 #include "dump_format.h"
 #include "map.h"
+#include "nursery.h"
 #include "shim.h"
 
 struct group {
@@ -115,6 +116,8 @@ void ms_linger_write(struct ms_dw *dw, uint64_t now_mono_ns)
     w.tick_ns = ms_birth_tick_ns();
     w.threshold = ms_cfg.linger_ns;
     ms_smap_foreach(ms_books_live_map(), visit, &w);
+    if (!w.failed)
+        ms_nursery_visit_all(visit, &w);
     for (size_t i = 0; i < w.n; i++) {
         struct group *g = &w.groups[i];
         ms_dw_rec_begin(dw, MS_REC_LINGER);

@@ -11,7 +11,8 @@
  *   stacks.c       one call stack per allocation -> stack id
  *   unwind_fp.c    frame-pointer walk        unwind_lu.c  libunwind, loaded RTLD_LOCAL
  *   cfi.c          .eh_frame rules for the cached DWARF walk (unwind_dwarf.c)
- *   stack_cache.c  per-thread cache of validated walks
+ *   stack_cache.c  per-thread cache of validated walks; the per-thread block
+ *   nursery.c      each thread's youngest live blocks, before the map
  *   stack_table.c  deduplicated stacks and their counters
  *   books.c        live blocks (the map engine), totals, peak
  *   sampler.c      Poisson sampling by bytes and the unsampled-free filter
@@ -288,6 +289,11 @@ struct ms_tcount {
         sampled, dropped;
     int64_t live_bytes_delta, live_blocks_delta;
 };
+/* The calling thread's block (stack cache, counters, nursery), mapped on
+ * its first allocation; NULL when it has none (mapping failed, or the
+ * thread is exiting). */
+struct ms_stack_cache;
+struct ms_stack_cache *ms_stack_cache_get(void);
 /* The calling thread's share (NULL when it has none: then the shared
  * atomic counters are used). */
 struct ms_tcount *ms_tcount_self(void);

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "nursery.h"
 #include "unwind.h"
 
 #define SHAPE_SLOTS 512 /* (ip, sp) pairs remembered, direct-mapped */
@@ -65,6 +66,7 @@ struct ms_stack_cache {
     struct key_entry keys[1u << KEY_BITS][KEY_WAYS];
     _Atomic uint64_t hits, misses;
     struct ms_tcount count; /* this thread's share of the totals */
+    struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
     struct ms_stack_cache *next, *prev;
 };
 
@@ -95,6 +97,9 @@ static void thread_gone(void *arg)
         return;
     ms_self.cache = NULL;
     ms_self.cache_state = 2; /* no new cache while the thread tears down */
+    /* Young blocks move to the books before the nursery goes away (and
+     * before it leaves the registry, where other threads look for them). */
+    ms_nursery_drain(&c->nursery, 0);
     unregister(c);
     ms_mem_unmap(c, sizeof *c, MS_MEM_CACHE);
 }
@@ -234,6 +239,19 @@ void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_f
     key_put(c, key_with(&sl->s[si], f), id);
 }
 
+struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
+{
+    return &c->nursery;
+}
+
+void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        fn(c, ctx);
+    pthread_mutex_unlock(&reg_lock);
+}
+
 struct ms_tcount *ms_tcount_self(void)
 {
     struct ms_stack_cache *c = ms_stack_cache_get();
@@ -270,23 +288,33 @@ void ms_stack_cache_after_fork_child(void)
     pthread_mutex_init(&reg_lock, NULL);
     struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
     /* The other threads' shares of the totals describe blocks the child
-     * inherited: keep them, as retired threads' figures. */
-    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
-        if (c != mine)
+     * inherited: keep them, as retired threads' figures, and move their
+     * young blocks to the books. */
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next) {
+        atomic_store(&c->nursery.lock, 0);
+        if (c != mine) {
             ms_tcount_retire(&c->count);
+            ms_nursery_drain(&c->nursery, 0);
+        }
+    }
     reg_head = mine;
     if (mine)
         mine->next = mine->prev = NULL;
 }
 
+/* fork: the registry and every nursery, so the child's are consistent. */
 void ms_stack_cache_lock(void);
 void ms_stack_cache_lock(void)
 {
     pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_nursery_lock(&c->nursery);
 }
 
 void ms_stack_cache_unlock(void);
 void ms_stack_cache_unlock(void)
 {
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_nursery_unlock(&c->nursery);
     pthread_mutex_unlock(&reg_lock);
 }

@@ -12,8 +12,14 @@
  *   -f N main forks N children while the threads run; each child execs
  *        /bin/true (half of them) or exits through exit(0) after a malloc
  *        (the other half); main waits for them all
+ *   -p   instead of the above, pairs of threads: a producer allocates OPS
+ *        blocks and hands them over a ring to a consumer, which reallocs
+ *        every 4th and frees them all (blocks freed by a thread other than
+ *        the one that allocated them, most of them still young); prints
+ *        the same expect line (everything freed)
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,10 +109,78 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Producer/consumer pairs: a single-producer single-consumer ring. */
+#define QLEN 256
+struct pc {
+    void *q[QLEN];
+    _Atomic unsigned long head, tail;
+    struct result res;
+};
+
+static void *producer(void *arg)
+{
+    struct pc *pc = arg;
+    for (long i = 0; i < ops; i++) {
+        while (pc->head - atomic_load(&pc->tail) == QLEN)
+            ;
+        void *p = malloc(16 + (size_t)(i % 200));
+        if (!p)
+            abort();
+        pc->q[pc->head % QLEN] = p;
+        atomic_fetch_add(&pc->head, 1);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    struct pc *pc = arg;
+    uint64_t allocs = 0, frees = 0;
+    for (long i = 0; i < ops; i++) {
+        while (atomic_load(&pc->head) == pc->tail)
+            ;
+        void *p = pc->q[pc->tail % QLEN];
+        atomic_fetch_add(&pc->tail, 1);
+        if (i % 4 == 0) {
+            p = realloc(p, 300); /* a free (of the producer's block) and an allocation */
+            if (!p)
+                abort();
+            allocs++;
+            frees++;
+        }
+        free(p);
+        frees++;
+    }
+    pc->res.allocs = allocs;
+    pc->res.frees = frees;
+    return NULL;
+}
+
+static int producer_consumer(int pairs)
+{
+    pthread_t t[64];
+    static struct pc pcs[32];
+    for (int i = 0; i < pairs; i++) {
+        pthread_create(&t[2 * i], NULL, producer, &pcs[i]);
+        pthread_create(&t[2 * i + 1], NULL, consumer, &pcs[i]);
+    }
+    uint64_t allocs = 0, frees = 0;
+    for (int i = 0; i < 2 * pairs; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < pairs; i++) {
+        allocs += (uint64_t)ops + pcs[i].res.allocs;
+        frees += pcs[i].res.frees;
+    }
+    printf("expect allocations=%llu frees=%llu inuse_blocks=%llu inuse_bytes=0\n",
+           (unsigned long long)allocs, (unsigned long long)frees,
+           (unsigned long long)(allocs - frees));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int nthreads = 2, forks = 0, opt;
-    while ((opt = getopt(argc, argv, "t:n:xf:")) != -1) {
+    int nthreads = 2, forks = 0, pc = 0, opt;
+    while ((opt = getopt(argc, argv, "t:n:xf:p")) != -1) {
         if (opt == 't')
             nthreads = atoi(optarg);
         else if (opt == 'n')
@@ -115,11 +189,15 @@ int main(int argc, char **argv)
             forever = 1;
         else if (opt == 'f')
             forks = atoi(optarg);
+        else if (opt == 'p')
+            pc = 1;
         else
             return 2;
     }
     if (nthreads < 1 || nthreads > 64)
         return 2;
+    if (pc)
+        return producer_consumer(nthreads / 2 > 0 ? nthreads / 2 : 1);
     pthread_t t[64];
     struct result res[64];
     memset(res, 0, sizeof res);

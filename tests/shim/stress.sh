@@ -19,6 +19,22 @@ for t in 2 4; do
     echo "$t threads: $exp"
 done
 
+# Blocks freed (and realloc'd) by another thread than the one that
+# allocated them, mostly while still young: the workers' stacks of both
+# kinds add up to zero in use, and no free is "unknown".
+for t in 2 4; do
+    rm -f "$W"/d.*
+    exp=$(run_shim -- "$PROGS/stress_threads" -p -t $t -n 500000) || fail "producer/consumer: exit $?"
+    d=$(the_dump)
+    "$MSDUMP" --stacks "$d" | grep -E 'frames=([^ ]*;)?(producer|consumer);' > "$W/w" || fail "no producer/consumer stacks"
+    got=$(awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
+        END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
+              s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }' "$W/w")
+    [ "$got" = "$exp" ] || fail "producer/consumer $t: dump says '$got', program says '$exp'"
+    [ "$(total unknown_frees "$d")" = 0 ] || fail "producer/consumer $t: $(total unknown_frees "$d") unknown frees"
+    echo "producer/consumer, $t threads: $exp"
+done
+
 # Exit while threads allocate, 5 times.
 for i in 1 2 3 4 5; do
     rm -f "$W"/d.*
