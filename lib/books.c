@@ -113,7 +113,8 @@ static inline void publish(struct ms_tcount *tc)
 void ms_tcount_retire(struct ms_tcount *c)
 {
     publish(c);
-#define MS_ADD(f) atomic_fetch_add_explicit(&g.dead.f, atomic_load_explicit(&c->f, RELAXED), RELAXED)
+#define MS_ADD(f)                                                                                  \
+    atomic_fetch_add_explicit(&g.dead.f, atomic_load_explicit(&c->f, RELAXED), RELAXED)
     MS_ADD(allocs);
     MS_ADD(frees);
     MS_ADD(bytes_alloc);
@@ -279,7 +280,8 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
             goto oom;
     }
     struct ms_stack_cache *tb = sampled ? NULL : ms_stack_cache_get();
-    if (MS_UNLIKELY(!(tb ? ms_nursery_put(ms_tblock_nursery(tb), p, v) : ms_smap_put(live, &p, &v))))
+    if (MS_UNLIKELY(
+            !(tb ? ms_nursery_put(ms_tblock_nursery(tb), p, v) : ms_smap_put(live, &p, &v))))
         goto oom;
     if (sampled)
         ms_filter_add(p);

@@ -66,7 +66,7 @@ static bool is_off(const char *s)
 int ms_parse_duration(const char *s, bool allow_off, uint64_t *ns)
 {
     static const struct unit units[] = {
-        {"", 1000000000ull},        {"s", 1000000000ull},          {"ms", 1000000ull},
+        {"", 1000000000ull},          {"s", 1000000000ull},           {"ms", 1000000ull},
         {"m", 60ull * 1000000000ull}, {"h", 3600ull * 1000000000ull}, {NULL, 0},
     };
     if (!s)
@@ -87,9 +87,18 @@ int ms_parse_duration(const char *s, bool allow_off, uint64_t *ns)
 int ms_parse_bytes(const char *s, uint64_t *bytes)
 {
     static const struct unit units[] = {
-        {"", 1},        {"b", 1},        {"k", 1ull << 10}, {"kb", 1ull << 10}, {"kib", 1ull << 10},
-        {"m", 1ull << 20}, {"mb", 1ull << 20}, {"mib", 1ull << 20}, {"g", 1ull << 30},
-        {"gb", 1ull << 30}, {"gib", 1ull << 30}, {NULL, 0},
+        {"", 1},
+        {"b", 1},
+        {"k", 1ull << 10},
+        {"kb", 1ull << 10},
+        {"kib", 1ull << 10},
+        {"m", 1ull << 20},
+        {"mb", 1ull << 20},
+        {"mib", 1ull << 20},
+        {"g", 1ull << 30},
+        {"gb", 1ull << 30},
+        {"gib", 1ull << 30},
+        {NULL, 0},
     };
     if (!s)
         return -1;
@@ -114,11 +123,13 @@ int ms_parse_bool(const char *s, bool *v)
 {
     if (!s)
         return -1;
-    if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on")) {
+    if (!strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+        !strcasecmp(s, "on")) {
         *v = true;
         return 0;
     }
-    if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off")) {
+    if (!strcmp(s, "0") || !strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+        !strcasecmp(s, "off")) {
         *v = false;
         return 0;
     }
@@ -132,12 +143,12 @@ static const struct {
     const char *name;
     int sig;
 } sig_names[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD},     {"CONT", SIGCONT}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},   {"SYS", SIGSYS},
+    {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
 static bool sig_allowed(int sig)

@@ -247,13 +247,14 @@ MS_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 MS_EXPORT void *aligned_alloc(size_t align, size_t size)
     MS_ALIGNED_HOOK(aligned_alloc, ms_real.aligned_alloc(align, size), align, size)
 
-MS_EXPORT void *memalign(size_t align, size_t size)
-    MS_ALIGNED_HOOK(memalign, ms_real.memalign(align, size), align, size)
+        MS_EXPORT void *memalign(size_t align, size_t size)
+            MS_ALIGNED_HOOK(memalign, ms_real.memalign(align, size), align, size)
 
-MS_EXPORT void *valloc(size_t size) MS_ALIGNED_HOOK(valloc, ms_real.valloc(size), 4096, size)
+                MS_EXPORT void *valloc(size_t size)
+                    MS_ALIGNED_HOOK(valloc, ms_real.valloc(size), 4096, size)
 
-/* pvalloc rounds the size up to whole pages; record what it allocated. */
-static size_t page_round(size_t size)
+    /* pvalloc rounds the size up to whole pages; record what it allocated. */
+    static size_t page_round(size_t size)
 {
     size_t pg = 4096;
     size_t r = (size + pg - 1) & ~(pg - 1);
@@ -263,7 +264,7 @@ static size_t page_round(size_t size)
 MS_EXPORT void *pvalloc(size_t size)
     MS_ALIGNED_HOOK(pvalloc, ms_real.pvalloc(size), 4096, page_round(size))
 
-MS_EXPORT size_t malloc_usable_size(void *p)
+        MS_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;

@@ -3,9 +3,9 @@
  *
  * Start-up happens in two steps.  ms_start (start.c) runs in whichever
  * comes first, the program's first allocation or the library constructor.
- * Everything that may take the loader's lock or start a thread (loading libunwind, warming the unwinder, the helper
- * thread, the signal handler, pthread_atfork) waits for the constructor,
- * which runs after libc is initialised and outside any malloc.
+ * Everything that may take the loader's lock or start a thread (loading libunwind, warming the
+ * unwinder, the helper thread, the signal handler, pthread_atfork) waits for the constructor, which
+ * runs after libc is initialised and outside any malloc.
  *
  * The exit dump is written by the library destructor, which runs after
  * the program's own destructors and atexit handlers (so their frees are

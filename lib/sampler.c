@@ -130,9 +130,8 @@ void ms_filter_add(const void *p)
 {
     _Atomic uint8_t *c = &filter[filter_index(p)];
     uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
-    while (v != 255 && !atomic_compare_exchange_weak_explicit(c, &v, (uint8_t)(v + 1),
-                                                              memory_order_relaxed,
-                                                              memory_order_relaxed))
+    while (v != 255 && !atomic_compare_exchange_weak_explicit(
+                           c, &v, (uint8_t)(v + 1), memory_order_relaxed, memory_order_relaxed))
         ;
 }
 

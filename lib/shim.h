@@ -52,10 +52,10 @@ enum ms_unwind {
 #define MS_DEPTH_DEFAULT 64
 
 struct ms_config {
-    char output[PATH_MAX];  /* dump path prefix, absolute after ms_config_resolve */
-    uint64_t interval_ns;   /* periodic snapshots; 0 = none */
-    uint64_t sample_bytes;  /* mean bytes between samples; 0 = every allocation */
-    unsigned depth;         /* frames recorded, 1..MS_DEPTH_MAX */
+    char output[PATH_MAX]; /* dump path prefix, absolute after ms_config_resolve */
+    uint64_t interval_ns;  /* periodic snapshots; 0 = none */
+    uint64_t sample_bytes; /* mean bytes between samples; 0 = every allocation */
+    unsigned depth;        /* frames recorded, 1..MS_DEPTH_MAX */
     enum ms_unwind unwind;
     uint64_t linger_ns;     /* age from which a live block lingers; 0 = off */
     bool follow_children;   /* keep LD_PRELOAD for exec'd children */
@@ -93,11 +93,11 @@ extern struct ms_config ms_cfg;
 
 /* The shim's own memory: mmap'd, counted, never from malloc. */
 enum ms_mem_kind {
-    MS_MEM_STACKS,   /* stack table: frames and counters */
-    MS_MEM_CACHE,    /* per-thread stack caches, unwind rules */
-    MS_MEM_SAMPLER,  /* unsampled-free filter */
+    MS_MEM_STACKS,  /* stack table: frames and counters */
+    MS_MEM_CACHE,   /* per-thread stack caches, unwind rules */
+    MS_MEM_SAMPLER, /* unsampled-free filter */
     MS_MEM_TIMELINE,
-    MS_MEM_DUMP,     /* dump buffers and scratch */
+    MS_MEM_DUMP, /* dump buffers and scratch */
     MS_MEM_KINDS
 };
 void *ms_mem_map(size_t bytes, enum ms_mem_kind kind);

@@ -36,7 +36,7 @@ uint64_t ms_mem_bytes(enum ms_mem_kind kind)
 
 const char *ms_mem_kind_name(enum ms_mem_kind kind)
 {
-    static const char *const names[MS_MEM_KINDS] = {"stacks", "stack_cache", "sampler",
-                                                     "timeline", "dump"};
+    static const char *const names[MS_MEM_KINDS] = {"stacks", "stack_cache", "sampler", "timeline",
+                                                    "dump"};
     return names[kind];
 }

@@ -276,14 +276,24 @@ static unsigned map_stats(struct ms_dw *w, const char *prefix, const struct ms_m
                           bool write)
 {
     static const char *const names[] = {
-        "count",          "B",           "buckets",     "overflow_buckets", "bytes_buckets",
-        "bytes_old",      "bytes_overflow", "bytes_arena", "bytes_total",   "grows_doubling",
-        "grows_same_size", "ops_while_growing", "ns_growing", "longest_chain", "growing",
+        "count",           "B",
+        "buckets",         "overflow_buckets",
+        "bytes_buckets",   "bytes_old",
+        "bytes_overflow",  "bytes_arena",
+        "bytes_total",     "grows_doubling",
+        "grows_same_size", "ops_while_growing",
+        "ns_growing",      "longest_chain",
+        "growing",
     };
     const uint64_t vals[] = {
-        s->count,         s->B,           s->buckets,       s->overflow_buckets, s->bytes_buckets,
-        s->bytes_old,     s->bytes_overflow, s->bytes_arena, s->bytes_total,   s->grows_doubling,
-        s->grows_same_size, s->ops_while_growing, s->ns_growing, s->longest_chain, s->growing,
+        s->count,           s->B,
+        s->buckets,         s->overflow_buckets,
+        s->bytes_buckets,   s->bytes_old,
+        s->bytes_overflow,  s->bytes_arena,
+        s->bytes_total,     s->grows_doubling,
+        s->grows_same_size, s->ops_while_growing,
+        s->ns_growing,      s->longest_chain,
+        s->growing,
     };
     unsigned n = sizeof vals / sizeof vals[0];
     if (write) {
@@ -316,8 +326,7 @@ static void write_engine(struct ms_dw *w)
     uint64_t mapped = own + live.bytes_total + big.bytes_total + idx.bytes_total;
     /* What the books cost per live block: the live map's bytes (and the
      * big-block map's) over the blocks it holds, x100. */
-    uint64_t per_block =
-        live.count ? (live.bytes_total + big.bytes_total) * 100 / live.count : 0;
+    uint64_t per_block = live.count ? (live.bytes_total + big.bytes_total) * 100 / live.count : 0;
 
     unsigned n = map_stats(w, "", &live, false) * 3 + MS_MEM_KINDS + 12;
     ms_dw_rec_begin(w, MS_REC_ENGINE);

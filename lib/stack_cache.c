@@ -41,7 +41,7 @@
 #define SHAPE_SLOTS 512 /* (ip, sp) pairs remembered, direct-mapped */
 #define SHAPES      2   /* walk shapes per (ip, sp) */
 #define SHAPE_READS 32
-#define KEY_BITS    12  /* 4096 buckets of 4 keys: one cache line each */
+#define KEY_BITS    12 /* 4096 buckets of 4 keys: one cache line each */
 #define KEY_WAYS    4
 
 struct shape {
@@ -65,7 +65,7 @@ struct ms_stack_cache {
     struct shape_slot slots[SHAPE_SLOTS];
     struct key_entry keys[1u << KEY_BITS][KEY_WAYS];
     _Atomic uint64_t hits, misses;
-    struct ms_tcount count; /* this thread's share of the totals */
+    struct ms_tcount count;    /* this thread's share of the totals */
     struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
     struct ms_stack_cache *next, *prev;
 };

@@ -81,7 +81,8 @@ void ms_start(void)
     int st = MS_STATE_LIVE;
     if (ms_stack_table_init(ms_cfg.max_stacks) != 0 || ms_books_init() != 0 ||
         ms_unwind_dwarf_init() != 0 || ms_stack_cache_init() != 0 ||
-        (ms_cfg.sample_bytes && ms_filter_init() != 0) || ms_timeline_init(ms_cfg.timeline_ns) != 0) {
+        (ms_cfg.sample_bytes && ms_filter_init() != 0) ||
+        ms_timeline_init(ms_cfg.timeline_ns) != 0) {
         complain_line("mapscope: cannot map memory for the books; profiling is off\n");
         st = MS_STATE_DISABLED;
     }
@@ -91,4 +92,3 @@ void ms_start(void)
     atomic_store(&ms_state, st);
     errno = saved;
 }
-

@@ -18,8 +18,8 @@
 
 struct ms_walk_trace {
     unsigned nreads;
-    bool cacheable; /* false: fell back to libunwind, or too many reads */
-    bool need_bp0;  /* the result depends on the starting rbp */
+    bool cacheable;             /* false: fell back to libunwind, or too many reads */
+    bool need_bp0;              /* the result depends on the starting rbp */
     uint32_t off[MS_TRACE_MAX]; /* address read - starting sp */
     uint64_t val[MS_TRACE_MAX];
 };

@@ -30,7 +30,7 @@
 #include "guard.h"
 #include "unwind.h"
 
-#define RULE_BITS 16
+#define RULE_BITS  16
 #define RULE_SLOTS (1u << RULE_BITS)
 
 static _Atomic uint64_t *rules;

@@ -92,8 +92,8 @@ START_TEST(signals)
     ck_assert_int_eq(s, SIGRTMAX);
     ck_assert_int_eq(ms_parse_signal("off", &s), 0);
     ck_assert_int_eq(s, 0);
-    const char *bad[] = {"KILL", "SIGSTOP", "SEGV", "9", "19", "11", "65", "USR3", "RTMIN+99",
-                         "RTMIN-1", "", NULL};
+    const char *bad[] = {"KILL", "SIGSTOP", "SEGV",     "9",       "19", "11",
+                         "65",   "USR3",    "RTMIN+99", "RTMIN-1", "",   NULL};
     for (int i = 0; bad[i]; i++)
         ck_assert_msg(ms_parse_signal(bad[i], &s) == -1, "accepted '%s'", bad[i]);
     ck_assert_str_eq(ms_signal_name(SIGUSR2), "USR2");
@@ -121,12 +121,29 @@ static void fake_complain(const char *line)
 
 START_TEST(loader_good_values)
 {
-    static const char *const env[] = {
-        "MAPSCOPE_OUTPUT", "/var/tmp/svc.dump", "MAPSCOPE_INTERVAL", "10m",
-        "MAPSCOPE_SAMPLE", "512K", "MAPSCOPE_DEPTH", "32", "MAPSCOPE_UNWIND", "fp",
-        "MAPSCOPE_LINGER", "1h", "MAPSCOPE_FOLLOW_CHILDREN", "1", "MAPSCOPE_SIGNAL", "USR2",
-        "MAPSCOPE_TRIGGER", "snap.now", "MAPSCOPE_TIMELINE", "500ms", "MAPSCOPE_MAX_STACKS",
-        "5000", NULL};
+    static const char *const env[] = {"MAPSCOPE_OUTPUT",
+                                      "/var/tmp/svc.dump",
+                                      "MAPSCOPE_INTERVAL",
+                                      "10m",
+                                      "MAPSCOPE_SAMPLE",
+                                      "512K",
+                                      "MAPSCOPE_DEPTH",
+                                      "32",
+                                      "MAPSCOPE_UNWIND",
+                                      "fp",
+                                      "MAPSCOPE_LINGER",
+                                      "1h",
+                                      "MAPSCOPE_FOLLOW_CHILDREN",
+                                      "1",
+                                      "MAPSCOPE_SIGNAL",
+                                      "USR2",
+                                      "MAPSCOPE_TRIGGER",
+                                      "snap.now",
+                                      "MAPSCOPE_TIMELINE",
+                                      "500ms",
+                                      "MAPSCOPE_MAX_STACKS",
+                                      "5000",
+                                      NULL};
     struct ms_config c;
     fake_env = env;
     ncomplaints = 0;
@@ -151,11 +168,27 @@ END_TEST
 
 START_TEST(loader_bad_values)
 {
-    static const char *const env[] = {
-        "MAPSCOPE_INTERVAL", "soon", "MAPSCOPE_SAMPLE", "lots", "MAPSCOPE_DEPTH", "0",
-        "MAPSCOPE_UNWIND", "magic", "MAPSCOPE_LINGER", "-1", "MAPSCOPE_FOLLOW_CHILDREN", "maybe",
-        "MAPSCOPE_SIGNAL", "KILL", "MAPSCOPE_TIMELINE", "1ms", "MAPSCOPE_MAX_STACKS", "3",
-        "MAPSCOPE_OUTPUT", "", NULL};
+    static const char *const env[] = {"MAPSCOPE_INTERVAL",
+                                      "soon",
+                                      "MAPSCOPE_SAMPLE",
+                                      "lots",
+                                      "MAPSCOPE_DEPTH",
+                                      "0",
+                                      "MAPSCOPE_UNWIND",
+                                      "magic",
+                                      "MAPSCOPE_LINGER",
+                                      "-1",
+                                      "MAPSCOPE_FOLLOW_CHILDREN",
+                                      "maybe",
+                                      "MAPSCOPE_SIGNAL",
+                                      "KILL",
+                                      "MAPSCOPE_TIMELINE",
+                                      "1ms",
+                                      "MAPSCOPE_MAX_STACKS",
+                                      "3",
+                                      "MAPSCOPE_OUTPUT",
+                                      "",
+                                      NULL};
     struct ms_config c, d;
     fake_env = env;
     ncomplaints = 0;
@@ -164,10 +197,17 @@ START_TEST(loader_bad_values)
     ck_assert_int_eq(ncomplaints, 10);
     ms_config_defaults(&d);
     ck_assert_mem_eq(&c, &d, sizeof c); /* every bad value fell back to its default */
-    const char *vars[] = {"MAPSCOPE_INTERVAL", "MAPSCOPE_SAMPLE", "MAPSCOPE_DEPTH",
-                          "MAPSCOPE_UNWIND", "MAPSCOPE_LINGER", "MAPSCOPE_FOLLOW_CHILDREN",
-                          "MAPSCOPE_SIGNAL", "MAPSCOPE_TIMELINE", "MAPSCOPE_MAX_STACKS",
-                          "MAPSCOPE_OUTPUT", NULL};
+    const char *vars[] = {"MAPSCOPE_INTERVAL",
+                          "MAPSCOPE_SAMPLE",
+                          "MAPSCOPE_DEPTH",
+                          "MAPSCOPE_UNWIND",
+                          "MAPSCOPE_LINGER",
+                          "MAPSCOPE_FOLLOW_CHILDREN",
+                          "MAPSCOPE_SIGNAL",
+                          "MAPSCOPE_TIMELINE",
+                          "MAPSCOPE_MAX_STACKS",
+                          "MAPSCOPE_OUTPUT",
+                          NULL};
     for (int i = 0; vars[i]; i++) {
         char want[64];
         snprintf(want, sizeof want, "mapscope: %s='", vars[i]);

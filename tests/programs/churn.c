@@ -45,23 +45,27 @@ static size_t pick_size(uint64_t r)
     return 16 + (r >> 8) % 4080;
 }
 
-__attribute__((noinline, noipa)) static void *path(int depth, uint64_t route, size_t size, void *old);
+__attribute__((noinline, noipa)) static void *path(int depth, uint64_t route, size_t size,
+                                                   void *old);
 
-__attribute__((noinline, noipa)) static void *go_left(int depth, uint64_t route, size_t size, void *old)
+__attribute__((noinline, noipa)) static void *go_left(int depth, uint64_t route, size_t size,
+                                                      void *old)
 {
     void *p = path(depth - 1, route >> 1, size, old);
     __asm__ volatile("" ::: "memory");
     return p;
 }
 
-__attribute__((noinline, noipa)) static void *go_right(int depth, uint64_t route, size_t size, void *old)
+__attribute__((noinline, noipa)) static void *go_right(int depth, uint64_t route, size_t size,
+                                                       void *old)
 {
     void *p = path(depth - 1, route >> 1, size, old);
     __asm__ volatile("" ::: "memory");
     return p;
 }
 
-__attribute__((noinline, noipa)) static void *path(int depth, uint64_t route, size_t size, void *old)
+__attribute__((noinline, noipa)) static void *path(int depth, uint64_t route, size_t size,
+                                                   void *old)
 {
     if (depth == 0) {
         void *p = old ? realloc(old, size) : malloc(size);

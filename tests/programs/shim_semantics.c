@@ -21,7 +21,7 @@ void *volatile sink; /* keeps the compiler from eliding malloc/free pairs */
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            printf("semantics: FAILED line %d: %s\n", __LINE__, #cond);                           \
+            printf("semantics: FAILED line %d: %s\n", __LINE__, #cond);                            \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)

@@ -12,12 +12,16 @@
  *   -f N main forks N children while the threads run; each child execs
  *        /bin/true (half of them) or exits through exit(0) after a malloc
  *        (the other half); main waits for them all
+ *   -d N main dlopens and dlcloses libz N times while the threads run (the
+ *        loader's lock against the shim's unwinder, which reads the
+ *        loaded objects' unwind tables)
  *   -p   instead of the above, pairs of threads: a producer allocates OPS
  *        blocks and hands them over a ring to a consumer, which reallocs
  *        every 4th and frees them all (blocks freed by a thread other than
  *        the one that allocated them, most of them still young); prints
  *        the same expect line (everything freed)
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -179,8 +183,8 @@ static int producer_consumer(int pairs)
 
 int main(int argc, char **argv)
 {
-    int nthreads = 2, forks = 0, pc = 0, opt;
-    while ((opt = getopt(argc, argv, "t:n:xf:p")) != -1) {
+    int nthreads = 2, forks = 0, pc = 0, dl = 0, opt;
+    while ((opt = getopt(argc, argv, "t:n:xf:pd:")) != -1) {
         if (opt == 't')
             nthreads = atoi(optarg);
         else if (opt == 'n')
@@ -191,6 +195,8 @@ int main(int argc, char **argv)
             forks = atoi(optarg);
         else if (opt == 'p')
             pc = 1;
+        else if (opt == 'd')
+            dl = atoi(optarg);
         else
             return 2;
     }
@@ -206,6 +212,14 @@ int main(int argc, char **argv)
     if (forever) {
         usleep(200000);
         exit(0); /* while the threads allocate */
+    }
+    for (int i = 0; i < dl; i++) {
+        void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+            return 5;
+        if (!dlsym(h, "crc32"))
+            return 6;
+        dlclose(h);
     }
     for (int i = 0; i < forks; i++) {
         pid_t pid = fork();

@@ -121,7 +121,7 @@ struct stack {
 static struct stack *stacks;
 static size_t nstacks, capstacks;
 
-static const char *const sf_names[] = {"allocs",      "bytes_allocated", "frees", "bytes_freed",
+static const char *const sf_names[] = {"allocs",      "bytes_allocated", "frees",  "bytes_freed",
                                        "live_blocks", "live_bytes",      "failed", "peak_blocks",
                                        "peak_bytes",  "temporary"};
 
@@ -256,7 +256,8 @@ int main(int argc, char **argv)
                     } else {
                         uint64_t v = get(&r, 8);
                         if (mode != 1)
-                            printf("%s%s=%llu\n", mode == 0 ? (type == MS_REC_TOTALS ? "total " : "engine ") : "",
+                            printf("%s%s=%llu\n",
+                                   mode == 0 ? (type == MS_REC_TOTALS ? "total " : "engine ") : "",
                                    s1, (unsigned long long)v);
                     }
                 }
@@ -315,11 +316,11 @@ int main(int argc, char **argv)
                     for (uint32_t j = 0; j < n && !r.bad; j++) {
                         uint64_t t = get(&r, 8), lb = get(&r, 8), lk = get(&r, 8), a = get(&r, 8),
                                  b = get(&r, 8);
-                        printf("timeline interval_ns=%llu t_ns=%llu live_bytes=%llu live_blocks=%llu "
-                               "allocs=%llu bytes=%llu\n",
-                               (unsigned long long)iv, (unsigned long long)t,
-                               (unsigned long long)lb, (unsigned long long)lk,
-                               (unsigned long long)a, (unsigned long long)b);
+                        printf(
+                            "timeline interval_ns=%llu t_ns=%llu live_bytes=%llu live_blocks=%llu "
+                            "allocs=%llu bytes=%llu\n",
+                            (unsigned long long)iv, (unsigned long long)t, (unsigned long long)lb,
+                            (unsigned long long)lk, (unsigned long long)a, (unsigned long long)b);
                     }
                 }
                 break;

@@ -35,6 +35,17 @@ for t in 2 4; do
     echo "producer/consumer, $t threads: $exp"
 done
 
+# dlopen/dlclose in a loop while two threads allocate: no deadlock between
+# the loader's locks and the shim's (timeout 300 s in run_shim), exact totals.
+rm -f "$W"/d.*
+exp=$(run_shim -- "$PROGS/stress_threads" -t 2 -n 1000000 -d 300) || fail "dlopen loop: exit $?"
+d=$(the_dump)
+got=$("$MSDUMP" --stacks "$d" | grep -E 'frames=([^ ]*;)?worker;' | awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
+    END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
+          s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }')
+[ "$got" = "$exp" ] || fail "dlopen loop: dump says '$got', program says '$exp'"
+echo "dlopen/dlclose x300 while allocating: $exp"
+
 # Exit while threads allocate, 5 times.
 for i in 1 2 3 4 5; do
     rm -f "$W"/d.*
