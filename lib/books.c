@@ -90,17 +90,8 @@ static inline void tc_add(_Atomic uint64_t *c, uint64_t v)
 
 void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c)
 {
-#define MS_ADD(f) tc_add(&sum->f, atomic_load_explicit(&c->f, RELAXED))
-    MS_ADD(allocs);
-    MS_ADD(frees);
-    MS_ADD(bytes_alloc);
-    MS_ADD(bytes_freed);
-    MS_ADD(failed);
-    MS_ADD(unknown_frees);
-    MS_ADD(temporary);
-    MS_ADD(sampled);
-    MS_ADD(dropped);
-#undef MS_ADD
+    for (int i = 0; i < MS_TC_N; i++)
+        tc_add(&sum->v[i], atomic_load_explicit(&c->v[i], RELAXED));
 }
 
 static inline void publish(struct ms_tcount *tc)
@@ -113,18 +104,8 @@ static inline void publish(struct ms_tcount *tc)
 void ms_tcount_retire(struct ms_tcount *c)
 {
     publish(c);
-#define MS_ADD(f)                                                                                  \
-    atomic_fetch_add_explicit(&g.dead.f, atomic_load_explicit(&c->f, RELAXED), RELAXED)
-    MS_ADD(allocs);
-    MS_ADD(frees);
-    MS_ADD(bytes_alloc);
-    MS_ADD(bytes_freed);
-    MS_ADD(failed);
-    MS_ADD(unknown_frees);
-    MS_ADD(temporary);
-    MS_ADD(sampled);
-    MS_ADD(dropped);
-#undef MS_ADD
+    for (int i = 0; i < MS_TC_N; i++)
+        atomic_fetch_add_explicit(&g.dead.v[i], atomic_load_explicit(&c->v[i], RELAXED), RELAXED);
 }
 
 /* The calling thread's counters, or the shared ones (atomically). */
@@ -136,7 +117,7 @@ static inline void count(_Atomic uint64_t *mine, _Atomic uint64_t *shared, uint6
         atomic_fetch_add_explicit(shared, v, RELAXED);
 }
 
-#define COUNT(tc, field, v) count((tc) ? &(tc)->field : NULL, &g.dead.field, (v))
+#define COUNT(tc, i, x) count((tc) ? &(tc)->v[i] : NULL, &g.dead.v[i], (x))
 
 struct ms_smap *ms_books_live_map(void)
 {
@@ -257,7 +238,7 @@ void ms_on_failed(const struct ms_frame0 *f)
      * counts them), so a failure is never a live block or a leak. */
     sc_add(e, MS_SC_FAILED, one);
     struct ms_tcount *tc = ms_tcount_self();
-    COUNT(tc, failed, one);
+    COUNT(tc, MS_TC_FAILED, one);
     errno = saved;
 }
 
@@ -269,7 +250,7 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     int saved = errno;
     if (sampled) {
         struct ms_tcount *tc = ms_tcount_self();
-        COUNT(tc, sampled, 1);
+        COUNT(tc, MS_TC_SAMPLED, 1);
     }
     uint64_t bytes, w = weight(size, &bytes);
     uint32_t sid = ms_stack_id(f);
@@ -290,14 +271,14 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     sc_add(e, MS_SC_ALLOCS, w);
     sc_add(e, MS_SC_BYTES, bytes);
     struct ms_tcount *tc = ms_tcount_self();
-    COUNT(tc, allocs, w);
-    COUNT(tc, bytes_alloc, bytes);
+    COUNT(tc, MS_TC_ALLOCS, w);
+    COUNT(tc, MS_TC_BYTES_ALLOC, bytes);
     live_change(tc, (int64_t)bytes, (int64_t)w);
     errno = saved;
     return;
 oom:;
     struct ms_tcount *otc = ms_tcount_self();
-    COUNT(otc, dropped, 1);
+    COUNT(otc, MS_TC_DROPPED, 1);
     ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
                                   "not recorded (the dump counts them as dropped)\n");
     errno = saved;
@@ -358,11 +339,11 @@ void ms_books_account_free(void *p, uint64_t packed)
     if (ms_self.last_alloc == (uintptr_t)p) {
         /* Nothing was allocated on this thread since p: a temporary. */
         sc_add(e, MS_SC_TEMPORARY, w);
-        COUNT(tc, temporary, w);
+        COUNT(tc, MS_TC_TEMPORARY, w);
         ms_self.last_alloc = 0;
     }
-    COUNT(tc, frees, w);
-    COUNT(tc, bytes_freed, bytes);
+    COUNT(tc, MS_TC_FREES, w);
+    COUNT(tc, MS_TC_BYTES_FREED, bytes);
     live_change(tc, -(int64_t)bytes, -(int64_t)w);
 }
 
@@ -376,7 +357,7 @@ void ms_on_free(void *p)
         ms_books_account_free(p, packed);
     else if (!sampled) {
         struct ms_tcount *tc = ms_tcount_self();
-        COUNT(tc, unknown_frees, 1);
+        COUNT(tc, MS_TC_UNKNOWN_FREES, 1);
     }
     errno = saved;
 }
@@ -392,18 +373,18 @@ void ms_books_totals(struct ms_totals *t)
     memset(&sum, 0, sizeof sum);
     ms_tcount_add(&sum, &g.dead);
     ms_tcount_sum(&sum);
-#define LD(f) atomic_load_explicit(&sum.f, RELAXED)
-    t->allocs = units(LD(allocs));
-    t->frees = units(LD(frees));
-    t->bytes_alloc = LD(bytes_alloc);
-    t->bytes_freed = LD(bytes_freed);
-    t->live_blocks = units(LD(allocs) - LD(frees));
-    t->live_bytes = LD(bytes_alloc) - LD(bytes_freed);
-    t->failed = units(LD(failed));
-    t->unknown_frees = LD(unknown_frees);
-    t->temporary = units(LD(temporary));
-    t->sampled = LD(sampled);
-    t->dropped = LD(dropped);
+#define LD(f) atomic_load_explicit(&sum.v[MS_TC_##f], RELAXED)
+    t->allocs = units(LD(ALLOCS));
+    t->frees = units(LD(FREES));
+    t->bytes_alloc = LD(BYTES_ALLOC);
+    t->bytes_freed = LD(BYTES_FREED);
+    t->live_blocks = units(LD(ALLOCS) - LD(FREES));
+    t->live_bytes = LD(BYTES_ALLOC) - LD(BYTES_FREED);
+    t->failed = units(LD(FAILED));
+    t->unknown_frees = LD(UNKNOWN_FREES);
+    t->temporary = units(LD(TEMPORARY));
+    t->sampled = LD(SAMPLED);
+    t->dropped = LD(DROPPED);
 #undef LD
     t->peak_bytes = atomic_load_explicit(&g.peak_bytes, RELAXED);
     t->peak_blocks = units(atomic_load_explicit(&g.peak_blocks, RELAXED));

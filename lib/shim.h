@@ -284,9 +284,21 @@ void ms_on_free(void *p);
  * store, no locked instruction); dumps read them with relaxed loads.  The
  * live deltas are the part of the thread's live figures not yet added to
  * the shared ones used for peak detection (see books.c). */
+enum {
+    MS_TC_ALLOCS,
+    MS_TC_FREES,
+    MS_TC_BYTES_ALLOC,
+    MS_TC_BYTES_FREED,
+    MS_TC_FAILED,
+    MS_TC_UNKNOWN_FREES,
+    MS_TC_TEMPORARY,
+    MS_TC_SAMPLED,
+    MS_TC_DROPPED,
+    MS_TC_N
+};
+
 struct ms_tcount {
-    _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed, failed, unknown_frees, temporary,
-        sampled, dropped;
+    _Atomic uint64_t v[MS_TC_N];
     int64_t live_bytes_delta, live_blocks_delta;
 };
 /* The calling thread's block (stack cache, counters, nursery), mapped on

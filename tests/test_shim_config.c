@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "shim_check.h"
 
 #define NS(s) ((uint64_t)(s)*1000000000ull)
 
@@ -274,9 +275,5 @@ int main(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, preload_filter);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

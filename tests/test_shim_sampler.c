@@ -19,6 +19,7 @@
 
 #include "guard.h"
 #include "shim.h"
+#include "shim_check.h"
 
 static uint64_t size_of(uint64_t i)
 {
@@ -129,10 +130,5 @@ int main(void)
     tcase_add_test(tc, interval_mean);
     tcase_add_test(tc, filter);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 1);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "shim_check.h"
 
 #define MAX 300
 
@@ -90,10 +91,5 @@ int main(void)
     tcase_add_test(tc, dedup_collisions_bound);
     tcase_add_test(tc, concurrent);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    /* Each test forks (Check's default), so each gets a fresh table. */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

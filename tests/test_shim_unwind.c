@@ -16,6 +16,7 @@
 
 #include "guard.h"
 #include "unwind.h"
+#include "shim_check.h"
 
 static int checks;
 
@@ -174,9 +175,5 @@ int main(void)
     tcase_add_test(tc, in_a_signal_handler);
     tcase_add_test(tc, validated_cache);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

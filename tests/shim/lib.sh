@@ -60,3 +60,11 @@ the_dump() {
 total() {
     "$MSDUMP" --totals "$2" | sed -n "s/^$1=//p" | head -1
 }
+
+# sum_stacks DUMP REGEX: add up the counters of the stacks whose frames
+# match REGEX, printed as the "expect ..." line the stress programs print.
+sum_stacks() {
+    "$MSDUMP" --stacks "$1" | grep -E "$2" | awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
+        END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
+              s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }'
+}

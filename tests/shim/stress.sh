@@ -9,10 +9,7 @@ for t in 2 4; do
     rm -f "$W"/d.*
     exp=$(run_shim -- "$PROGS/stress_threads" -t $t -n 1000000) || fail "$t threads: exit $?"
     d=$(the_dump)
-    "$MSDUMP" --stacks "$d" | grep -E 'frames=([^ ]*;)?worker;' > "$W/w" || fail "no worker stacks"
-    got=$(awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
-        END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
-              s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }' "$W/w")
+    got=$(sum_stacks "$d" 'frames=([^ ]*;)?worker;')
     [ "$got" = "$exp" ] || fail "$t threads: dump says '$got', program says '$exp'"
     [ "$(total unknown_frees "$d")" = 0 ] || fail "$t threads: unknown frees"
     [ "$(total dropped "$d")" = 0 ] || fail "$t threads: dropped events"
@@ -26,10 +23,7 @@ for t in 2 4; do
     rm -f "$W"/d.*
     exp=$(run_shim -- "$PROGS/stress_threads" -p -t $t -n 500000) || fail "producer/consumer: exit $?"
     d=$(the_dump)
-    "$MSDUMP" --stacks "$d" | grep -E 'frames=([^ ]*;)?(producer|consumer);' > "$W/w" || fail "no producer/consumer stacks"
-    got=$(awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
-        END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
-              s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }' "$W/w")
+    got=$(sum_stacks "$d" 'frames=([^ ]*;)?(producer|consumer);')
     [ "$got" = "$exp" ] || fail "producer/consumer $t: dump says '$got', program says '$exp'"
     [ "$(total unknown_frees "$d")" = 0 ] || fail "producer/consumer $t: $(total unknown_frees "$d") unknown frees"
     echo "producer/consumer, $t threads: $exp"
@@ -40,9 +34,7 @@ done
 rm -f "$W"/d.*
 exp=$(run_shim -- "$PROGS/stress_threads" -t 2 -n 1000000 -d 300) || fail "dlopen loop: exit $?"
 d=$(the_dump)
-got=$("$MSDUMP" --stacks "$d" | grep -E 'frames=([^ ]*;)?worker;' | awk '{ for (i = 1; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
-    END { printf "expect allocations=%d frees=%d inuse_blocks=%d inuse_bytes=%d\n",
-          s["allocs"], s["frees"], s["live_blocks"], s["live_bytes"] }')
+got=$(sum_stacks "$d" 'frames=([^ ]*;)?worker;')
 [ "$got" = "$exp" ] || fail "dlopen loop: dump says '$got', program says '$exp'"
 echo "dlopen/dlclose x300 while allocating: $exp"
 
