@@ -26,8 +26,10 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/shim/lib.sh"
 
 mkdir -p "$W/run" && cd "$W/run" || fail "no work dir"
-base=(PATH=/usr/local/bin:/usr/bin:/bin HOME="$W" LANG=C PYTHONMALLOC=malloc
-    MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_FOLLOW_CHILDREN=1)
+# Hash seeds fixed: perl and python randomise their hash tables per run, and
+# with them the number of allocations.
+base=(PATH=/usr/local/bin:/usr/bin:/bin HOME="$W" LANG=C PYTHONMALLOC=malloc PYTHONHASHSEED=0
+    PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_FOLLOW_CHILDREN=1)
 have_vg=0
 extra=()
 preload="$SHIM"
