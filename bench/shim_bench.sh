@@ -43,7 +43,7 @@ awk 'BEGIN {
     for (i = 0; i < 100000; i++)
         printf "insert into t(b, c) values(%c%s%d%c, %d.5);\n", 39, substr("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, i % 30), i, 39, i
     print "commit;"
-    print "select count(*), sum(length(b)) from t where b like %c%7%%%c;", 39, 39
+    printf "select count(*), sum(length(b)) from t where b like %c%%7%%%c;\n", 39, 39
     print "create index tb on t(b);"
     print "select count(*) from t group by length(b) order by 1 desc limit 3;"
     print "update t set c = c * 2 where a % 3 = 0;"
@@ -71,7 +71,7 @@ workloads=(
 )
 modes=(native full sampled heaptrack)
 
-# run MODE CMD...: prints "wall_s maxrss_kb" (or "- -" when the run failed)
+# run MODE CMD...: prints "wall_s maxrss_kb cpu_s" (or "- - -" when the run failed)
 run() {
     local mode=$1
     shift
@@ -81,15 +81,15 @@ run() {
     full) pre=(env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM") ;;
     sampled) pre=(env MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_SAMPLE=512K LD_PRELOAD="$SHIM") ;;
     heaptrack)
-        [ -n "$HT" ] || { echo "- -"; return; }
+        [ -n "$HT" ] || { echo "- - -"; return; }
         pre=("$HT" --raw -o "$W/ht")
         ;;
     esac
-    if /usr/bin/time -f "%e %M" -o "$W/time" env PYTHONMALLOC=malloc "${pre[@]}" "$@" \
+    if /usr/bin/time -f "%e %M %U %S" -o "$W/time" env PYTHONMALLOC=malloc "${pre[@]}" "$@" \
         < script.sql > "$W/out.$mode" 2> "$W/err.$mode"; then
-        cat "$W/time"
+        awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$W/time"
     else
-        echo "- -"
+        echo "- - -"
     fi
     rm -f "$W"/d.* "$W"/ht*
 }
@@ -98,57 +98,80 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 
 echo "shim benchmark: $REPS rounds per workload, modes rotated within each round"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-10s %9s %9s %9s %9s | %8s %8s %8s | %7s %7s %7s\n' workload native_s full_x sampled_x htrack_x \
-    rss_nat full_rx htrk_rx R samp_% spread
-worst_R=0 worst_P=0
+echo "Each ratio is the median over the rounds of (mode / native of the same round), so a"
+echo "slow round hurts all modes alike; cpu = user+sys, less sensitive to other load."
+printf '%-9s %8s | %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s\n' workload native_s \
+    full_x samp_x htrk_x fullcpu sampcpu htrkcpu rss_f rss_h R R_cpu spread
+worst_R=0 worst_P=0 worst_Rc=0
 for w in "${workloads[@]}"; do
     name=${w%%|*}
     cmd=${w#*|}
-    for m in "${modes[@]}"; do : > "$W/t.$m"; : > "$W/r.$m"; : > "$W/q.$m"; done
+    : > "$W/rounds"
     for rep in $(seq "$REPS"); do
+        declare -A T=() R=() C=()
         # Rotate the order so no mode always runs right after another.
         for k in 0 1 2 3; do
             m=${modes[$(((k + rep) % 4))]}
-            read -r t r < <(run "$m" $cmd)
-            [ "$t" = - ] && continue
-            echo "$t" >> "$W/t.$m"
-            echo "$r" >> "$W/r.$m"
+            read -r t r c < <(run "$m" $cmd)
+            T[$m]=$t R[$m]=$r C[$m]=$c
         done
-        # Per-round ratios against this round's native run (robust to drift).
+        echo "${T[native]} ${T[full]} ${T[sampled]} ${T[heaptrack]} ${R[native]} ${R[full]} ${R[heaptrack]} ${C[native]} ${C[full]} ${C[sampled]} ${C[heaptrack]}" >> "$W/rounds"
     done
-    tn=$(median < "$W/t.native") rn=$(median < "$W/r.native")
-    tf=$(median < "$W/t.full") ts=$(median < "$W/t.sampled") th=$(median < "$W/t.heaptrack")
-    rf=$(median < "$W/r.full") rh=$(median < "$W/r.heaptrack")
-    spread=$(sort -g "$W/t.native" | awk '{ v[NR] = $1 } END { if (NR > 1 && v[1] > 0) printf "%.0f%%", (v[NR] - v[1]) / v[1] * 100; else print "-" }')
-    line=$(awk -v tn="$tn" -v tf="$tf" -v ts="$ts" -v th="$th" -v rn="$rn" -v rf="$rf" -v rh="$rh" 'BEGIN {
-        fx = tf / tn; sx = ts / tn
-        hx = (th == "-") ? 0 : th / tn
-        R = (hx > 1) ? (fx - 1) / (hx - 1) : -1
-        printf "%9.3f %9.2f %9.3f %9s | %8d %8.2f %8s | %7s %7.1f",
-            tn, fx, sx, (hx ? sprintf("%.2f", hx) : "-"), rn, rf / rn,
-            (rh == "-" ? "-" : sprintf("%.2f", rh / rn)), (R < 0 ? "-" : sprintf("%.3f", R)), (sx - 1) * 100 }')
-    printf '%-10s %s %7s\n' "$name" "$line" "$spread"
-    R=$(echo "$line" | awk '{ print $9 }')
-    P=$(echo "$line" | awk '{ print $10 }')
+    line=$(awk '
+        function med(a, n,   i, j, t) {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n == 0 ? -1 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+        }
+        $1 != "-" && $1 > 0 {
+            n++; tn[n] = $1
+            fx[n] = $2 / $1; sx[n] = $3 / $1; rf[n] = $6 / $5
+            cf[n] = ($8 > 0) ? $9 / $8 : 1; cs[n] = ($8 > 0) ? $10 / $8 : 1
+            if ($4 != "-") { h++; hx[h] = $4 / $1; rh[h] = $7 / $5; ch[h] = ($8 > 0) ? $11 / $8 : 1 }
+            if (n == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1
+        }
+        END {
+            F = med(fx, n); S = med(sx, n); H = med(hx, h); CF = med(cf, n); CS = med(cs, n); CH = med(ch, h)
+            RR = (H > 1) ? (F - 1) / (H - 1) : -1; RC = (CH > 1) ? (CF - 1) / (CH - 1) : -1
+            printf "%8.3f | %6.2f %6.3f %6s | %6.2f %6.3f %6s | %6.2f %6s | %6s %6s | %5.0f%% %.1f\n",
+                med(tn, n), F, S, (H < 0 ? "-" : sprintf("%.2f", H)), CF, CS, (CH < 0 ? "-" : sprintf("%.2f", CH)),
+                med(rf, n), (h ? sprintf("%.2f", med(rh, h)) : "-"), (RR < 0 ? "-" : sprintf("%.3f", RR)),
+                (RC < 0 ? "-" : sprintf("%.3f", RC)), (lo > 0 ? (hi - lo) / lo * 100 : 0), (S - 1) * 100
+        }' "$W/rounds")
+    printf '%-9s %s\n' "$name" "${line% *}"
+    R=$(echo "$line" | awk '{ print $14 }')
+    Rc=$(echo "$line" | awk '{ print $15 }')
+    P=${line##* }
     worst_R=$(awk -v a="$worst_R" -v b="$R" 'BEGIN { print (b != "-" && b > a) ? b : a }')
+    worst_Rc=$(awk -v a="$worst_Rc" -v b="$Rc" 'BEGIN { print (b != "-" && b > a) ? b : a }')
     worst_P=$(awk -v a="$worst_P" -v b="$P" 'BEGIN { print (b > a) ? b : a }')
 done
-echo "(x = time / native time; rx = peak RSS / native; R = (full_x - 1) / (htrack_x - 1); spread = native max/min - 1)"
+echo "(x = wall time / native; cpu = cpu time / native; rss = peak RSS / native;"
+echo " R = (full_x - 1) / (htrk_x - 1), on wall time; R_cpu the same on cpu time;"
+echo " spread = (slowest - fastest) / fastest native run: above ~20% the machine was busy)"
+echo "worst R on cpu time: $worst_Rc"
 
-# The books' memory per live block, at several live-set sizes: the map
-# engine's bytes (live map and big-block map) over the blocks it holds.
-echo "books per live block (map engine bytes / live blocks, from the exit dump; 64 shards):"
-worst_B=0
-for live in 100000 300000 700000 1000000 2000000 3000000; do
+# The books' memory per live block: the map engine's bytes (live map and
+# big-block map) over the blocks it holds, read from the exit dump of churn
+# -k, which leaves its blocks live.  The figure changes in steps as the
+# engine's bucket arrays double, so it is sampled at 8 live-set sizes spread
+# evenly (in log scale) over one doubling, 1M to 2M blocks; the average over
+# the cycle is the figure, min and max are shown.
+echo "books per live block (map engine bytes / live blocks in the map, exit dump of churn -k):"
+: > "$W/bpb"
+for k in 0 1 2 3 4 5 6 7; do
+    live=$(awk -v k=$k 'BEGIN { printf "%d", 1000000 * 2 ^ (k / 8) }')
     rm -f "$W"/d.*
     env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM" "$CHURN" -t 1 -n "$live" -l "$live" -s 6 -k > /dev/null
     d=$(ls "$W"/d.* | head -1)
     x=$("$MSDUMP" --totals "$d" | sed -n 's/^shim.bytes_per_live_block_x100=//p')
     n=$("$MSDUMP" --totals "$d" | sed -n 's/^map.count=//p')
-    b=$(awk -v x="$x" 'BEGIN { printf "%.1f", x / 100 }')
-    printf '  %8d live blocks: %5s bytes each\n' "$n" "$b"
-    worst_B=$(awk -v a="$worst_B" -v b="$b" 'BEGIN { print (b > a) ? b : a }')
+    awk -v x="$x" 'BEGIN { printf "%.1f\n", x / 100 }' >> "$W/bpb"
+    printf '  %8d blocks in the map: %5s bytes each\n' "$n" "$(tail -1 "$W/bpb")"
 done
+worst_B=$(awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "%.1f", s / NR > "/dev/stderr"; printf "%.1f", s / NR }' "$W/bpb" 2> /dev/null)
+awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "  over the doubling cycle: mean %.1f, min %.1f, max %.1f bytes per live block\n", s / NR, lo, hi }' "$W/bpb"
 
 # heaptrack's interpreter on a many-stacks x many-sizes trace: bounded here
 # to 60 s and 4 GiB (it has been seen to run for hours and grow to 19 GB);
