@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,6 +263,47 @@ START_TEST(preload_filter)
 }
 END_TEST
 
+/* Random and mutated strings through every parser: never a crash, and
+ * whatever is accepted is in range. */
+START_TEST(fuzz_parsers)
+{
+    static const char alphabet[] = "0123456789smhkKMGgbBiIoOfFnNeE+-. \tSIGUSR2RTMINAX";
+    static const char *const seeds[] = {"512K", "10m", "USR2", "RTMIN+3", "off", "1", "250ms", ""};
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    char buf[40];
+    for (int i = 0; i < 200000; i++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        size_t n = rng % (sizeof buf - 1);
+        if (i % 2) {
+            for (size_t k = 0; k < n; k++)
+                buf[k] = alphabet[(rng >> (k % 50)) % (sizeof alphabet - 1)];
+            buf[n] = 0;
+        } else { /* a good value with one byte changed, cut or extended */
+            snprintf(buf, sizeof buf, "%s", seeds[rng % 8]);
+            size_t len = strlen(buf);
+            if (len)
+                buf[(rng >> 8) % len] = alphabet[(rng >> 16) % (sizeof alphabet - 1)];
+            if ((rng >> 24) & 1)
+                strncat(buf, "9", sizeof buf - strlen(buf) - 1);
+        }
+        uint64_t v;
+        bool b;
+        int sig;
+        if (ms_parse_duration(buf, true, &v) == 0)
+            ck_assert(v == 0 || v >= 1000000ull);
+        ms_parse_bytes(buf, &v);
+        if (ms_parse_uint(buf, 1, 256, &v) == 0)
+            ck_assert(v >= 1 && v <= 256);
+        ms_parse_bool(buf, &b);
+        if (ms_parse_signal(buf, &sig) == 0)
+            ck_assert(sig == 0 || (sig >= 1 && sig <= SIGRTMAX && sig != SIGKILL &&
+                                   sig != SIGSTOP && sig != SIGSEGV));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("shim_config");
@@ -274,6 +316,7 @@ int main(void)
     tcase_add_test(tc, loader_bad_values);
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, preload_filter);
+    tcase_add_test(tc, fuzz_parsers);
     suite_add_tcase(s, tc);
     return ms_check_run(s, 0);
 }
