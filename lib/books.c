@@ -134,10 +134,15 @@ uint64_t ms_birth_tick_ns(void)
     return tick_ns;
 }
 
+uint32_t ms_books_tick_of(uint64_t coarse_ns)
+{
+    uint64_t ns = coarse_ns - ms_start_mono_ns;
+    return (uint32_t)(((unsigned __int128)ns * tick_inv) >> 64) & 0xffffu;
+}
+
 uint32_t ms_books_now_tick(void)
 {
-    uint64_t ns = ms_coarse_ns() - ms_start_mono_ns;
-    return (uint32_t)(((unsigned __int128)ns * tick_inv) >> 64) & 0xffffu;
+    return ms_books_tick_of(ms_coarse_ns());
 }
 
 int ms_books_init(void)
@@ -245,8 +250,13 @@ void ms_on_failed(const struct ms_frame0 *f)
 void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
 {
     ms_self.last_alloc = (uintptr_t)p;
-    if (sampled && MS_LIKELY(!ms_sampler_take(size)))
+    if (sampled && MS_LIKELY(!ms_sampler_take(size))) {
+        if (MS_UNLIKELY(--ms_self.maint_countdown <= 0)) {
+            ms_self.maint_countdown = 256;
+            ms_maybe_maintain(ms_coarse_ns());
+        }
         return; /* nothing here touches errno */
+    }
     int saved = errno;
     if (sampled) {
         struct ms_tcount *tc = ms_tcount_self();
@@ -254,7 +264,8 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     }
     uint64_t bytes, w = weight(size, &bytes);
     uint32_t sid = ms_stack_id(f);
-    uint64_t v = ms_pack(size, sid, ms_books_now_tick());
+    uint64_t now = ms_coarse_ns();
+    uint64_t v = ms_pack(size, sid, ms_books_tick_of(now));
     if (MS_UNLIKELY(size >= MS_SIZE_BIG)) {
         uint64_t sz = size;
         if (!ms_smap_put(big, &p, &sz))
@@ -274,6 +285,7 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     COUNT(tc, MS_TC_ALLOCS, w);
     COUNT(tc, MS_TC_BYTES_ALLOC, bytes);
     live_change(tc, (int64_t)bytes, (int64_t)w);
+    ms_maybe_maintain(now);
     errno = saved;
     return;
 oom:;

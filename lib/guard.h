@@ -32,6 +32,7 @@ struct ms_thread {
     uint64_t rng;                 /* sampler's random state (0 = not seeded) */
     uintptr_t stack_hi;           /* end of this thread's stack (0 = unknown) */
     uint32_t tid;                 /* ms_thread_id(), 0 until first asked */
+    int32_t maint_countdown;      /* sampled mode: allocations until the next clock look */
 };
 
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));

@@ -1,6 +1,17 @@
 /*
- * helper.c — the shim's one thread: timeline ticks, periodic snapshots, the
- * trigger file and the snapshot signal.
+ * helper.c — periodic work: timeline points and birth clamping from the
+ * allocation path, and the shim's thread for what needs a clock of its own
+ * (interval snapshots, the trigger file, the snapshot signal).
+ *
+ * No thread unless asked for: a second thread in the process turns glibc's
+ * malloc from its single-threaded fast path (no locked instructions) to
+ * its locking one, which alone cost ~20% on an allocation-heavy program.
+ * So timeline points and the clamping of birth ticks are done by whichever
+ * allocation comes first after they are due (ms_maintain: one comparison
+ * per recorded allocation, one in 256 unsampled ones in sampled mode); a
+ * program that does not allocate has no heap changes to record.  The
+ * thread is started only for MAPSCOPE_INTERVAL, MAPSCOPE_TRIGGER or
+ * MAPSCOPE_SIGNAL, and then does the periodic work too.
  *
  * Dumps are never written from a signal handler (the books' locks and
  * write(2) loops are not async-signal-safe, and the signal may interrupt
@@ -35,6 +46,34 @@ uint64_t ms_timeline_interval(void);
 
 static int pipe_fd[2] = {-1, -1};
 static _Atomic int started;
+
+/* Periodic work due (coarse monotonic ns); one thread at a time does it. */
+_Atomic uint64_t ms_maintain_due;
+static _Atomic int maintaining;
+static uint64_t last_tl, last_clamp;
+
+void ms_maintain(uint64_t now)
+{
+    if (atomic_exchange_explicit(&maintaining, 1, memory_order_acquire))
+        return;
+    uint64_t tl_iv = ms_timeline_interval();
+    uint64_t clamp_period = ms_birth_tick_ns() << 13;
+    if (!last_tl)
+        last_tl = last_clamp = ms_start_mono_ns;
+    if (tl_iv && now >= last_tl + tl_iv) {
+        ms_timeline_tick(now);
+        last_tl += tl_iv * ((now - last_tl) / tl_iv);
+    }
+    if (now >= last_clamp + clamp_period) {
+        ms_books_clamp_births();
+        last_clamp = now;
+    }
+    uint64_t due = last_clamp + clamp_period;
+    if (tl_iv && last_tl + tl_iv < due)
+        due = last_tl + tl_iv;
+    atomic_store_explicit(&ms_maintain_due, due, memory_order_relaxed);
+    atomic_store_explicit(&maintaining, 0, memory_order_release);
+}
 
 static void on_signal(int sig)
 {
@@ -77,36 +116,30 @@ static void *helper_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
-    uint64_t now = ms_now_ns();
-    uint64_t last_tl = now, last_iv = now, last_trig = now, last_clamp = now;
-    uint64_t clamp_period = ms_birth_tick_ns() << 13;
+    uint64_t now = ms_coarse_ns();
+    uint64_t last_iv = now, last_trig = now;
     for (;;) {
-        now = ms_now_ns();
-        uint64_t tl_iv = ms_timeline_interval();
-        uint64_t due = next_at(last_tl, tl_iv, now);
+        now = ms_coarse_ns();
+        uint64_t due = atomic_load_explicit(&ms_maintain_due, memory_order_relaxed);
         uint64_t d;
         if ((d = next_at(last_iv, ms_cfg.interval_ns, now)) < due)
             due = d;
         if (ms_cfg.trigger[0] && (d = next_at(last_trig, TRIGGER_PERIOD_NS, now)) < due)
             due = d;
-        if ((d = next_at(last_clamp, clamp_period, now)) < due)
-            due = d;
-        uint64_t wait_ms = (due - now + 999999) / 1000000;
+        uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
         if (wait_ms > 3600000)
             wait_ms = 3600000;
         struct pollfd pfd = {pipe_fd[0], POLLIN, 0};
         int r = poll(&pfd, 1, (int)wait_ms);
-        now = ms_now_ns();
+        now = ms_coarse_ns();
         if (r > 0 && (pfd.revents & POLLIN)) {
             char buf[64];
             while (read(pipe_fd[0], buf, sizeof buf) > 0)
                 ;
             ms_snapshot(MS_DUMP_SIGNAL);
         }
-        if (tl_iv && now >= last_tl + tl_iv) {
-            ms_timeline_tick(now);
-            last_tl += tl_iv * ((now - last_tl) / tl_iv);
-        }
+        if (now >= atomic_load_explicit(&ms_maintain_due, memory_order_relaxed))
+            ms_maintain(now);
         if (ms_cfg.interval_ns && now >= last_iv + ms_cfg.interval_ns) {
             ms_snapshot(MS_DUMP_INTERVAL);
             last_iv = now;
@@ -119,10 +152,6 @@ static void *helper_main(void *arg)
                 ms_snapshot(MS_DUMP_TRIGGER);
             }
             last_trig = now;
-        }
-        if (now >= last_clamp + clamp_period) {
-            ms_books_clamp_births();
-            last_clamp = now;
         }
     }
     return NULL;
@@ -171,6 +200,7 @@ int ms_helper_start(void)
 
 void ms_helper_after_fork_child(void)
 {
+    atomic_store(&maintaining, 0); /* in case another thread was at it */
     if (atomic_load(&started))
         start_thread();
 }

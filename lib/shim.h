@@ -328,6 +328,7 @@ struct ms_smap *ms_books_big_map(void);
 uint64_t ms_books_size_of(void *p, uint64_t packed);
 uint64_t ms_birth_tick_ns(void);
 uint32_t ms_books_now_tick(void);
+uint32_t ms_books_tick_of(uint64_t coarse_ns);
 void ms_books_clamp_births(void);
 void ms_books_lock_all(void);
 void ms_books_unlock_all(void);
@@ -383,6 +384,15 @@ uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), 
 /* ----------------------------------------------------------- helper.c -- */
 
 int ms_helper_start(void);
+/* Periodic work (timeline point, birth clamping) when now (coarse
+ * monotonic ns) has reached ms_maintain_due. */
+extern _Atomic uint64_t ms_maintain_due;
+void ms_maintain(uint64_t now);
+static inline void ms_maybe_maintain(uint64_t now)
+{
+    if (MS_UNLIKELY(now >= atomic_load_explicit(&ms_maintain_due, memory_order_relaxed)))
+        ms_maintain(now);
+}
 void ms_helper_after_fork_child(void);
 int ms_signal_install(int sig);
 
