@@ -180,28 +180,38 @@ size_t ms_map_count(const ms_map *m)
     return m->count;
 }
 
+/* Everything rare (growth work, pre-faulting, starting a growth, new
+ * overflow buckets) is out of line, so the fast paths stay small. */
+
+/* Growth work or a pre-fault step, whichever is pending. */
+static void __attribute__((noinline)) background_work(ms_map *m, uint64_t bucket)
+{
+    if (m->oldbuckets)
+        ms_map_grow_work(m, bucket);
+    else
+        ms_map_prefault_step(m);
+}
+
 /* The bucket for hash h, after any pending evacuation of it. */
-static inline uint8_t *bucket_for(ms_map *m, uint64_t h)
+HOT uint8_t *bucket_for(ms_map *m, uint64_t h)
 {
     uint64_t bucket = h & bucket_mask(m->B);
-    if (__builtin_expect(m->oldbuckets != NULL, 0))
-        ms_map_grow_work(m, bucket);
-    else if (__builtin_expect(m->prefault_left != 0, 0))
-        ms_map_prefault_step(m);
+    if (__builtin_expect(((uintptr_t)m->oldbuckets | m->prefault_left) != 0, 0))
+        background_work(m, bucket);
     uint8_t *b = bkt_at(m, m->buckets, bucket);
     bkt_prefetch(m, b);
     return b;
 }
 
 /* Search b's chain for key: returns the bucket holding it and its slot. */
-static inline uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_t top,
-                            unsigned *slot)
+HOT uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_t top, unsigned *slot,
+                  uint32_t ks)
 {
     do {
         uint64_t w = bkt_top_word(b);
         for (uint64_t hit = swar_match(w, top); hit; hit &= hit - 1) {
             unsigned i = swar_first(hit);
-            if (key_equal(m, bkt_key(m, b, i), key)) {
+            if (key_eq(key_at(b, i, ks), key, ks)) {
                 *slot = i;
                 return b;
             }
@@ -213,22 +223,29 @@ static inline uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_
     return NULL;
 }
 
-void *ms_map_lookup_h(ms_map *m, const void *key, uint64_t h)
+HOT void *lookup(ms_map *m, const void *key, uint64_t h, uint32_t ks)
 {
     uint8_t *b = bucket_for(m, h);
     unsigned i;
     if (m->count == 0)
         return NULL;
-    b = find(m, b, key, tophash(h), &i);
-    return b ? bkt_val(m, b, i) : NULL;
+    b = find(m, b, key, tophash(h), &i, ks);
+    return b ? val_at(m, b, i, ks) : NULL;
+}
+
+void *ms_map_lookup_h(ms_map *m, const void *key, uint64_t h)
+{
+    return m->keysize == 8 ? lookup(m, key, h, 8) : lookup(m, key, h, m->keysize);
 }
 
 void *ms_map_lookup(ms_map *m, const void *key)
 {
-    return ms_map_lookup_h(m, key, map_hash(m, key));
+    if (m->keysize == 8)
+        return lookup(m, key, ms_hash_bytes(key, 8, m->seed), 8);
+    return lookup(m, key, map_hash(m, key), m->keysize);
 }
 
-void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
+HOT void *assign(ms_map *m, const void *key, uint64_t h, bool *inserted, uint32_t ks)
 {
     uint8_t top = tophash(h);
 again:;
@@ -239,10 +256,10 @@ again:;
         uint64_t w = bkt_top_word(b);
         for (uint64_t hit = swar_match(w, top); hit; hit &= hit - 1) {
             unsigned i = swar_first(hit);
-            if (key_equal(m, bkt_key(m, b, i), key)) {
+            if (key_eq(key_at(b, i, ks), key, ks)) {
                 if (inserted)
                     *inserted = false;
-                return bkt_val(m, b, i);
+                return val_at(m, b, i, ks);
             }
         }
         uint64_t empty = swar_empty(w);
@@ -257,23 +274,20 @@ again:;
             break;
         b = next;
     }
-
     /* Not found.  Over the load factor, or too many overflow buckets, and
      * not already growing: start a growth and start over (the bucket has
      * moved).  If the growth cannot get memory, carry on in this array. */
-    if (!m->oldbuckets &&
-        (ms_map_overload(m->count + 1, m->B) || ms_map_too_many_overflow(m->noverflow, m->B)) &&
-        ms_map_hash_grow(m))
+    bool due = ms_map_overload(m->count + 1, m->B) || ms_map_too_many_overflow(m->noverflow, m->B);
+    if (__builtin_expect(due, 0) && !m->oldbuckets && ms_map_hash_grow(m))
         goto again;
-
     if (!ins) {
         ins = ms_map_new_overflow(m, b);
         if (!ins)
             return NULL;
         insi = 0;
     }
-    copy_bytes(bkt_key(m, ins, insi), key, m->keysize);
-    uint8_t *val = bkt_val(m, ins, insi);
+    memcpy(key_at(ins, insi, ks), key, ks);
+    uint8_t *val = val_at(m, ins, insi, ks);
     if (m->valsize == 8)
         memset(val, 0, 8);
     else
@@ -286,9 +300,18 @@ again:;
     return val;
 }
 
+void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
+{
+    if (m->keysize == 8)
+        return assign(m, key, h, inserted, 8);
+    return assign(m, key, h, inserted, m->keysize);
+}
+
 void *ms_map_assign(ms_map *m, const void *key, bool *inserted)
 {
-    return ms_map_assign_h(m, key, map_hash(m, key), inserted);
+    if (m->keysize == 8)
+        return assign(m, key, ms_hash_bytes(key, 8, m->seed), inserted, 8);
+    return assign(m, key, map_hash(m, key), inserted, m->keysize);
 }
 
 /* The bucket before b in the chain starting at first. */
@@ -327,17 +350,17 @@ static void mark_empty_rest(const ms_map *m, uint8_t *first, uint8_t *b, unsigne
     }
 }
 
-bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
+HOT bool delete (ms_map *m, const void *key, uint64_t h, void *val_out, uint32_t ks)
 {
     uint8_t *first = bucket_for(m, h);
     unsigned i;
     if (m->count == 0)
         return false;
-    uint8_t *b = find(m, first, key, tophash(h), &i);
+    uint8_t *b = find(m, first, key, tophash(h), &i, ks);
     if (!b)
         return false;
     if (val_out)
-        memcpy(val_out, bkt_val(m, b, i), m->valsize);
+        memcpy(val_out, val_at(m, b, i, ks), m->valsize);
     b[i] = EMPTY_ONE;
     mark_empty_rest(m, first, b, i);
     m->count--;
@@ -346,9 +369,18 @@ bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
     return true;
 }
 
+bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
+{
+    if (m->keysize == 8)
+        return delete (m, key, h, val_out, 8);
+    return delete (m, key, h, val_out, m->keysize);
+}
+
 bool ms_map_delete(ms_map *m, const void *key, void *val_out)
 {
-    return ms_map_delete_h(m, key, map_hash(m, key), val_out);
+    if (m->keysize == 8)
+        return delete (m, key, ms_hash_bytes(key, 8, m->seed), val_out, 8);
+    return delete (m, key, map_hash(m, key), val_out, m->keysize);
 }
 
 void ms_map_clear(ms_map *m)

@@ -220,13 +220,41 @@ struct evac_dst {
     unsigned i;
 };
 
-static void copy_entry(const ms_map *m, struct evac_dst *d, uint8_t top, const uint8_t *k,
-                       const uint8_t *v)
+/* Take the next overflow bucket for a destination that is full.  Cannot
+ * fail: the reserve taken in hash_grow covers it. */
+static void __attribute__((noinline)) extend_dst(ms_map *m, struct evac_dst *d)
 {
-    d->b[d->i] = top;
-    copy_bytes(bkt_key(m, d->b, d->i), k, m->keysize);
-    copy_bytes(bkt_val(m, d->b, d->i), v, m->valsize);
-    d->i++;
+    uint8_t *ovf = ms_arena_alloc_units(&m->arena, 1);
+    if (!ovf)
+        ms_map_fatal("bad map state: evacuation reserve exhausted");
+    link_overflow(m, d->b, ovf);
+    d->b = ovf;
+    d->i = 0;
+}
+
+/* Move the entries of one bucket of an old chain to X or Y; returns the
+ * evacuation markers for its slots (EVAC_EMPTY where there was none). */
+HOT uint64_t move_entries(ms_map *m, uint8_t *c, struct evac_dst xy[2], uint64_t newbit,
+                          uint32_t ks)
+{
+    uint64_t marks = SWAR_LO * EVAC_EMPTY;
+    for (uint64_t full = swar_full(bkt_top_word(c)); full; full &= full - 1) {
+        unsigned i = swar_first(full);
+        uint8_t top = c[i];
+        if (top < MIN_TOPHASH)
+            ms_map_fatal("bad map state: marker in an unevacuated bucket");
+        const uint8_t *k = key_at(c, i, ks);
+        unsigned y = !m->same_size && (ms_hash_bytes(k, ks, m->seed) & newbit) != 0;
+        marks -= (uint64_t)(EVAC_EMPTY - EVAC_X - y) << (8 * i);
+        struct evac_dst *d = &xy[y];
+        if (d->i == BUCKET_CNT)
+            extend_dst(m, d);
+        d->b[d->i] = top;
+        memcpy(key_at(d->b, d->i, ks), k, ks);
+        copy_bytes(val_at(m, d->b, d->i, ks), val_at(m, c, i, ks), m->valsize);
+        d->i++;
+    }
+    return marks;
 }
 
 /* Go's evacuate() body: move every entry of old bucket ob (and its
@@ -236,50 +264,31 @@ static void copy_entry(const ms_map *m, struct evac_dst *d, uint8_t top, const u
  * its evacuation markers; its overflow buckets go back to the arena at
  * once (Go must keep them for iterators that walk the old array; ours
  * never do, see map_iter.c). */
-static void move_bucket(ms_map *m, uint64_t ob, uint8_t *b)
+HOT void move_chain(ms_map *m, uint64_t ob, uint8_t *b, uint32_t ks)
 {
     uint64_t newbit = noldbuckets(m);
     struct evac_dst xy[2] = {{bkt_at(m, m->buckets, ob), 0}, {NULL, 0}};
     if (!m->same_size)
         xy[1].b = bkt_at(m, m->buckets, ob + newbit);
-    uint8_t marks[BUCKET_CNT];
-    uint64_t freed = 0;
-
-    for (uint8_t *c = b; c;) {
+    uint8_t *c = bkt_overflow(m, b);
+    uint64_t marks = move_entries(m, b, xy, newbit, ks);
+    memcpy(b, &marks, BUCKET_CNT);
+    bkt_set_overflow(m, b, NULL);
+    while (c) {
         uint8_t *next = bkt_overflow(m, c);
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            uint8_t top = c[i];
-            if (top <= EMPTY_ONE) {
-                marks[i] = EVAC_EMPTY; /* only used when c == b */
-                continue;
-            }
-            if (top < MIN_TOPHASH)
-                ms_map_fatal("bad map state: marker in an unevacuated bucket");
-            const uint8_t *k = bkt_key(m, c, i);
-            unsigned y = !m->same_size && (map_hash(m, k) & newbit) != 0;
-            marks[i] = (uint8_t)(EVAC_X + y);
-            struct evac_dst *d = &xy[y];
-            if (d->i == BUCKET_CNT) {
-                /* Cannot fail: the reserve taken in hash_grow covers it. */
-                uint8_t *ovf = ms_arena_alloc_units(&m->arena, 1);
-                if (!ovf)
-                    ms_map_fatal("bad map state: evacuation reserve exhausted");
-                link_overflow(m, d->b, ovf);
-                d->b = ovf;
-                d->i = 0;
-            }
-            copy_entry(m, d, top, k, bkt_val(m, c, i));
-        }
-        if (c == b) {
-            memcpy(b, marks, BUCKET_CNT);
-        } else {
-            ms_arena_free_units(&m->arena, c, 1);
-            freed++;
-        }
+        move_entries(m, c, xy, newbit, ks);
+        ms_arena_free_units(&m->arena, c, 1);
+        m->novf_old--;
         c = next;
     }
-    bkt_set_overflow(m, b, NULL);
-    m->novf_old -= freed;
+}
+
+static void move_bucket(ms_map *m, uint64_t ob, uint8_t *b)
+{
+    if (m->keysize == 8)
+        move_chain(m, ob, b, 8);
+    else
+        move_chain(m, ob, b, m->keysize);
 }
 
 static void finish_growth(ms_map *m)
@@ -338,17 +347,20 @@ void ms_map_evacuate(ms_map *m, uint64_t ob)
 }
 
 /* Ask for an old bucket and the two new buckets it evacuates to, all at
- * once: evacuating is then one memory round trip instead of three in a
- * row (the old bucket, then X, then Y). */
+ * once, without reading any of them (reading the old bucket's marker
+ * first would wait for it): evacuating is then one memory round trip
+ * instead of three in a row (old bucket, then X, then Y).  If the bucket
+ * was evacuated already, one of X and Y is the caller's bucket anyway. */
 static void prefetch_evacuation(const ms_map *m, uint64_t ob)
 {
-    if (ob >= noldbuckets(m) || old_evacuated(m, ob))
+    if (ob < m->nevacuate || ob >= noldbuckets(m))
         return;
     const uint8_t *b = bkt_at(m, m->oldbuckets, ob);
-    __builtin_prefetch(b + 64);
-    __builtin_prefetch(b + m->ovfoff);
-    bkt_prefetch(m, bkt_at(m, m->buckets, ob));
-    __builtin_prefetch(bkt_at(m, m->buckets, ob), 1);
+    __builtin_prefetch(b);
+    bkt_prefetch(m, b);
+    const uint8_t *x = bkt_at(m, m->buckets, ob);
+    __builtin_prefetch(x, 1);
+    bkt_prefetch(m, x);
     if (!m->same_size) {
         const uint8_t *y = bkt_at(m, m->buckets, ob + noldbuckets(m));
         __builtin_prefetch(y, 1);

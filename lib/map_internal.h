@@ -113,14 +113,41 @@ static inline uint64_t bkt_top_word(const uint8_t *b)
     return w;
 }
 
+/* The hot paths are written once, as always-inline functions that take the
+ * key size as a parameter, and instantiated twice: with the constant 8 (the
+ * shim's keys are addresses: offsets fold to constants, keys compare as one
+ * word) and with the map's key size. */
+#define HOT static inline __attribute__((always_inline))
+
+HOT uint8_t *key_at(uint8_t *b, unsigned i, uint32_t ks)
+{
+    return b + 8 + (size_t)i * ks;
+}
+
+HOT uint8_t *val_at(const ms_map *m, uint8_t *b, unsigned i, uint32_t ks)
+{
+    return b + 8 + BUCKET_CNT * ks + (size_t)i * m->valsize;
+}
+
+HOT bool key_eq(const void *a, const void *b, uint32_t ks)
+{
+    if (ks == 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return x == y;
+    }
+    return memcmp(a, b, ks) == 0;
+}
+
 static inline uint8_t *bkt_key(const ms_map *m, uint8_t *b, unsigned i)
 {
-    return b + 8 + (size_t)i * m->keysize;
+    return key_at(b, i, m->keysize);
 }
 
 static inline uint8_t *bkt_val(const ms_map *m, uint8_t *b, unsigned i)
 {
-    return b + m->valoff + (size_t)i * m->valsize;
+    return val_at(m, b, i, m->keysize);
 }
 
 static inline uint8_t *bkt_overflow(const ms_map *m, const uint8_t *b)
@@ -218,13 +245,7 @@ static inline uint64_t map_hash(const ms_map *m, const void *key)
 
 static inline bool key_equal(const ms_map *m, const void *a, const void *b)
 {
-    if (m->keysize == 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        return x == y;
-    }
-    return memcmp(a, b, m->keysize) == 0;
+    return key_eq(a, b, m->keysize);
 }
 
 /* An old bucket whose tophash[0] is a marker in EVAC_X..EVAC_EMPTY has been

@@ -22,10 +22,11 @@
  * whole iteration is returned exactly once, whatever happens to the map in
  * between, and deleting the current entry is harmless.
  *
- * Ties: keys of up to 8 bytes have distinct hashes (the hash is a bijection
- * of such keys, hash.h).  Longer keys break ties with a second hash under
- * an independent seed; two distinct keys equal in both 64-bit hashes (odds
- * about 2^-128 per pair) would make the iterator skip one of them.
+ * Ties: two distinct keys may share a 64-bit hash (odds ~n^2/2^65 for n
+ * keys).  The order is then (rev(hash), second hash), the second hash under
+ * an independent seed, computed only when hashes tie.  Two distinct keys
+ * equal in both (odds about 2^-128 per pair) would make the iterator skip
+ * one of them.
  *
  * Cost: each step hashes the entries of one bucket chain (6.5 on average
  * when full): iteration costs a few hashes per entry instead of Go's none.
@@ -52,23 +53,23 @@ static inline uint64_t rev64(uint64_t x)
     return x;
 }
 
-/* Tie-break hash: only keys longer than 8 bytes can tie. */
+/* Tie-break hash. */
 static inline uint64_t tie_hash(const ms_map *m, const void *key)
 {
-    return m->keysize <= 8 ? 0 : ms_hash_bytes(key, m->keysize, m->seed2);
-}
-
-/* Order of (rev(hash), tie hash) pairs. */
-static inline bool pair_less(uint64_t a1, uint64_t a2, uint64_t b1, uint64_t b2)
-{
-    return a1 < b1 || (a1 == b1 && a2 < b2);
+    return ms_hash_bytes(key, m->keysize, m->seed2);
 }
 
 struct pick {
     uint8_t *b;
     unsigned i;
-    uint64_t rh, h2;
+    uint64_t rh;
 };
+
+/* Is the entry (rh, key) after (brh, bkey)?  The tie hash only on a tie. */
+static bool entry_after(const ms_map *m, uint64_t rh, const void *key, uint64_t brh, uint64_t bh2)
+{
+    return rh > brh || (rh == brh && tie_hash(m, key) > bh2);
+}
 
 /* The entry of bucket's chain with the smallest (rev(hash), tie) above the
  * iterator's last one (when `after`), or the smallest of all. */
@@ -81,12 +82,13 @@ static bool scan_bucket(ms_map *m, uint64_t bucket, const struct iter_state *s, 
             unsigned i = swar_first(full);
             const uint8_t *k = bkt_key(m, b, i);
             uint64_t rh = rev64(map_hash(m, k));
-            uint64_t h2 = tie_hash(m, k);
-            if (after && !pair_less(s->last_rh, s->last_h2, rh, h2))
+            if (after && !entry_after(m, rh, k, s->last_rh, s->last_h2))
                 continue;
-            if (found && !pair_less(rh, h2, best->rh, best->h2))
+            if (found && (rh > best->rh ||
+                          (rh == best->rh && !entry_after(m, best->rh, bkt_key(m, best->b, best->i),
+                                                          rh, tie_hash(m, k)))))
                 continue;
-            *best = (struct pick){b, i, rh, h2};
+            *best = (struct pick){b, i, rh};
             found = true;
         }
     }
@@ -122,7 +124,7 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val)
         struct pick p;
         if (scan_bucket(m, bucket, s, after, &p)) {
             s->last_rh = p.rh;
-            s->last_h2 = p.h2;
+            s->last_h2 = tie_hash(m, bkt_key(m, p.b, p.i));
             s->started = 1;
             *key = bkt_key(m, p.b, p.i);
             *val = bkt_val(m, p.b, p.i);
