@@ -368,6 +368,14 @@ static void prefetch_evacuation(const ms_map *m, uint64_t ob)
     }
 }
 
+/* Evacuate the old bucket at nevacuate, asking for the one a few steps
+ * ahead (and its destinations) on the way. */
+static void evacuate_next(ms_map *m)
+{
+    prefetch_evacuation(m, m->nevacuate + 2);
+    ms_map_evacuate(m, m->nevacuate);
+}
+
 /* Go's growWork, done by every operation while growing: the old bucket
  * that holds the caller's bucket (so the operation then only looks at the
  * new array), plus the one at nevacuate, so the growth makes progress even
@@ -378,16 +386,14 @@ void ms_map_grow_work(ms_map *m, uint64_t bucket)
     m->ops_while_growing++;
     prefetch_evacuation(m, ob);
     ms_map_evacuate(m, ob);
-    if (m->oldbuckets) {
-        prefetch_evacuation(m, m->nevacuate + 2);
-        ms_map_evacuate(m, m->nevacuate);
-    }
+    if (m->oldbuckets)
+        evacuate_next(m);
 }
 
 bool ms_map_maintain(ms_map *m, unsigned budget)
 {
     for (; budget && m->oldbuckets; budget--)
-        ms_map_evacuate(m, m->nevacuate);
+        evacuate_next(m);
     for (; budget && m->prefault_left; budget--)
         ms_map_prefault_step(m);
     return m->oldbuckets != NULL;

@@ -121,6 +121,13 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val)
         uint64_t bucket = B ? rev64(r) >> (64 - B) : 0;
         if (m->oldbuckets)
             ms_map_grow_work(m, bucket); /* the bucket's entries are now all in `buckets` */
+        /* Bit-reversed order jumps across the array: ask for the next
+         * interval's bucket now, it is needed a few steps later. */
+        if (r + 1 < n) {
+            const uint8_t *nb = bkt_at(m, m->buckets, rev64(r + 1) >> (64 - B));
+            __builtin_prefetch(nb);
+            bkt_prefetch(m, nb);
+        }
         struct pick p;
         if (scan_bucket(m, bucket, s, after, &p)) {
             s->last_rh = p.rh;
