@@ -625,6 +625,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     }
     ms_gm_init(&r.tr, pid, &bin, &lay, bpf_map__fd(skel->maps.stacks), env.max_maps);
     r.opt.linger = env.linger;
+    r.tr.log = env.verbose ? stderr : NULL;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,16 +211,23 @@ static const uint8_t *segment_rest(const struct ms_gobin *bin, uint64_t vaddr, s
     return b;
 }
 
-static int scan_magic(struct ms_gopcln *p, const struct ms_gobin *bin, const char *section)
+/* Every 8-byte aligned spot of the non-executable loadable segments (where the linker
+ * puts read-only data: .gopclntab, .data.rel.ro.gopclntab, or unnamed when stripped). */
+static int scan_magic(struct ms_gopcln *p, const struct ms_gobin *bin)
 {
-    uint64_t addr;
-    size_t size;
-    const uint8_t *s = ms_gobin_section(bin, section, &addr, &size);
-    if (!s)
+    size_t n;
+    if (elf_getphdrnum(bin->elf, &n) != 0)
         return -1;
-    for (size_t off = 0; off + 72 <= size; off += 8)
-        if (format_of(rd32(s + off)) && try_at(p, bin, s + off, size - off, addr + off) == 0)
-            return 0;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(bin->elf, (int)i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & PF_X))
+            continue;
+        const uint8_t *s = ms_gobin_at(bin, ph.p_vaddr, ph.p_filesz);
+        for (size_t off = 0; s && off + 72 <= ph.p_filesz; off += 8)
+            if (format_of(rd32(s + off)) &&
+                try_at(p, bin, s + off, ph.p_filesz - off, ph.p_vaddr + off) == 0)
+                return 0;
+    }
     return -1;
 }
 
@@ -242,9 +250,8 @@ int ms_gopcln_load(struct ms_gobin *bin, char *err, size_t errlen)
         origin = "runtime.firstmoduledata";
         ok = b && try_at(p, bin, b, size, rd64(m)) == 0;
     }
-    static const char *const scan[] = {".data.rel.ro", ".rodata", ".noptrdata"};
-    for (size_t i = 0; !ok && i < sizeof scan / sizeof scan[0]; i++) {
-        ok = scan_magic(p, bin, scan[i]) == 0;
+    if (!ok) {
+        ok = scan_magic(p, bin) == 0;
         origin = "pclntab magic scan";
     }
     if (!ok) {

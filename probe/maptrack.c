@@ -118,14 +118,14 @@ static bool sane(const struct hdr *h)
     return h->nevacuate <= (1ULL << h->B);
 }
 
+/* ------------------------------------------------------------------ types -- */
+
 static int read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
     struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
     ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
     return n == (ssize_t)len ? 0 : -1;
 }
-
-/* ------------------------------------------------------------------ types -- */
 
 static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
 {
@@ -134,9 +134,12 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     for (size_t i = 0; i < tr->ntypes; i++)
         if (tr->types[i].t == t)
             return &tr->types[i];
+    /* Read the maptype from the process: in position-independent binaries its pointers
+     * are filled in by relocations at load time, so the file has zeros there. */
     const struct ms_golayout *l = &tr->lay;
-    const uint8_t *mt = ms_gobin_at(tr->bin, t - tr->bias, l->mt_bucketsize + 2);
-    if (!mt)
+    uint8_t mt[128];
+    uint64_t ptrdata = 1;
+    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr->pid, t, mt, l->mt_bucketsize + 2) < 0)
         return NULL;
     struct gm_type ty = {.t = t};
     ty.keysize = mt[l->mt_keysize];
@@ -145,8 +148,8 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     /* tophash[8] + 8 keys + 8 elems + overflow pointer, padded */
     if (ty.bucketsize < 8 + 8 * (ty.keysize + ty.elemsize) + 8 || ty.bucketsize > 8 * 1024)
         return NULL;
-    const uint8_t *bt = ms_gobin_at(tr->bin, rdn(mt + l->mt_bucket, 8) - tr->bias, 16);
-    ty.ptr_free = bt && rdn(bt + 8, 8) == 0; /* _type.ptrdata */
+    ty.ptr_free = read_remote(tr->pid, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
+                  ptrdata == 0; /* _type.ptrdata of the bucket type */
     ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
     ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
     if (tr->ntypes == tr->captypes) {
@@ -266,6 +269,7 @@ static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, double t
     m->hash0 = h.hash0;
     m->hash0_known = true;
     m->grows++;
+    m->evented = true;
     bool same = !over_load(h.count + 1, h.B);
     if (same)
         m->samesize_grows++;
@@ -332,6 +336,7 @@ static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, doubl
     m->hash0 = h.hash0;
     m->hash0_known = true;
     m->from_makemap = true;
+    m->evented = true;
     apply_hdr(m, &h);
     set_site(tr, m, e, GM_SITE_CREATED);
 }
@@ -351,6 +356,7 @@ static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, double 
         m->type = type_of(tr, e->t);
     apply_hdr(m, &h);
     m->clears++;
+    m->evented = true;
     m->hash0_known = false; /* mapclear draws a new seed */
     m->growing = false;
     m->count = 0;
@@ -413,13 +419,21 @@ static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
         m->oldovf_len = (uint64_t)b, m->oldovf_known = true;
 }
 
-/* Fold a freshly read header into the map; false when it is no longer this map. */
-static bool update(struct gm_tracker *tr, struct gm_map *m, const struct hdr *h, double now)
+/* Fold a freshly read header into the map; the reason when it is no longer this map. */
+static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct hdr *h, double now)
 {
     if (!sane(h))
-        return false;
-    if (m->hash0_known && h->hash0 != m->hash0)
-        return false; /* freed and reused: a new map (or something else) lives here */
+        return "header no longer a map's";
+    /* Identity: mapdelete draws a new seed when the map becomes empty, growths and clears
+     * (which we see as events) replace the bucket array; anything else means the memory
+     * now belongs to something else. */
+    bool emptied = h->count == 0 && h->buckets == m->buckets && h->B == m->B;
+    if (m->hash0_known && h->hash0 != m->hash0 && !emptied && !m->evented)
+        return "hash seed changed: freed and reused";
+    if (m->polled && m->buckets && h->buckets != m->buckets && !m->evented &&
+        h->oldbuckets != m->buckets)
+        return "bucket array replaced without a growth: freed and reused";
+    m->evented = false;
     m->hash0 = h->hash0;
     m->hash0_known = true;
     if (h->oldbuckets) {
@@ -446,7 +460,7 @@ static bool update(struct gm_tracker *tr, struct gm_map *m, const struct hdr *h,
         m->sparse_since = now;
     m->polled = true;
     poll_extra(tr, m);
-    return true;
+    return NULL;
 }
 
 int ms_gm_poll(struct gm_tracker *tr, double now)
@@ -473,17 +487,19 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
             struct hdr h;
             decode(tr, buf[i], &h);
             struct gm_map *m = &tr->maps[base + i];
-            if (!update(tr, m, &h, now))
-                m->dead = true;
+            m->dead = update(tr, m, &h, now);
         }
         if (ok < k)
-            tr->maps[base + ok].dead = true;
+            tr->maps[base + ok].dead = "unreadable: freed";
         base += ok < k ? ok + 1 : k;
     }
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.maps_dropped++;
+            if (tr->log)
+                fprintf(tr->log, "mapscope gomaps: map 0x%llx retired: %s\n",
+                        (unsigned long long)tr->maps[i].h, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];

@@ -39,6 +39,7 @@ struct gm_map {
     uint16_t noverflow;
     uint32_t hash0;
     bool hash0_known, polled;
+    bool evented;                 /* a probe event changed it since the last poll */
     uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps */
     bool ovf_known, oldovf_known;
     /* growth */
@@ -57,7 +58,7 @@ struct gm_map {
     enum gm_site_kind site_kind;
     uint64_t site[GM_SITE_FRAMES];
     int nsite;
-    bool dead;
+    const char *dead; /* why the entry is being retired, NULL while live */
 };
 
 struct gm_stats {
@@ -84,6 +85,7 @@ struct gm_tracker {
     struct gm_stats st;
     double start, now;
     bool target_gone;
+    FILE *log; /* -v: retirements and other decisions, NULL = silent */
 };
 
 void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
