@@ -92,9 +92,10 @@ func truth(name string, m any, samesize int) {
 	if h.oldbuckets != nil {
 		g = 1
 	}
-	fmt.Printf("TRUTH name=%s map=%p count=%d B=%d bucket_bytes=%d old_bytes=%d noverflow=%d "+
+	t := (*eface)(unsafe.Pointer(&m)).typ
+	fmt.Printf("TRUTH name=%s map=%p maptype=%p count=%d B=%d bucket_bytes=%d old_bytes=%d noverflow=%d "+
 		"overflow_len=%d oldoverflow_len=%d growing=%d nevacuate=%d samesize=%d\n",
-		name, h, h.count, h.B, allocSize(h.buckets), allocSize(h.oldbuckets), h.noverflow,
+		name, h, t, h.count, h.B, allocSize(h.buckets), allocSize(h.oldbuckets), h.noverflow,
 		ovf, oldovf, g, h.nevacuate, samesize)
 }
 
