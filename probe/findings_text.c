@@ -149,18 +149,14 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             s->maps, s->growing, mib(a, sizeof a, s->bucket_bytes), mib(b, sizeof b, s->old_bytes),
             (unsigned long long)s->overflow_buckets, mib(c, sizeof c, s->overflow_bytes));
     double min = elapsed / 60.0;
-    fprintf(f,
-            "large bucket-array allocations: %llu (%s, %.1f/min); bucket arrays allocated: "
-            "%llu\n",
+    fprintf(f, "large bucket-array allocations (over 32 KiB, own span): %llu (%s, %.1f/min)\n",
             (unsigned long long)tr->st.large_arrays, mib(a, sizeof a, tr->st.large_array_bytes),
-            min > 0 ? tr->st.large_arrays / min : 0.0, (unsigned long long)tr->st.bucket_arrays);
+            min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
-            "probe hits: hashGrow %llu, makeBucketArray %llu, makemap %llu, mapclear %llu; "
-            "maps retired (freed or reused) %llu, evicted %llu\n",
-            (unsigned long long)tr->st.events[GOMAP_EV_GROW],
+            "probe hits: large bucket arrays %llu, makemap returns %llu; maps retired (freed "
+            "or reused) %llu, evicted %llu\n",
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
             (unsigned long long)tr->st.events[GOMAP_EV_MAKEMAP],
-            (unsigned long long)tr->st.events[GOMAP_EV_CLEAR],
             (unsigned long long)tr->st.maps_dropped, (unsigned long long)tr->st.maps_evicted);
     fflush(f);
 }

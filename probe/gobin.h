@@ -63,12 +63,19 @@ uint64_t ms_gopcln_func(const struct ms_gopcln *p, const char *name, uint64_t *e
 /* Function containing pc: name, file, line (file/line may be NULL/0).  -1 when none. */
 int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, const char **file,
                      int *line);
-/* Walk the stack-pointer delta table of the function at entry: cb(pc, end, spdelta). */
-int ms_gopcln_pcsp(const struct ms_gopcln *p, uint64_t entry,
-                   void (*cb)(uint64_t pc, uint64_t end, int32_t sp, void *arg), void *arg);
+/* Walk one pc-value table of the function at entry: cb(pc, end, value) per range
+ * (stack-pointer delta, file number or line). */
+enum ms_pctab { MS_PCSP, MS_PCFILE, MS_PCLN };
+int ms_gopcln_walk(const struct ms_gopcln *p, uint64_t entry, enum ms_pctab table,
+                   void (*cb)(uint64_t pc, uint64_t end, int32_t value, void *arg), void *arg);
+/* Name of file number fileno of the function at entry (its compilation unit's list). */
+const char *ms_gopcln_file(const struct ms_gopcln *p, uint64_t entry, int32_t fileno);
 
-/* goret.c: addresses of the RET instructions of the function [entry, end). */
+/* goprobe_points.c: where to put uprobes inside a function. */
+/* Addresses of the RET instructions of the function at entry. */
 int ms_gobin_rets(const struct ms_gobin *bin, uint64_t entry, uint64_t *rets, int max);
+/* First instruction of code inlined from a file ending in suffix, 0 when none. */
+uint64_t ms_gobin_inlined_pc(const struct ms_gobin *bin, uint64_t entry, const char *suffix);
 
 /* gotypes.c: find moduledata.types; name of the runtime type at addr. */
 int ms_gotypes_init(struct ms_gobin *bin);

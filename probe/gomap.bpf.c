@@ -17,6 +17,7 @@
  * hashGrow and mapclear always call makeBucketArray in between, and two
  * makemap calls are separated by their RET probes.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -26,6 +27,7 @@
 
 const volatile unsigned int target_tgid = 0;
 const volatile unsigned int hdr_size = 48;
+const volatile bool array_probe_at_entry = false;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -47,7 +49,7 @@ struct {
 } stats SEC(".maps");
 
 struct last_hit {
-    unsigned long long kind, t, h, arg, caller, ts;
+    unsigned long long t, h, b, caller, ts;
 };
 
 struct {
@@ -64,47 +66,51 @@ static __always_inline void count(unsigned int idx)
         (*v)++;
 }
 
-static __always_inline int emit(struct pt_regs *ctx, unsigned int kind, unsigned long long t,
-                                unsigned long long h, unsigned long long arg,
-                                unsigned long long arg2)
+static __always_inline unsigned long long peek(unsigned long long addr)
+{
+    unsigned long long v = 0;
+    if (addr)
+        bpf_probe_read_user(&v, sizeof v, (void *)addr);
+    return v;
+}
+
+/* A morestack re-entry repeats the previous entry hit of the goroutine exactly. */
+static __always_inline bool reentry(unsigned long long g, struct last_hit *cur)
+{
+    struct last_hit *prev = bpf_map_lookup_elem(&last, &g);
+    if (prev && prev->t == cur->t && prev->h == cur->h && prev->b == cur->b &&
+        prev->caller == cur->caller && cur->ts - prev->ts < GOMAP_DEDUP_WINDOW_NS) {
+        prev->ts = cur->ts;
+        return true;
+    }
+    bpf_map_update_elem(&last, &g, cur, BPF_ANY);
+    return false;
+}
+
+static __always_inline struct gomap_event *start(unsigned int kind)
 {
     unsigned long long id = bpf_get_current_pid_tgid();
     if (target_tgid && (id >> 32) != target_tgid)
-        return 0;
+        return NULL;
     count(kind);
-
-    unsigned long long g = BPF_CORE_READ(ctx, r14), caller = 0;
-    bpf_probe_read_user(&caller, sizeof caller, (void *)BPF_CORE_READ(ctx, sp));
-    unsigned long long now = bpf_ktime_get_ns();
-    struct last_hit cur = {kind, t, h, arg, caller, now};
-    struct last_hit *prev = bpf_map_lookup_elem(&last, &g);
-    if (prev && prev->kind == kind && prev->t == t && prev->h == h && prev->arg == arg &&
-        prev->caller == caller && now - prev->ts < GOMAP_DEDUP_WINDOW_NS) {
-        prev->ts = now;
-        count(GOMAP_STAT_DUP);
-        return 0;
-    }
-    bpf_map_update_elem(&last, &g, &cur, BPF_ANY);
-
     struct gomap_event *e = bpf_ringbuf_reserve(&events, sizeof *e, 0);
     if (!e) {
         count(GOMAP_STAT_LOST);
-        return 0;
+        return NULL;
     }
+    __builtin_memset(e, 0, sizeof *e);
     e->kind = kind;
     e->tid = (unsigned int)id;
-    e->ts = now;
-    e->g = g;
-    e->t = t;
-    e->h = h;
-    e->arg = arg;
-    e->arg2 = arg2;
-    e->caller = caller;
-    e->hdr_len = 0;
+    e->ts = bpf_ktime_get_ns();
+    return e;
+}
+
+static __always_inline int finish(struct pt_regs *ctx, struct gomap_event *e)
+{
     unsigned int n = hdr_size;
     if (n > GOMAP_HDR_MAX)
         n = GOMAP_HDR_MAX;
-    if (h && n && bpf_probe_read_user(e->hdr, n, (void *)h) == 0)
+    if (e->h && n && bpf_probe_read_user(e->hdr, n, (void *)e->h) == 0)
         e->hdr_len = n;
     e->stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
     if (e->stack_id < 0)
@@ -114,35 +120,51 @@ static __always_inline int emit(struct pt_regs *ctx, unsigned int kind, unsigned
 }
 
 SEC("uprobe")
-int on_hashgrow(struct pt_regs *ctx)
-{
-    return emit(ctx, GOMAP_EV_GROW, BPF_CORE_READ(ctx, ax), BPF_CORE_READ(ctx, bx), 0, 0);
-}
-
-SEC("uprobe")
 int on_bucket_array(struct pt_regs *ctx)
 {
-    return emit(ctx, GOMAP_EV_BUCKETS, BPF_CORE_READ(ctx, ax), 0, BPF_CORE_READ(ctx, bx) & 0xff,
-                BPF_CORE_READ(ctx, cx));
+    unsigned long long bp = BPF_CORE_READ(ctx, bp), caller, fbp;
+    if (array_probe_at_entry) { /* before the prologue: BP is still the caller's */
+        caller = peek(BPF_CORE_READ(ctx, sp));
+        fbp = bp;
+    } else {
+        caller = peek(bp + 8);
+        fbp = peek(bp);
+    }
+    unsigned long long g = BPF_CORE_READ(ctx, r14);
+    if (array_probe_at_entry) {
+        struct last_hit cur = {BPF_CORE_READ(ctx, ax), BPF_CORE_READ(ctx, cx),
+                               BPF_CORE_READ(ctx, bx) & 0xff, caller, bpf_ktime_get_ns()};
+        if (reentry(g, &cur)) {
+            count(GOMAP_STAT_DUP);
+            return 0;
+        }
+    }
+    struct gomap_event *e = start(GOMAP_EV_BUCKETS);
+    if (!e)
+        return 0;
+    e->g = g;
+    e->t = BPF_CORE_READ(ctx, ax);
+    e->b = array_probe_at_entry ? (BPF_CORE_READ(ctx, bx) & 0xff) : 0xff;
+    e->caller = caller;
+    e->h = peek(fbp + 24);
+    e->caller2 = peek(fbp + 8);
+    unsigned long long bp2 = peek(fbp);
+    e->t2 = peek(bp2 + 16);
+    e->h2 = peek(bp2 + 24);
+    return finish(ctx, e);
 }
 
 SEC("uprobe")
 int on_makemap_ret(struct pt_regs *ctx)
 {
-    return emit(ctx, GOMAP_EV_MAKEMAP, 0, BPF_CORE_READ(ctx, ax), 0, 0);
-}
-
-SEC("uprobe")
-int on_mapclear(struct pt_regs *ctx)
-{
-    return emit(ctx, GOMAP_EV_CLEAR, BPF_CORE_READ(ctx, ax), BPF_CORE_READ(ctx, bx), 0, 0);
-}
-
-SEC("uprobe")
-int on_newoverflow(struct pt_regs *ctx)
-{
-    return emit(ctx, GOMAP_EV_OVERFLOW, BPF_CORE_READ(ctx, bx), BPF_CORE_READ(ctx, ax),
-                BPF_CORE_READ(ctx, cx), 0);
+    struct gomap_event *e = start(GOMAP_EV_MAKEMAP);
+    if (!e)
+        return 0;
+    e->g = BPF_CORE_READ(ctx, r14);
+    e->h = BPF_CORE_READ(ctx, ax);
+    e->b = 0xff;
+    e->caller = peek(BPF_CORE_READ(ctx, sp)); /* at RET, [SP] is the return address */
+    return finish(ctx, e);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -41,18 +41,19 @@
 #define PROG "mapscope gomaps"
 
 static struct env {
-    pid_t pid;           /* -p: attach to this process */
-    char **cmd;          /* -- PROG ARGS: start this, probes attached first */
-    double duration;     /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
-    double interval;     /* --interval: header poll and table refresh period */
-    double linger;       /* --linger: seconds without evacuation progress = lingering */
-    const char *json;    /* --json: findings as JSON lines to this file */
-    unsigned max_rate;   /* --max-probe-rate: probe hits/s before a probe is detached */
-    size_t max_maps;     /* --max-maps: maps followed at once */
-    bool overflow_probe; /* --overflow-probe: also probe newoverflow (costly under churn) */
-    bool quiet;          /* -q: no refreshing table */
-    bool verbose;        /* -v: libbpf and inspection details on stderr */
-} env = {
+    pid_t pid;         /* -p: attach to this process */
+    char **cmd;        /* -- PROG ARGS: start this, probes attached first */
+    double duration;   /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
+    double interval;   /* --interval: header poll and table refresh period */
+    double linger;     /* --linger: seconds without evacuation progress = lingering */
+    const char *json;  /* --json: findings as JSON lines to this file */
+    unsigned max_rate; /* --max-probe-rate: probe hits/s before a probe is detached */
+    size_t max_maps;   /* --max-maps: maps followed at once */
+    bool quiet;        /* -q: no refreshing table */
+    bool verbose;      /* -v: libbpf and inspection details on stderr */
+} env;
+
+static const struct env env_defaults = {
     .interval = 1.0,
     .linger = 10.0,
     .max_rate = 400,
@@ -109,7 +110,6 @@ static void usage(FILE *f)
                "  -q, --quiet             no refreshing table, only the final report\n"
                "      --max-probe-rate N  detach a probe hit more than N times/s (400)\n"
                "      --max-maps N        follow at most N maps (16384)\n"
-               "      --overflow-probe    also probe runtime.(*hmap).newoverflow\n"
                "  -v, --verbose           say what was found in the binary; libbpf messages\n"
                "  -h, --help              this text\n"
                "\n"
@@ -136,7 +136,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv)
 {
-    enum { OPT_RATE = 256, OPT_MAPS, OPT_OVF };
+    enum { OPT_RATE = 256, OPT_MAPS };
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},
         {"duration", required_argument, NULL, 'd'},
@@ -146,7 +146,6 @@ static int parse_args(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"max-probe-rate", required_argument, NULL, OPT_RATE},
         {"max-maps", required_argument, NULL, OPT_MAPS},
-        {"overflow-probe", no_argument, NULL, OPT_OVF},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -190,9 +189,6 @@ static int parse_args(int argc, char **argv)
             if (parse_num(optarg, 1, 1 << 22, &v) < 0)
                 return fail(MS_EXIT_USAGE, "bad --max-maps '%s' (accepted: 1 to 4194304)", optarg);
             env.max_maps = (size_t)v;
-            break;
-        case OPT_OVF:
-            env.overflow_probe = true;
             break;
         case 'v':
             env.verbose = true;
@@ -405,22 +401,44 @@ static void detach_kind(struct attached *a, int kind)
         a->detached[kind] = true;
 }
 
-static int attach_all(struct attached *a, struct gomap_bpf *skel, pid_t pid, const char *path,
-                      const struct ms_gobin *bin)
+/* Where the probes go, decided before the BPF object is loaded. */
+struct plan {
+    uint64_t array;    /* makeBucketArray's large-array branch (or its entry) */
+    bool at_entry;     /* fallback: the branch was not found */
+    uint64_t rets[32]; /* makemap's RET instructions */
+    int nret;
+};
+
+static int make_plan(struct plan *p, const struct ms_gobin *bin)
 {
-    uint64_t grow = func_addr(bin, "runtime.hashGrow", NULL);
+    memset(p, 0, sizeof *p);
     uint64_t arr = func_addr(bin, "runtime.makeBucketArray", NULL);
-    uint64_t mm_end, mm = func_addr(bin, "runtime.makemap", &mm_end);
-    uint64_t clr = func_addr(bin, "runtime.mapclear", NULL);
-    uint64_t ovf = func_addr(bin, "runtime.(*hmap).newoverflow", NULL);
-    if (!grow || !arr) {
-        errno = ENOENT;
+    uint64_t grow = func_addr(bin, "runtime.hashGrow", NULL);
+    if (!arr || !grow)
         return fail(MS_EXIT_UNSUPPORTED,
                     "%s has no runtime.hashGrow/makeBucketArray: not a classic-map Go runtime",
                     bin->path);
+    p->array = ms_gobin_inlined_pc(bin, arr, "msize.go");
+    if (!p->array) {
+        p->array = arr;
+        p->at_entry = true;
+        fprintf(stderr,
+                PROG ": note: roundupsize is not inlined in this runtime; probing "
+                     "makeBucketArray's entry, which also fires for small maps (costlier)\n");
     }
-    if (attach_one(a, skel->progs.on_hashgrow, GOMAP_EV_GROW, pid, path, bin, grow) < 0 ||
-        attach_one(a, skel->progs.on_bucket_array, GOMAP_EV_BUCKETS, pid, path, bin, arr) < 0) {
+    uint64_t mm = func_addr(bin, "runtime.makemap", NULL);
+    p->nret = mm ? ms_gobin_rets(bin, mm, p->rets, 32) : -1;
+    if (p->nret <= 0)
+        fprintf(stderr, PROG ": note: no RET found in runtime.makemap; maps made with a large "
+                             "size hint are seen only when they grow or are cleared\n");
+    return 0;
+}
+
+static int attach_all(struct attached *a, struct gomap_bpf *skel, pid_t pid, const char *path,
+                      const struct ms_gobin *bin, const struct plan *p)
+{
+    if (attach_one(a, skel->progs.on_bucket_array, GOMAP_EV_BUCKETS, pid, path, bin, p->array) <
+        0) {
         int e = errno;
         return fail(e == EPERM || e == EACCES ? MS_EXIT_NOPERM : MS_EXIT_UNSUPPORTED,
                     "cannot attach uprobes to %s: %s%s", bin->path, strerror(e),
@@ -428,34 +446,19 @@ static int attach_all(struct attached *a, struct gomap_bpf *skel, pid_t pid, con
                         ? " (needs root or CAP_BPF+CAP_PERFMON)"
                         : " (kernel without uprobe support? CONFIG_UPROBE_EVENTS)");
     }
-    uint64_t rets[32];
-    int nret = mm ? ms_gobin_rets(bin, mm, rets, 32) : -1;
-    for (int i = 0; i < nret; i++)
-        if (attach_one(a, skel->progs.on_makemap_ret, GOMAP_EV_MAKEMAP, pid, path, bin, rets[i]) <
-            0)
-            nret = -1;
-    if (nret <= 0)
-        fprintf(stderr, PROG ": note: no RET found in runtime.makemap; preallocated maps are "
-                             "seen only when they grow or are cleared\n");
-    if (clr)
-        attach_one(a, skel->progs.on_mapclear, GOMAP_EV_CLEAR, pid, path, bin, clr);
-    if (env.overflow_probe && ovf)
-        attach_one(a, skel->progs.on_newoverflow, GOMAP_EV_OVERFLOW, pid, path, bin, ovf);
+    int nret = 0;
+    for (int i = 0; i < p->nret; i++)
+        if (attach_one(a, skel->progs.on_makemap_ret, GOMAP_EV_MAKEMAP, pid, path, bin,
+                       p->rets[i]) == 0)
+            nret++;
     if (env.verbose)
-        fprintf(stderr,
-                PROG ": %d uprobes attached (hashGrow 0x%llx, makeBucketArray 0x%llx, "
-                     "makemap RETs %d, mapclear 0x%llx)\n",
-                a->n, (unsigned long long)grow, (unsigned long long)arr, nret,
-                (unsigned long long)clr);
+        fprintf(stderr, PROG ": uprobes attached: makeBucketArray %s 0x%llx, makemap RETs %d\n",
+                p->at_entry ? "entry" : "large-array branch", (unsigned long long)p->array, nret);
     return 0;
 }
 
-static const char *const probe_names[GOMAP_EV_KINDS] = {"",
-                                                        "runtime.hashGrow",
-                                                        "runtime.makeBucketArray",
-                                                        "runtime.makemap (RET)",
-                                                        "runtime.mapclear",
-                                                        "runtime.(*hmap).newoverflow"};
+static const char *const probe_names[GOMAP_EV_KINDS] = {"", "runtime.makeBucketArray",
+                                                        "runtime.makemap (RET)"};
 
 /* The overhead guard: a probe hit more than max_rate/s over the last second goes. */
 static void guard(struct attached *a, int stats_fd, uint64_t *prev, double dt)
@@ -557,11 +560,12 @@ int ms_cmd_gomaps(int argc, char **argv)
     struct ring_buffer *rb = NULL;
     struct attached att = {0};
     struct run r = {0};
+    struct plan plan;
     char exe[PATH_MAX], label[PATH_MAX];
     char *prog = NULL;
     int gate = -1, rc;
 
-    env = (struct env){.interval = 1.0, .linger = 10.0, .max_rate = 400, .max_maps = 16384};
+    env = env_defaults;
     stop_signal = 0;
     rc = parse_args(argc, argv);
     if (rc)
@@ -586,6 +590,8 @@ int ms_cmd_gomaps(int argc, char **argv)
         snprintf(label, sizeof label, "%s", prog);
     }
     rc = inspect(&bin, exe, label, &lay);
+    if (!rc)
+        rc = make_plan(&plan, &bin);
     if (rc)
         goto cleanup;
 
@@ -596,7 +602,7 @@ int ms_cmd_gomaps(int argc, char **argv)
         goto cleanup;
     }
     skel->rodata->hdr_size = lay.hmap_size;
-    bpf_program__set_autoload(skel->progs.on_newoverflow, env.overflow_probe);
+    skel->rodata->array_probe_at_entry = plan.at_entry;
     if (env.cmd) {
         r.child = spawn_held(env.cmd, &gate);
         if (r.child < 0) {
@@ -615,7 +621,7 @@ int ms_cmd_gomaps(int argc, char **argv)
                       : " (needs a kernel with BPF ring buffers and BTF: Linux 5.8 or later)");
         goto cleanup;
     }
-    rc = attach_all(&att, skel, pid, exe, &bin);
+    rc = attach_all(&att, skel, pid, exe, &bin, &plan);
     if (rc)
         goto cleanup;
     rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &r, NULL);
@@ -691,7 +697,7 @@ int ms_cmd_gomaps(int argc, char **argv)
         ms_gm_poll(&r.tr, now_s());
     fprintf(stderr, PROG ": %s; probes detached\n", ended);
     show(&r, start, true);
-    if (r.child && !r.child_exited)
+    if (r.child && !r.child_exited && !r.tr.target_gone && target_alive(&r))
         fprintf(stderr, PROG ": pid %d keeps running\n", (int)r.child);
     rc = MS_EXIT_OK;
     if (env.json && write_json(&r, start) < 0)

@@ -387,12 +387,22 @@ int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, 
     return 0;
 }
 
-int ms_gopcln_pcsp(const struct ms_gopcln *p, uint64_t entry,
-                   void (*cb)(uint64_t pc, uint64_t end, int32_t sp, void *arg), void *arg)
+int ms_gopcln_walk(const struct ms_gopcln *p, uint64_t entry, enum ms_pctab table,
+                   void (*cb)(uint64_t pc, uint64_t end, int32_t value, void *arg), void *arg)
 {
     struct func f;
     int32_t last;
     if (find_func(p, entry, &f) < 0 || f.entry != entry)
         return -1;
-    return pcvalue(p, &f, f.pcsp, 0, &last, cb, arg);
+    uint32_t off = table == MS_PCSP ? f.pcsp : table == MS_PCFILE ? f.pcfile : f.pcln;
+    return pcvalue(p, &f, off, 0, &last, cb, arg);
+}
+
+const char *ms_gopcln_file(const struct ms_gopcln *p, uint64_t entry, int32_t fileno)
+{
+    struct func f;
+    if (fileno < 0 || find_func(p, entry, &f) < 0)
+        return NULL;
+    const uint8_t *cu = at(p, p->cu_off + ((uint64_t)f.cu + (uint64_t)fileno) * 4, 4);
+    return cu && rd32(cu) != 0xffffffff ? str_at(p, p->filetab_off + rd32(cu)) : NULL;
 }

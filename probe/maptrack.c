@@ -141,6 +141,8 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     uint64_t ptrdata = 1;
     if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr->pid, t, mt, l->mt_bucketsize + 2) < 0)
         return NULL;
+    if ((mt[l->type_kind] & 31) != 21) /* kindMap */
+        return NULL;
     struct gm_type ty = {.t = t};
     ty.keysize = mt[l->mt_keysize];
     ty.elemsize = mt[l->mt_elemsize];
@@ -251,41 +253,69 @@ static void apply_hdr(struct gm_map *m, const struct hdr *h)
         m->peak_count = h->count;
 }
 
-static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, double ts)
+/* Name of the function a return address points into (cached: few distinct callers). */
+static const char *caller_name(struct gm_tracker *tr, uint64_t ret)
 {
-    struct hdr h;
-    if (e->hdr_len < tr->lay.hmap_size)
-        return;
-    decode(tr, e->hdr, &h);
+    const char *fn, *file;
+    int line;
+    if (!ret || ms_gopcln_lookup(tr->bin->pcln, ret - 1 - tr->bias, &fn, &file, &line) < 0)
+        return "";
+    return fn;
+}
+
+/* A growth of h begins (we are inside hashGrow's makeBucketArray call). */
+static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, const struct hdr *h,
+                    const struct gm_type *ty, double ts)
+{
     struct gm_map *m = find(tr, e->h);
-    if (m && m->last_grow_buckets == h.buckets) {
-        tr->st.dup_grow_events++; /* same growth seen twice (stack growth at entry) */
-        return;
-    }
+    if (m && m->growing && m->grow_old == h->buckets)
+        return; /* already seen (a re-entry the probe did not filter) */
     if (!m && !(m = add(tr, e->h, ts)))
         return;
     if (!m->type)
-        m->type = type_of(tr, e->t);
-    m->hash0 = h.hash0;
+        m->type = ty;
+    m->hash0 = h->hash0;
     m->hash0_known = true;
     m->grows++;
     m->evented = true;
-    bool same = !over_load(h.count + 1, h.B);
+    bool same = !over_load(h->count + 1, h->B);
     if (same)
         m->samesize_grows++;
-    m->last_grow_buckets = h.buckets;
-    apply_hdr(m, &h);
+    apply_hdr(m, h);
     /* The header is from before the growth: describe the state it commits. */
     m->growing = true;
-    m->grow_old = h.buckets;
-    m->oldbuckets = h.buckets;
-    m->B = (uint8_t)(h.B + (same ? 0 : 1));
-    m->grow_old_noverflow = h.noverflow;
+    m->grow_old = h->buckets;
+    m->oldbuckets = h->buckets;
+    m->B = (uint8_t)(h->B + (same ? 0 : 1));
+    m->grow_old_noverflow = h->noverflow;
     m->noverflow = 0;
     m->nevacuate = 0;
     m->last_nevacuate = 0;
     m->grow_start = m->progress = ts;
     set_site(tr, m, e, GM_SITE_GREW);
+    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, m->B) : 0;
+    if (bytes > GM_LARGE_OBJECT) {
+        tr->st.large_arrays++;
+        tr->st.large_array_bytes += bytes;
+    }
+}
+
+/* h was cleared (mapclear re-zeroes its array: no new allocation). */
+static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, const struct hdr *h,
+                     const struct gm_type *ty, double ts)
+{
+    struct gm_map *m = find(tr, e->h);
+    if (!m && !(m = add(tr, e->h, ts)))
+        return;
+    if (!m->type)
+        m->type = ty;
+    apply_hdr(m, h);
+    m->clears++;
+    m->evented = true;
+    m->hash0 = h->hash0; /* mapclear has already drawn the new seed */
+    m->hash0_known = true;
+    m->growing = false;
+    set_site(tr, m, e, GM_SITE_CLEARED);
 }
 
 static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool create)
@@ -301,18 +331,39 @@ static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool creat
     return p;
 }
 
-static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e)
+/*
+ * A bucket array of 16+ buckets is being made.  Who called makeBucketArray says
+ * what it means: hashGrow (a growth of the map in hashGrow's h slot), mapclear
+ * (a clear), makemap (a sized make: the map's address comes with makemap's RET).
+ */
+static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, double ts)
 {
     tr->st.bucket_arrays++;
+    const char *fn = caller_name(tr, e->caller);
     const struct gm_type *ty = type_of(tr, e->t);
-    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, (unsigned)e->arg) : 0;
-    if (bytes > GM_LARGE_OBJECT && !e->arg2) { /* dirtyalloc != nil reuses the array */
-        tr->st.large_arrays++;
-        tr->st.large_array_bytes += bytes;
+    struct hdr h;
+    bool have_hdr = e->hdr_len >= tr->lay.hmap_size;
+    if (have_hdr)
+        decode(tr, e->hdr, &h);
+    if (!strcmp(fn, "runtime.hashGrow")) {
+        if (!ty) /* RAX was reused: take t from mapassign's home slot */
+            ty = type_of(tr, e->t2);
+        if (have_hdr && sane(&h) && e->h)
+            on_grow(tr, e, &h, ty, ts);
+        else
+            tr->st.unattributed++;
+    } else if (!strcmp(fn, "runtime.mapclear")) {
+        if (have_hdr && sane(&h) && e->h)
+            on_clear(tr, e, &h, ty, ts);
+        else
+            tr->st.unattributed++;
+    } else if (!strcmp(fn, "runtime.makemap")) {
+        struct pending_arr *p = pending(tr, e->g, true);
+        p->t = ty ? ty->t : 0;
+        p->b = (uint8_t)e->b;
+    } else {
+        tr->st.unattributed++;
     }
-    struct pending_arr *p = pending(tr, e->g, true);
-    p->t = e->t;
-    p->b = (uint8_t)e->arg;
 }
 
 static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, double ts)
@@ -320,18 +371,27 @@ static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, doubl
     struct pending_arr *p = pending(tr, e->g, false);
     struct hdr h;
     if (!p || e->hdr_len < tr->lay.hmap_size)
-        return;
+        return; /* no large array was made in this call */
     decode(tr, e->hdr, &h);
     p->g = 0;
-    const struct gm_type *ty = p->b == h.B ? type_of(tr, p->t) : NULL;
-    /* Only sized makes whose bucket array is a large object are worth following. */
-    if (!ty || h.B == 0 || ms_gm_array_bytes(ty->bucketsize, h.B) <= GM_LARGE_OBJECT)
+    const struct gm_type *ty = type_of(tr, p->t);
+    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, h.B) : 0;
+    if (!ty || h.B < 4 || !sane(&h))
         return;
+    if (bytes > GM_LARGE_OBJECT) {
+        tr->st.large_arrays++;
+        tr->st.large_array_bytes += bytes;
+    } else {
+        return; /* only large preallocations are worth following */
+    }
     struct gm_map *m = find(tr, e->h);
-    if (m) /* the old map at this address is gone: this is a new one */
-        memset(m, 0, sizeof *m), m->h = e->h, m->first_seen = ts;
-    else if (!(m = add(tr, e->h, ts)))
+    if (m) { /* the old map at this address is gone: this is a new one */
+        memset(m, 0, sizeof *m);
+        m->h = e->h;
+        m->first_seen = ts;
+    } else if (!(m = add(tr, e->h, ts))) {
         return;
+    }
     m->type = ty;
     m->hash0 = h.hash0;
     m->hash0_known = true;
@@ -341,50 +401,15 @@ static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, doubl
     set_site(tr, m, e, GM_SITE_CREATED);
 }
 
-static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, double ts)
-{
-    struct hdr h;
-    if (e->hdr_len < tr->lay.hmap_size)
-        return;
-    decode(tr, e->hdr, &h);
-    if (h.count == 0) /* mapclear returns at once for an empty map */
-        return;
-    struct gm_map *m = find(tr, e->h);
-    if (!m && !(m = add(tr, e->h, ts)))
-        return;
-    if (!m->type)
-        m->type = type_of(tr, e->t);
-    apply_hdr(m, &h);
-    m->clears++;
-    m->evented = true;
-    m->hash0_known = false; /* mapclear draws a new seed */
-    m->growing = false;
-    m->count = 0;
-    m->oldbuckets = 0;
-    set_site(tr, m, e, GM_SITE_CLEARED);
-}
-
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
 {
     double ts = (double)e->ts / 1e9;
     if (e->kind < GOMAP_EV_KINDS)
         tr->st.events[e->kind]++;
-    switch (e->kind) {
-    case GOMAP_EV_GROW:
-        on_grow(tr, e, ts);
-        break;
-    case GOMAP_EV_BUCKETS:
-        on_bucket_array(tr, e);
-        break;
-    case GOMAP_EV_MAKEMAP:
+    if (e->kind == GOMAP_EV_BUCKETS)
+        on_bucket_array(tr, e, ts);
+    else if (e->kind == GOMAP_EV_MAKEMAP)
         on_makemap(tr, e, ts);
-        break;
-    case GOMAP_EV_CLEAR:
-        on_clear(tr, e, ts);
-        break;
-    default:
-        break;
-    }
 }
 
 /* ---------------------------------------------------------------- polling -- */

@@ -49,7 +49,6 @@ struct gm_map {
     uint64_t last_nevacuate;
     double grow_start, progress; /* growth began / evacuation last advanced */
     unsigned grows, samesize_grows, clears;
-    uint64_t last_grow_buckets; /* buckets seen by the last hashGrow event (dedup) */
     /* history */
     double first_seen, sparse_since;
     uint64_t peak_count, hint;
@@ -64,7 +63,7 @@ struct gm_map {
 struct gm_stats {
     uint64_t events[GOMAP_EV_KINDS];
     uint64_t bucket_arrays, large_arrays, large_array_bytes;
-    uint64_t dup_grow_events, maps_dropped, maps_evicted;
+    uint64_t unattributed, maps_dropped, maps_evicted;
 };
 
 struct gm_tracker {
