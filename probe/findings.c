@@ -99,10 +99,12 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         sum->bucket_bytes += bytes;
         sum->old_bytes += old;
         sum->overflow_buckets += ovf;
-        sum->overflow_bytes += ovf * bs;
+        uint64_t ovf_bytes = ms_gm_overflow_bytes(bs, m->B, ovf);
+        uint64_t oldovf_bytes = ms_gm_overflow_bytes(bs, oldB, oldovf);
+        sum->overflow_bytes += ovf_bytes + oldovf_bytes;
         char b1[32], b2[32], b3[32];
         human(b1, sizeof b1, bytes);
-        human(b2, sizeof b2, old + oldovf * bs);
+        human(b2, sizeof b2, old + oldovf_bytes);
         double idle = tr->now - m->progress;
         double growing_for = tr->now - m->grow_start;
         struct gm_finding *f;
@@ -115,18 +117,20 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
     f->bucket_bytes = bytes;                                                                       \
     f->old_bytes = old;                                                                            \
     f->overflow_buckets = ovf;                                                                     \
-    f->overflow_bytes = ovf * bs;                                                                  \
+    f->overflow_bytes = ovf_bytes;                                                                 \
     f->old_overflow_buckets = oldovf;                                                              \
+    f->old_overflow_bytes = oldovf_bytes;                                                          \
     f->samesize_per_min = minutes > 0 ? m->samesize_grows / minutes : 0;
 
         if (m->growing && idle >= o->linger) {
             NEW(GM_LINGERING, "stalled");
             f->lingering_s = idle;
-            snprintf(f->why, sizeof f->why,
-                     "growth to 2^%u buckets started and evacuation has not moved for %.0f s "
-                     "(%llu of %llu old buckets done); the old array (%s incl. old overflow) "
-                     "stays until every old bucket is copied, and copying happens only on writes",
-                     m->B, idle, (unsigned long long)m->nevacuate, 1ULL << oldB, b2);
+            snprintf(
+                f->why, sizeof f->why,
+                "growth to 2^%u buckets started and evacuation has not moved for %.0f s "
+                "(%llu of %llu old buckets done); the old array (%s with its overflow buckets) "
+                "stays until every old bucket is copied, and copying happens only on writes",
+                m->B, idle, (unsigned long long)m->nevacuate, 1ULL << oldB, b2);
             snprintf(f->advice, sizeof f->advice,
                      "if the map is now read-mostly, copy it into a fresh map "
                      "(m2 := make(map[K]V, len(m)); for k, v := range m { m2[k] = v }) and drop "
@@ -145,9 +149,10 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
             ovf >= BLOAT_MIN_BUCKETS && ovf * BLOAT_RATIO_DEN >= (1ULL << m->B) * BLOAT_RATIO_NUM;
         if (m->samesize_grows >= BLOAT_SAMESIZE || ratio) {
             NEW(GM_OVERFLOW_BLOAT, m->samesize_grows >= BLOAT_SAMESIZE ? "churn" : "chains");
-            human(b3, sizeof b3, ovf * bs);
+            human(b3, sizeof b3, ovf_bytes);
             snprintf(f->why, sizeof f->why,
-                     "%llu overflow buckets (%s) for %llu buckets, %u same-size grows while "
+                     "%llu overflow buckets (%s outside the array) for %llu buckets, %u same-size "
+                     "grows while "
                      "watched (%.1f/min): insert/delete churn leaves chains that only a full "
                      "same-size copy of the map compacts",
                      (unsigned long long)ovf, b3, 1ULL << m->B, m->samesize_grows,

@@ -44,13 +44,15 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
         fprintf(f,
                 ",\"count\":%llu,\"B\":%u,\"bucket_size\":%u,\"bucket_bytes\":%llu,"
                 "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"
-                "\"old_overflow_buckets\":%llu,\"nevacuate\":%llu,\"lingering_s\":%.1f,"
+                "\"old_overflow_buckets\":%llu,\"old_overflow_bytes\":%llu,\"nevacuate\":%llu,"
+                "\"lingering_s\":%.1f,"
                 "\"grows\":%u,\"samesize_grows\":%u,\"samesize_per_min\":%.2f,"
                 "\"peak_count\":%llu,\"site_kind\":\"%s\",\"site\":",
                 (unsigned long long)m->count, m->B, m->type->bucketsize,
                 (unsigned long long)x->bucket_bytes, (unsigned long long)x->old_bytes,
                 (unsigned long long)x->overflow_buckets, (unsigned long long)x->overflow_bytes,
-                (unsigned long long)x->old_overflow_buckets, (unsigned long long)m->nevacuate,
+                (unsigned long long)x->old_overflow_buckets,
+                (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
                 (unsigned long long)m->peak_count,
                 m->site_kind == GM_SITE_CREATED   ? "created"

@@ -127,15 +127,14 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                 (unsigned long long)m->h, type_str(m, ty, sizeof ty));
         fprintf(f,
                 "  count %llu, B %u (%llu buckets of %u bytes), buckets %s, old %s, overflow "
-                "buckets %llu (%s)%s\n",
+                "buckets %llu (%s outside the array)\n",
                 (unsigned long long)m->count, m->B, 1ULL << m->B, m->type->bucketsize,
                 mib(a, sizeof a, x->bucket_bytes), mib(b, sizeof b, x->old_bytes),
-                (unsigned long long)x->overflow_buckets, mib(c, sizeof c, x->overflow_bytes),
-                x->kind == GM_LINGERING ? "" : "");
+                (unsigned long long)x->overflow_buckets, mib(c, sizeof c, x->overflow_bytes));
         if (x->kind == GM_LINGERING)
-            fprintf(f, "  lingering %.1f s; old overflow buckets %llu (%s)\n", x->lingering_s,
-                    (unsigned long long)x->old_overflow_buckets,
-                    mib(d, sizeof d, x->old_overflow_buckets * m->type->bucketsize));
+            fprintf(f, "  lingering %.1f s; old overflow buckets %llu (%s outside the old array)\n",
+                    x->lingering_s, (unsigned long long)x->old_overflow_buckets,
+                    mib(d, sizeof d, x->old_overflow_bytes));
         const char *kind = m->site_kind == GM_SITE_CREATED   ? "created at"
                            : m->site_kind == GM_SITE_GREW    ? "first grew at"
                            : m->site_kind == GM_SITE_CLEARED ? "cleared at"

@@ -53,6 +53,14 @@ uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B)
     return ms_go_roundupsize(n * bucketsize);
 }
 
+uint64_t ms_gm_overflow_bytes(unsigned bucketsize, unsigned B, uint64_t noverflow)
+{
+    if (!bucketsize || B > 40)
+        return 0;
+    uint64_t prealloc = B >= 4 ? ms_gm_array_bytes(bucketsize, B) / bucketsize - (1ULL << B) : 0;
+    return noverflow > prealloc ? (noverflow - prealloc) * ms_go_roundupsize(bucketsize) : 0;
+}
+
 /* Go's overLoadFactor: count > 8 && count > 6.5 * 2^B. */
 static bool over_load(uint64_t count, unsigned B)
 {

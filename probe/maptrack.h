@@ -95,6 +95,9 @@ void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
 int ms_gm_poll(struct gm_tracker *tr, double now);
 /* Bytes of a bucket array of 2^B buckets as makeBucketArray allocates it. */
 uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B);
+/* Bytes of the overflow buckets that live outside the bucket array: makeBucketArray
+ * preallocates a tail of them for B >= 4, used first; the rest are separate objects. */
+uint64_t ms_gm_overflow_bytes(unsigned bucketsize, unsigned B, uint64_t noverflow);
 /* Go's size classes: what mallocgc really allocates for size bytes. */
 uint64_t ms_go_roundupsize(uint64_t size);
 /* Symbolize pc: "func file:line" into buf. */
@@ -109,6 +112,7 @@ struct gm_finding {
     const struct gm_map *m;
     const char *reason; /* short tag: "stalled", "churn", "empty", ... */
     uint64_t bucket_bytes, old_bytes, overflow_buckets, overflow_bytes, old_overflow_buckets;
+    uint64_t old_overflow_bytes; /* overflow bytes: only buckets allocated outside the array */
     double lingering_s, samesize_per_min;
     char why[320], advice[320];
 };
