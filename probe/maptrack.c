@@ -457,15 +457,13 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
 {
     if (!sane(h))
         return "header no longer a map's";
-    /* Identity: mapdelete draws a new seed when the map becomes empty, growths and clears
-     * (which we see as events) replace the bucket array; anything else means the memory
-     * now belongs to something else. */
+    /* Identity: the seed is random per map; mapdelete draws a new one when the map
+     * becomes empty, mapclear (an event) too.  Anything else means the memory now
+     * belongs to something else.  (The bucket pointer is no identity: several growths
+     * can pass between two polls, before their events are read.) */
     bool emptied = h->count == 0 && h->buckets == m->buckets && h->B == m->B;
     if (m->hash0_known && h->hash0 != m->hash0 && !emptied && !m->evented)
         return "hash seed changed: freed and reused";
-    if (m->polled && m->buckets && h->buckets != m->buckets && !m->evented &&
-        h->oldbuckets != m->buckets)
-        return "bucket array replaced without a growth: freed and reused";
     m->evented = false;
     m->hash0 = h->hash0;
     m->hash0_known = true;
@@ -496,8 +494,25 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
     return NULL;
 }
 
+/* Is the process still running (not exiting, not a zombie)? */
+static bool running(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the state follows the command name */
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+}
+
 int ms_gm_poll(struct gm_tracker *tr, double now)
 {
+    static const char unreadable[] = "unreadable: freed";
+    size_t lost = 0;
     enum { BATCH = 256 };
     static uint8_t buf[BATCH][GOMAP_HDR_MAX];
     struct iovec lv[BATCH], rv[BATCH];
@@ -510,10 +525,8 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
             rv[i] = (struct iovec){(void *)(uintptr_t)tr->maps[base + i].h, hs};
         }
         ssize_t got = process_vm_readv(tr->pid, lv, k, rv, k, 0);
-        if (got < 0 && errno == ESRCH) {
-            tr->target_gone = true;
-            return -1;
-        }
+        if (got < 0 && errno == ESRCH)
+            goto gone;
         /* Reads stop at the first unreadable iovec: it is dead, the rest retried. */
         size_t ok = got > 0 ? (size_t)got / hs : 0;
         for (size_t i = 0; i < ok; i++) {
@@ -522,10 +535,18 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
             struct gm_map *m = &tr->maps[base + i];
             m->dead = update(tr, m, &h, now);
         }
-        if (ok < k)
-            tr->maps[base + ok].dead = "unreadable: freed";
+        if (ok < k) {
+            tr->maps[base + ok].dead = unreadable;
+            lost++;
+        }
         base += ok < k ? ok + 1 : k;
     }
+    /* Go never unmaps its heap, so an unreadable map usually means the process is
+     * exiting (its mappings are torn down while it still looks alive): check that
+     * its pclntab, mapped for the whole life of the process, can still be read. */
+    uint64_t probe = ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias, word;
+    if (lost && (!running(tr->pid) || read_remote(tr->pid, probe, &word, sizeof word) < 0))
+        goto gone;
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
@@ -539,6 +560,13 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     }
     tr->n = w;
     return 0;
+
+gone: /* The process is exiting: its memory is going away, its maps did not. */
+    for (size_t i = 0; i < tr->n; i++)
+        if (tr->maps[i].dead == unreadable)
+            tr->maps[i].dead = NULL;
+    tr->target_gone = true;
+    return -1;
 }
 
 /* ---------------------------------------------------------- symbolization -- */
