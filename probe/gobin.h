@@ -43,6 +43,8 @@ const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, ui
 const uint8_t *ms_gobin_at(const struct ms_gobin *bin, uint64_t vaddr, size_t len);
 /* Virtual address to file offset (for uprobes); 0 when not in an executable segment. */
 uint64_t ms_gobin_file_offset(const struct ms_gobin *bin, uint64_t vaddr);
+/* Load bias of the binary in process pid (0 unless PIE); -1 while it is not mapped yet. */
+int ms_gobin_load_bias(const struct ms_gobin *bin, int pid, uint64_t *bias);
 /* Address of an ELF symbol from .symtab, 0 when absent (stripped). */
 uint64_t ms_gobin_symbol(const struct ms_gobin *bin, const char *name);
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -180,4 +181,44 @@ uint64_t ms_gobin_symbol(const struct ms_gobin *bin, const char *name)
         }
     }
     return 0;
+}
+
+/* Load bias of a position-independent executable in process pid (0 for fixed-address
+ * ones); -1 while the process does not map the binary yet (a child before its exec). */
+int ms_gobin_load_bias(const struct ms_gobin *bin, int pid, uint64_t *out)
+{
+    GElf_Ehdr eh;
+    *out = 0;
+    if (!gelf_getehdr(bin->elf, &eh) || eh.e_type != ET_DYN)
+        return 0;
+    uint64_t lowest = UINT64_MAX;
+    size_t n;
+    if (elf_getphdrnum(bin->elf, &n) == 0)
+        for (size_t i = 0; i < n; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(bin->elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < lowest)
+                lowest = ph.p_vaddr & ~0xfffULL;
+        }
+    char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t el = readlink(path, exe, sizeof exe - 1);
+    if (el <= 0)
+        return -1;
+    exe[el] = 0;
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    int found = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long lo, off;
+        int pathpos = 0;
+        if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %n", &lo, &off, &pathpos) >= 2 && pathpos &&
+            off == 0 && !strncmp(line + pathpos, exe, (size_t)el)) {
+            *out = lo - lowest;
+            found = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
 }

@@ -257,43 +257,6 @@ static pid_t spawn_held(char **cmd, int *gate)
     return pid;
 }
 
-/* Load bias of a position-independent executable (0 for fixed-address ones). */
-static uint64_t load_bias(const struct ms_gobin *bin, pid_t pid)
-{
-    GElf_Ehdr eh;
-    if (!gelf_getehdr(bin->elf, &eh) || eh.e_type != ET_DYN)
-        return 0;
-    uint64_t lowest = UINT64_MAX;
-    size_t n;
-    if (elf_getphdrnum(bin->elf, &n) == 0)
-        for (size_t i = 0; i < n; i++) {
-            GElf_Phdr ph;
-            if (gelf_getphdr(bin->elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < lowest)
-                lowest = ph.p_vaddr & ~0xfffULL;
-        }
-    char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    ssize_t el = readlink(path, exe, sizeof exe - 1);
-    if (el <= 0)
-        return 0;
-    exe[el] = 0;
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
-    uint64_t bias = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long long lo, off;
-        int pathpos = 0;
-        if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %n", &lo, &off, &pathpos) >= 2 && pathpos &&
-            off == 0 && !strncmp(line + pathpos, exe, (size_t)el)) {
-            bias = lo - lowest;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    return bias;
-}
-
 /* ------------------------------------------------------------- inspection -- */
 
 struct probe_site {
@@ -648,7 +611,6 @@ int ms_cmd_gomaps(int argc, char **argv)
     double start = now_s(), next_poll = start, next_guard = start + 1, last_guard = start;
     r.tr.start = r.tr.now = start;
     uint64_t prev_hits[GOMAP_EV_KINDS] = {0};
-    bool bias_known = false;
     const char *ended = "duration reached";
     fprintf(stderr, PROG ": attached to pid %d (%s, %s); %s\n", (int)pid, label, bin.version,
             env.duration ? "stops at --duration" : "Ctrl-C to stop");
@@ -659,10 +621,6 @@ int ms_cmd_gomaps(int argc, char **argv)
             break;
         }
         double now = now_s();
-        if (!bias_known && now >= next_poll) {
-            r.tr.bias = load_bias(&bin, pid);
-            bias_known = true;
-        }
         if (stop_signal) {
             ended = stop_signal == SIGINT ? "interrupted" : "terminated";
             break;

@@ -409,8 +409,16 @@ static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, doubl
     set_site(tr, m, e, GM_SITE_CREATED);
 }
 
+/* The load bias, once the process maps the binary (an event or a poll means it does). */
+static void learn_bias(struct gm_tracker *tr)
+{
+    if (!tr->bias_known)
+        tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
+}
+
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
 {
+    learn_bias(tr);
     double ts = (double)e->ts / 1e9;
     if (e->kind < GOMAP_EV_KINDS)
         tr->st.events[e->kind]++;
@@ -513,6 +521,7 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
 {
     static const char unreadable[] = "unreadable: freed";
     size_t lost = 0;
+    learn_bias(tr);
     enum { BATCH = 256 };
     static uint8_t buf[BATCH][GOMAP_HDR_MAX];
     struct iovec lv[BATCH], rv[BATCH];

@@ -71,6 +71,7 @@ struct gm_tracker {
     const struct ms_gobin *bin;
     struct ms_golayout lay;
     uint64_t bias; /* runtime address - link address (PIE) */
+    bool bias_known;
     int stacks_fd; /* the BPF stack map */
     struct gm_map *maps;
     size_t n, cap, max;
