@@ -12,7 +12,6 @@ package main
 import (
 	"flag"
 	"math/rand"
-	"runtime"
 )
 
 var want = flag.Int("samesize", 3, "stop churning after this many same-size grows")
@@ -69,7 +68,5 @@ func main() {
 
 	truth("churn", hot, seen)
 	truth("lowload", control, controlSeen)
-	ready()
-	runtime.KeepAlive(hot)
-	runtime.KeepAlive(control)
+	ready(hot, control)
 }

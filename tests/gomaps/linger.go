@@ -9,7 +9,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 )
 
 type skey struct {
@@ -56,11 +55,5 @@ func main() {
 	truth("linger_big", lingerBig, 0)
 	truth("completed", completed, 0)
 	truth("presized", presized, 0)
-	ready()
-	runtime.KeepAlive(lingerInt)
-	runtime.KeepAlive(lingerStr)
-	runtime.KeepAlive(lingerStruct)
-	runtime.KeepAlive(lingerBig)
-	runtime.KeepAlive(completed)
-	runtime.KeepAlive(presized)
+	ready(lingerInt, lingerStr, lingerStruct, lingerBig, completed, presized)
 }

@@ -7,10 +7,7 @@
 // filled to its hint.
 package main
 
-import (
-	"runtime"
-	"strconv"
-)
+import "strconv"
 
 func main() {
 	start()
@@ -46,10 +43,5 @@ func main() {
 	truth("sparse", sparse, 0)
 	truth("preallocated", prealloc, 0)
 	truth("filled", control, 0)
-	ready()
-	runtime.KeepAlive(emptied)
-	runtime.KeepAlive(cleared)
-	runtime.KeepAlive(sparse)
-	runtime.KeepAlive(prealloc)
-	runtime.KeepAlive(control)
+	ready(emptied, cleared, sparse, prealloc, control)
 }

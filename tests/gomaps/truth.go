@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 	"unsafe"
 )
@@ -115,9 +116,10 @@ func start() {
 	}
 }
 
-// ready tells the test the maps are built, then keeps the process alive.
-func ready() {
+// ready tells the test the maps are built, then keeps the process and the maps alive.
+func ready(maps ...any) {
 	fmt.Println("READY")
 	os.Stdout.Sync()
 	time.Sleep(*hold)
+	runtime.KeepAlive(maps)
 }
