@@ -76,9 +76,9 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
     if (clear)
         fputs("\033[H\033[J", f);
     fprintf(f,
-            "mapscope gomaps: pid %d (%s)  %.0fs  maps %zu  growing %zu  buckets %s  old %s  "
+            "mapscope gomaps: pid %d (%s, %s)  %.0fs  maps %zu  growing %zu  buckets %s  old %s  "
             "overflow %s  findings %zu\n",
-            (int)tr->pid, tr->bin->version, elapsed, s->maps, s->growing,
+            (int)tr->pid, tr->bin->path, tr->bin->version, elapsed, s->maps, s->growing,
             mib(a, sizeof a, s->bucket_bytes), mib(b, sizeof b, s->old_bytes),
             mib(c, sizeof c, s->overflow_bytes), n);
     fprintf(f, "%-14s %-9s %3s %9s %8s %8s %6s %-36s %s\n", "MAP", "COUNT", "B", "BUCKETS", "OLD",
