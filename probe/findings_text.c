@@ -152,10 +152,11 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             (unsigned long long)tr->st.large_arrays, mib(a, sizeof a, tr->st.large_array_bytes),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
-            "probe hits: large bucket arrays %llu, makemap returns %llu; maps retired (freed "
-            "or reused) %llu, evicted %llu\n",
+            "probe hits: bucket arrays %llu, makemap returns %llu (re-entries dropped %llu, "
+            "events lost %llu); maps retired (freed or reused) %llu, evicted %llu\n",
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
-            (unsigned long long)tr->st.events[GOMAP_EV_MAKEMAP],
-            (unsigned long long)tr->st.maps_dropped, (unsigned long long)tr->st.maps_evicted);
+            (unsigned long long)tr->st.events[GOMAP_EV_MAKEMAP], (unsigned long long)tr->st.dups,
+            (unsigned long long)tr->st.lost, (unsigned long long)tr->st.maps_dropped,
+            (unsigned long long)tr->st.maps_evicted);
     fflush(f);
 }

@@ -4,18 +4,23 @@
  *
  * Arguments arrive in Go's register ABI (ABIInternal, amd64): integer args in
  * RAX, RBX, RCX, ...; R14 holds the current goroutine.  A uprobe hit costs
- * tens of microseconds on a VM, so only functions that run once per growth,
- * per bucket-array allocation, per sized make and per clear are probed, never
- * per-operation ones (mapassign, mapaccess, evacuate...).
+ * tens of microseconds on a VM, so per-operation functions (mapassign,
+ * mapaccess, evacuate...) are never probed, and neither are the entries of
+ * hashGrow or makeBucketArray: services grow thousands of small maps a second
+ * (every map that outgrows its first bucket).  Instead one probe sits inside
+ * makeBucketArray's large-array branch (16 buckets or more), which runs once
+ * per growth, sized make or clear of a map worth following; the others sit on
+ * makemap's RET instructions, to learn the address of a map made with a large
+ * size hint.  Never a uretprobe: it corrupts Go stacks.
  *
- * A Go function whose stack must grow is entered twice: its prologue calls
- * morestack, which copies the stack and restarts the function, so the entry
- * probe fires again with the same arguments.  Every probe records the last
- * hit per goroutine, and a hit identical to the previous one on the same
- * goroutine (same function, arguments and return address, within 50 ms) is
- * that re-entry and is dropped.  A genuine repeat cannot look like this:
- * hashGrow and mapclear always call makeBucketArray in between, and two
- * makemap calls are separated by their RET probes.
+ * When the branch cannot be found (or with --probe-entry) makeBucketArray's
+ * entry is probed instead.  A Go function whose stack must grow is entered
+ * twice there (its prologue calls morestack, which copies the stack and
+ * restarts it), so an entry hit identical to the previous hit on the same
+ * goroutine within 50 ms (same maptype, B and return address, same map: its
+ * address, seed and bucket array) is that re-entry and is dropped.  A real
+ * second call differs: a new growth of the same map has a new bucket array,
+ * a new map at the same (stack) address a new seed.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -28,6 +33,8 @@
 const volatile unsigned int target_tgid = 0;
 const volatile unsigned int hdr_size = 48;
 const volatile bool array_probe_at_entry = false;
+const volatile unsigned int buckets_off = 16; /* hmap.buckets */
+const volatile unsigned int hash0_off = 12;   /* hmap.hash0 */
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -49,7 +56,7 @@ struct {
 } stats SEC(".maps");
 
 struct last_hit {
-    unsigned long long t, h, b, caller, ts;
+    unsigned long long t, h, buckets, b_caller, hash0, ts;
 };
 
 struct {
@@ -78,8 +85,9 @@ static __always_inline unsigned long long peek(unsigned long long addr)
 static __always_inline bool reentry(unsigned long long g, struct last_hit *cur)
 {
     struct last_hit *prev = bpf_map_lookup_elem(&last, &g);
-    if (prev && prev->t == cur->t && prev->h == cur->h && prev->b == cur->b &&
-        prev->caller == cur->caller && cur->ts - prev->ts < GOMAP_DEDUP_WINDOW_NS) {
+    if (prev && prev->t == cur->t && prev->h == cur->h && prev->buckets == cur->buckets &&
+        prev->b_caller == cur->b_caller && prev->hash0 == cur->hash0 &&
+        cur->ts - prev->ts < GOMAP_DEDUP_WINDOW_NS) {
         prev->ts = cur->ts;
         return true;
     }
@@ -130,10 +138,15 @@ int on_bucket_array(struct pt_regs *ctx)
         caller = peek(bp + 8);
         fbp = peek(bp);
     }
-    unsigned long long g = BPF_CORE_READ(ctx, r14);
+    unsigned long long g = BPF_CORE_READ(ctx, r14), h = peek(fbp + 24);
     if (array_probe_at_entry) {
-        struct last_hit cur = {BPF_CORE_READ(ctx, ax), BPF_CORE_READ(ctx, cx),
-                               BPF_CORE_READ(ctx, bx) & 0xff, caller, bpf_ktime_get_ns()};
+        /* the map (caller's h slot) and its current array tell two growths apart */
+        struct last_hit cur = {BPF_CORE_READ(ctx, ax),
+                               h,
+                               peek(h + buckets_off),
+                               (BPF_CORE_READ(ctx, bx) & 0xff) | (caller << 8),
+                               peek(h + hash0_off) & 0xffffffff,
+                               bpf_ktime_get_ns()};
         if (reentry(g, &cur)) {
             count(GOMAP_STAT_DUP);
             return 0;
@@ -146,7 +159,7 @@ int on_bucket_array(struct pt_regs *ctx)
     e->t = BPF_CORE_READ(ctx, ax);
     e->b = array_probe_at_entry ? (BPF_CORE_READ(ctx, bx) & 0xff) : 0xff;
     e->caller = caller;
-    e->h = peek(fbp + 24);
+    e->h = h;
     e->caller2 = peek(fbp + 8);
     unsigned long long bp2 = peek(fbp);
     e->t2 = peek(bp2 + 16);

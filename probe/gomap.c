@@ -50,6 +50,7 @@ static struct env {
     unsigned max_rate; /* --max-probe-rate: probe hits/s before a probe is detached */
     size_t max_maps;   /* --max-maps: maps followed at once */
     bool quiet;        /* -q: no refreshing table */
+    bool probe_entry;  /* --probe-entry: makeBucketArray's entry, not its large branch */
     bool verbose;      /* -v: libbpf and inspection details on stderr */
 } env;
 
@@ -110,6 +111,8 @@ static void usage(FILE *f)
                "  -q, --quiet             no refreshing table, only the final report\n"
                "      --max-probe-rate N  detach a probe hit more than N times/s (400)\n"
                "      --max-maps N        follow at most N maps (16384)\n"
+               "      --probe-entry       probe makeBucketArray's entry, not its large-array\n"
+               "                          branch (costlier: fires for small maps too)\n"
                "  -v, --verbose           say what was found in the binary; libbpf messages\n"
                "  -h, --help              this text\n"
                "\n"
@@ -136,7 +139,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv)
 {
-    enum { OPT_RATE = 256, OPT_MAPS };
+    enum { OPT_RATE = 256, OPT_MAPS, OPT_ENTRY };
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},
         {"duration", required_argument, NULL, 'd'},
@@ -146,6 +149,7 @@ static int parse_args(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"max-probe-rate", required_argument, NULL, OPT_RATE},
         {"max-maps", required_argument, NULL, OPT_MAPS},
+        {"probe-entry", no_argument, NULL, OPT_ENTRY},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -189,6 +193,9 @@ static int parse_args(int argc, char **argv)
             if (parse_num(optarg, 1, 1 << 22, &v) < 0)
                 return fail(MS_EXIT_USAGE, "bad --max-maps '%s' (accepted: 1 to 4194304)", optarg);
             env.max_maps = (size_t)v;
+            break;
+        case OPT_ENTRY:
+            env.probe_entry = true;
             break;
         case 'v':
             env.verbose = true;
@@ -381,8 +388,11 @@ static int make_plan(struct plan *p, const struct ms_gobin *bin)
         return fail(MS_EXIT_UNSUPPORTED,
                     "%s has no runtime.hashGrow/makeBucketArray: not a classic-map Go runtime",
                     bin->path);
-    p->array = ms_gobin_inlined_pc(bin, arr, "msize.go");
-    if (!p->array) {
+    p->array = env.probe_entry ? 0 : ms_gobin_inlined_pc(bin, arr, "msize.go");
+    if (!p->array && env.probe_entry) {
+        p->array = arr;
+        p->at_entry = true;
+    } else if (!p->array) {
         p->array = arr;
         p->at_entry = true;
         fprintf(stderr,
@@ -423,20 +433,26 @@ static int attach_all(struct attached *a, struct gomap_bpf *skel, pid_t pid, con
 static const char *const probe_names[GOMAP_EV_KINDS] = {"", "runtime.makeBucketArray",
                                                         "runtime.makemap (RET)"};
 
+/* A per-CPU counter of the probe, summed. */
+static uint64_t read_stat(int stats_fd, unsigned int key)
+{
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0 || ncpu > 4096)
+        return 0;
+    unsigned long long vals[ncpu];
+    if (bpf_map_lookup_elem(stats_fd, &key, vals) < 0)
+        return 0;
+    uint64_t sum = 0;
+    for (int c = 0; c < ncpu; c++)
+        sum += vals[c];
+    return sum;
+}
+
 /* The overhead guard: a probe hit more than max_rate/s over the last second goes. */
 static void guard(struct attached *a, int stats_fd, uint64_t *prev, double dt)
 {
-    int ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0 || ncpu > 4096 || dt <= 0)
-        return;
-    unsigned long long vals[ncpu];
-    for (int k = 1; k < GOMAP_EV_KINDS; k++) {
-        unsigned int key = (unsigned int)k;
-        if (bpf_map_lookup_elem(stats_fd, &key, vals) < 0)
-            continue;
-        uint64_t sum = 0;
-        for (int c = 0; c < ncpu; c++)
-            sum += vals[c];
+    for (int k = 1; k < GOMAP_EV_KINDS && dt > 0; k++) {
+        uint64_t sum = read_stat(stats_fd, (unsigned int)k);
         double rate = (double)(sum - prev[k]) / dt;
         prev[k] = sum;
         if (rate > env.max_rate && !a->detached[k]) {
@@ -566,6 +582,8 @@ int ms_cmd_gomaps(int argc, char **argv)
     }
     skel->rodata->hdr_size = lay.hmap_size;
     skel->rodata->array_probe_at_entry = plan.at_entry;
+    skel->rodata->buckets_off = lay.buckets;
+    skel->rodata->hash0_off = lay.hash0;
     if (env.cmd) {
         r.child = spawn_held(env.cmd, &gate);
         if (r.child < 0) {
@@ -651,6 +669,8 @@ int ms_cmd_gomaps(int argc, char **argv)
     /* Detach first, so the target runs unprobed while we write the report. */
     detach_kind(&att, -1);
     ring_buffer__consume(rb);
+    r.tr.st.dups = read_stat(bpf_map__fd(skel->maps.stats), GOMAP_STAT_DUP);
+    r.tr.st.lost = read_stat(bpf_map__fd(skel->maps.stats), GOMAP_STAT_LOST);
     if (!r.tr.target_gone && !r.child_exited && target_alive(&r))
         ms_gm_poll(&r.tr, now_s());
     fprintf(stderr, PROG ": %s; probes detached\n", ended);

@@ -266,8 +266,13 @@ static const char *caller_name(struct gm_tracker *tr, uint64_t ret)
 {
     const char *fn, *file;
     int line;
+    struct caller_cache *c = &tr->callers[(ret >> 2) % GM_CALLER_CACHE];
+    if (ret && c->ret == ret)
+        return c->name;
     if (!ret || ms_gopcln_lookup(tr->bin->pcln, ret - 1 - tr->bias, &fn, &file, &line) < 0)
         return "";
+    c->ret = ret;
+    c->name = fn;
     return fn;
 }
 
@@ -347,6 +352,8 @@ static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool creat
 static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, double ts)
 {
     tr->st.bucket_arrays++;
+    if (e->b < 4) /* known only at the entry fallback: small arrays are not followed */
+        return;
     const char *fn = caller_name(tr, e->caller);
     const struct gm_type *ty = type_of(tr, e->t);
     struct hdr h;

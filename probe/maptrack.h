@@ -64,6 +64,7 @@ struct gm_stats {
     uint64_t events[GOMAP_EV_KINDS];
     uint64_t bucket_arrays, large_arrays, large_array_bytes;
     uint64_t unattributed, maps_dropped, maps_evicted;
+    uint64_t dups, lost; /* morestack re-entries dropped, events lost (ring buffer full) */
 };
 
 struct gm_tracker {
@@ -83,6 +84,11 @@ struct gm_tracker {
     } pending[64]; /* makeBucketArray per g */
     unsigned npending;
     struct gm_stats st;
+#define GM_CALLER_CACHE 64
+    struct caller_cache {
+        uint64_t ret;
+        const char *name;
+    } callers[GM_CALLER_CACHE];
     double start, now;
     bool target_gone;
     FILE *log; /* -v: retirements and other decisions, NULL = silent */

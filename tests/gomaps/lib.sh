@@ -101,7 +101,7 @@ finish() {
 # With types=no in the environment the key/elem names are not checked.
 run_linger() {
     prog=$(build linger "$@")
-    "$mapscope" gomaps -v --linger 1 --interval 0.2 --json "$W/f.json" -- "$prog" -hold 2.5s \
+    "$mapscope" gomaps -v ${gomaps_opts:-} --linger 1 --interval 0.2 --json "$W/f.json" -- "$prog" -hold 2.5s \
         >"$W/out" 2>"$W/err"
     rc=$?
     cat "$W/out" "$W/err"
