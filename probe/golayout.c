@@ -69,9 +69,10 @@ const char *ms_golayout_diff(const struct ms_golayout *a, const struct ms_golayo
     CMP(hash0)
     CMP(buckets)
     CMP(oldbuckets)
-    CMP(nevacuate) CMP(extra) CMP(x_overflow) CMP(x_oldoverflow) CMP(x_nextoverflow) CMP(mt_key)
-        CMP(mt_elem) CMP(mt_bucket) CMP(mt_keysize) CMP(mt_elemsize) CMP(mt_bucketsize)
-            CMP(type_size) CMP(type_tflag) CMP(type_kind) CMP(type_str)
+    CMP(nevacuate)
+    CMP(extra) CMP(x_overflow) CMP(x_oldoverflow) CMP(x_nextoverflow) CMP(mt_key) CMP(mt_elem)
+        CMP(mt_bucket) CMP(mt_keysize) CMP(mt_elemsize) CMP(mt_bucketsize) CMP(type_size)
+            CMP(type_tflag) CMP(type_kind) CMP(type_str)
 #undef CMP
                 return NULL;
 }

@@ -440,6 +440,7 @@ static uint64_t read_stat(int stats_fd, unsigned int key)
     if (ncpu <= 0 || ncpu > 4096)
         return 0;
     unsigned long long vals[ncpu];
+    memset(vals, 0, sizeof vals); /* filled by the kernel; valgrind cannot see that */
     if (bpf_map_lookup_elem(stats_fd, &key, vals) < 0)
         return 0;
     uint64_t sum = 0;

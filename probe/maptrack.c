@@ -227,7 +227,7 @@ static void set_site(struct gm_tracker *tr, struct gm_map *m, const struct gomap
 {
     if (m->site_kind != GM_SITE_NONE)
         return;
-    uint64_t st[GOMAP_STACK_DEPTH] = {0};
+    uint64_t st[GOMAP_STACK_DEPTH] = {0}; /* zeroed: the kernel fills it, valgrind cannot see */
     int n = 0;
     if (e->stack_id >= 0 && tr->stacks_fd >= 0) {
         unsigned int id = (unsigned int)e->stack_id;
