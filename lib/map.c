@@ -233,16 +233,40 @@ HOT void *lookup(ms_map *m, const void *key, uint64_t h, uint32_t ks)
     return b ? val_at(m, b, i, ks) : NULL;
 }
 
+/* The two instantiations of each operation are separate functions, so the
+ * 8-byte one keeps its own small prologue; the public entry points only
+ * dispatch (tail calls). */
+#define INSTANCES(name, ret, params, args)                                                         \
+    static ret __attribute__((noinline)) name##_k8 params                                          \
+    {                                                                                              \
+        const uint32_t ks = 8;                                                                     \
+        return name args;                                                                          \
+    }                                                                                              \
+    static ret __attribute__((noinline)) name##_any params                                         \
+    {                                                                                              \
+        const uint32_t ks = m->keysize;                                                            \
+        return name args;                                                                          \
+    }
+
+INSTANCES(lookup, void *, (ms_map * m, const void *key, uint64_t h), (m, key, h, ks))
+
+/* Generic keys hashed out of line: a call before the tail call would give
+ * the dispatchers a prologue. */
+static void *__attribute__((noinline)) lookup_hashing(ms_map *m, const void *key)
+{
+    return lookup_any(m, key, map_hash(m, key));
+}
+
 void *ms_map_lookup_h(ms_map *m, const void *key, uint64_t h)
 {
-    return m->keysize == 8 ? lookup(m, key, h, 8) : lookup(m, key, h, m->keysize);
+    return m->keysize == 8 ? lookup_k8(m, key, h) : lookup_any(m, key, h);
 }
 
 void *ms_map_lookup(ms_map *m, const void *key)
 {
     if (m->keysize == 8)
-        return lookup(m, key, ms_hash_bytes(key, 8, m->seed), 8);
-    return lookup(m, key, map_hash(m, key), m->keysize);
+        return lookup_k8(m, key, ms_hash_bytes(key, 8, m->seed));
+    return lookup_hashing(m, key);
 }
 
 HOT void *assign(ms_map *m, const void *key, uint64_t h, bool *inserted, uint32_t ks)
@@ -300,18 +324,24 @@ again:;
     return val;
 }
 
+INSTANCES(assign, void *, (ms_map * m, const void *key, uint64_t h, bool *inserted),
+          (m, key, h, inserted, ks))
+
+static void *__attribute__((noinline)) assign_hashing(ms_map *m, const void *key, bool *inserted)
+{
+    return assign_any(m, key, map_hash(m, key), inserted);
+}
+
 void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
 {
-    if (m->keysize == 8)
-        return assign(m, key, h, inserted, 8);
-    return assign(m, key, h, inserted, m->keysize);
+    return m->keysize == 8 ? assign_k8(m, key, h, inserted) : assign_any(m, key, h, inserted);
 }
 
 void *ms_map_assign(ms_map *m, const void *key, bool *inserted)
 {
     if (m->keysize == 8)
-        return assign(m, key, ms_hash_bytes(key, 8, m->seed), inserted, 8);
-    return assign(m, key, map_hash(m, key), inserted, m->keysize);
+        return assign_k8(m, key, ms_hash_bytes(key, 8, m->seed), inserted);
+    return assign_hashing(m, key, inserted);
 }
 
 /* The bucket before b in the chain starting at first. */
@@ -369,18 +399,24 @@ HOT bool delete (ms_map *m, const void *key, uint64_t h, void *val_out, uint32_t
     return true;
 }
 
+INSTANCES(delete, bool, (ms_map * m, const void *key, uint64_t h, void *val_out),
+          (m, key, h, val_out, ks))
+
+static bool __attribute__((noinline)) delete_hashing(ms_map *m, const void *key, void *val_out)
+{
+    return delete_any(m, key, map_hash(m, key), val_out);
+}
+
 bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
 {
-    if (m->keysize == 8)
-        return delete (m, key, h, val_out, 8);
-    return delete (m, key, h, val_out, m->keysize);
+    return m->keysize == 8 ? delete_k8(m, key, h, val_out) : delete_any(m, key, h, val_out);
 }
 
 bool ms_map_delete(ms_map *m, const void *key, void *val_out)
 {
     if (m->keysize == 8)
-        return delete (m, key, ms_hash_bytes(key, 8, m->seed), val_out, 8);
-    return delete (m, key, map_hash(m, key), val_out, m->keysize);
+        return delete_k8(m, key, ms_hash_bytes(key, 8, m->seed), val_out);
+    return delete_hashing(m, key, val_out);
 }
 
 void ms_map_clear(ms_map *m)
