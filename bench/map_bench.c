@@ -32,17 +32,6 @@
 enum { T_OURS, T_ABSL, T_GLIB, NTABLES };
 static const char *const table_name[NTABLES] = {"mapscope", "absl", "GHashTable"};
 
-/* Phases are timed in this thread's CPU time (user + system, so page
- * faults count): on a shared machine, time spent preempted by other
- * processes is not the table's cost.  Single-insert latencies are wall
- * time (cycle counter) and do include such interruptions. */
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double wall_ns(void)
 {
     struct timespec ts;
@@ -87,44 +76,39 @@ static void fail(const char *table, const char *what)
 
 static void ours_run(const struct mb_keys *k, unsigned iters, struct mb_result *r)
 {
-    double t[4] = {0, 0, 0, 0};
+    struct mb_phases p = {{0}, 0};
     uint64_t sum = 0;
     size_t n = k->n;
     for (unsigned it = 0; it < iters; it++) {
         ms_map *m = ms_map_create(8, 8, 0);
-        double a = now_ns();
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++) {
             uint64_t *v = ms_map_assign(m, &k->ins[i], NULL);
             *v = k->ins[i] + 1;
         }
-        double b = now_ns();
+        mb_phase_end(&p, MB_INSERT);
         for (size_t i = 0; i < n; i++) {
             uint64_t *v = ms_map_lookup(m, &k->hit[i]);
             sum += *v;
         }
-        double c = now_ns();
+        mb_phase_end(&p, MB_HIT);
         for (size_t i = 0; i < n; i++)
             sum += ms_map_lookup(m, &k->miss[i]) == NULL;
-        double d = now_ns();
+        mb_phase_end(&p, MB_MISS);
         if (it == 0) {
             struct ms_map_stats st;
             ms_map_stats(m, &st);
             r->bytes_per_entry = (double)st.bytes_total / n;
         }
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             ms_map_delete(m, &k->del[i], NULL);
-        double e = now_ns();
+        mb_phase_end(&p, MB_DELETE);
         if (ms_map_count(m) != 0)
             fail("mapscope", "entries left after deleting every key");
         ms_map_destroy(m);
-        t[0] += b - a;
-        t[1] += c - b;
-        t[2] += d - c;
-        t[3] += e - d;
     }
-    double ops = (double)n * iters;
-    *r =
-        (struct mb_result){t[0] / ops, t[1] / ops, t[2] / ops, t[3] / ops, r->bytes_per_entry, sum};
+    mb_phases_result(&p, n, iters, sum, r);
 }
 
 static void ours_fill_latency(const struct mb_keys *k, struct mb_latency *l)
@@ -151,38 +135,33 @@ static size_t malloc_in_use(void)
 
 static void glib_run(const struct mb_keys *k, unsigned iters, struct mb_result *r)
 {
-    double t[4] = {0, 0, 0, 0};
+    struct mb_phases p = {{0}, 0};
     uint64_t sum = 0;
     size_t n = k->n;
     for (unsigned it = 0; it < iters; it++) {
         size_t before = malloc_in_use();
         GHashTable *h = g_hash_table_new(g_direct_hash, g_direct_equal);
-        double a = now_ns();
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             g_hash_table_insert(h, (gpointer)k->ins[i], (gpointer)(k->ins[i] + 1));
-        double b = now_ns();
+        mb_phase_end(&p, MB_INSERT);
         for (size_t i = 0; i < n; i++)
             sum += (uint64_t)g_hash_table_lookup(h, (gpointer)k->hit[i]);
-        double c = now_ns();
+        mb_phase_end(&p, MB_HIT);
         for (size_t i = 0; i < n; i++)
             sum += g_hash_table_lookup(h, (gpointer)k->miss[i]) == NULL;
-        double d = now_ns();
+        mb_phase_end(&p, MB_MISS);
         if (it == 0)
             r->bytes_per_entry = (double)(malloc_in_use() - before) / n;
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             g_hash_table_remove(h, (gpointer)k->del[i]);
-        double e = now_ns();
+        mb_phase_end(&p, MB_DELETE);
         if (g_hash_table_size(h) != 0)
             fail("GHashTable", "entries left after deleting every key");
         g_hash_table_destroy(h);
-        t[0] += b - a;
-        t[1] += c - b;
-        t[2] += d - c;
-        t[3] += e - d;
     }
-    double ops = (double)n * iters;
-    *r =
-        (struct mb_result){t[0] / ops, t[1] / ops, t[2] / ops, t[3] / ops, r->bytes_per_entry, sum};
+    mb_phases_result(&p, n, iters, sum, r);
 }
 
 static void glib_fill_latency(const struct mb_keys *k, struct mb_latency *l)

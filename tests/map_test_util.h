@@ -30,6 +30,36 @@
                          b_);                                                                      \
     } while (0)
 
+/* The tests' random numbers (xorshift64: fast, and a failure replays from
+ * its seed). */
+static inline uint64_t xorshift64(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+/* A test case with a time limit, added to su. */
+static inline TCase *add_tcase(Suite *su, const char *name, double timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(su, tc);
+    return tc;
+}
+
+/* Run a suite with Check's summary line in the log; exit status for main. */
+static inline int run_suite(Suite *su)
+{
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 /* Keys look like malloc'd addresses: 16-byte aligned, in one dense range. */
 #define KEY_BASE 0x00007f3a10000000ull
 static inline uint64_t ptr_key(uint64_t i)

@@ -21,10 +21,7 @@ struct block {
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static void fill(struct block *b)
@@ -143,14 +140,8 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_arena");
-    TCase *tc = tcase_create("arena");
-    tcase_set_timeout(tc, 300);
+    TCase *tc = add_tcase(su, "arena", 300);
     tcase_add_test(tc, random_alloc_free_reserve);
     tcase_add_test(tc, free_run_becomes_units);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

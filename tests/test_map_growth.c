@@ -402,21 +402,13 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_growth");
-    TCase *tc = tcase_create("states");
-    tcase_set_timeout(tc, 300);
+    TCase *tc = add_tcase(su, "states", 300);
     tcase_add_loop_test(tc, op_in_state, 0, NSTATES * NOPS);
     tcase_add_loop_test(tc, growth_completes_under, 0, 2 * NONLY);
-    suite_add_tcase(su, tc);
-    TCase *ti = tcase_create("iteration");
-    tcase_set_timeout(ti, 300);
+    TCase *ti = add_tcase(su, "iteration", 300);
     tcase_add_test(ti, iterate_across_doublings);
     tcase_add_loop_test(ti, drain_while_iterating, 0, NSTATES);
     tcase_add_loop_test(ti, iterate_while_compacting, 0, NSTATES);
     tcase_add_test(ti, iterate_then_clear);
-    suite_add_tcase(su, ti);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

@@ -163,15 +163,9 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_memory");
-    TCase *tc = tcase_create("memory");
-    tcase_set_timeout(tc, 300);
+    TCase *tc = add_tcase(su, "memory", 300);
     tcase_add_test(tc, old_array_released_progressively);
     tcase_add_test(tc, bytes_drop_after_growth_and_clear);
     tcase_add_test(tc, next_array_prepared_and_dropped);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

@@ -16,10 +16,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static uint64_t test_seed(void)
@@ -193,14 +190,8 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_random");
-    TCase *tc = tcase_create("differential");
-    tcase_set_timeout(tc, 600);
+    TCase *tc = add_tcase(su, "differential", 600);
     tcase_add_test(tc, differential);
     tcase_add_test(tc, differential_wide_keys);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

@@ -30,10 +30,7 @@ struct worker {
 
 static uint64_t next_rnd(struct worker *w)
 {
-    w->rng ^= w->rng << 13;
-    w->rng ^= w->rng >> 7;
-    w->rng ^= w->rng << 17;
-    return w->rng;
+    return xorshift64(&w->rng);
 }
 
 static void *work(void *arg)
@@ -184,14 +181,8 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_threads");
-    TCase *tc = tcase_create("smap");
-    tcase_set_timeout(tc, 600);
+    TCase *tc = add_tcase(su, "smap", 600);
     tcase_add_test(tc, threads_exact_contents);
     tcase_add_test(tc, fork_helpers);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }
