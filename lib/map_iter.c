@@ -28,11 +28,24 @@
  * equal in both (odds about 2^-128 per pair) would make the iterator skip
  * one of them.
  *
- * Cost: each step hashes the entries of one bucket chain (6.5 on average
- * when full): iteration costs a few hashes per entry instead of Go's none.
- * Steps also do the growth work of an operation (they are operations).
+ * Cost: a step must find the smallest rev(hash) above the last one in its
+ * bucket's chain, which means hashing the chain's entries.  So that a
+ * bucket is hashed once rather than once per entry, the iterator keeps the
+ * next few entries of the bucket it is in, sorted (positions and hashes,
+ * in its caller-provided storage).  The cache is used only while the
+ * bucket array is the same one, and each cached entry is checked before
+ * it is returned (slot still full, same hash): entries deleted since are
+ * skipped, entries inserted since may be missed, as the contract allows.
+ * Steps also do the growth work of an operation (they are operations),
+ * and ask for the next interval's bucket ahead of time (bit-reversed order
+ * jumps across the array).
  */
 #include "map_internal.h"
+
+/* Entries of the current bucket the iterator keeps ahead (see above): 8
+ * fill the caller's storage exactly, and a bucket holds 6.5 on average
+ * when the map is fullest. */
+#define ITER_CACHE 8
 
 struct iter_state {
     ms_map *m;
@@ -40,6 +53,13 @@ struct iter_state {
     uint64_t last_h2; /* its tie-break hash */
     uint32_t started; /* last_rh is valid */
     uint32_t done;
+    const uint8_t *cache_array; /* m->buckets when the cache was filled (NULL: no cache) */
+    uint64_t cache_bucket;      /* the bucket the cached entries are in */
+    uint8_t cache_B;            /* m->B then */
+    uint8_t n, next;            /* cached entries, and the next one to return */
+    uint8_t complete;           /* every entry of the bucket after `last` was cached */
+    uint8_t pos[ITER_CACHE];    /* (overflow bucket << 3) | slot */
+    uint64_t rh[ITER_CACHE];    /* their rev(hash), ascending */
 };
 
 _Static_assert(sizeof(struct iter_state) <= sizeof(ms_map_iter), "ms_map_iter too small");
@@ -95,6 +115,88 @@ static bool scan_bucket(ms_map *m, uint64_t bucket, const struct iter_state *s, 
     return found;
 }
 
+/* Cache the (up to ITER_CACHE) smallest entries of bucket's chain above
+ * the last one returned (when `after`).  Returns false when two of them
+ * (or one and the last one) share a hash (the cache orders by hash alone)
+ * or the chain is too long for its positions: such a bucket takes the
+ * exact path (scan_bucket). */
+static bool fill_cache(ms_map *m, uint64_t bucket, struct iter_state *s, bool after)
+{
+    unsigned n = 0, total = 0, hop = 0;
+    for (uint8_t *b = bkt_at(m, m->buckets, bucket); b; b = bkt_overflow(m, b), hop++) {
+        if (hop > 31)
+            return false; /* a position must fit in a byte: the exact path */
+        for (uint64_t full = swar_full(bkt_top_word(b)); full; full &= full - 1) {
+            unsigned i = swar_first(full);
+            const uint8_t *k = bkt_key(m, b, i);
+            uint64_t rh = rev64(map_hash(m, k));
+            if (after && rh <= s->last_rh) {
+                /* The entry returned last is skipped; another with its
+                 * hash is a tie. */
+                if (rh == s->last_rh && tie_hash(m, k) != s->last_h2)
+                    return false;
+                continue;
+            }
+            total++;
+            /* Insertion into the sorted arrays, keeping the smallest. */
+            unsigned j = n < ITER_CACHE ? n++ : ITER_CACHE;
+            for (; j > 0 && s->rh[j - 1] >= rh; j--) {
+                if (s->rh[j - 1] == rh)
+                    return false;
+                if (j < ITER_CACHE) {
+                    s->rh[j] = s->rh[j - 1];
+                    s->pos[j] = s->pos[j - 1];
+                }
+            }
+            if (j < ITER_CACHE) {
+                s->rh[j] = rh;
+                s->pos[j] = (uint8_t)(hop << 3 | i);
+            }
+        }
+    }
+    s->cache_array = m->buckets;
+    s->cache_bucket = bucket;
+    s->cache_B = m->B;
+    s->n = (uint8_t)n;
+    s->next = 0;
+    s->complete = total <= ITER_CACHE;
+    return true;
+}
+
+static bool cache_usable(const struct iter_state *s, const ms_map *m, uint64_t bucket)
+{
+    return s->cache_array == m->buckets && s->cache_B == m->B && s->cache_bucket == bucket;
+}
+
+/* The next cached entry that is still there, or NULL. */
+static uint8_t *cache_pop(struct iter_state *s, ms_map *m, unsigned *slot, uint64_t *rh)
+{
+    while (s->next < s->n) {
+        unsigned k = s->next++;
+        uint8_t *b = bkt_at(m, m->buckets, s->cache_bucket);
+        for (unsigned hop = s->pos[k] >> 3; b && hop; hop--)
+            b = bkt_overflow(m, b);
+        unsigned i = s->pos[k] & 7;
+        if (b && b[i] >= MIN_TOPHASH && rev64(map_hash(m, bkt_key(m, b, i))) == s->rh[k]) {
+            *slot = i;
+            *rh = s->rh[k];
+            return b;
+        }
+    }
+    return NULL;
+}
+
+static bool give(struct iter_state *s, ms_map *m, uint8_t *b, unsigned i, uint64_t rh,
+                 const void **key, void **val)
+{
+    s->last_rh = rh;
+    s->last_h2 = tie_hash(m, bkt_key(m, b, i));
+    s->started = 1;
+    *key = bkt_key(m, b, i);
+    *val = bkt_val(m, b, i);
+    return true;
+}
+
 void ms_map_iter_init(ms_map_iter *it, ms_map *m)
 {
     struct iter_state *s = (struct iter_state *)it;
@@ -128,15 +230,24 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val)
             __builtin_prefetch(nb);
             bkt_prefetch(m, nb);
         }
-        struct pick p;
-        if (scan_bucket(m, bucket, s, after, &p)) {
-            s->last_rh = p.rh;
-            s->last_h2 = tie_hash(m, bkt_key(m, p.b, p.i));
-            s->started = 1;
-            *key = bkt_key(m, p.b, p.i);
-            *val = bkt_val(m, p.b, p.i);
-            return true;
+        unsigned i;
+        uint64_t rh;
+        uint8_t *b;
+        if (cache_usable(s, m, bucket)) {
+            if ((b = cache_pop(s, m, &i, &rh)))
+                return give(s, m, b, i, rh, key, val);
+            if (s->complete)
+                continue; /* nothing more in this bucket */
         }
+        if (fill_cache(m, bucket, s, after)) {
+            if ((b = cache_pop(s, m, &i, &rh)))
+                return give(s, m, b, i, rh, key, val);
+            continue;
+        }
+        s->cache_array = NULL; /* hashes tie: the exact path */
+        struct pick p;
+        if (scan_bucket(m, bucket, s, after, &p))
+            return give(s, m, p.b, p.i, p.rh, key, val);
     }
     s->done = 1;
     return false;

@@ -377,6 +377,64 @@ START_TEST(iterate_while_compacting)
 }
 END_TEST
 
+/* Buckets with long chains: 20, 100 and 300 colliding keys in single
+ * buckets (the iterator caches 8 entries of a bucket at a time, refills,
+ * and takes an exact path for chains of more than 32 buckets), with every
+ * third returned entry deleted and one other key deleted per step. */
+START_TEST(iterate_long_chains)
+{
+    ms_map *m = ms_map_create_seeded(8, 8, 1500, 31); /* B = 8: ~512 keys per bucket in U */
+    struct ref r;
+    ref_init(&r, U);
+    unsigned B = stats_of(m).B;
+    struct pool p;
+    pool_build(&p, m, 0, U, B);
+    static const uint32_t sizes[] = {20, 100, 300};
+    for (int g = 0; g < 3; g++)
+        for (uint32_t j = 0; j < sizes[g] && j < pool_size(&p, (uint64_t)g); j++)
+            both_put(m, &r, pool_get(&p, (uint64_t)g, j), j);
+    for (uint64_t g = 3; g < 200; g++) /* a sprinkle of ordinary buckets */
+        both_put(m, &r, pool_get(&p, g, 0), g);
+    ck_assert_uint_eq(stats_of(m).B, B);
+    ck_assert_uint_ge(stats_of(m).longest_chain, 33);
+    uint8_t *throughout = calloc(U, 1), *seen = calloc(U, 1);
+    memcpy(throughout, r.present, U);
+    ms_map_iter it;
+    const void *k;
+    void *v;
+    ms_map_iter_init(&it, m);
+    unsigned step = 0;
+    while (ms_map_iter_next(&it, &k, &v)) {
+        uint64_t key;
+        memcpy(&key, k, 8);
+        uint64_t i = key_index(key);
+        MUST(i < U && !seen[i] && r.present[i]);
+        seen[i] = 1;
+        if (step % 3 == 0) {
+            both_del(m, &r, i);
+            throughout[i] = 0;
+        }
+        uint64_t other = pool_get(&p, step % 3, (step * 37) % sizes[step % 3]);
+        if (r.present[other] && !seen[other]) {
+            both_del(m, &r, other);
+            throughout[other] = 0;
+        }
+        step++;
+    }
+    for (uint64_t i = 0; i < U; i++)
+        if (throughout[i])
+            ck_assert_msg(seen[i], "key %llu present throughout was not seen",
+                          (unsigned long long)i);
+    assert_consistent(m);
+    assert_same(m, &r);
+    free(throughout);
+    free(seen);
+    pool_free(&p);
+    ref_free(&r);
+    ms_map_destroy(m);
+}
+END_TEST
+
 /* A clear in the middle of an iteration ends it cleanly: nothing is
  * returned twice and nothing cleared is returned. */
 START_TEST(iterate_then_clear)
@@ -410,5 +468,6 @@ int main(void)
     tcase_add_loop_test(ti, drain_while_iterating, 0, NSTATES);
     tcase_add_loop_test(ti, iterate_while_compacting, 0, NSTATES);
     tcase_add_test(ti, iterate_then_clear);
+    tcase_add_test(ti, iterate_long_chains);
     return run_suite(su);
 }
