@@ -37,10 +37,12 @@
  *         8.00      41.10         9.40      5.00       8.00
  *
  * (%overflow: buckets with an overflow bucket; bytes/entry: overhead per
- * entry; hit/missprobe: entries checked per lookup.)  6.5 is where the
- * overflow share starts to climb faster than the space saved; with the
- * SWAR match a probe is one word compare per bucket, so the probe counts
- * matter less to us than to Go and the space argument carries.
+ * entry; hit/missprobe: entries checked per lookup.)  Beyond 6.5, each
+ * half step saves under a byte per entry while adding 6-7 points of
+ * buckets with an overflow chain, and following a chain is another cache
+ * miss.  Our probes are cheaper than Go's (the SWAR match checks a whole
+ * bucket in one word compare), which only strengthens the space argument
+ * below 6.5; we keep Go's value.
  *
  * Where this engine departs from Go, and why — it lives inside a malloc
  * interposer (lib/ shim), keeping the books of every allocation:
@@ -63,10 +65,13 @@
  *
  *  - No operation does unbounded work: evacuation is per bucket, the scan
  *    that advances nevacuate is capped (ADVANCE_SCAN), and the old array is
- *    unmapped a few pages at a time as nevacuate passes them (RELEASE_STEP)
- *    instead of in one multi-millisecond munmap at the end.  Evacuation
- *    cannot run out of memory half-way: a growth starts only after the
- *    arena holds enough free units for it (see ms_map_hash_grow).
+ *    given back a few pages at a time as nevacuate passes them
+ *    (RELEASE_STEP, UNMAP_STEP) instead of in one multi-millisecond munmap
+ *    at the end.  The next doubling's array is faulted in a few pages per
+ *    operation just before the doubling (PREFAULT_STEP), so the growth's
+ *    random writes take no page faults.  Evacuation cannot run out of
+ *    memory half-way: a growth starts only after the arena holds enough
+ *    free units for it (see ms_map_hash_grow).
  *
  *  - Operations only ever look at the new array: a lookup evacuates the
  *    old bucket first instead of searching it (Go's lookups read the old
@@ -81,8 +86,9 @@
  *  - The seed is never changed after creation (Go re-seeds an emptied map
  *    against hash flooding): callers pass hashes they computed (the *_h
  *    calls, ms_smap) and iterators depend on a stable order.  The seed is
- *    random per map (getrandom), and the hash a full 64-bit mixer, because
- *    the shim's keys are addresses: a few dense, aligned ranges.
+ *    random per map (getrandom), and every key bit reaches both ends of
+ *    the hash (hash.h), because the shim's keys are addresses: a few
+ *    dense, aligned ranges.
  *
  *  - The map reports on itself (ms_map_stats) and checks itself
  *    (ms_map_check), see map_check.c.
@@ -91,10 +97,6 @@
 
 #include <stdlib.h>
 #include <unistd.h>
-
-/* Clear goes back to an array from the arena, never a mapping of its own:
- * the largest B for which 2^B buckets stay under 16 KiB. */
-#define CLEAR_MAX_BYTES (16u << 10)
 
 void ms_map_fatal(const char *what)
 {
@@ -432,8 +434,10 @@ void ms_map_clear(ms_map *m)
     /* Every other block of the arena is free now: drop all chunks but the
      * first, which holds this struct. */
     ms_arena_reset(&m->arena, sizeof *m);
+    /* Back to an array from the arena (never a mapping of its own), as big
+     * as the creation hint asked for within that. */
     unsigned B = m->hintB;
-    while (B > 0 && ((uint64_t)m->bsize << B) >= CLEAR_MAX_BYTES)
+    while (B > 0 && ((uint64_t)m->bsize << B) >= ARRAY_MMAP_MIN)
         B--;
     /* B = 0 fits the first chunk (see create), so this cannot fail. */
     if (!ms_map_array_alloc(m, B, &m->cur)) {
@@ -442,6 +446,7 @@ void ms_map_clear(ms_map *m)
             ms_map_fatal("bad map state: no room for one bucket after clear");
     }
     m->buckets = m->cur.base;
+    m->generation++;
     m->B = (uint8_t)B;
     m->oldbuckets = NULL;
     m->old = (struct barray){0};

@@ -121,6 +121,8 @@ const char *ms_map_check(const ms_map *m)
         return "growth state set while not growing";
     if (m->prefault_left && !m->next.base)
         return "pre-faulting an array that does not exist";
+    if (m->next.base && m->next.bytes != (uint64_t)m->bsize << (m->B + 1))
+        return "the array prepared for the next doubling has the wrong size";
     struct walk w = {0, 0, m->novf_cur + m->novf_old};
     const char *err;
     if (m->oldbuckets) {

@@ -6,21 +6,16 @@
  * in runtime/map.go); what differs, and why, is in map.c's header.  In
  * short: every operation (not only writes) evacuates the old bucket it
  * touches plus the one at nevacuate, old overflow buckets are recycled the
- * moment their bucket is evacuated, and the old array is unmapped a few
- * pages at a time behind nevacuate, so a growth ends within 2^oldB
- * operations of any kind and never with one big munmap.
+ * moment their bucket is evacuated, the old array is given back a few
+ * pages at a time behind nevacuate, and the next doubling's array is
+ * faulted in ahead of time, so a growth ends within 2^oldB operations of
+ * any kind, never with one big munmap, and without page faults.
  */
 #include "map_internal.h"
 
 #include "pages.h"
 
 #include <time.h>
-
-/* Arrays of at least this many bytes get their own mapping; smaller ones
- * are runs of arena units.  16 KiB (four pages): below it a mapping of its
- * own would waste most of a page per small map (the shim keeps many), above
- * it unmapping the array when the map outgrows it is worth a syscall. */
-#define ARRAY_MMAP_MIN (16u << 10)
 
 /* Give the old array's pages back behind nevacuate in steps of this many
  * bytes, with MADV_DONTNEED, and unmap the range so emptied once it spans
@@ -29,10 +24,8 @@
  * an emptied 2 MiB range a few µs, and a single munmap of a whole 150 MB
  * array ~0.5 ms.  So a step costs ~2 µs, under the 5 µs an insert may
  * take, and comes once per ~110 evacuated buckets of 144 bytes. */
-#ifndef RELEASE_STEP
 #define RELEASE_STEP (16u << 10)
-#endif
-#define UNMAP_STEP (2u << 20)
+#define UNMAP_STEP   (2u << 20)
 
 /* Pre-fault the next doubling's array this many bytes per operation.  A
  * first touch of a page costs ~1.5 µs on the project's VMs; a growth's
@@ -42,9 +35,7 @@
  * 8 KiB costs ~2 µs, below the 5 µs budget of an operation, and the
  * preparation starts just early enough to finish before the growth (see
  * ms_map_set_marks), so the extra memory is held only briefly. */
-#ifndef PREFAULT_STEP
 #define PREFAULT_STEP (8u << 10)
-#endif
 
 /* advance_mark skips at most this many already-evacuated old buckets per
  * call.  Go uses 1024 ("overkill by at least an order of magnitude"); each
@@ -199,6 +190,7 @@ bool ms_map_hash_grow(ms_map *m)
     m->oldbuckets = m->buckets;
     m->cur = a;
     m->buckets = a.base;
+    m->generation++;
     m->B = (uint8_t)B;
     m->same_size = !bigger;
     m->nevacuate = 0;

@@ -50,6 +50,12 @@ enum {
  * hash bits ms_smap uses for sharding (bits 40..55) out of bucket indexes. */
 #define MAX_B 40
 
+/* Arrays of at least this many bytes get their own mapping; smaller ones
+ * are runs of arena units.  16 KiB (four pages): below it a mapping of its
+ * own would waste most of a page per small map (the shim keeps many), above
+ * it unmapping the array when the map outgrows it is worth a syscall. */
+#define ARRAY_MMAP_MIN (16u << 10)
+
 /* A bucket array: from the arena when small, its own mapping when big
  * (so it can be unmapped as soon as it is not needed, and progressively:
  * its first `released` bytes are given back already, of which the first
@@ -79,6 +85,7 @@ struct ms_map {
     uint64_t rng;       /* xorshift state for incr_noverflow */
 
     uint8_t *buckets;       /* 2^B buckets; never NULL */
+    uint64_t generation;    /* bumped whenever `buckets` changes (iterators' caches) */
     uint8_t *oldbuckets;    /* the previous array; non-NULL only while growing */
     uint64_t nevacuate;     /* old buckets below this are evacuated (and may be unmapped) */
     struct barray cur;      /* what `buckets` lives in */

@@ -33,7 +33,9 @@
  * bucket is hashed once rather than once per entry, the iterator keeps the
  * next few entries of the bucket it is in, sorted (positions and hashes,
  * in its caller-provided storage).  The cache is used only while the
- * bucket array is the same one, and each cached entry is checked before
+ * bucket array is the same one (the map's generation, not its address:
+ * a later array may be mapped where an earlier one was), and each cached
+ * entry is checked before
  * it is returned (slot still full, same hash): entries deleted since are
  * skipped, entries inserted since may be missed, as the contract allows.
  * Steps also do the growth work of an operation (they are operations),
@@ -53,13 +55,13 @@ struct iter_state {
     uint64_t last_h2; /* its tie-break hash */
     uint32_t started; /* last_rh is valid */
     uint32_t done;
-    const uint8_t *cache_array; /* m->buckets when the cache was filled (NULL: no cache) */
-    uint64_t cache_bucket;      /* the bucket the cached entries are in */
-    uint8_t cache_B;            /* m->B then */
-    uint8_t n, next;            /* cached entries, and the next one to return */
-    uint8_t complete;           /* every entry of the bucket after `last` was cached */
-    uint8_t pos[ITER_CACHE];    /* (overflow bucket << 3) | slot */
-    uint64_t rh[ITER_CACHE];    /* their rev(hash), ascending */
+    uint64_t cache_gen;      /* m->generation when the cache was filled, plus one (0: none) */
+    uint64_t cache_bucket;   /* the bucket the cached entries are in */
+    uint8_t cache_B;         /* m->B then */
+    uint8_t n, next;         /* cached entries, and the next one to return */
+    uint8_t complete;        /* every entry of the bucket after `last` was cached */
+    uint8_t pos[ITER_CACHE]; /* (overflow bucket << 3) | slot */
+    uint64_t rh[ITER_CACHE]; /* their rev(hash), ascending */
 };
 
 _Static_assert(sizeof(struct iter_state) <= sizeof(ms_map_iter), "ms_map_iter too small");
@@ -154,7 +156,7 @@ static bool fill_cache(ms_map *m, uint64_t bucket, struct iter_state *s, bool af
             }
         }
     }
-    s->cache_array = m->buckets;
+    s->cache_gen = m->generation + 1;
     s->cache_bucket = bucket;
     s->cache_B = m->B;
     s->n = (uint8_t)n;
@@ -165,7 +167,7 @@ static bool fill_cache(ms_map *m, uint64_t bucket, struct iter_state *s, bool af
 
 static bool cache_usable(const struct iter_state *s, const ms_map *m, uint64_t bucket)
 {
-    return s->cache_array == m->buckets && s->cache_B == m->B && s->cache_bucket == bucket;
+    return s->cache_gen == m->generation + 1 && s->cache_B == m->B && s->cache_bucket == bucket;
 }
 
 /* The next cached entry that is still there, or NULL. */
@@ -244,7 +246,7 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val)
                 return give(s, m, b, i, rh, key, val);
             continue;
         }
-        s->cache_array = NULL; /* hashes tie: the exact path */
+        s->cache_gen = 0; /* hashes tie: the exact path */
         struct pick p;
         if (scan_bucket(m, bucket, s, after, &p))
             return give(s, m, p.b, p.i, p.rh, key, val);
