@@ -380,7 +380,10 @@ int main(void)
                lat[t][3]);
 
     size_t last = nsizes - 1;
-    printf("\nmap-bench: insert_vs_absl=%.2f lookup_vs_absl=%.2f bytes_vs_absl=%.2f "
+    printf("\nratios at %s keys: lookup_vs_absl is hit lookups; misses ran %.2fx, deletes %.2fx\n",
+           size_name(sizes[last]), fig[last][0][2] / fig[last][1][2],
+           fig[last][0][3] / fig[last][1][3]);
+    printf("map-bench: insert_vs_absl=%.2f lookup_vs_absl=%.2f bytes_vs_absl=%.2f "
            "insert_p9999_us=%.2f insert_max_us=%.1f absl_insert_max_us=%.1f\n",
            fig[last][0][0] / fig[last][1][0], fig[last][0][1] / fig[last][1][1],
            fig[last][0][4] / fig[last][1][4], lat[T_OURS][2], lat[T_OURS][3], lat[T_ABSL][3]);
