@@ -12,8 +12,8 @@
  * several runs, the tables taking turns, because the machines this runs on
  * are shared.  The last line is machine-readable (ratios at 10M keys).
  *
- * Environment: MS_BENCH_REPS (runs per size, default 5; 10M uses
- * min(reps, 3)), MS_BENCH_MAX (largest size, default 10000000).
+ * Environment: MS_BENCH_REPS (runs per size, default 5; the latency fills
+ * use min(reps, 3)), MS_BENCH_MAX (largest size, default 10000000).
  * This is a figure-printing program, not a test: it fails only when a
  * table gives a wrong answer.
  */
@@ -349,14 +349,14 @@ int main(void)
     printf("map-bench: mapscope's map engine vs absl::flat_hash_map and GLib GHashTable\n");
     printf("keys: 8-byte pointer-like (16-byte aligned, one dense range), values: 8 bytes;\n"
            "each phase in its own random key order; misses are absent keys between present ones.\n"
-           "ns/op: thread CPU time (user+sys); medians of %u runs (%u at 10M), tables taking\n"
-           "turns; TSC %.3f GHz.\n\n",
-           reps, reps < 3 ? reps : 3, tsc_per_ns);
+           "ns/op: thread CPU time (user+sys); medians of %u runs, tables taking turns;\n"
+           "TSC %.3f GHz.\n\n",
+           reps, tsc_per_ns);
     printf("%-5s %-11s %9s %9s %9s %9s %12s\n", "keys", "table", "insert", "hit", "miss", "delete",
            "bytes/entry");
     printf("%-5s %-11s %9s %9s %9s %9s\n", "", "", "ns/op", "ns/op", "ns/op", "ns/op");
     for (size_t s = 0; s < 3 && sizes[s] <= maxn; s++, nsizes++) {
-        bench_size(sizes[s], sizes[s] >= 10000000 && reps > 3 ? 3 : reps, fig[s]);
+        bench_size(sizes[s], reps, fig[s]);
         for (int t = 0; t < NTABLES; t++)
             printf("%-5s %-11s %9.1f %9.1f %9.1f %9.1f %12.1f\n", t ? "" : size_name(sizes[s]),
                    table_name[t], fig[s][t][0], fig[s][t][1], fig[s][t][2], fig[s][t][3],
