@@ -253,6 +253,26 @@ END_TEST
 
 /* ---- iteration across growth ------------------------------------------ */
 
+/* The universe index of an entry an iterator returned, marked as seen; an
+ * entry seen twice fails. */
+static uint64_t see(const void *k, uint8_t *seen)
+{
+    uint64_t key;
+    memcpy(&key, k, 8);
+    uint64_t i = key_index(key);
+    MUST(i < U && !seen[i]);
+    seen[i] = 1;
+    return i;
+}
+
+/* Every key present for the whole iteration was seen. */
+static void assert_seen_throughout(const uint8_t *throughout, const uint8_t *seen)
+{
+    for (uint64_t i = 0; i < U; i++)
+        if (throughout[i] && !seen[i])
+            ck_abort_msg("key %llu present throughout was not seen", (unsigned long long)i);
+}
+
 /* Iterate while inserting enough keys to double the map several times and
  * deleting some of the keys present at the start.  Keys present for the
  * whole iteration are seen exactly once; nothing else is seen twice, and
@@ -274,12 +294,8 @@ START_TEST(iterate_across_doublings)
     ms_map_iter_init(&it, m);
     unsigned step = 0;
     while (ms_map_iter_next(&it, &k, &v)) {
-        uint64_t key;
-        memcpy(&key, k, 8);
-        uint64_t i = key_index(key);
+        uint64_t i = see(k, seen);
         MUST(i < next);
-        MUST(!seen[i]);
-        seen[i] = 1;
         MUST_EQ(*(uint64_t *)v, r.val[i]);
         /* 20 inserts per step: the map doubles several times. */
         for (int j = 0; j < 20 && next < U; j++, next++)
@@ -293,10 +309,7 @@ START_TEST(iterate_across_doublings)
         step++;
     }
     ck_assert_uint_ge(stats_of(m).grows_doubling, doublings + 3);
-    for (uint64_t i = 0; i < U; i++)
-        if (throughout[i])
-            ck_assert_msg(seen[i], "key %llu present throughout was not seen",
-                          (unsigned long long)i);
+    assert_seen_throughout(throughout, seen);
     assert_consistent(m);
     assert_same(m, &r);
     free(throughout);
@@ -319,11 +332,8 @@ START_TEST(drain_while_iterating)
     void *v;
     ms_map_iter_init(&it, f.m);
     while (ms_map_iter_next(&it, &k, &v)) {
-        uint64_t key;
-        memcpy(&key, k, 8);
-        uint64_t i = key_index(key);
-        MUST(i < U && f.r.present[i] && !seen[i]);
-        seen[i] = 1;
+        uint64_t i = see(k, seen);
+        MUST(f.r.present[i]);
         n++;
         both_del(f.m, &f.r, i);
     }
@@ -352,11 +362,7 @@ START_TEST(iterate_while_compacting)
     ms_map_iter_init(&it, f.m);
     uint64_t step = 0;
     while (ms_map_iter_next(&it, &k, &v)) {
-        uint64_t key;
-        memcpy(&key, k, 8);
-        uint64_t i = key_index(key);
-        MUST(i < U && !seen[i]);
-        seen[i] = 1;
+        see(k, seen);
         uint64_t g = step++ % (1ull << p.bits);
         uint32_t n = pool_size(&p, g) < 20 ? pool_size(&p, g) : 20;
         for (uint32_t j = 0; j < n; j++)
@@ -366,10 +372,7 @@ START_TEST(iterate_while_compacting)
     }
     struct ms_map_stats st = stats_of(f.m);
     ck_assert_uint_gt(st.grows_same_size, st0.grows_same_size);
-    for (uint64_t i = 0; i < U; i++)
-        if (throughout[i])
-            ck_assert_msg(seen[i], "key %llu present throughout was not seen",
-                          (unsigned long long)i);
+    assert_seen_throughout(throughout, seen);
     free(throughout);
     free(seen);
     pool_free(&p);
@@ -405,11 +408,8 @@ START_TEST(iterate_long_chains)
     ms_map_iter_init(&it, m);
     unsigned step = 0;
     while (ms_map_iter_next(&it, &k, &v)) {
-        uint64_t key;
-        memcpy(&key, k, 8);
-        uint64_t i = key_index(key);
-        MUST(i < U && !seen[i] && r.present[i]);
-        seen[i] = 1;
+        uint64_t i = see(k, seen);
+        MUST(r.present[i]);
         if (step % 3 == 0) {
             both_del(m, &r, i);
             throughout[i] = 0;
@@ -421,10 +421,7 @@ START_TEST(iterate_long_chains)
         }
         step++;
     }
-    for (uint64_t i = 0; i < U; i++)
-        if (throughout[i])
-            ck_assert_msg(seen[i], "key %llu present throughout was not seen",
-                          (unsigned long long)i);
+    assert_seen_throughout(throughout, seen);
     assert_consistent(m);
     assert_same(m, &r);
     free(throughout);
