@@ -79,8 +79,8 @@ static void link_overflow(ms_map *m, uint8_t *b, uint8_t *ovf)
 }
 
 /* An overflow bucket for an insert.  While growing, the arena keeps
- * novf_old free units in reserve for evacuation (see move_bucket), so an
- * insert may only take a unit beyond that. */
+ * novf_old free units in reserve for evacuation (see ms_map_hash_grow), so
+ * an insert may only take a unit beyond that. */
 uint8_t *ms_map_new_overflow(ms_map *m, uint8_t *b)
 {
     if (m->oldbuckets && !ms_arena_reserve(&m->arena, m->novf_old + 1))
@@ -327,7 +327,7 @@ static void advance_mark(ms_map *m)
         release_old_prefix(m);
 }
 
-void ms_map_evacuate(ms_map *m, uint64_t ob)
+static void evacuate(ms_map *m, uint64_t ob)
 {
     if (ob < m->nevacuate)
         return;
@@ -365,7 +365,7 @@ static void prefetch_evacuation(const ms_map *m, uint64_t ob)
 static void evacuate_next(ms_map *m)
 {
     prefetch_evacuation(m, m->nevacuate + 2);
-    ms_map_evacuate(m, m->nevacuate);
+    evacuate(m, m->nevacuate);
 }
 
 /* Go's growWork, done by every operation while growing: the old bucket
@@ -377,7 +377,7 @@ void ms_map_grow_work(ms_map *m, uint64_t bucket)
     uint64_t ob = bucket & (noldbuckets(m) - 1);
     m->ops_while_growing++;
     prefetch_evacuation(m, ob);
-    ms_map_evacuate(m, ob);
+    evacuate(m, ob);
     if (m->oldbuckets)
         evacuate_next(m);
 }

@@ -304,7 +304,6 @@ void ms_map_prefault_start(ms_map *m);
 void ms_map_prefault_step(ms_map *m);
 void ms_map_prefault_drop(ms_map *m);
 void ms_map_grow_work(ms_map *m, uint64_t bucket);
-void ms_map_evacuate(ms_map *m, uint64_t oldbucket);
 uint8_t *ms_map_new_overflow(ms_map *m, uint8_t *b);
 bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a);
 void ms_map_array_free(ms_map *m, struct barray *a);
