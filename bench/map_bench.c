@@ -12,8 +12,8 @@
  * several runs, the tables taking turns, because the machines this runs on
  * are shared.  The last line is machine-readable (ratios at 10M keys).
  *
- * Environment: MS_BENCH_REPS (runs per size, default 5; 10M uses
- * min(reps, 3)), MS_BENCH_MAX (largest size, default 10000000).
+ * Environment: MS_BENCH_REPS (runs per size, default 5; the latency fills
+ * use min(reps, 3)), MS_BENCH_MAX (largest size, default 10000000).
  * This is a figure-printing program, not a test: it fails only when a
  * table gives a wrong answer.
  */
@@ -32,7 +32,7 @@
 enum { T_OURS, T_ABSL, T_GLIB, NTABLES };
 static const char *const table_name[NTABLES] = {"mapscope", "absl", "GHashTable"};
 
-static double now_ns(void)
+static double wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,44 +76,39 @@ static void fail(const char *table, const char *what)
 
 static void ours_run(const struct mb_keys *k, unsigned iters, struct mb_result *r)
 {
-    double t[4] = {0, 0, 0, 0};
+    struct mb_phases p = {{0}, 0};
     uint64_t sum = 0;
     size_t n = k->n;
     for (unsigned it = 0; it < iters; it++) {
         ms_map *m = ms_map_create(8, 8, 0);
-        double a = now_ns();
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++) {
             uint64_t *v = ms_map_assign(m, &k->ins[i], NULL);
             *v = k->ins[i] + 1;
         }
-        double b = now_ns();
+        mb_phase_end(&p, MB_INSERT);
         for (size_t i = 0; i < n; i++) {
             uint64_t *v = ms_map_lookup(m, &k->hit[i]);
             sum += *v;
         }
-        double c = now_ns();
+        mb_phase_end(&p, MB_HIT);
         for (size_t i = 0; i < n; i++)
             sum += ms_map_lookup(m, &k->miss[i]) == NULL;
-        double d = now_ns();
+        mb_phase_end(&p, MB_MISS);
         if (it == 0) {
             struct ms_map_stats st;
             ms_map_stats(m, &st);
             r->bytes_per_entry = (double)st.bytes_total / n;
         }
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             ms_map_delete(m, &k->del[i], NULL);
-        double e = now_ns();
+        mb_phase_end(&p, MB_DELETE);
         if (ms_map_count(m) != 0)
             fail("mapscope", "entries left after deleting every key");
         ms_map_destroy(m);
-        t[0] += b - a;
-        t[1] += c - b;
-        t[2] += d - c;
-        t[3] += e - d;
     }
-    double ops = (double)n * iters;
-    *r =
-        (struct mb_result){t[0] / ops, t[1] / ops, t[2] / ops, t[3] / ops, r->bytes_per_entry, sum};
+    mb_phases_result(&p, n, iters, sum, r);
 }
 
 static void ours_fill_latency(const struct mb_keys *k, struct mb_latency *l)
@@ -140,38 +135,33 @@ static size_t malloc_in_use(void)
 
 static void glib_run(const struct mb_keys *k, unsigned iters, struct mb_result *r)
 {
-    double t[4] = {0, 0, 0, 0};
+    struct mb_phases p = {{0}, 0};
     uint64_t sum = 0;
     size_t n = k->n;
     for (unsigned it = 0; it < iters; it++) {
         size_t before = malloc_in_use();
         GHashTable *h = g_hash_table_new(g_direct_hash, g_direct_equal);
-        double a = now_ns();
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             g_hash_table_insert(h, (gpointer)k->ins[i], (gpointer)(k->ins[i] + 1));
-        double b = now_ns();
+        mb_phase_end(&p, MB_INSERT);
         for (size_t i = 0; i < n; i++)
             sum += (uint64_t)g_hash_table_lookup(h, (gpointer)k->hit[i]);
-        double c = now_ns();
+        mb_phase_end(&p, MB_HIT);
         for (size_t i = 0; i < n; i++)
             sum += g_hash_table_lookup(h, (gpointer)k->miss[i]) == NULL;
-        double d = now_ns();
+        mb_phase_end(&p, MB_MISS);
         if (it == 0)
             r->bytes_per_entry = (double)(malloc_in_use() - before) / n;
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             g_hash_table_remove(h, (gpointer)k->del[i]);
-        double e = now_ns();
+        mb_phase_end(&p, MB_DELETE);
         if (g_hash_table_size(h) != 0)
             fail("GHashTable", "entries left after deleting every key");
         g_hash_table_destroy(h);
-        t[0] += b - a;
-        t[1] += c - b;
-        t[2] += d - c;
-        t[3] += e - d;
     }
-    double ops = (double)n * iters;
-    *r =
-        (struct mb_result){t[0] / ops, t[1] / ops, t[2] / ops, t[3] / ops, r->bytes_per_entry, sum};
+    mb_phases_result(&p, n, iters, sum, r);
 }
 
 static void glib_fill_latency(const struct mb_keys *k, struct mb_latency *l)
@@ -205,12 +195,12 @@ static double tsc_per_ns;
 
 static void calibrate_tsc(void)
 {
-    double a = now_ns();
+    double a = wall_ns();
     uint64_t c0 = mb_tsc_start();
-    while (now_ns() - a < 100e6)
+    while (wall_ns() - a < 100e6)
         ;
     uint64_t c1 = mb_tsc_stop();
-    tsc_per_ns = (double)(c1 - c0) / (now_ns() - a);
+    tsc_per_ns = (double)(c1 - c0) / (wall_ns() - a);
 }
 
 /* Cycles at quantile q of a latency histogram. */
@@ -359,13 +349,14 @@ int main(void)
     printf("map-bench: mapscope's map engine vs absl::flat_hash_map and GLib GHashTable\n");
     printf("keys: 8-byte pointer-like (16-byte aligned, one dense range), values: 8 bytes;\n"
            "each phase in its own random key order; misses are absent keys between present ones.\n"
-           "Figures: medians of %u runs (%u at 10M), tables taking turns; TSC %.3f GHz.\n\n",
-           reps, reps < 3 ? reps : 3, tsc_per_ns);
+           "ns/op: thread CPU time (user+sys); medians of %u runs, tables taking turns;\n"
+           "TSC %.3f GHz.\n\n",
+           reps, tsc_per_ns);
     printf("%-5s %-11s %9s %9s %9s %9s %12s\n", "keys", "table", "insert", "hit", "miss", "delete",
            "bytes/entry");
     printf("%-5s %-11s %9s %9s %9s %9s\n", "", "", "ns/op", "ns/op", "ns/op", "ns/op");
     for (size_t s = 0; s < 3 && sizes[s] <= maxn; s++, nsizes++) {
-        bench_size(sizes[s], sizes[s] >= 10000000 && reps > 3 ? 3 : reps, fig[s]);
+        bench_size(sizes[s], reps, fig[s]);
         for (int t = 0; t < NTABLES; t++)
             printf("%-5s %-11s %9.1f %9.1f %9.1f %9.1f %12.1f\n", t ? "" : size_name(sizes[s]),
                    table_name[t], fig[s][t][0], fig[s][t][1], fig[s][t][2], fig[s][t][3],
@@ -389,7 +380,10 @@ int main(void)
                lat[t][3]);
 
     size_t last = nsizes - 1;
-    printf("\nmap-bench: insert_vs_absl=%.2f lookup_vs_absl=%.2f bytes_vs_absl=%.2f "
+    printf("\nratios at %s keys: lookup_vs_absl is hit lookups; misses ran %.2fx, deletes %.2fx\n",
+           size_name(sizes[last]), fig[last][0][2] / fig[last][1][2],
+           fig[last][0][3] / fig[last][1][3]);
+    printf("map-bench: insert_vs_absl=%.2f lookup_vs_absl=%.2f bytes_vs_absl=%.2f "
            "insert_p9999_us=%.2f insert_max_us=%.1f absl_insert_max_us=%.1f\n",
            fig[last][0][0] / fig[last][1][0], fig[last][0][1] / fig[last][1][1],
            fig[last][0][4] / fig[last][1][4], lat[T_OURS][2], lat[T_OURS][3], lat[T_ABSL][3]);

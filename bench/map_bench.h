@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <x86intrin.h>
 
 #ifdef __cplusplus
@@ -33,6 +34,48 @@ struct mb_result {
     double bytes_per_entry;
     uint64_t checksum; /* keeps the lookups from being optimised away */
 };
+
+/* Phase timing: thread CPU time (user + system, so page faults count) per
+ * phase, summed over a driver's iterations.  On a shared machine, time
+ * spent preempted by other processes is not the table's cost.  Single-
+ * insert latencies (below) are wall time and do include interruptions. */
+enum { MB_INSERT, MB_HIT, MB_MISS, MB_DELETE, MB_NPHASES };
+struct mb_phases {
+    double t[MB_NPHASES];
+    double last;
+};
+
+static inline double mb_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static inline void mb_phase_begin(struct mb_phases *p)
+{
+    p->last = mb_cpu_ns();
+}
+
+static inline void mb_phase_end(struct mb_phases *p, int phase)
+{
+    double now = mb_cpu_ns();
+    p->t[phase] += now - p->last;
+    p->last = now;
+}
+
+/* Per-operation figures from the summed phases (bytes_per_entry is set by
+ * the driver). */
+static inline void mb_phases_result(const struct mb_phases *p, size_t n, unsigned iters,
+                                    uint64_t checksum, struct mb_result *r)
+{
+    double ops = (double)n * iters;
+    r->insert = p->t[MB_INSERT] / ops;
+    r->hit = p->t[MB_HIT] / ops;
+    r->miss = p->t[MB_MISS] / ops;
+    r->del = p->t[MB_DELETE] / ops;
+    r->checksum = checksum;
+}
 
 /* Latency of single inserts, in TSC cycles: a linear histogram with
  * MB_LAT_RES-cycle bins up to MB_LAT_BINS * MB_LAT_RES cycles, the count

@@ -10,7 +10,6 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdlib>
-#include <ctime>
 #include <new>
 
 namespace
@@ -47,51 +46,34 @@ template <class T> struct CountingAlloc {
 using Table = absl::flat_hash_map<uint64_t, uint64_t, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
                                   CountingAlloc<std::pair<const uint64_t, uint64_t>>>;
 
-double now_ns()
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 } // namespace
 
 extern "C" void mb_absl_run(const struct mb_keys *k, unsigned iters, struct mb_result *r)
 {
-    double t[5] = {0, 0, 0, 0, 0};
+    struct mb_phases p = {{0}, 0};
     uint64_t sum = 0;
     size_t n = k->n;
     for (unsigned it = 0; it < iters; it++) {
         Table *m = new Table;
-        double a = now_ns();
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             (*m)[k->ins[i]] = k->ins[i] + 1;
-        double b = now_ns();
-        for (size_t i = 0; i < n; i++) {
-            auto f = m->find(k->hit[i]);
-            sum += f->second;
-        }
-        double c = now_ns();
+        mb_phase_end(&p, MB_INSERT);
+        for (size_t i = 0; i < n; i++)
+            sum += m->find(k->hit[i])->second;
+        mb_phase_end(&p, MB_HIT);
         for (size_t i = 0; i < n; i++)
             sum += m->find(k->miss[i]) == m->end();
-        double d = now_ns();
+        mb_phase_end(&p, MB_MISS);
         if (it == 0)
             r->bytes_per_entry = (double)live_bytes / n;
+        mb_phase_begin(&p);
         for (size_t i = 0; i < n; i++)
             m->erase(k->del[i]);
-        double e = now_ns();
+        mb_phase_end(&p, MB_DELETE);
         delete m;
-        t[0] += b - a;
-        t[1] += c - b;
-        t[2] += d - c;
-        t[3] += e - d;
     }
-    double ops = (double)n * iters;
-    r->insert = t[0] / ops;
-    r->hit = t[1] / ops;
-    r->miss = t[2] / ops;
-    r->del = t[3] / ops;
-    r->checksum = sum;
+    mb_phases_result(&p, n, iters, sum, r);
 }
 
 extern "C" void mb_absl_fill_latency(const struct mb_keys *k, struct mb_latency *l)

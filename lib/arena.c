@@ -21,9 +21,11 @@ struct ms_arena_chunk {
     uint8_t *bump; /* unused space from here to the end (partial chunks only) */
 };
 
-/* Size of the second chunk.  64 KiB: 16 pages, enough overflow buckets for
- * a map of a few thousand entries without another mmap. */
-#define ARENA_MIN_CHUNK (64u << 10)
+/* Size of the second chunk: 16 KiB (four pages) holds the small bucket
+ * arrays a map passes through on its way to its own mapping (and, once
+ * freed, they serve as overflow buckets); the shim keeps many small maps
+ * (one per shard), so this is per-map overhead that should stay small. */
+#define ARENA_MIN_CHUNK (16u << 10)
 /* Largest chunk: beyond 1 MiB the mmap calls are already rare (one per
  * ~7000 overflow buckets of 144 bytes) and a bigger chunk only strands more
  * unused address space at the end of a map's life. */

@@ -37,10 +37,12 @@
  *         8.00      41.10         9.40      5.00       8.00
  *
  * (%overflow: buckets with an overflow bucket; bytes/entry: overhead per
- * entry; hit/missprobe: entries checked per lookup.)  6.5 is where the
- * overflow share starts to climb faster than the space saved; with the
- * SWAR match a probe is one word compare per bucket, so the probe counts
- * matter less to us than to Go and the space argument carries.
+ * entry; hit/missprobe: entries checked per lookup.)  Beyond 6.5, each
+ * half step saves under a byte per entry while adding 6-7 points of
+ * buckets with an overflow chain, and following a chain is another cache
+ * miss.  Our probes are cheaper than Go's (the SWAR match checks a whole
+ * bucket in one word compare), which only strengthens the space argument
+ * below 6.5; we keep Go's value.
  *
  * Where this engine departs from Go, and why — it lives inside a malloc
  * interposer (lib/ shim), keeping the books of every allocation:
@@ -63,10 +65,13 @@
  *
  *  - No operation does unbounded work: evacuation is per bucket, the scan
  *    that advances nevacuate is capped (ADVANCE_SCAN), and the old array is
- *    unmapped a few pages at a time as nevacuate passes them (RELEASE_STEP)
- *    instead of in one multi-millisecond munmap at the end.  Evacuation
- *    cannot run out of memory half-way: a growth starts only after the
- *    arena holds enough free units for it (see ms_map_hash_grow).
+ *    given back a few pages at a time as nevacuate passes them
+ *    (RELEASE_STEP, UNMAP_STEP) instead of in one multi-millisecond munmap
+ *    at the end.  The next doubling's array is faulted in a few pages per
+ *    operation just before the doubling (PREFAULT_STEP), so the growth's
+ *    random writes take no page faults.  Evacuation cannot run out of
+ *    memory half-way: a growth starts only after the arena holds enough
+ *    free units for it (see ms_map_hash_grow).
  *
  *  - Operations only ever look at the new array: a lookup evacuates the
  *    old bucket first instead of searching it (Go's lookups read the old
@@ -81,8 +86,9 @@
  *  - The seed is never changed after creation (Go re-seeds an emptied map
  *    against hash flooding): callers pass hashes they computed (the *_h
  *    calls, ms_smap) and iterators depend on a stable order.  The seed is
- *    random per map (getrandom), and the hash a full 64-bit mixer, because
- *    the shim's keys are addresses: a few dense, aligned ranges.
+ *    random per map (getrandom), and every key bit reaches both ends of
+ *    the hash (hash.h), because the shim's keys are addresses: a few
+ *    dense, aligned ranges.
  *
  *  - The map reports on itself (ms_map_stats) and checks itself
  *    (ms_map_check), see map_check.c.
@@ -91,10 +97,6 @@
 
 #include <stdlib.h>
 #include <unistd.h>
-
-/* Clear goes back to an array from the arena, never a mapping of its own:
- * the largest B for which 2^B buckets stay under 16 KiB. */
-#define CLEAR_MAX_BYTES (16u << 10)
 
 void ms_map_fatal(const char *what)
 {
@@ -180,28 +182,38 @@ size_t ms_map_count(const ms_map *m)
     return m->count;
 }
 
+/* Everything rare (growth work, pre-faulting, starting a growth, new
+ * overflow buckets) is out of line, so the fast paths stay small. */
+
+/* Growth work or a pre-fault step, whichever is pending. */
+static void __attribute__((noinline)) background_work(ms_map *m, uint64_t bucket)
+{
+    if (m->oldbuckets)
+        ms_map_grow_work(m, bucket);
+    else
+        ms_map_prefault_step(m);
+}
+
 /* The bucket for hash h, after any pending evacuation of it. */
-static inline uint8_t *bucket_for(ms_map *m, uint64_t h)
+HOT uint8_t *bucket_for(ms_map *m, uint64_t h)
 {
     uint64_t bucket = h & bucket_mask(m->B);
-    if (__builtin_expect(m->oldbuckets != NULL, 0))
-        ms_map_grow_work(m, bucket);
-    else if (__builtin_expect(m->prefault_left != 0, 0))
-        ms_map_prefault_step(m);
+    if (__builtin_expect(((uintptr_t)m->oldbuckets | m->prefault_left) != 0, 0))
+        background_work(m, bucket);
     uint8_t *b = bkt_at(m, m->buckets, bucket);
     bkt_prefetch(m, b);
     return b;
 }
 
 /* Search b's chain for key: returns the bucket holding it and its slot. */
-static inline uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_t top,
-                            unsigned *slot)
+HOT uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_t top, unsigned *slot,
+                  uint32_t ks)
 {
     do {
         uint64_t w = bkt_top_word(b);
         for (uint64_t hit = swar_match(w, top); hit; hit &= hit - 1) {
             unsigned i = swar_first(hit);
-            if (key_equal(m, bkt_key(m, b, i), key)) {
+            if (key_eq(key_at(b, i, ks), key, ks)) {
                 *slot = i;
                 return b;
             }
@@ -213,22 +225,53 @@ static inline uint8_t *find(const ms_map *m, uint8_t *b, const void *key, uint8_
     return NULL;
 }
 
-void *ms_map_lookup_h(ms_map *m, const void *key, uint64_t h)
+HOT void *lookup(ms_map *m, const void *key, uint64_t h, uint32_t ks)
 {
     uint8_t *b = bucket_for(m, h);
     unsigned i;
     if (m->count == 0)
         return NULL;
-    b = find(m, b, key, tophash(h), &i);
-    return b ? bkt_val(m, b, i) : NULL;
+    b = find(m, b, key, tophash(h), &i, ks);
+    return b ? val_at(m, b, i, ks) : NULL;
+}
+
+/* The two instantiations of each operation are separate functions, so the
+ * 8-byte one keeps its own small prologue; the public entry points only
+ * dispatch (tail calls). */
+#define INSTANCES(name, ret, params, args)                                                         \
+    static ret __attribute__((noinline)) name##_k8 params                                          \
+    {                                                                                              \
+        const uint32_t ks = 8;                                                                     \
+        return name args;                                                                          \
+    }                                                                                              \
+    static ret __attribute__((noinline)) name##_any params                                         \
+    {                                                                                              \
+        const uint32_t ks = m->keysize;                                                            \
+        return name args;                                                                          \
+    }
+
+INSTANCES(lookup, void *, (ms_map * m, const void *key, uint64_t h), (m, key, h, ks))
+
+/* Generic keys hashed out of line: a call before the tail call would give
+ * the dispatchers a prologue. */
+static void *__attribute__((noinline)) lookup_hashing(ms_map *m, const void *key)
+{
+    return lookup_any(m, key, map_hash(m, key));
+}
+
+void *ms_map_lookup_h(ms_map *m, const void *key, uint64_t h)
+{
+    return m->keysize == 8 ? lookup_k8(m, key, h) : lookup_any(m, key, h);
 }
 
 void *ms_map_lookup(ms_map *m, const void *key)
 {
-    return ms_map_lookup_h(m, key, map_hash(m, key));
+    if (m->keysize == 8)
+        return lookup_k8(m, key, ms_hash_bytes(key, 8, m->seed));
+    return lookup_hashing(m, key);
 }
 
-void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
+HOT void *assign(ms_map *m, const void *key, uint64_t h, bool *inserted, uint32_t ks)
 {
     uint8_t top = tophash(h);
 again:;
@@ -239,10 +282,10 @@ again:;
         uint64_t w = bkt_top_word(b);
         for (uint64_t hit = swar_match(w, top); hit; hit &= hit - 1) {
             unsigned i = swar_first(hit);
-            if (key_equal(m, bkt_key(m, b, i), key)) {
+            if (key_eq(key_at(b, i, ks), key, ks)) {
                 if (inserted)
                     *inserted = false;
-                return bkt_val(m, b, i);
+                return val_at(m, b, i, ks);
             }
         }
         uint64_t empty = swar_empty(w);
@@ -257,23 +300,20 @@ again:;
             break;
         b = next;
     }
-
     /* Not found.  Over the load factor, or too many overflow buckets, and
      * not already growing: start a growth and start over (the bucket has
      * moved).  If the growth cannot get memory, carry on in this array. */
-    if (!m->oldbuckets &&
-        (ms_map_overload(m->count + 1, m->B) || ms_map_too_many_overflow(m->noverflow, m->B)) &&
-        ms_map_hash_grow(m))
+    bool due = ms_map_overload(m->count + 1, m->B) || ms_map_too_many_overflow(m->noverflow, m->B);
+    if (__builtin_expect(due, 0) && !m->oldbuckets && ms_map_hash_grow(m))
         goto again;
-
     if (!ins) {
         ins = ms_map_new_overflow(m, b);
         if (!ins)
             return NULL;
         insi = 0;
     }
-    copy_bytes(bkt_key(m, ins, insi), key, m->keysize);
-    uint8_t *val = bkt_val(m, ins, insi);
+    memcpy(key_at(ins, insi, ks), key, ks);
+    uint8_t *val = val_at(m, ins, insi, ks);
     if (m->valsize == 8)
         memset(val, 0, 8);
     else
@@ -286,9 +326,24 @@ again:;
     return val;
 }
 
+INSTANCES(assign, void *, (ms_map * m, const void *key, uint64_t h, bool *inserted),
+          (m, key, h, inserted, ks))
+
+static void *__attribute__((noinline)) assign_hashing(ms_map *m, const void *key, bool *inserted)
+{
+    return assign_any(m, key, map_hash(m, key), inserted);
+}
+
+void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
+{
+    return m->keysize == 8 ? assign_k8(m, key, h, inserted) : assign_any(m, key, h, inserted);
+}
+
 void *ms_map_assign(ms_map *m, const void *key, bool *inserted)
 {
-    return ms_map_assign_h(m, key, map_hash(m, key), inserted);
+    if (m->keysize == 8)
+        return assign_k8(m, key, ms_hash_bytes(key, 8, m->seed), inserted);
+    return assign_hashing(m, key, inserted);
 }
 
 /* The bucket before b in the chain starting at first. */
@@ -327,17 +382,17 @@ static void mark_empty_rest(const ms_map *m, uint8_t *first, uint8_t *b, unsigne
     }
 }
 
-bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
+HOT bool delete (ms_map *m, const void *key, uint64_t h, void *val_out, uint32_t ks)
 {
     uint8_t *first = bucket_for(m, h);
     unsigned i;
     if (m->count == 0)
         return false;
-    uint8_t *b = find(m, first, key, tophash(h), &i);
+    uint8_t *b = find(m, first, key, tophash(h), &i, ks);
     if (!b)
         return false;
     if (val_out)
-        memcpy(val_out, bkt_val(m, b, i), m->valsize);
+        memcpy(val_out, val_at(m, b, i, ks), m->valsize);
     b[i] = EMPTY_ONE;
     mark_empty_rest(m, first, b, i);
     m->count--;
@@ -346,9 +401,24 @@ bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
     return true;
 }
 
+INSTANCES(delete, bool, (ms_map * m, const void *key, uint64_t h, void *val_out),
+          (m, key, h, val_out, ks))
+
+static bool __attribute__((noinline)) delete_hashing(ms_map *m, const void *key, void *val_out)
+{
+    return delete_any(m, key, map_hash(m, key), val_out);
+}
+
+bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
+{
+    return m->keysize == 8 ? delete_k8(m, key, h, val_out) : delete_any(m, key, h, val_out);
+}
+
 bool ms_map_delete(ms_map *m, const void *key, void *val_out)
 {
-    return ms_map_delete_h(m, key, map_hash(m, key), val_out);
+    if (m->keysize == 8)
+        return delete_k8(m, key, ms_hash_bytes(key, 8, m->seed), val_out);
+    return delete_hashing(m, key, val_out);
 }
 
 void ms_map_clear(ms_map *m)
@@ -364,8 +434,10 @@ void ms_map_clear(ms_map *m)
     /* Every other block of the arena is free now: drop all chunks but the
      * first, which holds this struct. */
     ms_arena_reset(&m->arena, sizeof *m);
+    /* Back to an array from the arena (never a mapping of its own), as big
+     * as the creation hint asked for within that. */
     unsigned B = m->hintB;
-    while (B > 0 && ((uint64_t)m->bsize << B) >= CLEAR_MAX_BYTES)
+    while (B > 0 && ((uint64_t)m->bsize << B) >= ARRAY_MMAP_MIN)
         B--;
     /* B = 0 fits the first chunk (see create), so this cannot fail. */
     if (!ms_map_array_alloc(m, B, &m->cur)) {
@@ -374,6 +446,7 @@ void ms_map_clear(ms_map *m)
             ms_map_fatal("bad map state: no room for one bucket after clear");
     }
     m->buckets = m->cur.base;
+    m->generation++;
     m->B = (uint8_t)B;
     m->oldbuckets = NULL;
     m->old = (struct barray){0};

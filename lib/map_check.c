@@ -121,6 +121,8 @@ const char *ms_map_check(const ms_map *m)
         return "growth state set while not growing";
     if (m->prefault_left && !m->next.base)
         return "pre-faulting an array that does not exist";
+    if (m->next.base && m->next.bytes != (uint64_t)m->bsize << (m->B + 1))
+        return "the array prepared for the next doubling has the wrong size";
     struct walk w = {0, 0, m->novf_cur + m->novf_old};
     const char *err;
     if (m->oldbuckets) {
@@ -173,9 +175,11 @@ void ms_map_stats(const ms_map *m, struct ms_map_stats *st)
     st->bytes_old = growing ? (m->old.mapped ? mapped_bytes(&m->old) : m->old.bytes) : 0;
     st->bytes_overflow = st->overflow_buckets * m->bsize;
     st->bytes_arena = m->arena.mapped;
-    /* Arena-hosted arrays are inside bytes_arena already. */
-    st->bytes_total =
-        m->arena.mapped + mapped_bytes(&m->cur) + (growing ? mapped_bytes(&m->old) : 0);
+    st->bytes_next = m->next.base ? ms_page_round(m->next.bytes) - m->prefault_left : 0;
+    /* Arena-hosted arrays are inside bytes_arena already; of the next
+     * array, only what is faulted in counts (the rest is address space). */
+    st->bytes_total = m->arena.mapped + mapped_bytes(&m->cur) +
+                      (growing ? mapped_bytes(&m->old) : 0) + st->bytes_next;
     st->grows_doubling = m->grows_doubling;
     st->grows_same_size = m->grows_same_size;
     st->ops_while_growing = m->ops_while_growing;

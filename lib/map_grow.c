@@ -6,21 +6,16 @@
  * in runtime/map.go); what differs, and why, is in map.c's header.  In
  * short: every operation (not only writes) evacuates the old bucket it
  * touches plus the one at nevacuate, old overflow buckets are recycled the
- * moment their bucket is evacuated, and the old array is unmapped a few
- * pages at a time behind nevacuate, so a growth ends within 2^oldB
- * operations of any kind and never with one big munmap.
+ * moment their bucket is evacuated, the old array is given back a few
+ * pages at a time behind nevacuate, and the next doubling's array is
+ * faulted in ahead of time, so a growth ends within 2^oldB operations of
+ * any kind, never with one big munmap, and without page faults.
  */
 #include "map_internal.h"
 
 #include "pages.h"
 
 #include <time.h>
-
-/* Arrays of at least this many bytes get their own mapping; smaller ones
- * are runs of arena units.  16 KiB (four pages): below it a mapping of its
- * own would waste most of a page per small map (the shim keeps many), above
- * it unmapping the array when the map outgrows it is worth a syscall. */
-#define ARRAY_MMAP_MIN (16u << 10)
 
 /* Give the old array's pages back behind nevacuate in steps of this many
  * bytes, with MADV_DONTNEED, and unmap the range so emptied once it spans
@@ -29,10 +24,8 @@
  * an emptied 2 MiB range a few µs, and a single munmap of a whole 150 MB
  * array ~0.5 ms.  So a step costs ~2 µs, under the 5 µs an insert may
  * take, and comes once per ~110 evacuated buckets of 144 bytes. */
-#ifndef RELEASE_STEP
 #define RELEASE_STEP (16u << 10)
-#endif
-#define UNMAP_STEP (2u << 20)
+#define UNMAP_STEP   (2u << 20)
 
 /* Pre-fault the next doubling's array this many bytes per operation.  A
  * first touch of a page costs ~1.5 µs on the project's VMs; a growth's
@@ -42,9 +35,7 @@
  * 8 KiB costs ~2 µs, below the 5 µs budget of an operation, and the
  * preparation starts just early enough to finish before the growth (see
  * ms_map_set_marks), so the extra memory is held only briefly. */
-#ifndef PREFAULT_STEP
 #define PREFAULT_STEP (8u << 10)
-#endif
 
 /* advance_mark skips at most this many already-evacuated old buckets per
  * call.  Go uses 1024 ("overkill by at least an order of magnitude"); each
@@ -88,8 +79,8 @@ static void link_overflow(ms_map *m, uint8_t *b, uint8_t *ovf)
 }
 
 /* An overflow bucket for an insert.  While growing, the arena keeps
- * novf_old free units in reserve for evacuation (see move_bucket), so an
- * insert may only take a unit beyond that. */
+ * novf_old free units in reserve for evacuation (see ms_map_hash_grow), so
+ * an insert may only take a unit beyond that. */
 uint8_t *ms_map_new_overflow(ms_map *m, uint8_t *b)
 {
     if (m->oldbuckets && !ms_arena_reserve(&m->arena, m->novf_old + 1))
@@ -199,6 +190,7 @@ bool ms_map_hash_grow(ms_map *m)
     m->oldbuckets = m->buckets;
     m->cur = a;
     m->buckets = a.base;
+    m->generation++;
     m->B = (uint8_t)B;
     m->same_size = !bigger;
     m->nevacuate = 0;
@@ -220,13 +212,41 @@ struct evac_dst {
     unsigned i;
 };
 
-static void copy_entry(const ms_map *m, struct evac_dst *d, uint8_t top, const uint8_t *k,
-                       const uint8_t *v)
+/* Take the next overflow bucket for a destination that is full.  Cannot
+ * fail: the reserve taken in hash_grow covers it. */
+static void __attribute__((noinline)) extend_dst(ms_map *m, struct evac_dst *d)
 {
-    d->b[d->i] = top;
-    copy_bytes(bkt_key(m, d->b, d->i), k, m->keysize);
-    copy_bytes(bkt_val(m, d->b, d->i), v, m->valsize);
-    d->i++;
+    uint8_t *ovf = ms_arena_alloc_units(&m->arena, 1);
+    if (!ovf)
+        ms_map_fatal("bad map state: evacuation reserve exhausted");
+    link_overflow(m, d->b, ovf);
+    d->b = ovf;
+    d->i = 0;
+}
+
+/* Move the entries of one bucket of an old chain to X or Y; returns the
+ * evacuation markers for its slots (EVAC_EMPTY where there was none). */
+HOT uint64_t move_entries(ms_map *m, uint8_t *c, struct evac_dst xy[2], uint64_t newbit,
+                          uint32_t ks)
+{
+    uint64_t marks = SWAR_LO * EVAC_EMPTY;
+    for (uint64_t full = swar_full(bkt_top_word(c)); full; full &= full - 1) {
+        unsigned i = swar_first(full);
+        uint8_t top = c[i];
+        if (top < MIN_TOPHASH)
+            ms_map_fatal("bad map state: marker in an unevacuated bucket");
+        const uint8_t *k = key_at(c, i, ks);
+        unsigned y = !m->same_size && (ms_hash_bytes(k, ks, m->seed) & newbit) != 0;
+        marks -= (uint64_t)(EVAC_EMPTY - EVAC_X - y) << (8 * i);
+        struct evac_dst *d = &xy[y];
+        if (d->i == BUCKET_CNT)
+            extend_dst(m, d);
+        d->b[d->i] = top;
+        memcpy(key_at(d->b, d->i, ks), k, ks);
+        copy_bytes(val_at(m, d->b, d->i, ks), val_at(m, c, i, ks), m->valsize);
+        d->i++;
+    }
+    return marks;
 }
 
 /* Go's evacuate() body: move every entry of old bucket ob (and its
@@ -236,50 +256,31 @@ static void copy_entry(const ms_map *m, struct evac_dst *d, uint8_t top, const u
  * its evacuation markers; its overflow buckets go back to the arena at
  * once (Go must keep them for iterators that walk the old array; ours
  * never do, see map_iter.c). */
-static void move_bucket(ms_map *m, uint64_t ob, uint8_t *b)
+HOT void move_chain(ms_map *m, uint64_t ob, uint8_t *b, uint32_t ks)
 {
     uint64_t newbit = noldbuckets(m);
     struct evac_dst xy[2] = {{bkt_at(m, m->buckets, ob), 0}, {NULL, 0}};
     if (!m->same_size)
         xy[1].b = bkt_at(m, m->buckets, ob + newbit);
-    uint8_t marks[BUCKET_CNT];
-    uint64_t freed = 0;
-
-    for (uint8_t *c = b; c;) {
+    uint8_t *c = bkt_overflow(m, b);
+    uint64_t marks = move_entries(m, b, xy, newbit, ks);
+    memcpy(b, &marks, BUCKET_CNT);
+    bkt_set_overflow(m, b, NULL);
+    while (c) {
         uint8_t *next = bkt_overflow(m, c);
-        for (unsigned i = 0; i < BUCKET_CNT; i++) {
-            uint8_t top = c[i];
-            if (top <= EMPTY_ONE) {
-                marks[i] = EVAC_EMPTY; /* only used when c == b */
-                continue;
-            }
-            if (top < MIN_TOPHASH)
-                ms_map_fatal("bad map state: marker in an unevacuated bucket");
-            const uint8_t *k = bkt_key(m, c, i);
-            unsigned y = !m->same_size && (map_hash(m, k) & newbit) != 0;
-            marks[i] = (uint8_t)(EVAC_X + y);
-            struct evac_dst *d = &xy[y];
-            if (d->i == BUCKET_CNT) {
-                /* Cannot fail: the reserve taken in hash_grow covers it. */
-                uint8_t *ovf = ms_arena_alloc_units(&m->arena, 1);
-                if (!ovf)
-                    ms_map_fatal("bad map state: evacuation reserve exhausted");
-                link_overflow(m, d->b, ovf);
-                d->b = ovf;
-                d->i = 0;
-            }
-            copy_entry(m, d, top, k, bkt_val(m, c, i));
-        }
-        if (c == b) {
-            memcpy(b, marks, BUCKET_CNT);
-        } else {
-            ms_arena_free_units(&m->arena, c, 1);
-            freed++;
-        }
+        move_entries(m, c, xy, newbit, ks);
+        ms_arena_free_units(&m->arena, c, 1);
+        m->novf_old--;
         c = next;
     }
-    bkt_set_overflow(m, b, NULL);
-    m->novf_old -= freed;
+}
+
+static void move_bucket(ms_map *m, uint64_t ob, uint8_t *b)
+{
+    if (m->keysize == 8)
+        move_chain(m, ob, b, 8);
+    else
+        move_chain(m, ob, b, m->keysize);
 }
 
 static void finish_growth(ms_map *m)
@@ -326,7 +327,7 @@ static void advance_mark(ms_map *m)
         release_old_prefix(m);
 }
 
-void ms_map_evacuate(ms_map *m, uint64_t ob)
+static void evacuate(ms_map *m, uint64_t ob)
 {
     if (ob < m->nevacuate)
         return;
@@ -338,22 +339,33 @@ void ms_map_evacuate(ms_map *m, uint64_t ob)
 }
 
 /* Ask for an old bucket and the two new buckets it evacuates to, all at
- * once: evacuating is then one memory round trip instead of three in a
- * row (the old bucket, then X, then Y). */
+ * once, without reading any of them (reading the old bucket's marker
+ * first would wait for it): evacuating is then one memory round trip
+ * instead of three in a row (old bucket, then X, then Y).  If the bucket
+ * was evacuated already, one of X and Y is the caller's bucket anyway. */
 static void prefetch_evacuation(const ms_map *m, uint64_t ob)
 {
-    if (ob >= noldbuckets(m) || old_evacuated(m, ob))
+    if (ob < m->nevacuate || ob >= noldbuckets(m))
         return;
     const uint8_t *b = bkt_at(m, m->oldbuckets, ob);
-    __builtin_prefetch(b + 64);
-    __builtin_prefetch(b + m->ovfoff);
-    bkt_prefetch(m, bkt_at(m, m->buckets, ob));
-    __builtin_prefetch(bkt_at(m, m->buckets, ob), 1);
+    __builtin_prefetch(b);
+    bkt_prefetch(m, b);
+    const uint8_t *x = bkt_at(m, m->buckets, ob);
+    __builtin_prefetch(x, 1);
+    bkt_prefetch(m, x);
     if (!m->same_size) {
         const uint8_t *y = bkt_at(m, m->buckets, ob + noldbuckets(m));
         __builtin_prefetch(y, 1);
         bkt_prefetch(m, y);
     }
+}
+
+/* Evacuate the old bucket at nevacuate, asking for the one a few steps
+ * ahead (and its destinations) on the way. */
+static void evacuate_next(ms_map *m)
+{
+    prefetch_evacuation(m, m->nevacuate + 2);
+    evacuate(m, m->nevacuate);
 }
 
 /* Go's growWork, done by every operation while growing: the old bucket
@@ -365,17 +377,15 @@ void ms_map_grow_work(ms_map *m, uint64_t bucket)
     uint64_t ob = bucket & (noldbuckets(m) - 1);
     m->ops_while_growing++;
     prefetch_evacuation(m, ob);
-    ms_map_evacuate(m, ob);
-    if (m->oldbuckets) {
-        prefetch_evacuation(m, m->nevacuate + 2);
-        ms_map_evacuate(m, m->nevacuate);
-    }
+    evacuate(m, ob);
+    if (m->oldbuckets)
+        evacuate_next(m);
 }
 
 bool ms_map_maintain(ms_map *m, unsigned budget)
 {
     for (; budget && m->oldbuckets; budget--)
-        ms_map_evacuate(m, m->nevacuate);
+        evacuate_next(m);
     for (; budget && m->prefault_left; budget--)
         ms_map_prefault_step(m);
     return m->oldbuckets != NULL;

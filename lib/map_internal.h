@@ -50,6 +50,12 @@ enum {
  * hash bits ms_smap uses for sharding (bits 40..55) out of bucket indexes. */
 #define MAX_B 40
 
+/* Arrays of at least this many bytes get their own mapping; smaller ones
+ * are runs of arena units.  16 KiB (four pages): below it a mapping of its
+ * own would waste most of a page per small map (the shim keeps many), above
+ * it unmapping the array when the map outgrows it is worth a syscall. */
+#define ARRAY_MMAP_MIN (16u << 10)
+
 /* A bucket array: from the arena when small, its own mapping when big
  * (so it can be unmapped as soon as it is not needed, and progressively:
  * its first `released` bytes are given back already, of which the first
@@ -79,6 +85,7 @@ struct ms_map {
     uint64_t rng;       /* xorshift state for incr_noverflow */
 
     uint8_t *buckets;       /* 2^B buckets; never NULL */
+    uint64_t generation;    /* bumped whenever `buckets` changes (iterators' caches) */
     uint8_t *oldbuckets;    /* the previous array; non-NULL only while growing */
     uint64_t nevacuate;     /* old buckets below this are evacuated (and may be unmapped) */
     struct barray cur;      /* what `buckets` lives in */
@@ -113,14 +120,41 @@ static inline uint64_t bkt_top_word(const uint8_t *b)
     return w;
 }
 
+/* The hot paths are written once, as always-inline functions that take the
+ * key size as a parameter, and instantiated twice: with the constant 8 (the
+ * shim's keys are addresses: offsets fold to constants, keys compare as one
+ * word) and with the map's key size. */
+#define HOT static inline __attribute__((always_inline))
+
+HOT uint8_t *key_at(uint8_t *b, unsigned i, uint32_t ks)
+{
+    return b + 8 + (size_t)i * ks;
+}
+
+HOT uint8_t *val_at(const ms_map *m, uint8_t *b, unsigned i, uint32_t ks)
+{
+    return b + 8 + BUCKET_CNT * ks + (size_t)i * m->valsize;
+}
+
+HOT bool key_eq(const void *a, const void *b, uint32_t ks)
+{
+    if (ks == 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return x == y;
+    }
+    return memcmp(a, b, ks) == 0;
+}
+
 static inline uint8_t *bkt_key(const ms_map *m, uint8_t *b, unsigned i)
 {
-    return b + 8 + (size_t)i * m->keysize;
+    return key_at(b, i, m->keysize);
 }
 
 static inline uint8_t *bkt_val(const ms_map *m, uint8_t *b, unsigned i)
 {
-    return b + m->valoff + (size_t)i * m->valsize;
+    return val_at(m, b, i, m->keysize);
 }
 
 static inline uint8_t *bkt_overflow(const ms_map *m, const uint8_t *b)
@@ -218,13 +252,7 @@ static inline uint64_t map_hash(const ms_map *m, const void *key)
 
 static inline bool key_equal(const ms_map *m, const void *a, const void *b)
 {
-    if (m->keysize == 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        return x == y;
-    }
-    return memcmp(a, b, m->keysize) == 0;
+    return key_eq(a, b, m->keysize);
 }
 
 /* An old bucket whose tophash[0] is a marker in EVAC_X..EVAC_EMPTY has been
@@ -276,7 +304,6 @@ void ms_map_prefault_start(ms_map *m);
 void ms_map_prefault_step(ms_map *m);
 void ms_map_prefault_drop(ms_map *m);
 void ms_map_grow_work(ms_map *m, uint64_t bucket);
-void ms_map_evacuate(ms_map *m, uint64_t oldbucket);
 uint8_t *ms_map_new_overflow(ms_map *m, uint8_t *b);
 bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a);
 void ms_map_array_free(ms_map *m, struct barray *a);

@@ -30,6 +30,36 @@
                          b_);                                                                      \
     } while (0)
 
+/* The tests' random numbers (xorshift64: fast, and a failure replays from
+ * its seed). */
+static inline uint64_t xorshift64(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+/* A test case with a time limit, added to su. */
+static inline TCase *add_tcase(Suite *su, const char *name, double timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(su, tc);
+    return tc;
+}
+
+/* Run a suite with Check's summary line in the log; exit status for main. */
+static inline int run_suite(Suite *su)
+{
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 /* Keys look like malloc'd addresses: 16-byte aligned, in one dense range. */
 #define KEY_BASE 0x00007f3a10000000ull
 static inline uint64_t ptr_key(uint64_t i)
@@ -179,6 +209,52 @@ static inline uint64_t index_in_bucket(const ms_map *m, uint64_t *next, uint64_t
     }
 }
 
+/* Universe indexes of [from, to) grouped by the low bits of their hash
+ * (their bucket in a 2^bits array): keys that collide on demand. */
+struct pool {
+    uint32_t *idx;
+    uint32_t *start; /* group g is idx[start[g]] .. idx[start[g + 1] - 1] */
+    unsigned bits;
+};
+
+static inline void pool_build(struct pool *p, const ms_map *m, uint64_t from, uint64_t to,
+                              unsigned bits)
+{
+    uint64_t groups = 1ull << bits, mask = groups - 1;
+    p->bits = bits;
+    p->idx = malloc((to - from) * sizeof *p->idx);
+    p->start = calloc(groups + 1, sizeof *p->start);
+    uint32_t *fill = calloc(groups, sizeof *fill);
+    MUST(p->idx && p->start && fill);
+    for (uint64_t i = from; i < to; i++) {
+        uint64_t k = ptr_key(i);
+        p->start[(ms_map_hash(m, &k) & mask) + 1]++;
+    }
+    for (uint64_t g = 0; g < groups; g++)
+        p->start[g + 1] += p->start[g];
+    for (uint64_t i = from; i < to; i++) {
+        uint64_t k = ptr_key(i), g = ms_map_hash(m, &k) & mask;
+        p->idx[p->start[g] + fill[g]++] = (uint32_t)i;
+    }
+    free(fill);
+}
+
+static inline uint32_t pool_size(const struct pool *p, uint64_t g)
+{
+    return p->start[g + 1] - p->start[g];
+}
+
+static inline uint32_t pool_get(const struct pool *p, uint64_t g, uint32_t j)
+{
+    return p->idx[p->start[g] + j];
+}
+
+static inline void pool_free(struct pool *p)
+{
+    free(p->idx);
+    free(p->start);
+}
+
 /* Fill with fresh keys (from *next on) until a doubling is in progress. */
 static inline void drive_to_doubling(ms_map *m, struct ref *r, uint64_t *next)
 {
@@ -193,30 +269,30 @@ static inline void drive_to_doubling(ms_map *m, struct ref *r, uint64_t *next)
 }
 
 /* Build sparse overflow chains until a same-size growth starts: fill one
- * bucket past its 8 slots with colliding keys and delete them again, bucket
- * after bucket (the chains stay, so the overflow count climbs while the
- * entry count does not), then insert one more key.  Needs a map that is
- * not growing, with a fixed B. */
-static inline void drive_to_same_size(ms_map *m, struct ref *r, uint64_t *next)
+ * bucket past its 8 slots with colliding keys (from universe indexes
+ * [from, to)) and delete them again, bucket after bucket (the chains stay,
+ * so the overflow count climbs while the entry count does not).  Needs a
+ * map that is not growing. */
+static inline void drive_to_same_size(ms_map *m, struct ref *r, uint64_t from, uint64_t to)
 {
     unsigned B = stats_of(m).B;
-    uint64_t scratch[24];
-    for (uint64_t bucket = 0;; bucket = (bucket + 1) & ((1ull << B) - 1)) {
-        int filled = 0;
-        while (filled < 24 && !stats_of(m).growing) {
-            MUST(*next < r->n);
-            uint64_t i = index_in_bucket(m, next, bucket, B);
-            scratch[filled++] = i;
+    struct pool p;
+    pool_build(&p, m, from, to, B);
+    for (uint64_t g = 0;; g = (g + 1) & ((1ull << B) - 1)) {
+        uint32_t filled = 0, n = pool_size(&p, g) < 24 ? pool_size(&p, g) : 24;
+        while (filled < n && !stats_of(m).growing) {
+            uint32_t i = pool_get(&p, g, filled++);
             both_put(m, r, i, i + 7);
         }
         struct ms_map_stats st = stats_of(m);
         if (st.growing) {
-            ck_assert_msg(st.same_size_growing, "expected a same-size growth, got a doubling");
-            MUST_EQ(st.B, B);
+            if (!st.same_size_growing || st.B != B)
+                ck_abort_msg("expected a same-size growth, got a doubling");
+            pool_free(&p);
             return;
         }
-        for (int j = 0; j < filled; j++)
-            both_del(m, r, scratch[j]);
+        for (uint32_t j = 0; j < filled; j++)
+            both_del(m, r, pool_get(&p, g, j));
     }
 }
 

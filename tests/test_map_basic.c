@@ -340,8 +340,7 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_basic");
-    TCase *tc = tcase_create("api");
-    tcase_set_timeout(tc, 120);
+    TCase *tc = add_tcase(su, "api", 120);
     tcase_add_test(tc, create_limits);
     tcase_add_test(tc, hint_sizes_first_array);
     tcase_add_test(tc, insert_lookup_update_delete);
@@ -353,10 +352,5 @@ int main(void)
     tcase_add_test(tc, maintain_idle);
     tcase_add_test(tc, iteration_basic);
     tcase_add_test(tc, smap_basic);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

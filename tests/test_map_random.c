@@ -16,10 +16,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static uint64_t test_seed(void)
@@ -41,44 +38,25 @@ struct phase {
     bool hot; /* a moving hot spot instead of uniform keys */
 };
 
-/* Universe indexes grouped by the low 8 bits of their hash: a "hot" phase
- * inserts then deletes keys of one group after another, so one bucket
- * after another grows an overflow chain that stays behind, sparse.  That
- * is what same-size growth exists for, and uniform random keys almost
- * never cause it (a chain fills only where 9 keys meet). */
-#define HOT_CLASSES 256
-#define HOT_WINDOW  1000
-static uint32_t *hot_pool, hot_start[HOT_CLASSES + 1];
-
-static void hot_build(const ms_map *m, uint64_t U)
-{
-    hot_pool = malloc(U * sizeof *hot_pool);
-    ck_assert_ptr_nonnull(hot_pool);
-    uint32_t fill[HOT_CLASSES] = {0};
-    memset(hot_start, 0, sizeof hot_start);
-    for (uint64_t i = 0; i < U; i++) {
-        uint64_t k = ptr_key(i);
-        hot_start[(ms_map_hash(m, &k) & (HOT_CLASSES - 1)) + 1]++;
-    }
-    for (int c = 0; c < HOT_CLASSES; c++)
-        hot_start[c + 1] += hot_start[c];
-    for (uint64_t i = 0; i < U; i++) {
-        uint64_t k = ptr_key(i);
-        unsigned c = ms_map_hash(m, &k) & (HOT_CLASSES - 1);
-        hot_pool[hot_start[c] + fill[c]++] = (uint32_t)i;
-    }
-}
+/* A "hot" phase inserts then deletes keys of one hash group after
+ * another (groups by the low 8 bits of the hash), so one bucket after
+ * another grows an overflow chain that stays behind, sparse.  That is what
+ * same-size growth exists for, and uniform random keys almost never cause
+ * it (a chain fills only where 9 keys meet). */
+#define HOT_BITS   8
+#define HOT_WINDOW 1000
+static struct pool hot;
 
 /* Operation n of a hot phase: the first half of each window inserts keys
  * of the window's class, the second half deletes them. */
 static uint64_t hot_pick(unsigned n, unsigned *pct_put, unsigned *pct_del)
 {
-    unsigned c = (n / HOT_WINDOW) % HOT_CLASSES;
+    unsigned c = (n / HOT_WINDOW) % (1u << HOT_BITS);
     bool filling = n % HOT_WINDOW < HOT_WINDOW / 2;
     *pct_put = filling ? 85 : 5;
     *pct_del = filling ? 5 : 85;
-    uint32_t size = hot_start[c + 1] - hot_start[c];
-    return hot_pool[hot_start[c] + rnd() % (size < 400 ? size : 400)];
+    uint32_t size = pool_size(&hot, c);
+    return pool_get(&hot, c, (uint32_t)(rnd() % (size < 400 ? size : 400)));
 }
 
 static void run_phases(uint32_t check_every)
@@ -92,7 +70,7 @@ static void run_phases(uint32_t check_every)
     ms_map *m = ms_map_create_seeded(8, 8, 0, seed);
     struct ref r;
     ref_init(&r, U);
-    hot_build(m, U);
+    pool_build(&hot, m, 0, U, HOT_BITS);
     static const struct phase phases[] = {
         {"hot-1", 60000, 0, 0, 0, true},
         {"grow", 150000, 1u << 17, 80, 5, false},
@@ -144,7 +122,7 @@ static void run_phases(uint32_t check_every)
     ck_assert_uint_gt(st.grows_doubling, 0);
     ck_assert_uint_gt(st.grows_same_size, 0);
     ref_free(&r);
-    free(hot_pool);
+    pool_free(&hot);
     ms_map_destroy(m);
 }
 
@@ -212,14 +190,8 @@ END_TEST
 int main(void)
 {
     Suite *su = suite_create("map_random");
-    TCase *tc = tcase_create("differential");
-    tcase_set_timeout(tc, 600);
+    TCase *tc = add_tcase(su, "differential", 600);
     tcase_add_test(tc, differential);
     tcase_add_test(tc, differential_wide_keys);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(su);
 }

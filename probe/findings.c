@@ -1,0 +1,184 @@
+/*
+ * findings.c — which tracked maps are a problem, and why.
+ *
+ * Three findings, each a consequence of how Go's classic map works:
+ *
+ * lingering_oldbuckets: a growth allocated a new bucket array and keeps the
+ *   old one until every old bucket is evacuated; evacuation happens only as a
+ *   side effect of writes (two old buckets per insert or delete).  A map that
+ *   stops being written mid-growth holds both arrays forever.  Flagged when
+ *   nevacuate has not moved for --linger seconds.
+ * overflow_bloat: buckets hold 8 entries; more chain into overflow buckets,
+ *   which are only reclaimed by a growth.  Insert/delete churn near the load
+ *   factor piles them up until Go runs a same-size grow that copies the whole
+ *   map to compact them, again and again.  Flagged at two or more same-size
+ *   grows seen, or at overflow buckets >= half the regular buckets (a random
+ *   fill reaches about a fifth: runtime/map.go's own table).
+ * large_span: a bucket array above 32 KiB is a dedicated span and maps never
+ *   shrink, so an emptied or mostly empty map keeps all of it.  Flagged when
+ *   the array is a large object and the map has held fewer than 1/16 of the
+ *   entries it has room for (6.5 per bucket) for --linger seconds; or when a
+ *   big growth is still copying (progressing, so not lingering) after
+ *   --linger seconds, holding both arrays at once.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maptrack.h"
+
+#define BLOAT_RATIO_NUM   1 /* overflow buckets >= 1/2 of 2^B */
+#define BLOAT_RATIO_DEN   2
+#define BLOAT_MIN_BUCKETS 8 /* tiny maps' chains are not worth a finding */
+#define BLOAT_SAMESIZE    2
+
+const char *ms_gm_finding_name(enum gm_finding_kind k)
+{
+    static const char *const names[] = {"lingering_oldbuckets", "overflow_bloat", "large_span"};
+    return names[k];
+}
+
+static void human(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 10ULL << 20)
+        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
+    else if (b >= 1 << 20)
+        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
+    else if (b >= 10 << 10)
+        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+/* Overflow buckets: exact from extra.overflow when Go keeps it, else noverflow, which
+ * above B = 15 is incremented with probability 1/2^(B-15) (incrnoverflow). */
+static uint64_t overflow_buckets(const struct gm_map *m)
+{
+    if (m->ovf_known)
+        return m->ovf_len;
+    return m->B >= 16 ? (uint64_t)m->noverflow << (m->B - 15) : m->noverflow;
+}
+
+static struct gm_finding *push(struct gm_finding **fs, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct gm_finding *p = realloc(*fs, nc * sizeof *p);
+        if (!p)
+            return NULL;
+        *fs = p;
+        *cap = nc;
+    }
+    struct gm_finding *f = &(*fs)[(*n)++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
+                      struct gm_finding **out, struct gm_summary *sum)
+{
+    size_t n = 0, cap = 0;
+    struct gm_finding *fs = NULL;
+    memset(sum, 0, sizeof *sum);
+    double minutes = (tr->now - tr->start) / 60.0;
+    for (size_t i = 0; i < tr->n; i++) {
+        const struct gm_map *m = &tr->maps[i];
+        if (!m->type || !m->polled)
+            continue;
+        unsigned bs = m->type->bucketsize;
+        unsigned oldB = (m->flags & 8) ? m->B : (m->B ? m->B - 1 : 0); /* sameSizeGrow */
+        uint64_t bytes = ms_gm_array_bytes(bs, m->B);
+        uint64_t old = m->growing ? ms_gm_array_bytes(bs, oldB) : 0;
+        uint64_t ovf = overflow_buckets(m);
+        uint64_t oldovf =
+            m->growing ? (m->oldovf_known ? m->oldovf_len : m->grow_old_noverflow) : 0;
+        sum->maps++;
+        sum->growing += m->growing;
+        sum->bucket_bytes += bytes;
+        sum->old_bytes += old;
+        sum->overflow_buckets += ovf;
+        uint64_t ovf_bytes = ms_gm_overflow_bytes(bs, m->B, ovf);
+        uint64_t oldovf_bytes = ms_gm_overflow_bytes(bs, oldB, oldovf);
+        sum->overflow_bytes += ovf_bytes + oldovf_bytes;
+        char b1[32], b2[32], b3[32];
+        human(b1, sizeof b1, bytes);
+        human(b2, sizeof b2, old + oldovf_bytes);
+        double idle = tr->now - m->progress;
+        double growing_for = tr->now - m->grow_start;
+        struct gm_finding *f;
+#define NEW(k, r)                                                                                  \
+    if (!(f = push(&fs, &n, &cap)))                                                                \
+        break;                                                                                     \
+    f->kind = (k);                                                                                 \
+    f->m = m;                                                                                      \
+    f->reason = (r);                                                                               \
+    f->bucket_bytes = bytes;                                                                       \
+    f->old_bytes = old;                                                                            \
+    f->overflow_buckets = ovf;                                                                     \
+    f->overflow_bytes = ovf_bytes;                                                                 \
+    f->old_overflow_buckets = oldovf;                                                              \
+    f->old_overflow_bytes = oldovf_bytes;                                                          \
+    f->samesize_per_min = minutes > 0 ? m->samesize_grows / minutes : 0;
+
+        if (m->growing && idle >= o->linger) {
+            NEW(GM_LINGERING, "stalled");
+            f->lingering_s = idle;
+            snprintf(
+                f->why, sizeof f->why,
+                "growth to 2^%u buckets started and evacuation has not moved for %.0f s "
+                "(%llu of %llu old buckets done); the old array (%s with its overflow buckets) "
+                "stays until every old bucket is copied, and copying happens only on writes",
+                m->B, idle, (unsigned long long)m->nevacuate, 1ULL << oldB, b2);
+            snprintf(f->advice, sizeof f->advice,
+                     "if the map is now read-mostly, copy it into a fresh map "
+                     "(m2 := make(map[K]V, len(m)); for k, v := range m { m2[k] = v }) and drop "
+                     "the old one; a burst of writes to it would also finish the growth");
+        } else if (m->growing && old > GM_LARGE_OBJECT && growing_for >= o->linger) {
+            NEW(GM_LARGE_SPAN, "mid_growth");
+            snprintf(f->why, sizeof f->why,
+                     "a growth has been copying for %.0f s (%llu of %llu old buckets done): the "
+                     "map holds its old (%s) and new (%s) bucket arrays at once",
+                     growing_for, (unsigned long long)m->nevacuate, 1ULL << oldB, b2, b1);
+            snprintf(f->advice, sizeof f->advice,
+                     "writes are too sparse to finish the growth quickly; presize the map "
+                     "(make(map[K]V, n)) so it does not grow while large");
+        }
+        bool ratio =
+            ovf >= BLOAT_MIN_BUCKETS && ovf * BLOAT_RATIO_DEN >= (1ULL << m->B) * BLOAT_RATIO_NUM;
+        if (m->samesize_grows >= BLOAT_SAMESIZE || ratio) {
+            NEW(GM_OVERFLOW_BLOAT, m->samesize_grows >= BLOAT_SAMESIZE ? "churn" : "chains");
+            human(b3, sizeof b3, ovf_bytes);
+            snprintf(f->why, sizeof f->why,
+                     "%llu overflow buckets (%s outside the array) for %llu buckets, %u same-size "
+                     "grows while "
+                     "watched (%.1f/min): insert/delete churn leaves chains that only a full "
+                     "same-size copy of the map compacts",
+                     (unsigned long long)ovf, b3, 1ULL << m->B, m->samesize_grows,
+                     f->samesize_per_min);
+            snprintf(f->advice, sizeof f->advice,
+                     "give the map room (a larger make hint keeps load and chains down), or "
+                     "rebuild it periodically instead of deleting and re-inserting in place");
+        }
+        if (m->sparse_since && tr->now - m->sparse_since >= o->linger && !m->growing) {
+            bool unused = m->from_makemap && m->peak_count * 16 < 13 * ((1ULL << m->B) / 2);
+            const char *r = unused ? "preallocated_unused" : m->count ? "sparse" : "emptied";
+            NEW(GM_LARGE_SPAN, r);
+            snprintf(f->why, sizeof f->why,
+                     "%llu entries (peak seen %llu) in a %s bucket array with room for %llu: "
+                     "maps never shrink, so the array and its dedicated span stay",
+                     (unsigned long long)m->count, (unsigned long long)m->peak_count, b1,
+                     13ULL * ((1ULL << m->B) / 2));
+            snprintf(f->advice, sizeof f->advice, "%s",
+                     !strcmp(r, "preallocated_unused")
+                         ? "the make hint reserved far more than is used: size the hint to the "
+                           "real population or let the map grow on demand"
+                         : "copy the live entries into a new map and drop this one (or set the "
+                           "variable to a fresh map) to return the array to the heap");
+        }
+#undef NEW
+    }
+    *out = fs;
+    return n;
+}

@@ -1,0 +1,88 @@
+/*
+ * findings_json.c — the findings as JSON lines (schema in mapscope-gomaps(8)).
+ *
+ * One object per line: a "finding" record per (map, finding), then one
+ * "summary" record for the process.  `mapscope report` reads these; readers
+ * must skip record types they do not know.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "maptrack.h"
+
+/* A JSON string: escape quotes, backslashes and control characters. */
+static void jstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
+                     const struct gm_summary *s, double elapsed)
+{
+    char buf[512];
+    for (size_t i = 0; i < n; i++) {
+        const struct gm_finding *x = &fs[i];
+        const struct gm_map *m = x->m;
+        fprintf(f,
+                "{\"record\":\"finding\",\"pid\":%d,\"map\":\"0x%llx\",\"finding\":\"%s\","
+                "\"reason\":\"%s\",\"key_type\":",
+                (int)tr->pid, (unsigned long long)m->h, ms_gm_finding_name(x->kind), x->reason);
+        jstr(f, m->type->key);
+        fputs(",\"elem_type\":", f);
+        jstr(f, m->type->elem);
+        fprintf(f,
+                ",\"count\":%llu,\"B\":%u,\"bucket_size\":%u,\"bucket_bytes\":%llu,"
+                "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"
+                "\"old_overflow_buckets\":%llu,\"old_overflow_bytes\":%llu,\"nevacuate\":%llu,"
+                "\"lingering_s\":%.1f,"
+                "\"grows\":%u,\"samesize_grows\":%u,\"samesize_per_min\":%.2f,"
+                "\"peak_count\":%llu,\"site_kind\":\"%s\",\"site\":",
+                (unsigned long long)m->count, m->B, m->type->bucketsize,
+                (unsigned long long)x->bucket_bytes, (unsigned long long)x->old_bytes,
+                (unsigned long long)x->overflow_buckets, (unsigned long long)x->overflow_bytes,
+                (unsigned long long)x->old_overflow_buckets,
+                (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
+                x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
+                (unsigned long long)m->peak_count,
+                m->site_kind == GM_SITE_CREATED   ? "created"
+                : m->site_kind == GM_SITE_GREW    ? "first_growth"
+                : m->site_kind == GM_SITE_CLEARED ? "cleared"
+                                                  : "unknown");
+        jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
+        fputs(",\"stack\":[", f);
+        for (int k = 0; k < m->nsite; k++) {
+            if (k)
+                fputc(',', f);
+            jstr(f, ms_gm_symbolize(tr, m->site[k] - (k > 0), buf, sizeof buf));
+        }
+        fputs("],\"why\":", f);
+        jstr(f, x->why);
+        fputs(",\"advice\":", f);
+        jstr(f, x->advice);
+        fputs("}\n", f);
+    }
+    fprintf(f, "{\"record\":\"summary\",\"pid\":%d,\"go_version\":", (int)tr->pid);
+    jstr(f, tr->bin->version);
+    fputs(",\"binary\":", f);
+    jstr(f, tr->bin->path);
+    fprintf(f,
+            ",\"duration_s\":%.1f,\"maps\":%zu,\"growing\":%zu,\"bucket_bytes\":%llu,"
+            "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"
+            "\"large_arrays\":%llu,\"large_array_bytes\":%llu,\"findings\":%zu}\n",
+            elapsed, s->maps, s->growing, (unsigned long long)s->bucket_bytes,
+            (unsigned long long)s->old_bytes, (unsigned long long)s->overflow_buckets,
+            (unsigned long long)s->overflow_bytes, (unsigned long long)tr->st.large_arrays,
+            (unsigned long long)tr->st.large_array_bytes, n);
+    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}

@@ -1,0 +1,103 @@
+/*
+ * gobin.h — what mapscope gomaps learns from a Go executable before attaching.
+ *
+ * A Go binary carries everything a probe needs even when stripped: the pclntab
+ * (function entries, names, file:line, stack-pointer deltas) because the runtime
+ * itself needs it for tracebacks, .go.buildinfo (toolchain version and
+ * GOEXPERIMENT), and the type descriptors the runtime uses for reflection.  The
+ * files behind this header each read one of those; nothing here touches the
+ * running process.  Every offset read from the file is bounds-checked: target
+ * binaries are untrusted input.
+ */
+#ifndef MS_GOBIN_H
+#define MS_GOBIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ms_gopcln; /* parsed pclntab, see gopclntab.c */
+
+/* A Go executable read into memory (goelf.c). */
+struct ms_gobin {
+    char *path;
+    uint8_t *image; /* the whole file */
+    size_t image_size;
+    void *elf; /* libelf handle over image (Elf *) */
+    struct ms_gopcln *pcln;
+    /* from .go.buildinfo (gobuildinfo.c) */
+    char version[64];     /* "go1.19.8"; "" when the binary has no build info */
+    char experiment[128]; /* GOEXPERIMENT value, "" when none */
+    int major, minor;     /* 1, 19 */
+    bool swiss;           /* uses Swiss-table maps (Go >= 1.24 unless noswissmap) */
+    uint64_t types_base;  /* moduledata.types: base of type name offsets (gotypes.c) */
+};
+
+/* goelf.c: load/inspect ELF.  Error text goes to err (one line). */
+int ms_gobin_open(struct ms_gobin *bin, const char *path, char *err, size_t errlen);
+void ms_gobin_close(struct ms_gobin *bin);
+/* The bytes of a section by name, or NULL. */
+const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, uint64_t *addr,
+                                size_t *size);
+/* Bytes at a virtual address backed by the file (PT_LOAD), at least len long, or NULL. */
+const uint8_t *ms_gobin_at(const struct ms_gobin *bin, uint64_t vaddr, size_t len);
+/* Virtual address to file offset (for uprobes); 0 when not in an executable segment. */
+uint64_t ms_gobin_file_offset(const struct ms_gobin *bin, uint64_t vaddr);
+/* Load bias of the binary in process pid (0 unless PIE); -1 while it is not mapped yet. */
+int ms_gobin_load_bias(const struct ms_gobin *bin, int pid, uint64_t *bias);
+/* Address of an ELF symbol from .symtab, 0 when absent (stripped). */
+uint64_t ms_gobin_symbol(const struct ms_gobin *bin, const char *name);
+
+/* gobuildinfo.c: fill version/experiment/major/minor/swiss; 0 when found, -1 otherwise. */
+int ms_gobin_buildinfo(struct ms_gobin *bin);
+/* Parse "go1.N[.M][ X:exp,...]" into major/minor; -1 when not a Go version string. */
+int ms_go_parse_version(const char *v, int *major, int *minor);
+
+/* gopclntab.c: the function table. */
+int ms_gopcln_load(struct ms_gobin *bin, char *err, size_t errlen);
+void ms_gopcln_free(struct ms_gopcln *p);
+/* Which kind of table was found (for messages and tests): ".gopclntab", "magic scan", ... */
+const char *ms_gopcln_origin(const struct ms_gopcln *p);
+size_t ms_gopcln_nfunc(const struct ms_gopcln *p);
+uint64_t ms_gopcln_pcheader_addr(const struct ms_gopcln *p);
+/* Entry and end of a function by exact name; 0 when absent. */
+uint64_t ms_gopcln_func(const struct ms_gopcln *p, const char *name, uint64_t *end);
+/* Function containing pc: name, file, line (file/line may be NULL/0).  -1 when none. */
+int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, const char **file,
+                     int *line);
+/* Walk one pc-value table of the function at entry: cb(pc, end, value) per range
+ * (stack-pointer delta, file number or line). */
+enum ms_pctab { MS_PCSP, MS_PCFILE, MS_PCLN };
+int ms_gopcln_walk(const struct ms_gopcln *p, uint64_t entry, enum ms_pctab table,
+                   void (*cb)(uint64_t pc, uint64_t end, int32_t value, void *arg), void *arg);
+/* Name of file number fileno of the function at entry (its compilation unit's list). */
+const char *ms_gopcln_file(const struct ms_gopcln *p, uint64_t entry, int32_t fileno);
+
+/* goprobe_points.c: where to put uprobes inside a function. */
+/* Addresses of the RET instructions of the function at entry. */
+int ms_gobin_rets(const struct ms_gobin *bin, uint64_t entry, uint64_t *rets, int max);
+/* First instruction of code inlined from a file ending in suffix, 0 when none. */
+uint64_t ms_gobin_inlined_pc(const struct ms_gobin *bin, uint64_t entry, const char *suffix);
+
+/* gotypes.c: find moduledata.types; name of the runtime type at addr. */
+int ms_gotypes_init(struct ms_gobin *bin);
+/* Writes the type's name ("map[string]*main.Session") into buf; returns buf, "?" if unknown. */
+const char *ms_gotype_name(const struct ms_gobin *bin, uint64_t type_addr, char *buf, size_t len);
+
+/* Field offsets of the runtime's map structures (golayout.c / godwarf.c). */
+struct ms_golayout {
+    unsigned hmap_size; /* bytes of the hmap header */
+    unsigned count, flags, B, noverflow, hash0, buckets, oldbuckets, nevacuate, extra;
+    unsigned x_overflow, x_oldoverflow, x_nextoverflow; /* in mapextra */
+    unsigned mt_key, mt_elem, mt_bucket, mt_keysize, mt_elemsize, mt_bucketsize;
+    unsigned type_size, type_tflag, type_kind, type_str; /* in runtime._type */
+};
+/* Built-in table for a Go version; -1 when the version has no classic-map table. */
+int ms_golayout_builtin(int major, int minor, struct ms_golayout *out);
+/* From DWARF when present: 1 = read, 0 = no DWARF, -1 = DWARF present but unusable.
+ * Fields DWARF does not describe are left as they are. */
+int ms_golayout_dwarf(const struct ms_gobin *bin, struct ms_golayout *out);
+/* Names the first field where two layouts differ, NULL when they agree. */
+const char *ms_golayout_diff(const struct ms_golayout *a, const struct ms_golayout *b);
+
+#endif /* MS_GOBIN_H */

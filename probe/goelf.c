@@ -1,0 +1,224 @@
+/*
+ * goelf.c — a Go executable as ELF: sections, loadable segments, symbols.
+ *
+ * The file is read into memory once (not mapped: a binary replaced or
+ * truncated under us must not turn into SIGBUS in the tool) and parsed with
+ * libelf.  Everything else in probe/ asks this file for bytes by section name
+ * or by virtual address, and every answer is bounds-checked against the
+ * segment that backs it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gobin.h"
+
+/* Big enough for any real Go service; bigger files are refused rather than read. */
+#define MAX_IMAGE_BYTES (4ULL << 30)
+
+static int read_whole(const char *path, uint8_t **out, size_t *size, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64 ||
+        (unsigned long long)st.st_size > MAX_IMAGE_BYTES) {
+        snprintf(err, errlen, "%s is not a regular executable file", path);
+        close(fd);
+        return -1;
+    }
+    uint8_t *buf = malloc((size_t)st.st_size);
+    size_t done = 0;
+    while (buf && done < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    close(fd);
+    if (!buf || done != (size_t)st.st_size) {
+        snprintf(err, errlen, "cannot read %s", path);
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *size = done;
+    return 0;
+}
+
+int ms_gobin_open(struct ms_gobin *bin, const char *path, char *err, size_t errlen)
+{
+    memset(bin, 0, sizeof *bin);
+    elf_version(EV_CURRENT);
+    if (read_whole(path, &bin->image, &bin->image_size, err, errlen) < 0)
+        return -1;
+    Elf *elf = elf_memory((char *)bin->image, bin->image_size);
+    GElf_Ehdr eh;
+    if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+        snprintf(err, errlen, "%s is not an ELF executable", path);
+        if (elf)
+            elf_end(elf);
+        free(bin->image);
+        bin->image = NULL;
+        return -1;
+    }
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+        snprintf(err, errlen,
+                 "%s is not an x86-64 executable (only amd64 Go binaries are supported)", path);
+        elf_end(elf);
+        free(bin->image);
+        bin->image = NULL;
+        return -1;
+    }
+    bin->elf = elf;
+    bin->path = strdup(path);
+    return 0;
+}
+
+void ms_gobin_close(struct ms_gobin *bin)
+{
+    if (bin->pcln)
+        ms_gopcln_free(bin->pcln);
+    if (bin->elf)
+        elf_end(bin->elf);
+    free(bin->image);
+    free(bin->path);
+    memset(bin, 0, sizeof *bin);
+}
+
+const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, uint64_t *addr,
+                                size_t *size)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(bin->elf, &shstrndx) != 0)
+        return NULL;
+    for (Elf_Scn *scn = elf_nextscn(bin->elf, NULL); scn; scn = elf_nextscn(bin->elf, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        const char *n = elf_strptr(bin->elf, shstrndx, sh.sh_name);
+        if (!n || strcmp(n, name) != 0 || sh.sh_type == SHT_NOBITS)
+            continue;
+        if (sh.sh_offset > bin->image_size || sh.sh_size > bin->image_size - sh.sh_offset)
+            return NULL;
+        if (addr)
+            *addr = sh.sh_addr;
+        if (size)
+            *size = sh.sh_size;
+        return bin->image + sh.sh_offset;
+    }
+    return NULL;
+}
+
+/* The PT_LOAD segment whose file-backed part holds [vaddr, vaddr+len). */
+static int find_segment(const struct ms_gobin *bin, uint64_t vaddr, size_t len, GElf_Phdr *out)
+{
+    size_t n;
+    if (elf_getphdrnum(bin->elf, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(bin->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+            continue;
+        if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr >= ph.p_filesz ||
+            len > ph.p_filesz - (vaddr - ph.p_vaddr))
+            continue;
+        if (ph.p_offset > bin->image_size || ph.p_filesz > bin->image_size - ph.p_offset)
+            return -1;
+        *out = ph;
+        return 0;
+    }
+    return -1;
+}
+
+const uint8_t *ms_gobin_at(const struct ms_gobin *bin, uint64_t vaddr, size_t len)
+{
+    GElf_Phdr ph;
+    if (find_segment(bin, vaddr, len, &ph) < 0)
+        return NULL;
+    return bin->image + ph.p_offset + (vaddr - ph.p_vaddr);
+}
+
+uint64_t ms_gobin_file_offset(const struct ms_gobin *bin, uint64_t vaddr)
+{
+    GElf_Phdr ph;
+    if (find_segment(bin, vaddr, 1, &ph) < 0 || !(ph.p_flags & PF_X))
+        return 0;
+    return ph.p_offset + (vaddr - ph.p_vaddr);
+}
+
+uint64_t ms_gobin_symbol(const struct ms_gobin *bin, const char *name)
+{
+    for (Elf_Scn *scn = elf_nextscn(bin->elf, NULL); scn; scn = elf_nextscn(bin->elf, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        if (!d)
+            continue;
+        size_t n = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < n; i++) {
+            GElf_Sym s;
+            if (!gelf_getsym(d, (int)i, &s))
+                break;
+            const char *sn = elf_strptr(bin->elf, sh.sh_link, s.st_name);
+            if (sn && !strcmp(sn, name) && s.st_value)
+                return s.st_value;
+        }
+    }
+    return 0;
+}
+
+/* Load bias of a position-independent executable in process pid (0 for fixed-address
+ * ones); -1 while the process does not map the binary yet (a child before its exec). */
+int ms_gobin_load_bias(const struct ms_gobin *bin, int pid, uint64_t *out)
+{
+    GElf_Ehdr eh;
+    *out = 0;
+    if (!gelf_getehdr(bin->elf, &eh) || eh.e_type != ET_DYN)
+        return 0;
+    uint64_t lowest = UINT64_MAX;
+    size_t n;
+    if (elf_getphdrnum(bin->elf, &n) == 0)
+        for (size_t i = 0; i < n; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(bin->elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < lowest)
+                lowest = ph.p_vaddr & ~0xfffULL;
+        }
+    char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t el = readlink(path, exe, sizeof exe - 1);
+    if (el <= 0)
+        return -1;
+    exe[el] = 0;
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    int found = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long lo, off;
+        int pathpos = 0;
+        if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %n", &lo, &off, &pathpos) >= 2 && pathpos &&
+            off == 0 && !strncmp(line + pathpos, exe, (size_t)el)) {
+            *out = lo - lowest;
+            found = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}

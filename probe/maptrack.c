@@ -1,0 +1,623 @@
+/*
+ * maptrack.c — the target's maps as the loader sees them.
+ *
+ * Maps enter the table through probe events (a growth, a sized make whose
+ * bucket array is a large object, a clear) and are kept current by re-reading
+ * their hmap headers with process_vm_readv on every poll; that is how
+ * evacuation progress, completion and emptying are seen without probing any
+ * per-operation function.
+ *
+ * A polled address is only trusted while it still looks like the same map:
+ * Go frees unreachable maps and reuses the memory, and nothing tells us.  The
+ * hash seed (hash0) is random per map and changes only in mapclear, which we
+ * probe; so a changed hash0 without a clear, an unreadable address or a
+ * header that breaks the map invariants (B <= 62, flags < 16, count within
+ * the load factor) retires the entry.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+
+#include "maptrack.h"
+
+static const uint16_t size_classes[] = {
+    8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,  160,   176,   192,
+    208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,  512,   576,   640,
+    704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304, 2688,  3072,  3200,
+    3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728, 10240, 10880, 12288,
+    13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+
+uint64_t ms_go_roundupsize(uint64_t size)
+{
+    if (size <= GM_LARGE_OBJECT) {
+        for (size_t i = 0; i < sizeof size_classes / sizeof size_classes[0]; i++)
+            if (size <= size_classes[i])
+                return size_classes[i];
+    }
+    return (size + 8191) & ~(uint64_t)8191; /* large objects: whole 8 KiB pages */
+}
+
+uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B)
+{
+    /* makeBucketArray adds 2^(B-4) preallocated overflow buckets from B = 4 on and
+     * then keeps whatever the size-class rounding gives it. */
+    if (B > 40 || !bucketsize)
+        return 0;
+    uint64_t n = 1ULL << B;
+    if (B >= 4)
+        n += 1ULL << (B - 4);
+    return ms_go_roundupsize(n * bucketsize);
+}
+
+uint64_t ms_gm_overflow_bytes(unsigned bucketsize, unsigned B, uint64_t noverflow)
+{
+    if (!bucketsize || B > 40)
+        return 0;
+    uint64_t prealloc = B >= 4 ? ms_gm_array_bytes(bucketsize, B) / bucketsize - (1ULL << B) : 0;
+    return noverflow > prealloc ? (noverflow - prealloc) * ms_go_roundupsize(bucketsize) : 0;
+}
+
+/* Go's overLoadFactor: count > 8 && count > 6.5 * 2^B. */
+static bool over_load(uint64_t count, unsigned B)
+{
+    return count > 8 && (B >= 58 || count > 13 * ((1ULL << B) / 2));
+}
+
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
+                const struct ms_golayout *lay, int stacks_fd, size_t max_maps)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->pid = pid;
+    tr->bin = bin;
+    tr->lay = *lay;
+    tr->stacks_fd = stacks_fd;
+    tr->max = max_maps;
+}
+
+void ms_gm_free(struct gm_tracker *tr)
+{
+    free(tr->maps);
+    free(tr->types);
+    tr->maps = NULL;
+    tr->types = NULL;
+}
+
+/* ---------------------------------------------------------------- headers -- */
+
+struct hdr {
+    uint64_t count, buckets, oldbuckets, nevacuate, extra;
+    uint8_t B, flags;
+    uint16_t noverflow;
+    uint32_t hash0;
+};
+
+static uint64_t rdn(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    return v;
+}
+
+static void decode(const struct gm_tracker *tr, const uint8_t *b, struct hdr *h)
+{
+    const struct ms_golayout *l = &tr->lay;
+    h->count = rdn(b + l->count, 8);
+    h->flags = b[l->flags];
+    h->B = b[l->B];
+    h->noverflow = (uint16_t)rdn(b + l->noverflow, 2);
+    h->hash0 = (uint32_t)rdn(b + l->hash0, 4);
+    h->buckets = rdn(b + l->buckets, 8);
+    h->oldbuckets = rdn(b + l->oldbuckets, 8);
+    h->nevacuate = rdn(b + l->nevacuate, 8);
+    h->extra = rdn(b + l->extra, 8);
+}
+
+/* The invariants every live classic map header keeps. */
+static bool sane(const struct hdr *h)
+{
+    if (h->B > 62 || h->flags > 15 || (h->oldbuckets && !h->buckets))
+        return false;
+    if (h->count > 8 && (h->B < 58 && h->count > 13 * ((1ULL << h->B) / 2) + 8))
+        return false;
+    return h->nevacuate <= (1ULL << h->B);
+}
+
+/* ------------------------------------------------------------------ types -- */
+
+static int read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
+    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
+{
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < tr->ntypes; i++)
+        if (tr->types[i].t == t)
+            return &tr->types[i];
+    /* Read the maptype from the process: in position-independent binaries its pointers
+     * are filled in by relocations at load time, so the file has zeros there. */
+    const struct ms_golayout *l = &tr->lay;
+    uint8_t mt[128];
+    uint64_t ptrdata = 1;
+    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr->pid, t, mt, l->mt_bucketsize + 2) < 0)
+        return NULL;
+    if ((mt[l->type_kind] & 31) != 21) /* kindMap */
+        return NULL;
+    struct gm_type ty = {.t = t};
+    ty.keysize = mt[l->mt_keysize];
+    ty.elemsize = mt[l->mt_elemsize];
+    ty.bucketsize = (unsigned)rdn(mt + l->mt_bucketsize, 2);
+    /* tophash[8] + 8 keys + 8 elems + overflow pointer, padded */
+    if (ty.bucketsize < 8 + 8 * (ty.keysize + ty.elemsize) + 8 || ty.bucketsize > 8 * 1024)
+        return NULL;
+    ty.ptr_free = read_remote(tr->pid, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
+                  ptrdata == 0; /* _type.ptrdata of the bucket type */
+    ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
+    ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    if (tr->ntypes == tr->captypes) {
+        size_t nc = tr->captypes ? tr->captypes * 2 : 16;
+        struct gm_type *nt = realloc(tr->types, nc * sizeof *nt);
+        if (!nt)
+            return NULL;
+        /* maps point into the array: re-point them after it moves */
+        for (size_t i = 0; i < tr->n; i++)
+            if (tr->maps[i].type)
+                tr->maps[i].type = nt + (tr->maps[i].type - tr->types);
+        tr->types = nt;
+        tr->captypes = nc;
+    }
+    tr->types[tr->ntypes] = ty;
+    return &tr->types[tr->ntypes++];
+}
+
+/* ------------------------------------------------------------------- maps -- */
+
+static struct gm_map *find(struct gm_tracker *tr, uint64_t h)
+{
+    for (size_t i = 0; i < tr->n; i++)
+        if (tr->maps[i].h == h)
+            return &tr->maps[i];
+    return NULL;
+}
+
+static uint64_t map_bytes(const struct gm_map *m)
+{
+    return m->type ? ms_gm_array_bytes(m->type->bucketsize, m->B) : 0;
+}
+
+static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
+{
+    if (tr->n == tr->max) {
+        /* Full: forget the smallest map that is not mid-growth. */
+        size_t victim = tr->n;
+        for (size_t i = 0; i < tr->n; i++)
+            if (!tr->maps[i].growing &&
+                (victim == tr->n || map_bytes(&tr->maps[i]) < map_bytes(&tr->maps[victim])))
+                victim = i;
+        if (victim == tr->n)
+            return NULL;
+        tr->maps[victim] = tr->maps[--tr->n];
+        tr->st.maps_evicted++;
+    }
+    if (tr->n == tr->cap) {
+        size_t nc = tr->cap ? tr->cap * 2 : 64;
+        struct gm_map *nm = realloc(tr->maps, nc * sizeof *nm);
+        if (!nm)
+            return NULL;
+        tr->maps = nm;
+        tr->cap = nc;
+    }
+    struct gm_map *m = &tr->maps[tr->n++];
+    memset(m, 0, sizeof *m);
+    m->h = h;
+    m->first_seen = now;
+    return m;
+}
+
+static void set_site(struct gm_tracker *tr, struct gm_map *m, const struct gomap_event *e,
+                     enum gm_site_kind kind)
+{
+    if (m->site_kind != GM_SITE_NONE)
+        return;
+    uint64_t st[GOMAP_STACK_DEPTH] = {0}; /* zeroed: the kernel fills it, valgrind cannot see */
+    int n = 0;
+    if (e->stack_id >= 0 && tr->stacks_fd >= 0) {
+        unsigned int id = (unsigned int)e->stack_id;
+        if (bpf_map_lookup_elem(tr->stacks_fd, &id, st) == 0)
+            while (n < GOMAP_STACK_DEPTH && st[n])
+                n++;
+    }
+    /* A frame-pointer walk started at a function's first instruction (or at its RET)
+     * skips the immediate caller: its return address is at [SP], not behind BP. */
+    m->nsite = 0;
+    if (n > 0)
+        m->site[m->nsite++] = st[0];
+    if (e->caller && (n < 2 || st[1] != e->caller))
+        m->site[m->nsite++] = e->caller;
+    for (int i = 1; i < n && m->nsite < GM_SITE_FRAMES; i++)
+        m->site[m->nsite++] = st[i];
+    m->site_kind = kind;
+}
+
+static void apply_hdr(struct gm_map *m, const struct hdr *h)
+{
+    m->count = h->count;
+    m->B = h->B;
+    m->flags = h->flags;
+    m->noverflow = h->noverflow;
+    m->buckets = h->buckets;
+    m->oldbuckets = h->oldbuckets;
+    m->nevacuate = h->nevacuate;
+    m->extra = h->extra;
+    if (h->count > m->peak_count)
+        m->peak_count = h->count;
+}
+
+/* Name of the function a return address points into (cached: few distinct callers). */
+static const char *caller_name(struct gm_tracker *tr, uint64_t ret)
+{
+    const char *fn, *file;
+    int line;
+    struct caller_cache *c = &tr->callers[(ret >> 2) % GM_CALLER_CACHE];
+    if (ret && c->ret == ret)
+        return c->name;
+    if (!ret || ms_gopcln_lookup(tr->bin->pcln, ret - 1 - tr->bias, &fn, &file, &line) < 0)
+        return "";
+    c->ret = ret;
+    c->name = fn;
+    return fn;
+}
+
+/* A growth of h begins (we are inside hashGrow's makeBucketArray call). */
+static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, const struct hdr *h,
+                    const struct gm_type *ty, double ts)
+{
+    struct gm_map *m = find(tr, e->h);
+    if (m && m->growing && m->grow_old == h->buckets)
+        return; /* already seen (a re-entry the probe did not filter) */
+    if (!m && !(m = add(tr, e->h, ts)))
+        return;
+    if (!m->type)
+        m->type = ty;
+    m->hash0 = h->hash0;
+    m->hash0_known = true;
+    m->grows++;
+    m->evented = true;
+    bool same = !over_load(h->count + 1, h->B);
+    if (same)
+        m->samesize_grows++;
+    apply_hdr(m, h);
+    /* The header is from before the growth: describe the state it commits. */
+    m->growing = true;
+    m->grow_old = h->buckets;
+    m->oldbuckets = h->buckets;
+    m->B = (uint8_t)(h->B + (same ? 0 : 1));
+    m->grow_old_noverflow = h->noverflow;
+    m->noverflow = 0;
+    m->nevacuate = 0;
+    m->last_nevacuate = 0;
+    m->grow_start = m->progress = ts;
+    set_site(tr, m, e, GM_SITE_GREW);
+    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, m->B) : 0;
+    if (bytes > GM_LARGE_OBJECT) {
+        tr->st.large_arrays++;
+        tr->st.large_array_bytes += bytes;
+    }
+}
+
+/* h was cleared (mapclear re-zeroes its array: no new allocation). */
+static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, const struct hdr *h,
+                     const struct gm_type *ty, double ts)
+{
+    struct gm_map *m = find(tr, e->h);
+    if (!m && !(m = add(tr, e->h, ts)))
+        return;
+    if (!m->type)
+        m->type = ty;
+    apply_hdr(m, h);
+    m->clears++;
+    m->evented = true;
+    m->hash0 = h->hash0; /* mapclear has already drawn the new seed */
+    m->hash0_known = true;
+    m->growing = false;
+    set_site(tr, m, e, GM_SITE_CLEARED);
+}
+
+static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool create)
+{
+    for (unsigned i = 0; i < tr->npending; i++)
+        if (tr->pending[i].g == g)
+            return &tr->pending[i];
+    if (!create)
+        return NULL;
+    unsigned n = sizeof tr->pending / sizeof tr->pending[0];
+    struct pending_arr *p = &tr->pending[tr->npending < n ? tr->npending++ : g % n];
+    p->g = g;
+    return p;
+}
+
+/*
+ * A bucket array of 16+ buckets is being made.  Who called makeBucketArray says
+ * what it means: hashGrow (a growth of the map in hashGrow's h slot), mapclear
+ * (a clear), makemap (a sized make: the map's address comes with makemap's RET).
+ */
+static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, double ts)
+{
+    tr->st.bucket_arrays++;
+    if (e->b < 4) /* known only at the entry fallback: small arrays are not followed */
+        return;
+    const char *fn = caller_name(tr, e->caller);
+    const struct gm_type *ty = type_of(tr, e->t);
+    struct hdr h;
+    bool have_hdr = e->hdr_len >= tr->lay.hmap_size;
+    if (have_hdr)
+        decode(tr, e->hdr, &h);
+    if (!strcmp(fn, "runtime.hashGrow")) {
+        if (!ty) /* RAX was reused: take t from mapassign's home slot */
+            ty = type_of(tr, e->t2);
+        if (have_hdr && sane(&h) && e->h)
+            on_grow(tr, e, &h, ty, ts);
+        else
+            tr->st.unattributed++;
+    } else if (!strcmp(fn, "runtime.mapclear")) {
+        if (have_hdr && sane(&h) && e->h)
+            on_clear(tr, e, &h, ty, ts);
+        else
+            tr->st.unattributed++;
+    } else if (!strcmp(fn, "runtime.makemap")) {
+        struct pending_arr *p = pending(tr, e->g, true);
+        p->t = ty ? ty->t : 0;
+        p->b = (uint8_t)e->b;
+    } else {
+        tr->st.unattributed++;
+    }
+}
+
+static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, double ts)
+{
+    struct pending_arr *p = pending(tr, e->g, false);
+    struct hdr h;
+    if (!p || e->hdr_len < tr->lay.hmap_size)
+        return; /* no large array was made in this call */
+    decode(tr, e->hdr, &h);
+    p->g = 0;
+    const struct gm_type *ty = type_of(tr, p->t);
+    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, h.B) : 0;
+    if (!ty || h.B < 4 || !sane(&h))
+        return;
+    if (bytes > GM_LARGE_OBJECT) {
+        tr->st.large_arrays++;
+        tr->st.large_array_bytes += bytes;
+    } else {
+        return; /* only large preallocations are worth following */
+    }
+    struct gm_map *m = find(tr, e->h);
+    if (m) { /* the old map at this address is gone: this is a new one */
+        memset(m, 0, sizeof *m);
+        m->h = e->h;
+        m->first_seen = ts;
+    } else if (!(m = add(tr, e->h, ts))) {
+        return;
+    }
+    m->type = ty;
+    m->hash0 = h.hash0;
+    m->hash0_known = true;
+    m->from_makemap = true;
+    m->evented = true;
+    apply_hdr(m, &h);
+    set_site(tr, m, e, GM_SITE_CREATED);
+}
+
+/* The load bias, once the process maps the binary (an event or a poll means it does). */
+static void learn_bias(struct gm_tracker *tr)
+{
+    if (!tr->bias_known)
+        tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
+}
+
+void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
+{
+    learn_bias(tr);
+    double ts = (double)e->ts / 1e9;
+    if (e->kind < GOMAP_EV_KINDS)
+        tr->st.events[e->kind]++;
+    if (e->kind == GOMAP_EV_BUCKETS)
+        on_bucket_array(tr, e, ts);
+    else if (e->kind == GOMAP_EV_MAKEMAP)
+        on_makemap(tr, e, ts);
+}
+
+/* ---------------------------------------------------------------- polling -- */
+
+/* len(*p) for a *[]*bmap, or -1. */
+static int64_t slice_len(pid_t pid, uint64_t p)
+{
+    uint64_t hdr[3];
+    if (!p || read_remote(pid, p, hdr, sizeof hdr) < 0 || hdr[1] > hdr[2] || hdr[2] > (1u << 30))
+        return -1;
+    return (int64_t)hdr[1];
+}
+
+static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
+{
+    uint64_t x[3];
+    m->ovf_known = m->oldovf_known = false;
+    if (!m->type || !m->type->ptr_free)
+        return; /* Go lists overflow buckets in extra only for pointer-free buckets */
+    if (!m->extra) {
+        m->ovf_len = m->oldovf_len = 0;
+        m->ovf_known = m->oldovf_known = true;
+        return;
+    }
+    if (read_remote(tr->pid, m->extra, x, sizeof x) < 0)
+        return;
+    int64_t a = x[tr->lay.x_overflow / 8] ? slice_len(tr->pid, x[tr->lay.x_overflow / 8]) : 0;
+    int64_t b = x[tr->lay.x_oldoverflow / 8] ? slice_len(tr->pid, x[tr->lay.x_oldoverflow / 8]) : 0;
+    if (a >= 0)
+        m->ovf_len = (uint64_t)a, m->ovf_known = true;
+    if (b >= 0)
+        m->oldovf_len = (uint64_t)b, m->oldovf_known = true;
+}
+
+/* Fold a freshly read header into the map; the reason when it is no longer this map. */
+static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct hdr *h, double now)
+{
+    if (!sane(h))
+        return "header no longer a map's";
+    /* Identity: the seed is random per map; mapdelete draws a new one when the map
+     * becomes empty, mapclear (an event) too.  Anything else means the memory now
+     * belongs to something else.  (The bucket pointer is no identity: several growths
+     * can pass between two polls, before their events are read.) */
+    bool emptied = h->count == 0 && h->buckets == m->buckets && h->B == m->B;
+    if (m->hash0_known && h->hash0 != m->hash0 && !emptied && !m->evented)
+        return "hash seed changed: freed and reused";
+    m->evented = false;
+    m->hash0 = h->hash0;
+    m->hash0_known = true;
+    if (h->oldbuckets) {
+        if (!m->growing || h->oldbuckets != m->grow_old) {
+            /* A growth the probes did not see (started before we attached). */
+            m->growing = true;
+            m->grow_old = h->oldbuckets;
+            m->grow_start = m->progress = now;
+            m->last_nevacuate = h->nevacuate;
+            m->grows++;
+        } else if (h->nevacuate != m->last_nevacuate) {
+            m->progress = now;
+            m->last_nevacuate = h->nevacuate;
+        }
+    } else {
+        m->growing = false;
+    }
+    apply_hdr(m, h);
+    uint64_t bytes = map_bytes(m);
+    bool sparse = bytes > GM_LARGE_OBJECT && m->count * 16 < 13 * ((1ULL << m->B) / 2);
+    if (!sparse)
+        m->sparse_since = 0;
+    else if (!m->sparse_since)
+        m->sparse_since = now;
+    m->polled = true;
+    poll_extra(tr, m);
+    return NULL;
+}
+
+/* Is the process still running (not exiting, not a zombie)? */
+static bool running(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the state follows the command name */
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+}
+
+int ms_gm_poll(struct gm_tracker *tr, double now)
+{
+    static const char unreadable[] = "unreadable: freed";
+    size_t lost = 0;
+    learn_bias(tr);
+    enum { BATCH = 256 };
+    static uint8_t buf[BATCH][GOMAP_HDR_MAX];
+    struct iovec lv[BATCH], rv[BATCH];
+    size_t hs = tr->lay.hmap_size;
+    tr->now = now;
+    for (size_t base = 0; base < tr->n;) {
+        size_t k = tr->n - base < BATCH ? tr->n - base : BATCH;
+        for (size_t i = 0; i < k; i++) {
+            lv[i] = (struct iovec){buf[i], hs};
+            rv[i] = (struct iovec){(void *)(uintptr_t)tr->maps[base + i].h, hs};
+        }
+        ssize_t got = process_vm_readv(tr->pid, lv, k, rv, k, 0);
+        if (got < 0 && errno == ESRCH)
+            goto gone;
+        /* Reads stop at the first unreadable iovec: it is dead, the rest retried. */
+        size_t ok = got > 0 ? (size_t)got / hs : 0;
+        for (size_t i = 0; i < ok; i++) {
+            struct hdr h;
+            decode(tr, buf[i], &h);
+            struct gm_map *m = &tr->maps[base + i];
+            m->dead = update(tr, m, &h, now);
+        }
+        if (ok < k) {
+            tr->maps[base + ok].dead = unreadable;
+            lost++;
+        }
+        base += ok < k ? ok + 1 : k;
+    }
+    /* Go never unmaps its heap, so an unreadable map usually means the process is
+     * exiting (its mappings are torn down while it still looks alive): check that
+     * its pclntab, mapped for the whole life of the process, can still be read. */
+    uint64_t probe = ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias, word;
+    if (lost && (!running(tr->pid) || read_remote(tr->pid, probe, &word, sizeof word) < 0))
+        goto gone;
+    size_t w = 0;
+    for (size_t i = 0; i < tr->n; i++) {
+        if (tr->maps[i].dead) {
+            tr->st.maps_dropped++;
+            if (tr->log)
+                fprintf(tr->log, "mapscope gomaps: map 0x%llx retired: %s\n",
+                        (unsigned long long)tr->maps[i].h, tr->maps[i].dead);
+            continue;
+        }
+        tr->maps[w++] = tr->maps[i];
+    }
+    tr->n = w;
+    return 0;
+
+gone: /* The process is exiting: its memory is going away, its maps did not. */
+    for (size_t i = 0; i < tr->n; i++)
+        if (tr->maps[i].dead == unreadable)
+            tr->maps[i].dead = NULL;
+    tr->target_gone = true;
+    return -1;
+}
+
+/* ---------------------------------------------------------- symbolization -- */
+
+const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len)
+{
+    const char *fn, *file;
+    int line;
+    if (ms_gopcln_lookup(tr->bin->pcln, pc - tr->bias, &fn, &file, &line) < 0)
+        snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+    else if (file && line)
+        snprintf(buf, len, "%s %s:%d", fn, file, line);
+    else
+        snprintf(buf, len, "%s", fn);
+    return buf;
+}
+
+const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", m->site_kind == GM_SITE_NONE ? "unknown (not seen growing)" : "?");
+    for (int i = 0; i < m->nsite; i++) {
+        const char *fn, *file;
+        int line;
+        /* return addresses point after the call: look up the call itself */
+        uint64_t pc = m->site[i] - tr->bias - (i > 0);
+        if (ms_gopcln_lookup(tr->bin->pcln, pc, &fn, &file, &line) < 0)
+            continue;
+        if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
+            !strncmp(fn, "reflect.", 8))
+            continue;
+        if (file && line)
+            snprintf(buf, len, "%s %s:%d", fn, file, line);
+        else
+            snprintf(buf, len, "%s", fn);
+        break;
+    }
+    return buf;
+}

@@ -1,0 +1,149 @@
+/*
+ * maptrack.h — the loader's model of the target's maps, and the findings.
+ *
+ * maptrack.c turns probe events into tracked maps and keeps them current by
+ * polling their hmap headers (process_vm_readv); findings.c judges them;
+ * findings_text.c and findings_json.c print the judgement.  Times are
+ * CLOCK_MONOTONIC seconds, the clock bpf_ktime_get_ns() uses.
+ */
+#ifndef MS_MAPTRACK_H
+#define MS_MAPTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "gobin.h"
+#include "gomap.h"
+
+#define GM_SITE_FRAMES  12
+#define GM_LARGE_OBJECT 32768 /* bytes: Go's largest size class; bigger = own span */
+
+/* What we know about one maptype (read from the binary). */
+struct gm_type {
+    uint64_t t; /* runtime address of the maptype */
+    unsigned bucketsize, keysize, elemsize;
+    bool ptr_free; /* bucket holds no pointers: hmap.extra.overflow lists every overflow bucket */
+    char key[96], elem[96];
+};
+
+enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED };
+
+struct gm_map {
+    uint64_t h;
+    const struct gm_type *type; /* NULL until an event names the maptype */
+    /* last polled header */
+    uint64_t count, buckets, oldbuckets, nevacuate, extra;
+    uint8_t B, flags;
+    uint16_t noverflow;
+    uint32_t hash0;
+    bool hash0_known, polled;
+    bool evented;                 /* a probe event changed it since the last poll */
+    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps */
+    bool ovf_known, oldovf_known;
+    /* growth */
+    bool growing;
+    uint64_t grow_old;           /* oldbuckets of the current growth */
+    uint16_t grow_old_noverflow; /* noverflow when the growth began (old overflow buckets) */
+    uint64_t last_nevacuate;
+    double grow_start, progress; /* growth began / evacuation last advanced */
+    unsigned grows, samesize_grows, clears;
+    /* history */
+    double first_seen, sparse_since;
+    uint64_t peak_count, hint;
+    bool from_makemap;
+    /* where it was made or first grew */
+    enum gm_site_kind site_kind;
+    uint64_t site[GM_SITE_FRAMES];
+    int nsite;
+    const char *dead; /* why the entry is being retired, NULL while live */
+};
+
+struct gm_stats {
+    uint64_t events[GOMAP_EV_KINDS];
+    uint64_t bucket_arrays, large_arrays, large_array_bytes;
+    uint64_t unattributed, maps_dropped, maps_evicted;
+    uint64_t dups, lost; /* morestack re-entries dropped, events lost (ring buffer full) */
+};
+
+struct gm_tracker {
+    pid_t pid;
+    const struct ms_gobin *bin;
+    struct ms_golayout lay;
+    uint64_t bias; /* runtime address - link address (PIE) */
+    bool bias_known;
+    int stacks_fd; /* the BPF stack map */
+    struct gm_map *maps;
+    size_t n, cap, max;
+    struct gm_type *types;
+    size_t ntypes, captypes;
+    struct pending_arr {
+        uint64_t g, t;
+        uint8_t b;
+    } pending[64]; /* makeBucketArray per g */
+    unsigned npending;
+    struct gm_stats st;
+#define GM_CALLER_CACHE 64
+    struct caller_cache {
+        uint64_t ret;
+        const char *name;
+    } callers[GM_CALLER_CACHE];
+    double start, now;
+    bool target_gone;
+    FILE *log; /* -v: retirements and other decisions, NULL = silent */
+};
+
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
+                const struct ms_golayout *lay, int stacks_fd, size_t max_maps);
+void ms_gm_free(struct gm_tracker *tr);
+void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
+/* Re-read every tracked map's header; returns -1 when the process is gone. */
+int ms_gm_poll(struct gm_tracker *tr, double now);
+/* Bytes of a bucket array of 2^B buckets as makeBucketArray allocates it. */
+uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B);
+/* Bytes of the overflow buckets that live outside the bucket array: makeBucketArray
+ * preallocates a tail of them for B >= 4, used first; the rest are separate objects. */
+uint64_t ms_gm_overflow_bytes(unsigned bucketsize, unsigned B, uint64_t noverflow);
+/* Go's size classes: what mallocgc really allocates for size bytes. */
+uint64_t ms_go_roundupsize(uint64_t size);
+/* Symbolize pc: "func file:line" into buf. */
+const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len);
+/* The first frame outside the Go runtime: the site users care about. */
+const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len);
+
+enum gm_finding_kind { GM_LINGERING, GM_OVERFLOW_BLOAT, GM_LARGE_SPAN };
+
+struct gm_finding {
+    enum gm_finding_kind kind;
+    const struct gm_map *m;
+    const char *reason; /* short tag: "stalled", "churn", "empty", ... */
+    uint64_t bucket_bytes, old_bytes, overflow_buckets, overflow_bytes, old_overflow_buckets;
+    uint64_t old_overflow_bytes; /* overflow bytes: only buckets allocated outside the array */
+    double lingering_s, samesize_per_min;
+    char why[320], advice[320];
+};
+
+struct gm_summary {
+    size_t maps, growing;
+    uint64_t bucket_bytes, old_bytes, overflow_bytes, overflow_buckets;
+};
+
+struct gm_options {
+    double linger; /* seconds without evacuation progress = lingering */
+};
+
+/* findings.c: judge every live map; returns the number of findings (array grows). */
+size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
+                      struct gm_finding **out, struct gm_summary *sum);
+const char *ms_gm_finding_name(enum gm_finding_kind k);
+
+/* findings_text.c / findings_json.c */
+void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
+                       const struct gm_summary *s, double elapsed, bool clear);
+void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
+                        const struct gm_summary *s, double elapsed);
+int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
+                     const struct gm_summary *s, double elapsed);
+
+#endif /* MS_MAPTRACK_H */

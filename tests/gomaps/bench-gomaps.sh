@@ -1,0 +1,44 @@
+#!/bin/bash
+# bench-gomaps.sh — what attaching `mapscope gomaps` costs a map-heavy Go program.
+#
+# Runs bench.go (big maps built, probed and emptied; a sized make; 2000 small request
+# maps per round) alternately without and with `mapscope gomaps` attached from the start
+# (default settings), RUNS times each in one go, and prints the median wall times the
+# program measures itself and their ratio.  Needs root (eBPF), Go and the probe build.
+#   make bench-gomaps                  (RUNS=11 ROUNDS=10 by default)
+# Wall time is what users feel; CPU time (user+system of the program, where uprobe traps
+# are charged) is printed too because it is far less sensitive to a busy machine.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+runs=${RUNS:-11}
+rounds=${ROUNDS:-10}
+. "$top_srcdir/tests/gomaps/lib.sh"
+need_probe
+prog=$(build bench)
+
+field() { sed -n "s/^BENCH.* $2=\([0-9.]*\).*/\1/p" "$1"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+: >"$W/base" >"$W/probed" >"$W/base.cpu" >"$W/probed.cpu"
+"$prog" -rounds 1 >/dev/null # warm the page cache
+for i in $(seq "$runs"); do
+    "$prog" -rounds "$rounds" >"$W/o"
+    field "$W/o" elapsed_ms >>"$W/base"
+    field "$W/o" cpu_ms >>"$W/base.cpu"
+    "$mapscope" gomaps -q -- "$prog" -rounds "$rounds" >"$W/o" 2>"$W/e"
+    field "$W/o" elapsed_ms >>"$W/probed"
+    field "$W/o" cpu_ms >>"$W/probed.cpu"
+    hits=$(sed -n 's/^probe hits: //p' "$W/o")
+done
+b=$(median <"$W/base")
+p=$(median <"$W/probed")
+echo "gomaps overhead: bench.go, $rounds rounds, $runs runs each, alternating"
+echo "  without probe: median $b ms   ($(tr '\n' ' ' <"$W/base"))"
+echo "  with probe:    median $p ms   ($(tr '\n' ' ' <"$W/probed"))"
+echo "  last probed run: $hits"
+bc=$(median <"$W/base.cpu")
+pc=$(median <"$W/probed.cpu")
+echo "  CPU time: median $bc ms without, $pc ms with"
+awk -v b="$b" -v p="$p" -v bc="$bc" -v pc="$pc" 'BEGIN {
+    printf "  wall-time ratio (median with / median without): %.4f (%+.2f %%)\n", p / b, (p / b - 1) * 100
+    printf "  CPU-time ratio  (median with / median without): %.4f (%+.2f %%)\n", pc / bc, (pc / bc - 1) * 100 }'

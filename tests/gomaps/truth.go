@@ -1,0 +1,125 @@
+// truth.go — how the gomaps test programs report their own maps' state.
+//
+// Each test program builds map pathologies on purpose and prints one TRUTH
+// line per map, read straight from the runtime's own structures through
+// unsafe: the hmap header (a copy of runtime.hmap's declaration, so the Go
+// compiler lays it out) and the real allocation size of each bucket array,
+// taken from the heap span that holds it (runtime.findObject).  The tests
+// compare mapscope gomaps' findings with these lines.  Go 1.17-1.23 only.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+type hmap struct {
+	count      int
+	flags      uint8
+	B          uint8
+	noverflow  uint16
+	hash0      uint32
+	buckets    unsafe.Pointer
+	oldbuckets unsafe.Pointer
+	nevacuate  uintptr
+	extra      *mapextra
+}
+
+type mapextra struct {
+	overflow     *[]unsafe.Pointer
+	oldoverflow  *[]unsafe.Pointer
+	nextOverflow unsafe.Pointer
+}
+
+// The leading fields of runtime.mspan (Go 1.19), up to elemsize.
+type mspan struct {
+	next, prev, list                                     unsafe.Pointer
+	startAddr, npages, manualFreeList, freeindex, nelems uintptr
+	allocCache                                           uint64
+	allocBits, gcmarkBits                                unsafe.Pointer
+	sweepgen, divMul                                     uint32
+	allocCount                                           uint16
+	spanclass, state, needzero                           uint8
+	allocCountBeforeCache                                uint16
+	elemsize                                             uintptr
+}
+
+//go:linkname findObject runtime.findObject
+func findObject(p, refBase, refOff uintptr) (base uintptr, s *mspan, objIndex uintptr)
+
+type eface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+// hdr returns the runtime header of map m.
+func hdr(m any) *hmap {
+	return (*hmap)((*eface)(unsafe.Pointer(&m)).data)
+}
+
+// allocSize is the size the allocator really gave the object at p.
+func allocSize(p unsafe.Pointer) uintptr {
+	if p == nil {
+		return 0
+	}
+	base, s, _ := findObject(uintptr(p), 0, 0)
+	if s == nil || base != uintptr(p) {
+		return 0
+	}
+	return s.elemsize
+}
+
+func growing(m any) bool { return hdr(m).oldbuckets != nil }
+
+func sliceLen(p *[]unsafe.Pointer) int {
+	if p == nil {
+		return 0
+	}
+	return len(*p)
+}
+
+// truth prints the map's state; samesize is what the program itself counted.
+func truth(name string, m any, samesize int) {
+	h := hdr(m)
+	ovf, oldovf := -1, -1
+	if h.extra != nil {
+		ovf, oldovf = sliceLen(h.extra.overflow), sliceLen(h.extra.oldoverflow)
+	}
+	g := 0
+	if h.oldbuckets != nil {
+		g = 1
+	}
+	t := (*eface)(unsafe.Pointer(&m)).typ
+	fmt.Printf("TRUTH name=%s map=%p maptype=%p count=%d B=%d bucket_bytes=%d old_bytes=%d noverflow=%d "+
+		"overflow_len=%d oldoverflow_len=%d growing=%d nevacuate=%d samesize=%d\n",
+		name, h, t, h.count, h.B, allocSize(h.buckets), allocSize(h.oldbuckets), h.noverflow,
+		ovf, oldovf, g, h.nevacuate, samesize)
+}
+
+var (
+	hold    = flag.Duration("hold", 3*time.Second, "stay alive this long after READY")
+	trigger = flag.String("trigger", "", "wait for this file to exist before building the maps")
+)
+
+// start waits for the trigger file (when given), so a test can attach first.
+func start() {
+	flag.Parse()
+	for *trigger != "" {
+		if _, err := os.Stat(*trigger); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ready tells the test the maps are built, then keeps the process and the maps alive.
+func ready(maps ...any) {
+	fmt.Println("READY")
+	os.Stdout.Sync()
+	time.Sleep(*hold)
+	runtime.KeepAlive(maps)
+}
