@@ -14,34 +14,47 @@
 #include "report.h"
 
 const char *const ms_metric_names[MS_M_COUNT] = {
-    [MS_M_LEAKED] = "leaked",       [MS_M_PEAK] = "peak",
-    [MS_M_ALLOCATED] = "allocated", [MS_M_ALLOCS] = "allocations",
-    [MS_M_TEMPORARY] = "temporary", [MS_M_LINGERING] = "lingering",
+    [MS_M_LEAKED] = "leaked",      [MS_M_PEAK] = "peak",           [MS_M_ALLOCATED] = "allocated",
+    [MS_M_ALLOCS] = "allocations", [MS_M_TEMPORARY] = "temporary", [MS_M_LINGERING] = "lingering",
 };
 
 uint64_t ms_metric_value(const struct ms_pstack *s, enum ms_metric m)
 {
     switch (m) {
-    case MS_M_LEAKED: return s->f[MS_SF_LIVE_BYTES];
-    case MS_M_PEAK: return s->f[MS_SF_PEAK_BYTES];
-    case MS_M_ALLOCATED: return s->f[MS_SF_BYTES_ALLOCATED];
-    case MS_M_ALLOCS: return s->f[MS_SF_ALLOCS];
-    case MS_M_TEMPORARY: return s->f[MS_SF_TEMPORARY];
-    case MS_M_LINGERING: return s->lg_bytes;
-    default: return 0;
+    case MS_M_LEAKED:
+        return s->f[MS_SF_LIVE_BYTES];
+    case MS_M_PEAK:
+        return s->f[MS_SF_PEAK_BYTES];
+    case MS_M_ALLOCATED:
+        return s->f[MS_SF_BYTES_ALLOCATED];
+    case MS_M_ALLOCS:
+        return s->f[MS_SF_ALLOCS];
+    case MS_M_TEMPORARY:
+        return s->f[MS_SF_TEMPORARY];
+    case MS_M_LINGERING:
+        return s->lg_bytes;
+    default:
+        return 0;
     }
 }
 
 uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m)
 {
     switch (m) {
-    case MS_M_LEAKED: return s->f[MS_SF_LIVE_BLOCKS];
-    case MS_M_PEAK: return s->f[MS_SF_PEAK_BLOCKS];
-    case MS_M_ALLOCATED: return s->f[MS_SF_ALLOCS];
-    case MS_M_ALLOCS: return s->f[MS_SF_BYTES_ALLOCATED];
-    case MS_M_TEMPORARY: return s->f[MS_SF_ALLOCS];
-    case MS_M_LINGERING: return s->lg_blocks;
-    default: return 0;
+    case MS_M_LEAKED:
+        return s->f[MS_SF_LIVE_BLOCKS];
+    case MS_M_PEAK:
+        return s->f[MS_SF_PEAK_BLOCKS];
+    case MS_M_ALLOCATED:
+        return s->f[MS_SF_ALLOCS];
+    case MS_M_ALLOCS:
+        return s->f[MS_SF_BYTES_ALLOCATED];
+    case MS_M_TEMPORARY:
+        return s->f[MS_SF_ALLOCS];
+    case MS_M_LINGERING:
+        return s->lg_blocks;
+    default:
+        return 0;
     }
 }
 

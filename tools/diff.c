@@ -69,8 +69,8 @@ static int cmp_growth(const void *a, const void *b)
 
 /* Pair up the stacks of both profiles; returns those that grew, largest
  * growth first, in *out (count returned); *shrunk counts the others. */
-static size_t pair(const struct ms_profile *old, const struct ms_profile *cur,
-                   struct dstack **out, size_t *shrunk)
+static size_t pair(const struct ms_profile *old, const struct ms_profile *cur, struct dstack **out,
+                   size_t *shrunk)
 {
     size_t n = old->stacks.n + cur->stacks.n, k = 0;
     struct dstack *all = ms_xcalloc(n, sizeof *all);
@@ -141,24 +141,23 @@ void ms_diff_text(FILE *out, const struct ms_profile *old, const struct ms_profi
     char b1[32], b2[32], b3[40];
     uint64_t ob = ms_profile_total(old, MS_TOTAL_INUSE_BYTES);
     uint64_t cb = ms_profile_total(cur, MS_TOTAL_INUSE_BYTES);
-    fprintf(out, "mapscope report --diff\n  old: %s (pid %" PRIu32 ")\n  new: %s (pid %" PRIu32
-                 ")\n",
+    fprintf(out,
+            "mapscope report --diff\n  old: %s (pid %" PRIu32 ")\n  new: %s (pid %" PRIu32 ")\n",
             po->file, po->pid, pc->file, pc->pid);
     signed_bytes(b3, (int64_t)(cb - ob));
     fprintf(out, "\n== In use: %s -> %s (%s)", ms_fmt_bytes(b1, ob), ms_fmt_bytes(b2, cb), b3);
     if (pc->dump_ns > po->dump_ns && po->dump_ns)
         fprintf(out, " in %s", ms_fmt_duration(b1, pc->dump_ns - po->dump_ns));
     fputc('\n', out);
-    fprintf(out, "\n== Growth by stack: %zu %s grew, %zu shrank\n", n,
-            n == 1 ? "stack" : "stacks", shrunk);
+    fprintf(out, "\n== Growth by stack: %zu %s grew, %zu shrank\n", n, n == 1 ? "stack" : "stacks",
+            shrunk);
     size_t shown = o->top && n > o->top ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct ms_pstack *s = d[i].cur ? d[i].cur : d[i].old;
         const struct ms_profile *p = d[i].cur ? cur : old;
         signed_bytes(b3, delta_bytes(&d[i]));
-        fprintf(out, "\n  #%zu %s, %+" PRId64 " blocks (now %s in %" PRIu64 " blocks)\n", i + 1,
-                b3, delta_blocks(&d[i]),
-                ms_fmt_bytes(b1, d[i].cur ? d[i].cur->f[MS_SF_LIVE_BYTES] : 0),
+        fprintf(out, "\n  #%zu %s, %+" PRId64 " blocks (now %s in %" PRIu64 " blocks)\n", i + 1, b3,
+                delta_blocks(&d[i]), ms_fmt_bytes(b1, d[i].cur ? d[i].cur->f[MS_SF_LIVE_BYTES] : 0),
                 d[i].cur ? d[i].cur->f[MS_SF_LIVE_BLOCKS] : 0);
         ms_text_stack(out, p, s, o->frames);
     }
@@ -172,8 +171,9 @@ static void side(FILE *out, const char *name, const struct ms_profile *p)
     const struct ms_process *pr = proc0(p);
     fprintf(out, "\"%s\":{\"file\":", name);
     ms_json_str(out, pr->file);
-    fprintf(out, ",\"pid\":%" PRIu32 ",\"seq\":%" PRIu32 ",\"dump_unix_ns\":%" PRIu64
-                 ",\"inuse_bytes\":%" PRIu64 ",\"inuse_blocks\":%" PRIu64 "}",
+    fprintf(out,
+            ",\"pid\":%" PRIu32 ",\"seq\":%" PRIu32 ",\"dump_unix_ns\":%" PRIu64
+            ",\"inuse_bytes\":%" PRIu64 ",\"inuse_blocks\":%" PRIu64 "}",
             pr->pid, pr->seq, pr->dump_ns, ms_profile_total(p, MS_TOTAL_INUSE_BYTES),
             ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS));
 }
@@ -192,8 +192,9 @@ void ms_diff_json(FILE *out, const struct ms_profile *old, const struct ms_profi
     size_t shown = o->top_given && o->top && n > o->top ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct ms_pstack *s = d[i].cur ? d[i].cur : d[i].old;
-        fprintf(out, "%s{\"bytes\":%" PRId64 ",\"blocks\":%" PRId64 ",\"bytes_new\":%" PRIu64
-                     ",\"blocks_new\":%" PRIu64 ",\"stack\":",
+        fprintf(out,
+                "%s{\"bytes\":%" PRId64 ",\"blocks\":%" PRId64 ",\"bytes_new\":%" PRIu64
+                ",\"blocks_new\":%" PRIu64 ",\"stack\":",
                 i ? "," : "", delta_bytes(&d[i]), delta_blocks(&d[i]),
                 d[i].cur ? d[i].cur->f[MS_SF_LIVE_BYTES] : 0,
                 d[i].cur ? d[i].cur->f[MS_SF_LIVE_BLOCKS] : 0);

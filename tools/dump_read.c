@@ -254,17 +254,28 @@ static void rec_timeline(struct cur *c, struct ms_dump *d)
 static const char *type_name(uint16_t t)
 {
     switch (t) {
-    case MS_REC_PROCESS: return "PROCESS";
-    case MS_REC_SETTINGS: return "SETTINGS";
-    case MS_REC_MODULE: return "MODULE";
-    case MS_REC_STACK: return "STACK";
-    case MS_REC_STACK_STATS: return "STACK_STATS";
-    case MS_REC_LINGER: return "LINGER";
-    case MS_REC_TIMELINE: return "TIMELINE";
-    case MS_REC_TOTALS: return "TOTALS";
-    case MS_REC_ENGINE: return "ENGINE";
-    case MS_REC_END: return "END";
-    default: return "unknown";
+    case MS_REC_PROCESS:
+        return "PROCESS";
+    case MS_REC_SETTINGS:
+        return "SETTINGS";
+    case MS_REC_MODULE:
+        return "MODULE";
+    case MS_REC_STACK:
+        return "STACK";
+    case MS_REC_STACK_STATS:
+        return "STACK_STATS";
+    case MS_REC_LINGER:
+        return "LINGER";
+    case MS_REC_TIMELINE:
+        return "TIMELINE";
+    case MS_REC_TOTALS:
+        return "TOTALS";
+    case MS_REC_ENGINE:
+        return "ENGINE";
+    case MS_REC_END:
+        return "END";
+    default:
+        return "unknown";
     }
 }
 
@@ -273,17 +284,38 @@ static const char *type_name(uint16_t t)
 static bool parse_record(uint16_t type, struct cur *c, struct ms_dump *d, uint32_t *end_count)
 {
     switch (type) {
-    case MS_REC_PROCESS: rec_process(c, d); break;
-    case MS_REC_SETTINGS: rec_settings(c, d); break;
-    case MS_REC_MODULE: rec_module(c, d); break;
-    case MS_REC_STACK: rec_stack(c, d); break;
-    case MS_REC_STACK_STATS: rec_stack_stats(c, d); break;
-    case MS_REC_LINGER: rec_linger(c, d); break;
-    case MS_REC_TIMELINE: rec_timeline(c, d); break;
-    case MS_REC_TOTALS: nv_list(c, d, false); break;
-    case MS_REC_ENGINE: nv_list(c, d, true); break;
-    case MS_REC_END: *end_count = rd32(c); break;
-    default: return true; /* a newer writer's record: skipped by design */
+    case MS_REC_PROCESS:
+        rec_process(c, d);
+        break;
+    case MS_REC_SETTINGS:
+        rec_settings(c, d);
+        break;
+    case MS_REC_MODULE:
+        rec_module(c, d);
+        break;
+    case MS_REC_STACK:
+        rec_stack(c, d);
+        break;
+    case MS_REC_STACK_STATS:
+        rec_stack_stats(c, d);
+        break;
+    case MS_REC_LINGER:
+        rec_linger(c, d);
+        break;
+    case MS_REC_TIMELINE:
+        rec_timeline(c, d);
+        break;
+    case MS_REC_TOTALS:
+        nv_list(c, d, false);
+        break;
+    case MS_REC_ENGINE:
+        nv_list(c, d, true);
+        break;
+    case MS_REC_END:
+        *end_count = rd32(c);
+        break;
+    default:
+        return true; /* a newer writer's record: skipped by design */
     }
     return !c->bad;
 }
@@ -293,8 +325,9 @@ int ms_dump_parse(const char *name, const unsigned char *buf, size_t len, struct
     if (!d->file)
         d->file = ms_xstrdup(name);
     if (len < MS_DUMP_HEADER_SIZE || memcmp(buf, MS_DUMP_MAGIC, MS_DUMP_MAGIC_LEN)) {
-        problem(d, 0, "not a mapscope dump (no \"MAPSCOPE\" header; expected a file written by "
-                      "libmapscope.so)");
+        problem(d, 0,
+                "not a mapscope dump (no \"MAPSCOPE\" header; expected a file written by "
+                "libmapscope.so)");
         return -1;
     }
     uint16_t version = (uint16_t)get_le(buf + 8, 2);
@@ -323,8 +356,10 @@ int ms_dump_parse(const char *name, const unsigned char *buf, size_t len, struct
         if (plen > MS_DUMP_MAX_RECORD) {
             /* No writer produces this: the length itself is garbage, so
              * there is nothing to resynchronise on. */
-            problem(d, off, "%s record claims %" PRIu32 " bytes (limit %u): damaged; rest of "
-                            "file ignored", type_name(type), plen, MS_DUMP_MAX_RECORD);
+            problem(d, off,
+                    "%s record claims %" PRIu32 " bytes (limit %u): damaged; rest of "
+                    "file ignored",
+                    type_name(type), plen, MS_DUMP_MAX_RECORD);
             break;
         }
         if ((size_t)plen > left - MS_DUMP_REC_HEAD - MS_DUMP_REC_TAIL) {
@@ -353,8 +388,9 @@ int ms_dump_parse(const char *name, const unsigned char *buf, size_t len, struct
         problem(d, off, "END record counts %" PRIu32 " records but %" PRIu32 " were read",
                 end_count, d->records);
     if (!end_seen && !d->error)
-        problem(d, off, "incomplete: the file ends without its END record (cut short, or "
-                        "the process died while writing it)");
+        problem(d, off,
+                "incomplete: the file ends without its END record (cut short, or "
+                "the process died while writing it)");
     d->complete = end_seen && !d->error;
     return d->complete ? 0 : 1;
 }
@@ -373,7 +409,8 @@ int ms_dump_read(const char *path, struct ms_dump *d)
     }
     if (!S_ISREG(st.st_mode)) {
         d->error = ms_xasprintf("%s: not a regular file (expected a dump written by "
-                                "libmapscope.so)", path);
+                                "libmapscope.so)",
+                                path);
         close(fd);
         return -1;
     }

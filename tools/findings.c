@@ -99,15 +99,18 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
         const char *err;
         size_t pos;
         if (ms_json_parse(line, n, &o, &err, &pos)) {
-            fprintf(stderr, "mapscope report: %s:%zu: column %zu: %s (expected one JSON object "
-                            "per line, as written by mapscope gomaps --json); line skipped\n",
+            fprintf(stderr,
+                    "mapscope report: %s:%zu: column %zu: %s (expected one JSON object "
+                    "per line, as written by mapscope gomaps --json); line skipped\n",
                     name, lineno, pos + 1, err);
             rc = 1;
             continue;
         }
         if (o.type != MS_J_OBJ || !ms_json_get(&o, "finding")) {
-            fprintf(stderr, "mapscope report: %s:%zu: not a gomaps finding (a JSON object with "
-                            "a \"finding\" field); line skipped\n", name, lineno);
+            fprintf(stderr,
+                    "mapscope report: %s:%zu: not a gomaps finding (a JSON object with "
+                    "a \"finding\" field); line skipped\n",
+                    name, lineno);
             rc = 1;
         } else {
             take(f, &o);

@@ -103,14 +103,30 @@ static int string(struct jp *j, char **out)
         char e = *j->p++;
         unsigned cp;
         switch (e) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '/': *o++ = '/'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '/':
+            *o++ = '/';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u':
             if (hex4(j, &cp)) {
                 rc = -1;
@@ -132,7 +148,8 @@ static int string(struct jp *j, char **out)
             if (cp)
                 put_utf8(&o, cp);
             break;
-        default: rc = fail(j, "bad escape in string");
+        default:
+            rc = fail(j, "bad escape in string");
         }
     }
     j->end = real_end;
@@ -239,18 +256,29 @@ static int value(struct jp *j, struct ms_json *v, int depth)
     if (j->p >= j->end)
         return fail(j, "unexpected end of input");
     switch (*j->p) {
-    case '{': return container(j, v, depth, true);
-    case '[': return container(j, v, depth, false);
-    case '"': v->type = MS_J_STR; return string(j, &v->str);
-    case 't': v->type = MS_J_BOOL; v->b = true; return literal(j, "true");
-    case 'f': v->type = MS_J_BOOL; return literal(j, "false");
-    case 'n': v->type = MS_J_NULL; return literal(j, "null");
-    default: return number(j, v);
+    case '{':
+        return container(j, v, depth, true);
+    case '[':
+        return container(j, v, depth, false);
+    case '"':
+        v->type = MS_J_STR;
+        return string(j, &v->str);
+    case 't':
+        v->type = MS_J_BOOL;
+        v->b = true;
+        return literal(j, "true");
+    case 'f':
+        v->type = MS_J_BOOL;
+        return literal(j, "false");
+    case 'n':
+        v->type = MS_J_NULL;
+        return literal(j, "null");
+    default:
+        return number(j, v);
     }
 }
 
-int ms_json_parse(const char *s, size_t len, struct ms_json *out, const char **err,
-                  size_t *errpos)
+int ms_json_parse(const char *s, size_t len, struct ms_json *out, const char **err, size_t *errpos)
 {
     struct jp j = {s, s + len, s, NULL};
     memset(out, 0, sizeof *out);
@@ -294,15 +322,21 @@ const struct ms_json *ms_json_get(const struct ms_json *obj, const char *key)
 void ms_json_write(FILE *out, const struct ms_json *j)
 {
     switch (j->type) {
-    case MS_J_NULL: fputs("null", out); break;
-    case MS_J_BOOL: fputs(j->b ? "true" : "false", out); break;
+    case MS_J_NULL:
+        fputs("null", out);
+        break;
+    case MS_J_BOOL:
+        fputs(j->b ? "true" : "false", out);
+        break;
     case MS_J_NUM:
         if (j->num == floor(j->num) && fabs(j->num) < 9007199254740992.0)
             fprintf(out, "%.0f", j->num);
         else
             fprintf(out, "%.17g", j->num);
         break;
-    case MS_J_STR: ms_json_str(out, j->str); break;
+    case MS_J_STR:
+        ms_json_str(out, j->str);
+        break;
     case MS_J_ARR:
     case MS_J_OBJ:
         fputc(j->type == MS_J_OBJ ? '{' : '[', out);

@@ -24,8 +24,7 @@ struct ms_json {
 
 /* Parse exactly one JSON value (surrounding whitespace allowed).  Returns 0,
  * or -1 with *err (static text) and *errpos set. */
-int ms_json_parse(const char *s, size_t len, struct ms_json *out, const char **err,
-                  size_t *errpos);
+int ms_json_parse(const char *s, size_t len, struct ms_json *out, const char **err, size_t *errpos);
 void ms_json_free(struct ms_json *j);
 /* The member `key` of an object, or NULL. */
 const struct ms_json *ms_json_get(const struct ms_json *obj, const char *key);

@@ -121,8 +121,8 @@ static int cmp_fkey(const void *a, const void *b)
 /* A stack of one dump on its way into the profile. */
 struct tstack {
     uint32_t nframes;
-    struct fkey *keys;  /* before frame dedup */
-    uint32_t *frames;   /* after */
+    struct fkey *keys; /* before frame dedup */
+    uint32_t *frames;  /* after */
     uint64_t f[MS_SF_COUNT];
     uint64_t lg_blocks, lg_bytes, lg_oldest;
     uint32_t lg_nbins;
@@ -185,8 +185,8 @@ static void merge_bins(struct ms_linger_bin **bins, uint32_t *n, const struct ms
 }
 
 /* Collect one dump's stacks (those with counters or lingering blocks). */
-static void collect_stacks(struct ms_profile *p, struct ms_dump *d, struct tstack **ts,
-                           size_t *nts, size_t *cap)
+static void collect_stacks(struct ms_profile *p, struct ms_dump *d, struct tstack **ts, size_t *nts,
+                           size_t *cap)
 {
     struct modref *mods = ms_xcalloc(d->modules.n, sizeof *mods);
     for (size_t i = 0; i < d->modules.n; i++) {
@@ -295,8 +295,8 @@ static void dedup_stacks(struct ms_profile *p, struct tstack *ts, size_t nts)
  * maximum or an instant, where the largest value is the honest summary. */
 static bool combine_by_max(const char *name)
 {
-    static const char *const max_suffix[] = {".B", ".oldB", "growing", "longest_chain",
-                                              "peak_time_ns", "_max"};
+    static const char *const max_suffix[] = {".B",           ".oldB", "growing", "longest_chain",
+                                             "peak_time_ns", "_max"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof max_suffix / sizeof max_suffix[0]; i++) {
         size_t k = strlen(max_suffix[i]);

@@ -41,9 +41,9 @@ static void nv_object(FILE *out, const struct ms_nv *v, size_t n)
 static void totals(FILE *out, const struct ms_profile *p)
 {
     static const char *const promised[] = {
-        MS_TOTAL_ALLOCATIONS, MS_TOTAL_FREES,      MS_TOTAL_BYTES_ALLOCATED,
-        MS_TOTAL_BYTES_FREED, MS_TOTAL_INUSE_BLOCKS, MS_TOTAL_INUSE_BYTES,
-        MS_TOTAL_PEAK_BYTES,  MS_TOTAL_PEAK_BLOCKS, MS_TOTAL_FAILED,
+        MS_TOTAL_ALLOCATIONS,   MS_TOTAL_FREES,        MS_TOTAL_BYTES_ALLOCATED,
+        MS_TOTAL_BYTES_FREED,   MS_TOTAL_INUSE_BLOCKS, MS_TOTAL_INUSE_BYTES,
+        MS_TOTAL_PEAK_BYTES,    MS_TOTAL_PEAK_BLOCKS,  MS_TOTAL_FAILED,
         MS_TOTAL_UNKNOWN_FREES, MS_TOTAL_TEMPORARY};
     const size_t np = sizeof promised / sizeof promised[0];
     fputc('{', out);
@@ -96,8 +96,7 @@ static void view(FILE *out, const struct ms_profile *p, const struct ms_report_o
             bytes = ms_metric_value(s, m);
             blocks = ms_metric_other(s, m);
         }
-        fprintf(out, "%s{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64, i ? "," : "", bytes,
-                blocks);
+        fprintf(out, "%s{\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64, i ? "," : "", bytes, blocks);
         fprintf(out, ",\"allocations\":%" PRIu64 ",\"frees\":%" PRIu64, s->f[MS_SF_ALLOCS],
                 s->f[MS_SF_FREES]);
         if (m == MS_M_TEMPORARY)
@@ -121,8 +120,8 @@ static void processes(FILE *out, const struct ms_profile *p)
     fputs(",\"processes\":[", out);
     for (size_t i = 0; i < p->processes.n; i++) {
         const struct ms_process *pr = &p->processes.v[i];
-        fprintf(out, "%s{\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32 ",\"exe\":", i ? "," : "",
-                pr->pid, pr->ppid);
+        fprintf(out, "%s{\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32 ",\"exe\":", i ? "," : "", pr->pid,
+                pr->ppid);
         ms_json_str(out, pr->exe);
         fputs(",\"cmdline\":", out);
         ms_json_str(out, pr->cmdline);

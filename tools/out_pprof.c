@@ -84,7 +84,7 @@ static int cmp_fn(const void *a, const void *b)
 }
 
 static const char *const sample_names[][2] = {
-    {"alloc_objects", "count"}, {"alloc_space", "bytes"}, {"inuse_objects", "count"},
+    {"alloc_objects", "count"}, {"alloc_space", "bytes"},  {"inuse_objects", "count"},
     {"inuse_space", "bytes"},   {"peak_objects", "count"}, {"peak_space", "bytes"},
 };
 #define NVALUES (sizeof sample_names / sizeof sample_names[0])
@@ -168,9 +168,9 @@ static void collect_strings(struct build *b, const struct ms_profile *p)
     b->nfns = u;
     if (p->processes.n) {
         const struct ms_process *pr = &p->processes.v[0];
-        b->comment = ms_xasprintf("mapscope: %s (pid %" PRIu32 ")%s",
-                                  *pr->cmdline ? pr->cmdline : pr->exe, pr->pid,
-                                  p->processes.n > 1 ? " and other processes" : "");
+        b->comment =
+            ms_xasprintf("mapscope: %s (pid %" PRIu32 ")%s", *pr->cmdline ? pr->cmdline : pr->exe,
+                         pr->pid, p->processes.n > 1 ? " and other processes" : "");
         str_add(&b->st, b->comment);
     }
     str_finish(&b->st);
@@ -300,8 +300,7 @@ static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
     if (p->processes.n) {
         pp->time_nanos = (int64_t)p->processes.v[0].start_ns;
         if (p->processes.v[0].dump_ns > p->processes.v[0].start_ns)
-            pp->duration_nanos =
-                (int64_t)(p->processes.v[0].dump_ns - p->processes.v[0].start_ns);
+            pp->duration_nanos = (int64_t)(p->processes.v[0].dump_ns - p->processes.v[0].start_ns);
     }
 }
 

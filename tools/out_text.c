@@ -125,8 +125,8 @@ static void header(FILE *out, const struct ms_profile *p)
         const struct ms_process *pr = &p->processes.v[0];
         static const char *const why[] = {"at exit", "interval snapshot", "signal snapshot",
                                           "trigger snapshot", "snapshot on request"};
-        fprintf(out, ": %s (pid %" PRIu32 "), %s", *pr->cmdline ? pr->cmdline : pr->exe,
-                pr->pid, pr->reason < 5 ? why[pr->reason] : "dump");
+        fprintf(out, ": %s (pid %" PRIu32 "), %s", *pr->cmdline ? pr->cmdline : pr->exe, pr->pid,
+                pr->reason < 5 ? why[pr->reason] : "dump");
         if (pr->seq)
             fprintf(out, " #%" PRIu32, pr->seq);
         if (pr->dump_ns > pr->start_ns && pr->start_ns) {
@@ -138,8 +138,7 @@ static void header(FILE *out, const struct ms_profile *p)
         fprintf(out, ": %zu processes merged\n", p->processes.n);
         for (size_t i = 0; i < p->processes.n && i < 20; i++)
             fprintf(out, "  pid %-7" PRIu32 " %s  (%s)\n", p->processes.v[i].pid,
-                    *p->processes.v[i].cmdline ? p->processes.v[i].cmdline
-                                               : p->processes.v[i].exe,
+                    *p->processes.v[i].cmdline ? p->processes.v[i].cmdline : p->processes.v[i].exe,
                     p->processes.v[i].file);
         if (p->processes.n > 20)
             fprintf(out, "  ... and %zu more\n", p->processes.n - 20);
@@ -157,7 +156,7 @@ static void totals(FILE *out, const struct ms_profile *p)
     fprintf(out, "   in use at dump    %s in %" PRIu64 " blocks\n",
             ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INUSE_BYTES)),
             ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS));
-    fprintf(out, "   peak              %s in %" PRIu64 " blocks", 
+    fprintf(out, "   peak              %s in %" PRIu64 " blocks",
             ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_PEAK_BYTES)),
             ms_profile_total(p, MS_TOTAL_PEAK_BLOCKS));
     if (p->processes.n == 1 && ms_profile_total(p, MS_TOTAL_PEAK_TIME_NS))
@@ -171,8 +170,10 @@ static void totals(FILE *out, const struct ms_profile *p)
             ms_profile_total(p, MS_TOTAL_FAILED));
     uint64_t dropped = ms_profile_total(p, MS_TOTAL_DROPPED);
     if (dropped)
-        fprintf(out, "   dropped           %" PRIu64 " events not recorded (the profiler ran "
-                     "out of room): figures are lower bounds\n", dropped);
+        fprintf(out,
+                "   dropped           %" PRIu64 " events not recorded (the profiler ran "
+                "out of room): figures are lower bounds\n",
+                dropped);
 }
 
 static void unknown_frees(FILE *out, const struct ms_profile *p)
@@ -202,11 +203,13 @@ static void overhead(FILE *out, const struct ms_profile *p)
     if (!sample || !strcmp(sample, "0"))
         fputs("   sampling          off: every allocation recorded (exact figures)\n", out);
     else
-        fprintf(out, "   sampling          one sample per %s bytes on average (figures are "
-                     "unbiased estimates)\n", sample);
+        fprintf(out,
+                "   sampling          one sample per %s bytes on average (figures are "
+                "unbiased estimates)\n",
+                sample);
     if (unwind || depth)
-        fprintf(out, "   stacks            %s unwinder, up to %s frames\n",
-                unwind ? unwind : "?", depth ? depth : "?");
+        fprintf(out, "   stacks            %s unwinder, up to %s frames\n", unwind ? unwind : "?",
+                depth ? depth : "?");
     bool found;
     uint64_t mapped = ms_nv_get(p->engine.v, p->engine.n, "shim.bytes_mapped", &found);
     if (found)
@@ -231,8 +234,9 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
         if (x->key_type || x->elem_type)
             fprintf(out, "      map[%s]%s\n", x->key_type ? x->key_type : "?",
                     x->elem_type ? x->elem_type : "?");
-        fprintf(out, "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
-                     "%" PRIu64 " overflow buckets",
+        fprintf(out,
+                "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
+                "%" PRIu64 " overflow buckets",
                 x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes), ms_fmt_bytes(b2, x->old_bytes),
                 x->overflow_buckets);
         if (x->lingering_s > 0)
@@ -242,13 +246,16 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
             fprintf(out, "      created at %s\n", x->site);
         if (x->finding && !strcmp(x->finding, "lingering_oldbuckets"))
             fputs("      why: evacuation only advances on writes; with no writes the old array "
-                  "stays. Write to the map, or copy it into a fresh one\n", out);
+                  "stays. Write to the map, or copy it into a fresh one\n",
+                  out);
         else if (x->finding && !strcmp(x->finding, "large_span"))
             fputs("      why: Go maps never shrink; a map that was once big keeps its bucket "
-                  "array. Copy the survivors into a fresh map\n", out);
+                  "array. Copy the survivors into a fresh map\n",
+                  out);
         else if (x->finding && !strcmp(x->finding, "overflow_bloat"))
             fputs("      why: insert/delete churn near the load factor grows overflow chains "
-                  "(same-size grows compact them). Rebuild the map\n", out);
+                  "(same-size grows compact them). Rebuild the map\n",
+                  out);
     }
 }
 
@@ -280,8 +287,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
             section(out, p, o, MS_M_LINGERING, "Lingering allocations (older than the threshold)",
                     "none");
             section(out, p, o, MS_M_ALLOCS, "Hot spots (most allocations)", "no allocations");
-            section(out, p, o, MS_M_TEMPORARY, "Temporary allocations (freed right after)",
-                    "none");
+            section(out, p, o, MS_M_TEMPORARY, "Temporary allocations (freed right after)", "none");
             unknown_frees(out, p);
         }
     }

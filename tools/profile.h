@@ -82,9 +82,9 @@ struct ms_dump {
     MS_VEC(struct ms_tl_point) timeline;
     MS_VEC(struct ms_nv) totals;
     MS_VEC(struct ms_nv) engine;
-    uint32_t records;   /* intact records read */
-    bool complete;      /* the END record was read and its count matched */
-    char *error;        /* first problem found ("FILE: offset N: ..."), or NULL */
+    uint32_t records; /* intact records read */
+    bool complete;    /* the END record was read and its count matched */
+    char *error;      /* first problem found ("FILE: offset N: ..."), or NULL */
 };
 
 /* The value of a TOTALS/ENGINE name, or 0 when absent. */
@@ -118,10 +118,10 @@ struct ms_sym {
  * module's ELF file uses), so frames from processes with different load
  * addresses (ASLR, other runs) compare equal. */
 struct ms_frame {
-    int32_t module;    /* index in ms_profile.modules, -1 when in no module */
-    uint64_t offset;   /* module-relative (ELF virtual address), or absolute */
-    uint64_t address;  /* runtime return address in the first dump it came from */
-    uint32_t nsym;     /* 0 until symbolized (or when nothing is known) */
+    int32_t module;   /* index in ms_profile.modules, -1 when in no module */
+    uint64_t offset;  /* module-relative (ELF virtual address), or absolute */
+    uint64_t address; /* runtime return address in the first dump it came from */
+    uint32_t nsym;    /* 0 until symbolized (or when nothing is known) */
     struct ms_sym *sym;
 };
 
@@ -161,8 +161,8 @@ struct ms_profile {
     MS_VEC(struct ms_frame) frames;
     MS_VEC(struct ms_pstack) stacks;
     MS_VEC(struct ms_process) processes;
-    MS_VEC(struct ms_nv) totals; /* summed over processes (see merge.c for peak) */
-    MS_VEC(struct ms_nv) engine; /* summed over processes */
+    MS_VEC(struct ms_nv) totals;   /* summed over processes (see merge.c for peak) */
+    MS_VEC(struct ms_nv) engine;   /* summed over processes */
     MS_VEC(struct ms_kv) settings; /* of the first process */
     /* Heap over time: the processes' timelines added up on wall-clock time
      * (t_ns since the earliest process start). */
@@ -181,7 +181,7 @@ uint64_t ms_profile_total(const struct ms_profile *p, const char *name);
 struct ms_symbolize_opts {
     const char *const *debug_dirs; /* extra directories holding .build-id/xx/yyyy.debug */
     size_t ndebug_dirs;
-    bool quiet;                    /* no warnings on stderr */
+    bool quiet; /* no warnings on stderr */
 };
 /* Symbolize every frame of p.  Missing or changed binaries give one warning
  * each (stderr) and leave their frames as raw addresses; never fails. */

@@ -60,8 +60,20 @@ static const char usage_text[] =
     "  mapscope report --diff svc.dump.4242.1 svc.dump.4242.7\n"
     "  mapscope report --fail-on-leak 0 --suppressions known.supp t.dump.*\n";
 
-enum { OPT_JSON = 256, OPT_FOLDED, OPT_PPROF, OPT_HTML, OPT_TOP, OPT_FRAMES, OPT_DIFF,
-       OPT_FAIL, OPT_SUPP, OPT_LINGER, OPT_DEBUGDIR, OPT_HELP };
+enum {
+    OPT_JSON = 256,
+    OPT_FOLDED,
+    OPT_PPROF,
+    OPT_HTML,
+    OPT_TOP,
+    OPT_FRAMES,
+    OPT_DIFF,
+    OPT_FAIL,
+    OPT_SUPP,
+    OPT_LINGER,
+    OPT_DEBUGDIR,
+    OPT_HELP
+};
 
 static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
@@ -118,7 +130,9 @@ static int parse_args(int argc, char **argv, struct args *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:q", long_opts, NULL)) != -1) {
         switch (c) {
-        case OPT_JSON: a->json = true; break;
+        case OPT_JSON:
+            a->json = true;
+            break;
         case OPT_FOLDED: {
             a->folded = true;
             a->folded_metric = MS_M_LEAKED;
@@ -129,13 +143,20 @@ static int parse_args(int argc, char **argv, struct args *a)
                 m++;
             if (m == MS_M_COUNT)
                 return usage_error("--folded=%s: unknown metric (accepted: leaked, peak, "
-                                   "allocated, allocations, temporary, lingering)", optarg);
+                                   "allocated, allocations, temporary, lingering)",
+                                   optarg);
             a->folded_metric = (enum ms_metric)m;
             break;
         }
-        case OPT_PPROF: a->pprof = optarg; break;
-        case OPT_HTML: a->html = optarg; break;
-        case 'o': a->output = optarg; break;
+        case OPT_PPROF:
+            a->pprof = optarg;
+            break;
+        case OPT_HTML:
+            a->html = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
         case OPT_TOP:
             if (parse_count(optarg, &a->ro.top))
                 return usage_error("--top %s: expected a number of stacks (0 = all)", optarg);
@@ -145,29 +166,39 @@ static int parse_args(int argc, char **argv, struct args *a)
             if (parse_count(optarg, &a->ro.frames))
                 return usage_error("--frames %s: expected a number of frames (0 = all)", optarg);
             break;
-        case OPT_DIFF: a->diff = true; break;
+        case OPT_DIFF:
+            a->diff = true;
+            break;
         case OPT_FAIL:
             if (ms_parse_bytes(optarg, &a->fail_limit))
                 return usage_error("--fail-on-leak %s: expected bytes, N[K|M|G] (e.g. 0, 4K)",
                                    optarg);
             a->fail_set = true;
             break;
-        case OPT_SUPP: *MS_VEC_PUSH(a->supp_files) = optarg; break;
-        case OPT_DEBUGDIR: *MS_VEC_PUSH(a->debug_dirs) = optarg; break;
+        case OPT_SUPP:
+            *MS_VEC_PUSH(a->supp_files) = optarg;
+            break;
+        case OPT_DEBUGDIR:
+            *MS_VEC_PUSH(a->debug_dirs) = optarg;
+            break;
         case OPT_LINGER:
             a->ro.lingering_only = true;
             if (optarg && ms_parse_duration(optarg, &a->ro.linger_min_ns))
                 return usage_error("--lingering=%s: expected a duration, N[s|m|h|d] (e.g. 1h)",
                                    optarg);
             break;
-        case 'q': a->quiet = true; break;
-        case OPT_HELP: fputs(usage_text, stdout); return -1;
-        default: return MS_EXIT_USAGE;
+        case 'q':
+            a->quiet = true;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            return MS_EXIT_USAGE;
         }
     }
     if ((a->json && a->folded))
-        return usage_error("%s: --json and --folded both write to the output; pick one",
-                           "options");
+        return usage_error("%s: --json and --folded both write to the output; pick one", "options");
     return 0;
 }
 
@@ -239,8 +270,7 @@ static void read_inputs(char **files, size_t n, bool quiet, struct inputs *in)
             }
             if (rc > 0) {
                 problem(in, quiet,
-                        ms_xasprintf("%s (%" PRIu32 " intact records used)", d->error,
-                                     d->records));
+                        ms_xasprintf("%s (%" PRIu32 " intact records used)", d->error, d->records));
                 in->partial = true;
             }
             in->ndumps++;
@@ -265,9 +295,8 @@ static void build_profile(struct ms_dump *dumps, size_t n, const struct args *a,
     bool *use = ms_xcalloc(n, sizeof *use);
     ms_profile_merge(dumps, n, use, p);
     free(use);
-    struct ms_symbolize_opts so = {.debug_dirs = a->debug_dirs.v,
-                                   .ndebug_dirs = a->debug_dirs.n,
-                                   .quiet = a->quiet};
+    struct ms_symbolize_opts so = {
+        .debug_dirs = a->debug_dirs.v, .ndebug_dirs = a->debug_dirs.n, .quiet = a->quiet};
     ms_symbolize(p, &so);
 }
 
@@ -300,8 +329,10 @@ static int close_output(FILE *f, const char *path)
 static int run_diff(struct inputs *in, struct args *a)
 {
     if (in->ndumps != 2) {
-        fprintf(stderr, "mapscope report: --diff needs exactly two readable dumps, OLD NEW "
-                        "(got %zu)\n", in->ndumps);
+        fprintf(stderr,
+                "mapscope report: --diff needs exactly two readable dumps, OLD NEW "
+                "(got %zu)\n",
+                in->ndumps);
         return MS_EXIT_USAGE;
     }
     struct ms_profile old = {0}, cur = {0};
@@ -358,7 +389,8 @@ int ms_cmd_report(int argc, char **argv)
         free(a.supp_files.v);
         free(a.debug_dirs.v);
         return usage_error("%s: no input given (dump files written by libmapscope.so, or "
-                           "gomaps findings)", "report");
+                           "gomaps findings)",
+                           "report");
     }
     struct ms_supps supps = {0};
     for (size_t i = 0; i < a.supp_files.n; i++)

@@ -40,12 +40,12 @@ void ms_linger_filter(struct ms_profile *p, uint64_t min_ns);
 /* ------------------------------------------------------------- options -- */
 
 struct ms_report_opts {
-    size_t top;              /* stacks per section in text/HTML (0 = all) */
-    bool top_given;          /* --top was given: JSON is cut too (else it has all) */
-    size_t frames;           /* frames printed per stack (0 = all) */
-    bool lingering_only;     /* --lingering: only that view */
-    uint64_t linger_min_ns;  /* --lingering=DUR: only blocks at least this old */
-    const char *title;       /* shown in text/HTML headings */
+    size_t top;                  /* stacks per section in text/HTML (0 = all) */
+    bool top_given;              /* --top was given: JSON is cut too (else it has all) */
+    size_t frames;               /* frames printed per stack (0 = all) */
+    bool lingering_only;         /* --lingering: only that view */
+    uint64_t linger_min_ns;      /* --lingering=DUR: only blocks at least this old */
+    const char *title;           /* shown in text/HTML headings */
     const char *const *problems; /* damaged-input messages, shown in every output */
     size_t nproblems;
 };
@@ -123,8 +123,8 @@ void ms_diff_json(FILE *out, const struct ms_profile *old, const struct ms_profi
  * included), innermost first. */
 struct ms_xframe {
     const struct ms_frame *frame;
-    uint32_t symi;   /* index into frame->sym, or 0 when unsymbolized */
-    bool inlined;    /* an inlined callee, not the frame's real function */
+    uint32_t symi; /* index into frame->sym, or 0 when unsymbolized */
+    bool inlined;  /* an inlined callee, not the frame's real function */
 };
 size_t ms_expand_stack(const struct ms_profile *p, const struct ms_pstack *s,
                        struct ms_xframe **out);

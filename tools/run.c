@@ -117,7 +117,9 @@ static int parse(int argc, char **argv, struct run_args *a)
     /* '+': stop at the first non-option, the program's name. */
     while ((c = getopt_long(argc, argv, "+o:i:s:d:l:fq", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'o': a->output = optarg; break;
+        case 'o':
+            a->output = optarg;
+            break;
         case 'i':
             if (ms_parse_duration(optarg, &v))
                 return bad_value("--interval", optarg, "a duration N[s|m|h] (0 = off)");
@@ -146,23 +148,37 @@ static int parse(int argc, char **argv, struct run_args *a)
                 return bad_value("--linger", optarg, "a duration N[s|m|h]");
             add(a, "MAPSCOPE_LINGER", optarg);
             break;
-        case 'f': add(a, "MAPSCOPE_FOLLOW_CHILDREN", "1"); break;
-        case OPT_SIGNAL: add(a, "MAPSCOPE_SIGNAL", optarg); break;
-        case OPT_TRIGGER: add(a, "MAPSCOPE_TRIGGER", optarg); break;
+        case 'f':
+            add(a, "MAPSCOPE_FOLLOW_CHILDREN", "1");
+            break;
+        case OPT_SIGNAL:
+            add(a, "MAPSCOPE_SIGNAL", optarg);
+            break;
+        case OPT_TRIGGER:
+            add(a, "MAPSCOPE_TRIGGER", optarg);
+            break;
         case OPT_TIMELINE:
             if (ms_parse_duration(optarg, &v) || !v)
                 return bad_value("--timeline", optarg, "a duration N[ms|s|m]");
             add(a, "MAPSCOPE_TIMELINE", optarg);
             break;
-        case OPT_SHIM: a->shim = optarg; break;
-        case 'q': a->quiet = true; break;
-        case OPT_HELP: fputs(usage_text, stdout); return -1;
-        default: return MS_EXIT_USAGE;
+        case OPT_SHIM:
+            a->shim = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            return MS_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         fputs("mapscope run: no program given (usage: mapscope run [options] -- PROGRAM "
-              "[ARGS...])\n", stderr);
+              "[ARGS...])\n",
+              stderr);
         return MS_EXIT_USAGE;
     }
     return 0;
@@ -236,7 +252,8 @@ static char *why_not_preloadable(const char *path, int depth)
     if (st.st_mode & (S_ISUID | S_ISGID))
         return ms_xasprintf("%s is set%s: the dynamic loader ignores LD_PRELOAD for such "
                             "programs, so it cannot be profiled (profile a copy without the "
-                            "bit, run as its owner)", path, st.st_mode & S_ISUID ? "uid" : "gid");
+                            "bit, run as its owner)",
+                            path, st.st_mode & S_ISUID ? "uid" : "gid");
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return NULL;
@@ -270,8 +287,8 @@ static char *why_not_preloadable(const char *path, int depth)
         if (exec && !interp)
             why = ms_xasprintf("%s is statically linked%s: there is no dynamic loader to "
                                "load libmapscope.so (LD_PRELOAD), so it cannot be profiled; "
-                               "build it dynamically linked", path,
-                               dynamic ? " (static-pie)" : "");
+                               "build it dynamically linked",
+                               path, dynamic ? " (static-pie)" : "");
     }
     if (elf)
         elf_end(elf);
@@ -363,16 +380,17 @@ static size_t find_dumps(const char *prefix, const struct timespec *since, char 
     return n;
 }
 
-static void summary(const char *prefix, const struct timespec *since, pid_t pid,
-                    bool exec_failed)
+static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed)
 {
     char **files;
     size_t n = find_dumps(prefix, since, &files);
     if (!n) {
         if (!exec_failed)
-            fprintf(stderr, "mapscope: no dump was written to %s.%d (the program ended without "
-                        "running its exit handlers, e.g. killed or _exit(); use --interval "
-                        "for periodic snapshots)\n", prefix, (int)pid);
+            fprintf(stderr,
+                    "mapscope: no dump was written to %s.%d (the program ended without "
+                    "running its exit handlers, e.g. killed or _exit(); use --interval "
+                    "for periodic snapshots)\n",
+                    prefix, (int)pid);
         free(files);
         return;
     }
@@ -405,7 +423,8 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     fputc('\n', stderr);
     fprintf(stderr, "mapscope:   peak %s in %" PRIu64 " blocks%s\n",
             ms_fmt_bytes(b1, ms_profile_total(&p, MS_TOTAL_PEAK_BYTES)),
-            ms_profile_total(&p, MS_TOTAL_PEAK_BLOCKS), nproc > 1 ? " (sum of per-process peaks)" : "");
+            ms_profile_total(&p, MS_TOTAL_PEAK_BLOCKS),
+            nproc > 1 ? " (sum of per-process peaks)" : "");
     uint32_t *idx;
     size_t nleaks = ms_view(&p, MS_M_LEAKED, &idx);
     fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
@@ -439,8 +458,7 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     } else {
         fputs("mapscope:   no leaks: every allocation was freed\n", stderr);
     }
-    fprintf(stderr, "mapscope: details: mapscope report %s\n",
-            main_dump ? main_dump : prefix);
+    fprintf(stderr, "mapscope: details: mapscope report %s\n", main_dump ? main_dump : prefix);
     free(idx);
     ms_profile_free(&p);
     free(use);
@@ -482,8 +500,9 @@ int ms_cmd_run(int argc, char **argv)
 
     char *shim = find_shim(a.shim);
     if (!shim) {
-        fprintf(stderr, "mapscope run: cannot find libmapscope.so (%s); looked next to this "
-                        "mapscope (../lib/.libs) and in %s\n",
+        fprintf(stderr,
+                "mapscope run: cannot find libmapscope.so (%s); looked next to this "
+                "mapscope (../lib/.libs) and in %s\n",
                 a.shim ? a.shim : "not built or not installed", MS_PKGLIBDIR);
         return MS_EXIT_FAILURE;
     }

@@ -23,8 +23,8 @@
 
 struct ms_supp {
     char *name;
-    bool lsan;      /* a "leak:PATTERN" rule (pattern in frames[0]) */
-    char **frames;  /* valgrind frame patterns */
+    bool lsan;     /* a "leak:PATTERN" rule (pattern in frames[0]) */
+    char **frames; /* valgrind frame patterns */
     size_t nframes;
     uint64_t stacks, bytes; /* what it matched */
 };
@@ -69,8 +69,9 @@ static bool lsan_match(const char *pat, const char *s)
 
 static int parse_error(const char *name, int line, const char *what)
 {
-    fprintf(stderr, "mapscope report: %s:%d: %s (accepted: 'leak:PATTERN' lines, or "
-                    "valgrind-style { name / Memcheck:Leak / fun:, obj:, src:, ... } blocks)\n",
+    fprintf(stderr,
+            "mapscope report: %s:%d: %s (accepted: 'leak:PATTERN' lines, or "
+            "valgrind-style { name / Memcheck:Leak / fun:, obj:, src:, ... } blocks)\n",
             name, line, what);
     return -1;
 }
@@ -100,7 +101,8 @@ int ms_supp_parse(const char *name, const char *text, struct ms_supps *s)
     int state = 0;
     struct ms_supp cur = {0};
     bool keep = false;
-    for (char *line = strtok_r(copy, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(copy, "\n", &save); line && !rc;
+         line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         char *t = trim(line);
         if (!*t || *t == '#')
@@ -232,9 +234,9 @@ static bool frames_match(char **pat, size_t np, const struct sframe *fr, size_t 
 
 static bool names_allocator(const char *pat)
 {
-    static const char *const alloc[] = {"malloc", "calloc", "realloc", "reallocarray",
-                                        "memalign", "posix_memalign", "aligned_alloc",
-                                        "valloc", "pvalloc"};
+    static const char *const alloc[] = {"malloc",        "calloc",   "realloc",
+                                        "reallocarray",  "memalign", "posix_memalign",
+                                        "aligned_alloc", "valloc",   "pvalloc"};
     if (strncmp(pat, "fun:", 4))
         return false;
     for (size_t i = 0; i < sizeof alloc / sizeof alloc[0]; i++)
@@ -247,8 +249,8 @@ static bool supp_match(const struct ms_supp *x, const struct sframe *fr, size_t 
 {
     if (x->lsan) {
         for (size_t i = 0; i < nf; i++)
-            if (lsan_match(x->frames[0], fr[i].function) ||
-                lsan_match(x->frames[0], fr[i].file) || lsan_match(x->frames[0], fr[i].module))
+            if (lsan_match(x->frames[0], fr[i].function) || lsan_match(x->frames[0], fr[i].file) ||
+                lsan_match(x->frames[0], fr[i].module))
                 return true;
         return false;
     }

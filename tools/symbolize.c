@@ -159,8 +159,7 @@ static void warn_module(const struct ms_symbolize_opts *o, const struct ms_pmodu
                         const char *why)
 {
     if (!o->quiet)
-        fprintf(stderr,
-                "mapscope report: warning: %s: %s; its frames are shown as raw addresses\n",
+        fprintf(stderr, "mapscope report: warning: %s: %s; its frames are shown as raw addresses\n",
                 m->path, why);
 }
 
@@ -311,8 +310,7 @@ const char *ms_frame_label(const struct ms_profile *p, const struct ms_frame *fr
     if (symi < fr->nsym && fr->sym[symi].function)
         return fr->sym[symi].function;
     if (fr->module >= 0)
-        snprintf(buf, len, "%s+0x%" PRIx64, ms_basename(p->modules.v[fr->module].path),
-                 fr->offset);
+        snprintf(buf, len, "%s+0x%" PRIx64, ms_basename(p->modules.v[fr->module].path), fr->offset);
     else
         snprintf(buf, len, "0x%" PRIx64, fr->address);
     return buf;

@@ -141,11 +141,24 @@ int ms_parse_bytes(const char *s, uint64_t *out)
         return -1;
     uint64_t mult = 1;
     switch (toupper((unsigned char)*p)) {
-    case 'K': mult = 1ull << 10; p++; break;
-    case 'M': mult = 1ull << 20; p++; break;
-    case 'G': mult = 1ull << 30; p++; break;
-    case 'T': mult = 1ull << 40; p++; break;
-    default: break;
+    case 'K':
+        mult = 1ull << 10;
+        p++;
+        break;
+    case 'M':
+        mult = 1ull << 20;
+        p++;
+        break;
+    case 'G':
+        mult = 1ull << 30;
+        p++;
+        break;
+    case 'T':
+        mult = 1ull << 40;
+        p++;
+        break;
+    default:
+        break;
     }
     if (mult > 1 && *p == 'i')
         p++;
@@ -169,8 +182,8 @@ int ms_parse_duration(const char *s, uint64_t *out_ns)
     static const struct {
         const char *suffix;
         uint64_t ns;
-    } units[] = {{"", 1000000000ull},      {"s", 1000000000ull},     {"ms", 1000000ull},
-                 {"m", 60000000000ull},    {"h", 3600000000000ull}, {"d", 86400000000000ull}};
+    } units[] = {{"", 1000000000ull},   {"s", 1000000000ull},    {"ms", 1000000ull},
+                 {"m", 60000000000ull}, {"h", 3600000000000ull}, {"d", 86400000000000ull}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcmp(p, units[i].suffix))
             return scale(v, units[i].ns, out_ns);
