@@ -33,18 +33,24 @@
 /* libstdc++'s demangler (C linkage); C++ frames are unreadable without it. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+/* A symbol's name as people read it: demangled, without the symbol
+ * version elfutils appends to dynamic symbols ("malloc@@GLIBC_2.2.5"). */
 static char *demangle(const char *name)
 {
     if (!name)
         return NULL;
-    if (name[0] == '_' && name[1] == 'Z') {
+    const char *at = strchr(name, '@');
+    char *plain = at && at != name ? ms_xstrndup(name, (size_t)(at - name)) : ms_xstrdup(name);
+    if (plain[0] == '_' && plain[1] == 'Z') {
         int status = -1;
-        char *d = __cxa_demangle(name, NULL, NULL, &status);
-        if (d && status == 0)
+        char *d = __cxa_demangle(plain, NULL, NULL, &status);
+        if (d && status == 0) {
+            free(plain);
             return d;
+        }
         free(d);
     }
-    return ms_xstrdup(name);
+    return plain;
 }
 
 const char *ms_basename(const char *path)
