@@ -101,6 +101,7 @@ struct args {
     MS_VEC(const char *) supp_files;
     MS_VEC(const char *) debug_dirs;
     struct ms_report_opts ro;
+    struct ms_supps supps;
 };
 
 static int usage_error(const char *fmt, const char *what)
@@ -370,7 +371,7 @@ static int write_outputs(struct ms_profile *p, struct inputs *in, struct args *a
     else if (a->folded)
         ms_out_folded(out, p, a->folded_metric);
     else
-        ms_out_text(out, p, &a->ro, &in->findings, NULL);
+        ms_out_text(out, p, &a->ro, &in->findings, &a->supps);
     if (close_output(out, a->output))
         rc = MS_EXIT_FAILURE;
     return rc;
@@ -392,10 +393,9 @@ int ms_cmd_report(int argc, char **argv)
                            "gomaps findings)",
                            "report");
     }
-    struct ms_supps supps = {0};
     for (size_t i = 0; i < a.supp_files.n; i++)
-        if (ms_supp_load(a.supp_files.v[i], &supps)) {
-            ms_supp_free(&supps);
+        if (ms_supp_load(a.supp_files.v[i], &a.supps)) {
+            ms_supp_free(&a.supps);
             free(a.supp_files.v);
             free(a.debug_dirs.v);
             return MS_EXIT_USAGE;
@@ -414,7 +414,7 @@ int ms_cmd_report(int argc, char **argv)
     } else {
         struct ms_profile p = {0};
         build_profile(in.dumps, in.ndumps, &a, &p);
-        ms_supp_apply(&supps, &p);
+        ms_supp_apply(&a.supps, &p);
         if (a.ro.lingering_only && a.ro.linger_min_ns)
             ms_linger_filter(&p, a.ro.linger_min_ns);
         rc = write_outputs(&p, &in, &a);
@@ -434,7 +434,7 @@ int ms_cmd_report(int argc, char **argv)
     if (rc == MS_EXIT_OK && (in.partial || in.failed))
         rc = MS_EXIT_PARTIAL;
     free_inputs(&in);
-    ms_supp_free(&supps);
+    ms_supp_free(&a.supps);
     free(a.supp_files.v);
     free(a.debug_dirs.v);
     return rc;
