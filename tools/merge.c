@@ -268,12 +268,16 @@ static void dedup_frames(struct ms_profile *p, struct tstack *ts, size_t nts)
 static void dedup_stacks(struct ms_profile *p, struct tstack *ts, size_t nts)
 {
     qsort(ts, nts, sizeof *ts, cmp_tstack);
+    /* Compare with the run's first stack, whose frames the profile keeps
+     * (the duplicates' frames are freed as they merge). */
+    size_t rep = 0;
     for (size_t i = 0; i < nts; i++) {
         struct ms_pstack *s;
-        if (i && !cmp_tstack(&ts[i - 1], &ts[i])) {
+        if (i && !cmp_tstack(&ts[rep], &ts[i])) {
             s = &p->stacks.v[p->stacks.n - 1];
             free(ts[i].frames);
         } else {
+            rep = i;
             s = MS_VEC_PUSH(p->stacks);
             s->nframes = ts[i].nframes;
             s->frames = ts[i].frames;
