@@ -58,7 +58,7 @@ uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m)
     }
 }
 
-/* qsort has no context argument; the view being sorted is passed here. */
+/* ms_sort (qsort) has no context argument; the view being sorted is passed here. */
 static const struct ms_profile *sort_p;
 static enum ms_metric sort_m;
 
@@ -81,7 +81,7 @@ size_t ms_view(const struct ms_profile *p, enum ms_metric m, uint32_t **out)
             v[n++] = (uint32_t)i;
     sort_p = p;
     sort_m = m;
-    qsort(v, n, sizeof *v, cmp_view);
+    ms_sort(v, n, sizeof *v, cmp_view);
     *out = v;
     return n;
 }

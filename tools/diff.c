@@ -82,7 +82,7 @@ static size_t pair(const struct ms_profile *old, const struct ms_profile *cur, s
         all[k].key = stack_key(cur, &cur->stacks.v[i]);
         all[k].cur = &cur->stacks.v[i];
     }
-    qsort(all, n, sizeof *all, cmp_key);
+    ms_sort(all, n, sizeof *all, cmp_key);
     size_t u = 0;
     for (size_t i = 0; i < n; i++) {
         if (u && !strcmp(all[u - 1].key, all[i].key)) {
@@ -106,7 +106,7 @@ static size_t pair(const struct ms_profile *old, const struct ms_profile *cur, s
             free(all[i].key);
         }
     }
-    qsort(all, g, sizeof *all, cmp_growth);
+    ms_sort(all, g, sizeof *all, cmp_growth);
     *out = all;
     return g;
 }

@@ -138,7 +138,7 @@ static int cmp_raw_id(const void *a, const void *b)
 static const struct ms_raw_stack *find_stack(const struct ms_dump *d, uint32_t id)
 {
     struct ms_raw_stack key = {.id = id};
-    return bsearch(&key, d->stacks.v, d->stacks.n, sizeof key, cmp_raw_id);
+    return ms_search(&key, d->stacks.v, d->stacks.n, sizeof key, cmp_raw_id);
 }
 
 static int cmp_tstack(const void *a, const void *b)
@@ -170,7 +170,7 @@ static void merge_bins(struct ms_linger_bin **bins, uint32_t *n, const struct ms
         memcpy(all, *bins, *n * sizeof *all);
     memcpy(all + *n, add, nadd * sizeof *all);
     uint32_t total = *n + nadd, out = 0;
-    qsort(all, total, sizeof *all, cmp_bin);
+    ms_sort(all, total, sizeof *all, cmp_bin);
     for (uint32_t i = 0; i < total; i++) {
         if (out && all[out - 1].min_age_ns == all[i].min_age_ns) {
             all[out - 1].blocks += all[i].blocks;
@@ -195,8 +195,8 @@ static void collect_stacks(struct ms_profile *p, struct ms_dump *d, struct tstac
         mods[i].bias = d->modules.v[i].bias;
         mods[i].index = module_index(p, &d->modules.v[i]);
     }
-    qsort(mods, d->modules.n, sizeof *mods, cmp_modref);
-    qsort(d->stacks.v, d->stacks.n, sizeof *d->stacks.v, cmp_raw_id);
+    ms_sort(mods, d->modules.n, sizeof *mods, cmp_modref);
+    ms_sort(d->stacks.v, d->stacks.n, sizeof *d->stacks.v, cmp_raw_id);
 
     /* One entry per stats record, then one per linger record (merged with
      * the stats of the same stack later, when stacks are deduplicated). */
@@ -240,9 +240,9 @@ static void dedup_frames(struct ms_profile *p, struct tstack *ts, size_t nts)
     for (size_t i = 0; i < nts; i++)
         for (uint32_t j = 0; j < ts[i].nframes; j++)
             all[k++] = ts[i].keys[j];
-    /* qsort is not stable, so the address kept for a frame is any of its
+    /* ms_sort (qsort) is not stable, so the address kept for a frame is any of its
      * runtime addresses: they all symbolize the same. */
-    qsort(all, total, sizeof *all, cmp_fkey);
+    ms_sort(all, total, sizeof *all, cmp_fkey);
     size_t u = 0;
     for (size_t i = 0; i < total; i++)
         if (!u || cmp_fkey(&all[u - 1], &all[i]))
@@ -256,7 +256,7 @@ static void dedup_frames(struct ms_profile *p, struct tstack *ts, size_t nts)
     for (size_t i = 0; i < nts; i++) {
         ts[i].frames = ms_xcalloc(ts[i].nframes, sizeof *ts[i].frames);
         for (uint32_t j = 0; j < ts[i].nframes; j++) {
-            struct fkey *hit = bsearch(&ts[i].keys[j], all, u, sizeof *all, cmp_fkey);
+            struct fkey *hit = ms_search(&ts[i].keys[j], all, u, sizeof *all, cmp_fkey);
             ts[i].frames[j] = (uint32_t)(hit - all);
         }
         free(ts[i].keys);
@@ -267,7 +267,7 @@ static void dedup_frames(struct ms_profile *p, struct tstack *ts, size_t nts)
 
 static void dedup_stacks(struct ms_profile *p, struct tstack *ts, size_t nts)
 {
-    qsort(ts, nts, sizeof *ts, cmp_tstack);
+    ms_sort(ts, nts, sizeof *ts, cmp_tstack);
     /* Compare with the run's first stack, whose frames the profile keeps
      * (the duplicates' frames are freed as they merge). */
     size_t rep = 0;

@@ -53,7 +53,7 @@ static int cmp_str(const void *a, const void *b)
 static void str_finish(struct strtab *t)
 {
     str_add(t, ""); /* index 0 must be "" and "" sorts first */
-    qsort(t->v, t->n, sizeof *t->v, cmp_str);
+    ms_sort(t->v, t->n, sizeof *t->v, cmp_str);
     size_t u = 0;
     for (size_t i = 0; i < t->n; i++)
         if (!u || strcmp(t->v[u - 1], t->v[i]))
@@ -65,7 +65,7 @@ static int64_t str_idx(const struct strtab *t, const char *s)
 {
     if (!s)
         s = "";
-    const char **hit = bsearch(&s, t->v, t->n, sizeof *t->v, cmp_str);
+    const char **hit = ms_search(&s, t->v, t->n, sizeof *t->v, cmp_str);
     return hit ? hit - t->v : 0;
 }
 
@@ -130,7 +130,7 @@ struct build {
 static uint64_t fn_id(const struct build *b, const struct ms_sym *s)
 {
     struct fn key = {s->function ? s->function : "", s->file ? s->file : ""};
-    const struct fn *hit = bsearch(&key, b->fns, b->nfns, sizeof key, cmp_fn);
+    const struct fn *hit = ms_search(&key, b->fns, b->nfns, sizeof key, cmp_fn);
     return hit ? (uint64_t)(hit - b->fns) + 1 : 0;
 }
 
@@ -160,7 +160,7 @@ static void collect_strings(struct build *b, const struct ms_profile *p)
             str_add(&b->st, s->file);
             b->nfns++;
         }
-    qsort(b->fns, b->nfns, sizeof *b->fns, cmp_fn);
+    ms_sort(b->fns, b->nfns, sizeof *b->fns, cmp_fn);
     size_t u = 0;
     for (size_t i = 0; i < b->nfns; i++)
         if (!u || cmp_fn(&b->fns[u - 1], &b->fns[i]))

@@ -73,6 +73,18 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size)
     *cap = ncap;
 }
 
+void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
+void *ms_search(const void *key, const void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *))
+{
+    return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 char *ms_fmt_bytes(char *buf, uint64_t bytes)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -36,6 +36,12 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size);
 #define MS_VEC_PUSH(vec)                                                                           \
     (ms_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v), &(vec).v[(vec).n++])
 
+/* qsort and bsearch that accept an empty array given as NULL (the C
+ * library's declare the pointer nonnull even when n is 0). */
+void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *ms_search(const void *key, const void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *));
+
 /* "12.3 MiB", "512 B": binary units, one decimal above KiB.  buf must hold
  * at least 32 bytes; returns buf. */
 char *ms_fmt_bytes(char *buf, uint64_t bytes);
