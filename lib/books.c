@@ -1,0 +1,319 @@
+/*
+ * books.c — the live blocks and the figures derived from them.
+ *
+ * Every live block the shim records is one entry in the map engine:
+ * address -> 8 bytes packing the requested size (28 bits), the stack id (20
+ * bits) and the birth time (16 bits of coarse ticks).  Why so tight: the
+ * engine stores 8 keys and 8 values per 144-byte bucket (tophash, keys,
+ * values, overflow pointer) at a load between 3.25 and 6.5 of 8 over a
+ * doubling cycle, i.e. 144 * ln 2 / 3.25 = 30.7 bytes per live block on
+ * average.  A 16-byte value (size, stack, birth unpacked) makes that 44
+ * bytes; the budget is 40.
+ *   - Sizes of 2^28 - 1 bytes and more (rare, and big enough that another
+ *     16 bytes do not matter) keep their size in a second, small map.
+ *   - Stack ids are bounded by the stack table (2^20 - 1).
+ *   - Birth is counted in ticks of linger/16 (at least 1 ms) modulo 2^16.
+ *     The helper thread clamps births older than 2^15 ticks every 2^13
+ *     ticks, so an age never wraps: it saturates at 2^15 ticks (34 hours at
+ *     the default 60 s threshold), and the dump says ages are lower bounds.
+ *
+ * Counters: in full mode each event counts 1.  In sampled mode each sample
+ * stands for 1/p events (p = its probability, see sampler.c); counts keep 8
+ * fractional bits (ms_count_shift) so the scaled estimates stay unbiased,
+ * and bytes are scaled and rounded to whole bytes.  A free of a sampled
+ * block subtracts exactly what its allocation added (the weight is a
+ * function of the size), so live figures never drift.
+ *
+ * Peak: the global peak of live bytes is tracked exactly; the per-stack
+ * figures at that moment are kept lazily (heaptrack's peak view without its
+ * offline pass).  Each new peak bumps an epoch; before a stack's counters
+ * change, a stack whose snapshot is from an older epoch copies its current
+ * live figures, which are exactly its figures at the newest peak since
+ * nothing changed them after it.  Cost: one load and compare per event.
+ */
+#include <errno.h>
+
+#include "guard.h"
+#include "map.h"
+#include "shim.h"
+
+unsigned ms_count_shift;
+
+static ms_smap *live;
+static ms_smap *big;
+static bool sampled;
+static uint64_t tick_ns;
+
+/* Process-wide figures, counts in units of 1 << ms_count_shift.  The hot
+ * pair (live bytes/blocks) sits apart from the rest. */
+static struct {
+    _Atomic uint64_t live_bytes, live_blocks;
+    char pad[48];
+    _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed, failed, unknown_frees, temporary,
+        sampled, dropped;
+    char pad2[56];
+    _Atomic uint64_t peak_bytes, peak_blocks, peak_time, peak_epoch;
+} g __attribute__((aligned(64)));
+
+#define RELAXED memory_order_relaxed
+
+struct ms_smap *ms_books_live_map(void)
+{
+    return live;
+}
+
+struct ms_smap *ms_books_big_map(void)
+{
+    return big;
+}
+
+uint64_t ms_birth_tick_ns(void)
+{
+    return tick_ns;
+}
+
+uint32_t ms_books_now_tick(void)
+{
+    return (uint32_t)((ms_coarse_ns() - ms_start_mono_ns) / tick_ns) & 0xffffu;
+}
+
+int ms_books_init(void)
+{
+    sampled = ms_cfg.sample_bytes != 0;
+    ms_count_shift = sampled ? 8 : 0;
+    tick_ns = ms_cfg.linger_ns ? ms_cfg.linger_ns / 16 : 1000000000ull;
+    if (tick_ns < 1000000)
+        tick_ns = 1000000;
+    live = ms_smap_create(sizeof(void *), sizeof(uint64_t), 6, 0);
+    big = ms_smap_create(sizeof(void *), sizeof(uint64_t), 2, 0);
+    return live && big ? 0 : -1;
+}
+
+/* Weight of one event: 1 in full mode, the sample's fixed-point weight in
+ * sampled mode; *bytes receives the scaled size. */
+static inline uint64_t weight(uint64_t size, uint64_t *bytes)
+{
+    if (!sampled) {
+        *bytes = size;
+        return 1;
+    }
+    uint64_t w = ms_sample_weight_fp(size);
+    unsigned __int128 b = (unsigned __int128)size * w + (1u << (ms_count_shift - 1));
+    *bytes = (uint64_t)(b >> ms_count_shift);
+    return w;
+}
+
+static void new_peak(uint64_t lb)
+{
+    uint64_t old = atomic_load_explicit(&g.peak_bytes, RELAXED);
+    while (lb > old) {
+        if (atomic_compare_exchange_weak_explicit(&g.peak_bytes, &old, lb, RELAXED, RELAXED)) {
+            atomic_store_explicit(&g.peak_blocks, atomic_load_explicit(&g.live_blocks, RELAXED),
+                                  RELAXED);
+            atomic_store_explicit(&g.peak_time, ms_coarse_ns() - ms_start_mono_ns, RELAXED);
+            atomic_fetch_add_explicit(&g.peak_epoch, 1, memory_order_release);
+            return;
+        }
+    }
+}
+
+/* Before changing a stack's live figures: keep its figures at the latest
+ * peak if it has not done so since that peak. */
+static inline void keep_peak_figures(struct ms_stack_counters *c)
+{
+    uint64_t ep = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
+    if (MS_LIKELY(atomic_load_explicit(&c->snap_epoch, RELAXED) == ep))
+        return;
+    uint64_t blocks =
+        atomic_load_explicit(&c->allocs, RELAXED) - atomic_load_explicit(&c->frees, RELAXED);
+    uint64_t bytes =
+        atomic_load_explicit(&c->bytes, RELAXED) - atomic_load_explicit(&c->bytes_freed, RELAXED);
+    atomic_store_explicit(&c->snap_blocks, blocks, RELAXED);
+    atomic_store_explicit(&c->snap_bytes, bytes, RELAXED);
+    atomic_store_explicit(&c->snap_epoch, ep, RELAXED);
+}
+
+void ms_on_failed(const struct ms_frame0 *f)
+{
+    int saved = errno;
+    uint32_t sid = ms_stack_id(f);
+    struct ms_stack_entry *e = ms_stack_entry(sid);
+    uint64_t one = 1ull << ms_count_shift;
+    /* Counted apart: allocs are successful allocations only (as valgrind
+     * counts them), so a failure is never a live block or a leak. */
+    atomic_fetch_add_explicit(&e->c.failed, one, RELAXED);
+    atomic_fetch_add_explicit(&g.failed, one, RELAXED);
+    errno = saved;
+}
+
+void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
+{
+    int saved = errno;
+    ms_self.last_alloc = (uintptr_t)p;
+    if (sampled) {
+        if (MS_LIKELY(!ms_sampler_take(size))) {
+            errno = saved;
+            return;
+        }
+        atomic_fetch_add_explicit(&g.sampled, 1, RELAXED);
+    }
+    uint64_t bytes, w = weight(size, &bytes);
+    uint32_t sid = ms_stack_id(f);
+    uint64_t v = ms_pack(size, sid, ms_books_now_tick());
+    if (MS_UNLIKELY(size >= MS_SIZE_BIG)) {
+        uint64_t sz = size;
+        if (!ms_smap_put(big, &p, &sz))
+            goto oom;
+    }
+    if (MS_UNLIKELY(!ms_smap_put(live, &p, &v)))
+        goto oom;
+    if (sampled)
+        ms_filter_add(p);
+    struct ms_stack_entry *e = ms_stack_entry(sid);
+    keep_peak_figures(&e->c);
+    atomic_fetch_add_explicit(&e->c.allocs, w, RELAXED);
+    atomic_fetch_add_explicit(&e->c.bytes, bytes, RELAXED);
+    atomic_fetch_add_explicit(&g.allocs, w, RELAXED);
+    atomic_fetch_add_explicit(&g.bytes_alloc, bytes, RELAXED);
+    atomic_fetch_add_explicit(&g.live_blocks, w, RELAXED);
+    uint64_t lb = atomic_fetch_add_explicit(&g.live_bytes, bytes, RELAXED) + bytes;
+    if (MS_UNLIKELY(lb > atomic_load_explicit(&g.peak_bytes, RELAXED)))
+        new_peak(lb);
+    errno = saved;
+    return;
+oom:
+    atomic_fetch_add_explicit(&g.dropped, 1, RELAXED);
+    ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
+                                  "not recorded (the dump counts them as dropped)\n");
+    errno = saved;
+}
+
+uint64_t ms_books_size_of(void *p, uint64_t packed)
+{
+    uint64_t size = ms_packed_size(packed);
+    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
+        uint64_t sz;
+        if (ms_smap_get(big, &p, &sz))
+            size = sz;
+    }
+    return size;
+}
+
+bool ms_books_take(void *p, uint64_t *out)
+{
+    if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
+        return false;
+    if (!ms_smap_take(live, &p, out))
+        return false;
+    if (sampled)
+        ms_filter_remove(p);
+    return true;
+}
+
+void ms_books_restore(void *p, uint64_t packed)
+{
+    if (ms_smap_put(live, &p, &packed) && sampled)
+        ms_filter_add(p);
+}
+
+void ms_books_account_free(void *p, uint64_t packed)
+{
+    uint64_t size = ms_packed_size(packed);
+    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
+        uint64_t sz;
+        if (ms_smap_take(big, &p, &sz))
+            size = sz;
+    }
+    uint64_t bytes, w = weight(size, &bytes);
+    struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
+    keep_peak_figures(&e->c);
+    atomic_fetch_add_explicit(&e->c.frees, w, RELAXED);
+    atomic_fetch_add_explicit(&e->c.bytes_freed, bytes, RELAXED);
+    if (ms_self.last_alloc == (uintptr_t)p) {
+        /* Nothing was allocated on this thread since p: a temporary. */
+        atomic_fetch_add_explicit(&e->c.temporary, w, RELAXED);
+        atomic_fetch_add_explicit(&g.temporary, w, RELAXED);
+        ms_self.last_alloc = 0;
+    }
+    atomic_fetch_add_explicit(&g.frees, w, RELAXED);
+    atomic_fetch_add_explicit(&g.bytes_freed, bytes, RELAXED);
+    atomic_fetch_sub_explicit(&g.live_blocks, w, RELAXED);
+    atomic_fetch_sub_explicit(&g.live_bytes, bytes, RELAXED);
+}
+
+void ms_on_free(void *p)
+{
+    int saved = errno;
+    uint64_t packed;
+    if (ms_books_take(p, &packed))
+        ms_books_account_free(p, packed);
+    else if (!sampled)
+        atomic_fetch_add_explicit(&g.unknown_frees, 1, RELAXED);
+    errno = saved;
+}
+
+static uint64_t units(uint64_t v)
+{
+    return ms_count_shift ? (v + (1ull << (ms_count_shift - 1))) >> ms_count_shift : v;
+}
+
+void ms_books_totals(struct ms_totals *t)
+{
+    t->allocs = units(atomic_load_explicit(&g.allocs, RELAXED));
+    t->frees = units(atomic_load_explicit(&g.frees, RELAXED));
+    t->bytes_alloc = atomic_load_explicit(&g.bytes_alloc, RELAXED);
+    t->bytes_freed = atomic_load_explicit(&g.bytes_freed, RELAXED);
+    t->live_blocks = units(atomic_load_explicit(&g.live_blocks, RELAXED));
+    t->live_bytes = atomic_load_explicit(&g.live_bytes, RELAXED);
+    t->peak_bytes = atomic_load_explicit(&g.peak_bytes, RELAXED);
+    t->peak_blocks = units(atomic_load_explicit(&g.peak_blocks, RELAXED));
+    t->peak_time_ns = atomic_load_explicit(&g.peak_time, RELAXED);
+    t->peak_epoch = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
+    t->failed = units(atomic_load_explicit(&g.failed, RELAXED));
+    t->unknown_frees = atomic_load_explicit(&g.unknown_frees, RELAXED);
+    t->temporary = units(atomic_load_explicit(&g.temporary, RELAXED));
+    t->sampled = atomic_load_explicit(&g.sampled, RELAXED);
+    t->dropped = atomic_load_explicit(&g.dropped, RELAXED);
+}
+
+/* Called by the helper thread every 2^13 ticks: saturate old births so
+ * that ages never wrap (see the top of this file). */
+static bool clamp_one(const void *key, void *val, void *ctx)
+{
+    uint32_t now = *(const uint32_t *)ctx;
+    uint64_t v;
+    __builtin_memcpy(&v, val, sizeof v);
+    uint32_t age = (now - ms_packed_birth(v)) & 0xffffu;
+    if (age > 0x8000u) {
+        uint32_t birth = (now - 0x8000u) & 0xffffu;
+        v = (v & ~(0xffffull << (MS_SIZE_BITS + MS_STACK_BITS))) |
+            ((uint64_t)birth << (MS_SIZE_BITS + MS_STACK_BITS));
+        __builtin_memcpy(val, &v, sizeof v);
+    }
+    (void)key;
+    return true;
+}
+
+void ms_books_clamp_births(void)
+{
+    uint32_t now = ms_books_now_tick();
+    ms_smap_foreach(live, clamp_one, &now);
+}
+
+void ms_books_lock_all(void)
+{
+    ms_smap_lock_all(live);
+    ms_smap_lock_all(big);
+}
+
+void ms_books_unlock_all(void)
+{
+    ms_smap_unlock_all(big);
+    ms_smap_unlock_all(live);
+}
+
+void ms_books_reinit_locks(void)
+{
+    ms_smap_reinit_locks(live);
+    ms_smap_reinit_locks(big);
+}
