@@ -458,7 +458,10 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     } else {
         fputs("mapscope:   no leaks: every allocation was freed\n", stderr);
     }
-    fprintf(stderr, "mapscope: details: mapscope report %s\n", main_dump ? main_dump : prefix);
+    if (main_dump && nproc == 1)
+        fprintf(stderr, "mapscope: details: mapscope report %s\n", main_dump);
+    else
+        fprintf(stderr, "mapscope: details: mapscope report %s.*\n", prefix);
     free(idx);
     ms_profile_free(&p);
     free(use);
