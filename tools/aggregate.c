@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -147,4 +148,24 @@ void ms_linger_filter(struct ms_profile *p, uint64_t min_ns)
         s->lg_blocks = blocks;
         s->lg_bytes = bytes;
     }
+}
+
+size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n)
+{
+    /* The program's own code is where a leak is fixed: the first frame in
+     * one of the profiled executables, else the first with a source line
+     * (allocation wrappers in libc or libstdc++ without debug info have
+     * none), else the innermost frame. */
+    for (size_t i = 0; i < n; i++) {
+        const struct ms_frame *f = x[i].frame;
+        if (f->module < 0 || !f->nsym)
+            continue;
+        for (size_t k = 0; k < p->processes.n; k++)
+            if (!strcmp(p->modules.v[f->module].path, p->processes.v[k].exe))
+                return i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (x[i].frame->nsym && x[i].frame->sym[x[i].symi].file)
+            return i;
+    return 0;
 }

@@ -187,6 +187,56 @@ static void unknown_frees(FILE *out, const struct ms_profile *p)
           out);
 }
 
+static size_t prefix_len(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    return dot ? (size_t)(dot - name) : 0;
+}
+
+/* The engine figures grouped by what they describe (the part of the name
+ * before the dot: "map", "stacks", "shim", ...), one wrapped line of
+ * key=value per group, byte figures in binary units. */
+static void engine_groups(FILE *out, const struct ms_profile *p)
+{
+    for (size_t i = 0; i < p->engine.n; i++) {
+        const char *name = p->engine.v[i].name;
+        size_t pl = prefix_len(name);
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = prefix_len(p->engine.v[j].name) == pl && !strncmp(p->engine.v[j].name, name, pl);
+        if (seen)
+            continue;
+        int col = fprintf(out, "     %-12.*s", (int)pl, pl ? name : "(other)");
+        const char *stem = NULL; /* "chain_hist" while printing chain_hist.0, .1, ... */
+        size_t stem_len = 0;
+        for (size_t k = i; k < p->engine.n; k++) {
+            const char *n = p->engine.v[k].name;
+            if (prefix_len(n) != pl || strncmp(n, name, pl))
+                continue;
+            const char *key = pl ? n + pl + 1 : n;
+            char val[32];
+            if (!strncmp(key, "bytes", 5) && !strstr(key, "per_"))
+                ms_fmt_bytes(val, p->engine.v[k].value);
+            else
+                snprintf(val, sizeof val, "%" PRIu64, p->engine.v[k].value);
+            /* A histogram (name.0, name.1, ...) prints as name=a/b/c. */
+            const char *dot = strrchr(key, '.');
+            bool bin = dot && dot[1] >= '0' && dot[1] <= '9';
+            if (bin && stem && (size_t)(dot - key) == stem_len && !strncmp(key, stem, stem_len)) {
+                col += fprintf(out, "/%s", val);
+                continue;
+            }
+            stem = bin ? key : NULL;
+            stem_len = bin ? (size_t)(dot - key) : 0;
+            size_t w = (bin ? stem_len : strlen(key)) + strlen(val) + 2;
+            if (col + (int)w > 100)
+                col = fprintf(out, "\n     %-12s", "") - 1;
+            col += fprintf(out, " %.*s=%s", (int)(bin ? stem_len : strlen(key)), key, val);
+        }
+        fputc('\n', out);
+    }
+}
+
 static void overhead(FILE *out, const struct ms_profile *p)
 {
     char b[32];
@@ -215,9 +265,8 @@ static void overhead(FILE *out, const struct ms_profile *p)
     if (found)
         fprintf(out, "   profiler memory   %s mapped by the shim\n", ms_fmt_bytes(b, mapped));
     if (p->engine.n) {
-        fprintf(out, "   engine%s:\n", p->processes.n > 1 ? " (summed over processes)" : "");
-        for (size_t i = 0; i < p->engine.n; i++)
-            fprintf(out, "     %-28s %" PRIu64 "\n", p->engine.v[i].name, p->engine.v[i].value);
+        fprintf(out, "   its own books%s:\n", p->processes.n > 1 ? " (summed over processes)" : "");
+        engine_groups(out, p);
     } else {
         fputs("   (no engine figures in the dump)\n", out);
     }

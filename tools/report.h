@@ -128,6 +128,9 @@ struct ms_xframe {
 };
 size_t ms_expand_stack(const struct ms_profile *p, const struct ms_pstack *s,
                        struct ms_xframe **out);
+/* Index in x[0..n) of the frame that best names where an allocation
+ * happened: the first in the program's own executable. */
+size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n);
 
 /* JSON string literal (with quotes) of s, or null; escapes '<' too so the
  * text can sit inside an HTML <script>. */

@@ -434,13 +434,7 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
         const struct ms_pstack *s = &p.stacks.v[idx[0]];
         struct ms_xframe *x;
         size_t nf = ms_expand_stack(&p, s, &x);
-        /* The first frame with a source line is the program's own code
-         * (allocator wrappers in libc/libstdc++ have none). */
-        size_t k = 0;
-        while (k < nf && !(x[k].frame->nsym && x[k].frame->sym[x[k].symi].file))
-            k++;
-        if (k == nf)
-            k = 0;
+        size_t k = ms_stack_site(&p, x, nf);
         char buf[512];
         fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " blocks at ",
                 ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS]);

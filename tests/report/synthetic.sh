@@ -27,7 +27,7 @@ grep -q "^== Temporary allocations (freed right after): 2000 from 1 stack" "$T/t
     fail "temporary section"
 grep -q "^== Unknown frees: 3" "$T/text" || fail "unknown frees"
 grep -q "^== Profiler overhead" "$T/text" || fail "overhead section"
-grep -q "shim.bytes_mapped *1048576" "$T/text" || fail "engine figures"
+grep -Eq "^     shim +bytes_mapped=1.0 MiB" "$T/text" || fail "engine figures"
 grep -q "^== Lingering allocations" "$T/text" || fail "lingering section"
 
 # --lingering view: only the lingering section; with an age filter.
@@ -76,4 +76,33 @@ for m in leaked:$INUSE_BYTES peak:$PEAK_BYTES allocated:$BYTES_ALLOCATED; do
 done
 "$MS" report --folded=bogus "$T/d.4242" 2> "$T/err" && fail "bad metric accepted"
 grep -q "unknown metric" "$T/err" || fail "bad metric message"
+# gomaps findings given with the dump: their own section, in JSON too; a
+# bad line is named by file:line and skipped.
+cat > "$T/maps.jsonl" <<'JSONL'
+{"pid":7,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":100000,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"site":{"function":"main.newStore","file":"session/store.go","line":88}}
+this line is broken
+{"pid":7,"map":"0xc000777000","finding":"large_span","key_type":"int64","elem_type":"[]uint8","count":12,"B":20,"bucket_bytes":314572800,"old_bytes":0,"overflow_buckets":0,"lingering_s":0,"site":"main.cache (cache.go:12)"}
+JSONL
+set +e
+"$MS" report "$T/d.4242" "$T/maps.jsonl" > "$T/text" 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" = 4 ] || fail "a damaged findings line makes the input partial (exit $rc)"
+grep -q "maps.jsonl:2: column 1: unexpected character" "$T/err" || fail "bad line named: $(cat "$T/err")"
+sed -n '/^== Go maps/,/^== Profiler/p' "$T/text" > "$T/maps"
+grep -q "^== Go maps (mapscope gomaps findings): 2" "$T/maps" || fail "findings section"
+grep -q "#1 lingering_oldbuckets: map 0xc000123000 in pid 7" "$T/maps" || fail "finding 1"
+grep -q "map\[string\]\*main.Session" "$T/maps" || fail "map type"
+grep -q "buckets 48.0 MiB, old buckets 24.0 MiB" "$T/maps" || fail "sizes"
+grep -q "created at main.newStore (session/store.go:88)" "$T/maps" || fail "site"
+grep -q "evacuation only advances on writes" "$T/maps" || fail "why"
+grep -q "#2 large_span: map 0xc000777000" "$T/maps" || fail "finding 2"
+"$MS" report "$T/maps.jsonl" 2> /dev/null | grep -q "^== Go maps" || fail "findings alone"
+set +e
+"$MS" report --json "$T/d.4242" "$T/maps.jsonl" > "$T/json" 2> /dev/null
+set -e
+python3 -c "
+import json; d = json.load(open('$T/json'))
+assert [f['finding'] for f in d['findings']] == ['lingering_oldbuckets', 'large_span'], d['findings']
+assert d['findings'][0]['site']['line'] == 88" || fail "findings in JSON"
 echo "synthetic: ok"
