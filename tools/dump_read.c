@@ -436,10 +436,7 @@ void ms_dump_free(struct ms_dump *d)
     free(d->exe);
     free(d->cmdline);
     free(d->error);
-    for (size_t i = 0; i < d->settings.n; i++) {
-        free(d->settings.v[i].name);
-        free(d->settings.v[i].value);
-    }
+    ms_kv_free(d->settings.v, d->settings.n);
     for (size_t i = 0; i < d->modules.n; i++) {
         free(d->modules.v[i].path);
         free(d->modules.v[i].build_id);
@@ -448,19 +445,30 @@ void ms_dump_free(struct ms_dump *d)
         free(d->stacks.v[i].frames);
     for (size_t i = 0; i < d->lingers.n; i++)
         free(d->lingers.v[i].bins);
-    for (size_t i = 0; i < d->totals.n; i++)
-        free(d->totals.v[i].name);
-    for (size_t i = 0; i < d->engine.n; i++)
-        free(d->engine.v[i].name);
-    free(d->settings.v);
+    ms_nv_free(d->totals.v, d->totals.n);
+    ms_nv_free(d->engine.v, d->engine.n);
     free(d->modules.v);
     free(d->stacks.v);
     free(d->stats.v);
     free(d->lingers.v);
     free(d->timeline.v);
-    free(d->totals.v);
-    free(d->engine.v);
     memset(d, 0, sizeof *d);
+}
+
+void ms_nv_free(struct ms_nv *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+void ms_kv_free(struct ms_kv *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
 }
 
 uint64_t ms_nv_get(const struct ms_nv *v, size_t n, const char *name, bool *found)

@@ -441,21 +441,13 @@ void ms_profile_free(struct ms_profile *p)
         free(p->processes.v[i].exe);
         free(p->processes.v[i].cmdline);
     }
-    for (size_t i = 0; i < p->totals.n; i++)
-        free(p->totals.v[i].name);
-    for (size_t i = 0; i < p->engine.n; i++)
-        free(p->engine.v[i].name);
-    for (size_t i = 0; i < p->settings.n; i++) {
-        free(p->settings.v[i].name);
-        free(p->settings.v[i].value);
-    }
+    ms_nv_free(p->totals.v, p->totals.n);
+    ms_nv_free(p->engine.v, p->engine.n);
+    ms_kv_free(p->settings.v, p->settings.n);
     free(p->modules.v);
     free(p->frames.v);
     free(p->stacks.v);
     free(p->processes.v);
-    free(p->totals.v);
-    free(p->engine.v);
-    free(p->settings.v);
     free(p->timeline.v);
     memset(p, 0, sizeof *p);
 }

@@ -89,6 +89,9 @@ struct ms_dump {
 
 /* The value of a TOTALS/ENGINE name, or 0 when absent. */
 uint64_t ms_nv_get(const struct ms_nv *v, size_t n, const char *name, bool *found);
+/* Free a list of pairs and the list itself. */
+void ms_nv_free(struct ms_nv *v, size_t n);
+void ms_kv_free(struct ms_kv *v, size_t n);
 /* A SETTINGS value or NULL. */
 const char *ms_dump_setting(const struct ms_dump *d, const char *name);
 
