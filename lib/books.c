@@ -32,6 +32,7 @@
  * nothing changed them after it.  Cost: one load and compare per event.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "guard.h"
 #include "map.h"
@@ -43,19 +44,84 @@ static ms_smap *live;
 static ms_smap *big;
 static bool sampled;
 static uint64_t tick_ns;
+static uint64_t tick_inv; /* 2^64 / tick_ns: ticks by multiplication, not division */
 
-/* Process-wide figures, counts in units of 1 << ms_count_shift.  The hot
- * pair (live bytes/blocks) sits apart from the rest. */
+/* Process-wide figures.  Threads count in their own ms_tcount (no locked
+ * instruction per event); `dead` holds retired threads' figures and those of
+ * threads without a share.  Peak detection needs the process-wide live
+ * bytes at each allocation: each thread adds its live delta to the shared
+ * `live_bytes` when the delta passes PUBLISH bytes either way, or when the
+ * shared figure plus its own delta would be a new peak.  Single-threaded,
+ * the peak is exact; with several threads it may miss up to PUBLISH bytes
+ * per other thread.  The epoch and peak sit on their own cache line: read
+ * on every event, written only at a new peak. */
+#define PUBLISH (256 * 1024)
+
 static struct {
-    _Atomic uint64_t live_bytes, live_blocks;
+    _Atomic int64_t live_bytes, live_blocks;
     char pad[48];
-    _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed, failed, unknown_frees, temporary,
-        sampled, dropped;
-    char pad2[56];
+    struct ms_tcount dead;
+    char pad2[64];
     _Atomic uint64_t peak_bytes, peak_blocks, peak_time, peak_epoch;
 } g __attribute__((aligned(64)));
 
 #define RELAXED memory_order_relaxed
+
+/* Owner-only update of a per-thread counter: a plain add, visible to
+ * concurrent readers as a whole value. */
+static inline void tc_add(_Atomic uint64_t *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, RELAXED) + v, RELAXED);
+}
+
+void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c)
+{
+#define MS_ADD(f) tc_add(&sum->f, atomic_load_explicit(&c->f, RELAXED))
+    MS_ADD(allocs);
+    MS_ADD(frees);
+    MS_ADD(bytes_alloc);
+    MS_ADD(bytes_freed);
+    MS_ADD(failed);
+    MS_ADD(unknown_frees);
+    MS_ADD(temporary);
+    MS_ADD(sampled);
+    MS_ADD(dropped);
+#undef MS_ADD
+}
+
+static inline void publish(struct ms_tcount *tc)
+{
+    atomic_fetch_add_explicit(&g.live_bytes, tc->live_bytes_delta, RELAXED);
+    atomic_fetch_add_explicit(&g.live_blocks, tc->live_blocks_delta, RELAXED);
+    tc->live_bytes_delta = tc->live_blocks_delta = 0;
+}
+
+void ms_tcount_retire(struct ms_tcount *c)
+{
+    publish(c);
+#define MS_ADD(f) atomic_fetch_add_explicit(&g.dead.f, atomic_load_explicit(&c->f, RELAXED), RELAXED)
+    MS_ADD(allocs);
+    MS_ADD(frees);
+    MS_ADD(bytes_alloc);
+    MS_ADD(bytes_freed);
+    MS_ADD(failed);
+    MS_ADD(unknown_frees);
+    MS_ADD(temporary);
+    MS_ADD(sampled);
+    MS_ADD(dropped);
+#undef MS_ADD
+}
+
+/* The calling thread's counters, or the shared ones (atomically). */
+static inline void count(_Atomic uint64_t *mine, _Atomic uint64_t *shared, uint64_t v)
+{
+    if (MS_LIKELY(mine != NULL))
+        tc_add(mine, v);
+    else
+        atomic_fetch_add_explicit(shared, v, RELAXED);
+}
+
+#define COUNT(tc, field, v) count((tc) ? &(tc)->field : NULL, &g.dead.field, (v))
 
 struct ms_smap *ms_books_live_map(void)
 {
@@ -74,7 +140,8 @@ uint64_t ms_birth_tick_ns(void)
 
 uint32_t ms_books_now_tick(void)
 {
-    return (uint32_t)((ms_coarse_ns() - ms_start_mono_ns) / tick_ns) & 0xffffu;
+    uint64_t ns = ms_coarse_ns() - ms_start_mono_ns;
+    return (uint32_t)(((unsigned __int128)ns * tick_inv) >> 64) & 0xffffu;
 }
 
 int ms_books_init(void)
@@ -84,6 +151,7 @@ int ms_books_init(void)
     tick_ns = ms_cfg.linger_ns ? ms_cfg.linger_ns / 16 : 1000000000ull;
     if (tick_ns < 1000000)
         tick_ns = 1000000;
+    tick_inv = (uint64_t)(((unsigned __int128)1 << 64) / tick_ns);
     live = ms_smap_create(sizeof(void *), sizeof(uint64_t), 6, 0);
     big = ms_smap_create(sizeof(void *), sizeof(uint64_t), 2, 0);
     return live && big ? 0 : -1;
@@ -108,13 +176,46 @@ static void new_peak(uint64_t lb)
     uint64_t old = atomic_load_explicit(&g.peak_bytes, RELAXED);
     while (lb > old) {
         if (atomic_compare_exchange_weak_explicit(&g.peak_bytes, &old, lb, RELAXED, RELAXED)) {
-            atomic_store_explicit(&g.peak_blocks, atomic_load_explicit(&g.live_blocks, RELAXED),
-                                  RELAXED);
+            int64_t blocks = atomic_load_explicit(&g.live_blocks, RELAXED);
+            atomic_store_explicit(&g.peak_blocks, blocks > 0 ? (uint64_t)blocks : 0, RELAXED);
             atomic_store_explicit(&g.peak_time, ms_coarse_ns() - ms_start_mono_ns, RELAXED);
             atomic_fetch_add_explicit(&g.peak_epoch, 1, memory_order_release);
             return;
         }
     }
+}
+
+/* Live figures change by (bytes, blocks): publish and check for a peak. */
+static inline void live_change(struct ms_tcount *tc, int64_t bytes, int64_t blocks)
+{
+    if (MS_UNLIKELY(!tc)) {
+        int64_t lb = atomic_fetch_add_explicit(&g.live_bytes, bytes, RELAXED) + bytes;
+        atomic_fetch_add_explicit(&g.live_blocks, blocks, RELAXED);
+        if (bytes > 0 && lb > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))
+            new_peak((uint64_t)lb);
+        return;
+    }
+    tc->live_bytes_delta += bytes;
+    tc->live_blocks_delta += blocks;
+    if (bytes > 0) {
+        int64_t cand = atomic_load_explicit(&g.live_bytes, RELAXED) + tc->live_bytes_delta;
+        if (MS_UNLIKELY(cand > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))) {
+            publish(tc);
+            new_peak((uint64_t)cand);
+            return;
+        }
+    }
+    if (MS_UNLIKELY(tc->live_bytes_delta > PUBLISH || tc->live_bytes_delta < -PUBLISH))
+        publish(tc);
+}
+
+/* Add v to a stack counter: plain for the stack's owner thread. */
+static inline void sc_add(struct ms_stack_entry *e, int i, uint64_t v)
+{
+    if (MS_LIKELY(e->owner == ms_self.tid))
+        tc_add(&e->c.own[i], v);
+    else
+        atomic_fetch_add_explicit(&e->c.shared[i], v, RELAXED);
 }
 
 /* Before changing a stack's live figures: keep its figures at the latest
@@ -124,10 +225,8 @@ static inline void keep_peak_figures(struct ms_stack_counters *c)
     uint64_t ep = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
     if (MS_LIKELY(atomic_load_explicit(&c->snap_epoch, RELAXED) == ep))
         return;
-    uint64_t blocks =
-        atomic_load_explicit(&c->allocs, RELAXED) - atomic_load_explicit(&c->frees, RELAXED);
-    uint64_t bytes =
-        atomic_load_explicit(&c->bytes, RELAXED) - atomic_load_explicit(&c->bytes_freed, RELAXED);
+    uint64_t blocks = ms_sc_get(c, MS_SC_ALLOCS) - ms_sc_get(c, MS_SC_FREES);
+    uint64_t bytes = ms_sc_get(c, MS_SC_BYTES) - ms_sc_get(c, MS_SC_BYTES_FREED);
     atomic_store_explicit(&c->snap_blocks, blocks, RELAXED);
     atomic_store_explicit(&c->snap_bytes, bytes, RELAXED);
     atomic_store_explicit(&c->snap_epoch, ep, RELAXED);
@@ -141,21 +240,21 @@ void ms_on_failed(const struct ms_frame0 *f)
     uint64_t one = 1ull << ms_count_shift;
     /* Counted apart: allocs are successful allocations only (as valgrind
      * counts them), so a failure is never a live block or a leak. */
-    atomic_fetch_add_explicit(&e->c.failed, one, RELAXED);
-    atomic_fetch_add_explicit(&g.failed, one, RELAXED);
+    sc_add(e, MS_SC_FAILED, one);
+    struct ms_tcount *tc = ms_tcount_self();
+    COUNT(tc, failed, one);
     errno = saved;
 }
 
 void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
 {
-    int saved = errno;
     ms_self.last_alloc = (uintptr_t)p;
+    if (sampled && MS_LIKELY(!ms_sampler_take(size)))
+        return; /* nothing here touches errno */
+    int saved = errno;
     if (sampled) {
-        if (MS_LIKELY(!ms_sampler_take(size))) {
-            errno = saved;
-            return;
-        }
-        atomic_fetch_add_explicit(&g.sampled, 1, RELAXED);
+        struct ms_tcount *tc = ms_tcount_self();
+        COUNT(tc, sampled, 1);
     }
     uint64_t bytes, w = weight(size, &bytes);
     uint32_t sid = ms_stack_id(f);
@@ -171,18 +270,17 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
         ms_filter_add(p);
     struct ms_stack_entry *e = ms_stack_entry(sid);
     keep_peak_figures(&e->c);
-    atomic_fetch_add_explicit(&e->c.allocs, w, RELAXED);
-    atomic_fetch_add_explicit(&e->c.bytes, bytes, RELAXED);
-    atomic_fetch_add_explicit(&g.allocs, w, RELAXED);
-    atomic_fetch_add_explicit(&g.bytes_alloc, bytes, RELAXED);
-    atomic_fetch_add_explicit(&g.live_blocks, w, RELAXED);
-    uint64_t lb = atomic_fetch_add_explicit(&g.live_bytes, bytes, RELAXED) + bytes;
-    if (MS_UNLIKELY(lb > atomic_load_explicit(&g.peak_bytes, RELAXED)))
-        new_peak(lb);
+    sc_add(e, MS_SC_ALLOCS, w);
+    sc_add(e, MS_SC_BYTES, bytes);
+    struct ms_tcount *tc = ms_tcount_self();
+    COUNT(tc, allocs, w);
+    COUNT(tc, bytes_alloc, bytes);
+    live_change(tc, (int64_t)bytes, (int64_t)w);
     errno = saved;
     return;
-oom:
-    atomic_fetch_add_explicit(&g.dropped, 1, RELAXED);
+oom:;
+    struct ms_tcount *otc = ms_tcount_self();
+    COUNT(otc, dropped, 1);
     ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
                                   "not recorded (the dump counts them as dropped)\n");
     errno = saved;
@@ -227,28 +325,32 @@ void ms_books_account_free(void *p, uint64_t packed)
     uint64_t bytes, w = weight(size, &bytes);
     struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
     keep_peak_figures(&e->c);
-    atomic_fetch_add_explicit(&e->c.frees, w, RELAXED);
-    atomic_fetch_add_explicit(&e->c.bytes_freed, bytes, RELAXED);
+    sc_add(e, MS_SC_FREES, w);
+    sc_add(e, MS_SC_BYTES_FREED, bytes);
+    struct ms_tcount *tc = ms_tcount_self();
     if (ms_self.last_alloc == (uintptr_t)p) {
         /* Nothing was allocated on this thread since p: a temporary. */
-        atomic_fetch_add_explicit(&e->c.temporary, w, RELAXED);
-        atomic_fetch_add_explicit(&g.temporary, w, RELAXED);
+        sc_add(e, MS_SC_TEMPORARY, w);
+        COUNT(tc, temporary, w);
         ms_self.last_alloc = 0;
     }
-    atomic_fetch_add_explicit(&g.frees, w, RELAXED);
-    atomic_fetch_add_explicit(&g.bytes_freed, bytes, RELAXED);
-    atomic_fetch_sub_explicit(&g.live_blocks, w, RELAXED);
-    atomic_fetch_sub_explicit(&g.live_bytes, bytes, RELAXED);
+    COUNT(tc, frees, w);
+    COUNT(tc, bytes_freed, bytes);
+    live_change(tc, -(int64_t)bytes, -(int64_t)w);
 }
 
 void ms_on_free(void *p)
 {
+    if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
+        return; /* never sampled: no lookup, errno untouched */
     int saved = errno;
     uint64_t packed;
     if (ms_books_take(p, &packed))
         ms_books_account_free(p, packed);
-    else if (!sampled)
-        atomic_fetch_add_explicit(&g.unknown_frees, 1, RELAXED);
+    else if (!sampled) {
+        struct ms_tcount *tc = ms_tcount_self();
+        COUNT(tc, unknown_frees, 1);
+    }
     errno = saved;
 }
 
@@ -259,21 +361,32 @@ static uint64_t units(uint64_t v)
 
 void ms_books_totals(struct ms_totals *t)
 {
-    t->allocs = units(atomic_load_explicit(&g.allocs, RELAXED));
-    t->frees = units(atomic_load_explicit(&g.frees, RELAXED));
-    t->bytes_alloc = atomic_load_explicit(&g.bytes_alloc, RELAXED);
-    t->bytes_freed = atomic_load_explicit(&g.bytes_freed, RELAXED);
-    t->live_blocks = units(atomic_load_explicit(&g.live_blocks, RELAXED));
-    t->live_bytes = atomic_load_explicit(&g.live_bytes, RELAXED);
+    struct ms_tcount sum;
+    memset(&sum, 0, sizeof sum);
+    ms_tcount_add(&sum, &g.dead);
+    ms_tcount_sum(&sum);
+#define LD(f) atomic_load_explicit(&sum.f, RELAXED)
+    t->allocs = units(LD(allocs));
+    t->frees = units(LD(frees));
+    t->bytes_alloc = LD(bytes_alloc);
+    t->bytes_freed = LD(bytes_freed);
+    t->live_blocks = units(LD(allocs) - LD(frees));
+    t->live_bytes = LD(bytes_alloc) - LD(bytes_freed);
+    t->failed = units(LD(failed));
+    t->unknown_frees = LD(unknown_frees);
+    t->temporary = units(LD(temporary));
+    t->sampled = LD(sampled);
+    t->dropped = LD(dropped);
+#undef LD
     t->peak_bytes = atomic_load_explicit(&g.peak_bytes, RELAXED);
     t->peak_blocks = units(atomic_load_explicit(&g.peak_blocks, RELAXED));
     t->peak_time_ns = atomic_load_explicit(&g.peak_time, RELAXED);
     t->peak_epoch = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
-    t->failed = units(atomic_load_explicit(&g.failed, RELAXED));
-    t->unknown_frees = atomic_load_explicit(&g.unknown_frees, RELAXED);
-    t->temporary = units(atomic_load_explicit(&g.temporary, RELAXED));
-    t->sampled = atomic_load_explicit(&g.sampled, RELAXED);
-    t->dropped = atomic_load_explicit(&g.dropped, RELAXED);
+    /* A peak is never below the present. */
+    if (t->live_bytes > t->peak_bytes) {
+        t->peak_bytes = t->live_bytes;
+        t->peak_blocks = t->live_blocks;
+    }
 }
 
 /* Called by the helper thread every 2^13 ticks: saturate old births so

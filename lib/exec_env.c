@@ -9,6 +9,7 @@
  * profiled: they are the same program.
  */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,18 +52,31 @@ void ms_preload_without(const char *value, const char *self, char *out, size_t o
     }
 }
 
+/* The environment is edited in place, not with setenv/unsetenv: a program
+ * may define its own (bash does, and they do nothing before bash's main),
+ * and those would be the ones called.  The edited entry points to static
+ * storage, which lives as long as the process. */
 void ms_exec_env_unfollow(void)
 {
-    const char *v = getenv("LD_PRELOAD");
+    extern char **environ;
+    static char entry[PATH_MAX * 4 + 16];
     Dl_info info;
-    if (!v || !dladdr((void *)ms_exec_env_unfollow, &info) || !info.dli_fname)
+    char **e;
+    for (e = environ; e && *e; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
+            break;
+    if (!e || !*e || !dladdr((void *)ms_exec_env_unfollow, &info) || !info.dli_fname)
         return;
     char rest[PATH_MAX * 4];
-    ms_preload_without(v, info.dli_fname, rest, sizeof rest);
-    if (strcmp(rest, v) == 0)
+    ms_preload_without(*e + 11, info.dli_fname, rest, sizeof rest);
+    if (strcmp(rest, *e + 11) == 0)
         return;
-    if (rest[0])
-        setenv("LD_PRELOAD", rest, 1);
-    else
-        unsetenv("LD_PRELOAD");
+    if (rest[0]) {
+        snprintf(entry, sizeof entry, "LD_PRELOAD=%s", rest);
+        *e = entry;
+    } else {
+        /* Remove the entry, keeping the array's order. */
+        for (; *e; e++)
+            e[0] = e[1];
+    }
 }

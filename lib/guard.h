@@ -31,6 +31,7 @@ struct ms_thread {
     uint32_t cache_state;         /* 0 = none yet, 1 = ready, 2 = unavailable */
     uint64_t rng;                 /* sampler's random state (0 = not seeded) */
     uintptr_t stack_hi;           /* end of this thread's stack (0 = unknown) */
+    uint32_t tid;                 /* ms_thread_id(), 0 until first asked */
 };
 
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));

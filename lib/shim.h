@@ -156,6 +156,9 @@ enum ms_state {
 extern _Atomic int ms_state;
 extern uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
+/* getenv that never calls the program's own getenv. */
+const char *ms_env_get(const char *name);
+
 /* Start recording (idempotent).  Called from the first hook and from the
  * library constructor. */
 void ms_start(void);
@@ -192,8 +195,6 @@ uint32_t ms_stack_id(const struct ms_frame0 *f);
 unsigned ms_stack_capture(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 uint64_t ms_stack_hash(const uintptr_t *frames, unsigned n);
 void ms_stacks_warm_up(void);
-/* Per-thread cache statistics, summed over threads seen so far. */
-extern _Atomic uint64_t ms_stack_cache_hits, ms_stack_cache_misses;
 
 unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 int ms_unwind_lu_load(void);
@@ -202,9 +203,26 @@ unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 /* ------------------------------------------------------ stack_table.c -- */
 
 /* Per-stack counters.  Counts are in units of (1 << ms_count_shift): 1 in
- * full mode; sampled mode keeps 8 fractional bits of the scaled estimates. */
+ * full mode; sampled mode keeps 8 fractional bits of the scaled estimates.
+ * Bytes are bytes.
+ *
+ * A stack's counters are mostly updated by one thread (the one that first
+ * met it), so each counter exists twice: `own`, updated by that thread with
+ * a plain add (no locked instruction), and `shared`, updated by every other
+ * thread atomically.  A reader adds the two; no update is ever lost. */
+enum {
+    MS_SC_ALLOCS,
+    MS_SC_BYTES,
+    MS_SC_FREES,
+    MS_SC_BYTES_FREED,
+    MS_SC_FAILED,
+    MS_SC_TEMPORARY,
+    MS_SC_N
+};
+
 struct ms_stack_counters {
-    _Atomic uint64_t allocs, bytes, frees, bytes_freed, failed, temporary;
+    _Atomic uint64_t own[MS_SC_N];
+    _Atomic uint64_t shared[MS_SC_N];
     /* Lazy snapshot at the global peak: valid when snap_epoch equals the
      * peak epoch of the dump, otherwise the current live figures are the
      * peak figures (nothing changed since). */
@@ -214,9 +232,19 @@ struct ms_stack_counters {
 struct ms_stack_entry {
     const uintptr_t *frames;
     uint32_t nframes;
+    uint32_t owner; /* ms_thread_id() of the thread that updates `own` */
     uint64_t hash;
     struct ms_stack_counters c;
 };
+
+static inline uint64_t ms_sc_get(const struct ms_stack_counters *c, int i)
+{
+    return atomic_load_explicit(&c->own[i], memory_order_relaxed) +
+           atomic_load_explicit(&c->shared[i], memory_order_relaxed);
+}
+
+/* A small number naming the calling thread (never 0, never reused). */
+uint32_t ms_thread_id(void);
 
 int ms_stack_table_init(uint32_t max_stacks);
 /* Find or add a stack; returns its id (>= 1), or 0 (the catch-all entry
@@ -249,6 +277,25 @@ bool ms_books_take(void *p, uint64_t *out);
 void ms_books_restore(void *p, uint64_t packed);
 void ms_books_account_free(void *p, uint64_t packed);
 void ms_on_free(void *p);
+
+/* A thread's share of the process-wide figures (counts in units of
+ * 1 << ms_count_shift).  Only the owning thread writes them (plain load +
+ * store, no locked instruction); dumps read them with relaxed loads.  The
+ * live deltas are the part of the thread's live figures not yet added to
+ * the shared ones used for peak detection (see books.c). */
+struct ms_tcount {
+    _Atomic uint64_t allocs, frees, bytes_alloc, bytes_freed, failed, unknown_frees, temporary,
+        sampled, dropped;
+    int64_t live_bytes_delta, live_blocks_delta;
+};
+/* The calling thread's share (NULL when it has none: then the shared
+ * atomic counters are used). */
+struct ms_tcount *ms_tcount_self(void);
+/* Add every live thread's share into sum (registry order; under its lock). */
+void ms_tcount_sum(struct ms_tcount *sum);
+void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c);
+/* A thread ends: its share joins the retired threads' figures. */
+void ms_tcount_retire(struct ms_tcount *c);
 
 struct ms_totals {
     uint64_t allocs, frees, bytes_alloc, bytes_freed, live_blocks, live_bytes;

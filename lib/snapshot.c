@@ -156,8 +156,9 @@ static void write_stacks(struct ms_dw *w, uint64_t peak_epoch)
         if (!frames)
             continue;
         struct ms_stack_counters *c = &e->c;
-        uint64_t allocs = LD(c->allocs), frees = LD(c->frees), bytes = LD(c->bytes),
-                 freed = LD(c->bytes_freed), failed = LD(c->failed);
+        uint64_t allocs = ms_sc_get(c, MS_SC_ALLOCS), frees = ms_sc_get(c, MS_SC_FREES),
+                 bytes = ms_sc_get(c, MS_SC_BYTES), freed = ms_sc_get(c, MS_SC_BYTES_FREED),
+                 failed = ms_sc_get(c, MS_SC_FAILED);
         if (allocs == 0 && failed == 0)
             continue;
         ms_dw_rec_begin(w, MS_REC_STACK);
@@ -182,7 +183,7 @@ static void write_stacks(struct ms_dw *w, uint64_t peak_epoch)
         f[MS_SF_FAILED] = units(failed);
         f[MS_SF_PEAK_BLOCKS] = units(peak_blocks);
         f[MS_SF_PEAK_BYTES] = peak_bytes;
-        f[MS_SF_TEMPORARY] = units(LD(c->temporary));
+        f[MS_SF_TEMPORARY] = units(ms_sc_get(c, MS_SC_TEMPORARY));
         ms_dw_rec_begin(w, MS_REC_STACK_STATS);
         ms_dw_u32(w, id);
         ms_dw_u32(w, MS_SF_COUNT);

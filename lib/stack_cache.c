@@ -1,19 +1,35 @@
 /*
  * stack_cache.c — per-thread reuse of validated walks.
  *
- * Most allocations come from a few call sites reached the same way again
- * and again (a loop calling the same function).  Such an allocation starts
- * from the same return address and stack pointer as an earlier one, and
- * the stack words the earlier walk read still hold the same values, so the
- * walk would give the same stack: unwind.h explains why that is exact.
- * Checking those words (one load and compare per frame) replaces the walk,
- * the hashing of the frames and the stack-table lookup.
+ * A walk is a deterministic function of (ip, sp, maybe bp) and of the stack
+ * words it reads (unwind.h).  So a stack is named exactly by those inputs:
+ * the key of a stack is a 64-bit hash of ip, sp, the rbp when the walk
+ * used it, the number of reads, and the values read, in order.  Looking a
+ * stack up needs the read offsets before the walk, and they are the same
+ * every time the same stack is met: the cache remembers, per (ip, sp), the
+ * offsets ("shapes") of the last SHAPES different walks from there.  To look
+ * up, it hashes the current stack's words at each remembered shape's
+ * offsets and probes a table of keys -> stack ids.
  *
- * Each thread has a direct-mapped cache of SLOTS entries indexed by a hash
- * of (ip, sp), mapped on the thread's first allocation (128 KiB of address
- * space; only touched pages cost memory) and unmapped when the thread
- * exits (a pthread key destructor).  Threads never read each other's
- * caches; a registry lets dumps add up the hit counts.
+ * Why a hit is exact: say the key computed with shape A matches a key stored
+ * for a stack whose walk read A.  The walk's first read offset depends only
+ * on (ip, sp), so it is A's first offset, and the value there is the same
+ * (the hash covered it), so the next offset is A's second, and so on: the
+ * walk of the current stack reads exactly A's words with the same values
+ * and produces the same stack.  Up to a collision of 64-bit hashes (about
+ * one in 10^11 for a thread's 16384 keys), a hit is the walk's answer.
+ *
+ * Cost of a hit: one load and a multiply per frame (no rule lookups, no
+ * hashing of frames, no stack-table lock).  Capacity: 16384 stacks per
+ * thread, in ~400 KiB of address space mapped on the thread's first
+ * allocation (only touched pages cost memory) and unmapped when the thread
+ * exits (a pthread key destructor).  Stacks needing more than SHAPE_READS
+ * reads (very deep ones) are walked every time.
+ *
+ * The same per-thread block carries the thread's share of the global
+ * counters (books.c): plain loads and stores by the owner, no atomic
+ * read-modify-write on the hot path; a registry lets dumps add them up, and
+ * a thread's figures are folded into the process-wide ones when it exits.
  */
 #include <pthread.h>
 #include <string.h>
@@ -21,25 +37,38 @@
 #include "guard.h"
 #include "unwind.h"
 
-#define SLOTS     256
-#define SLOT_READS 40
+#define SHAPE_SLOTS 512 /* (ip, sp) pairs remembered, direct-mapped */
+#define SHAPES      2   /* walk shapes per (ip, sp) */
+#define SHAPE_READS 32
+#define KEY_BITS    12  /* 4096 buckets of 4 keys: one cache line each */
+#define KEY_WAYS    4
 
-struct entry {
-    uintptr_t ip0, sp0, bp0;
-    uint32_t id;
-    uint16_t nreads;
-    uint8_t need_bp0, valid;
-    uint32_t off[SLOT_READS];
-    uint64_t val[SLOT_READS];
+struct shape {
+    uint16_t n;       /* reads; 0 = unused */
+    uint8_t need_bp0; /* the walk used the starting rbp */
+    uint32_t off[SHAPE_READS];
+};
+
+struct shape_slot {
+    uintptr_t ip0, sp0;
+    uint8_t mru; /* the shape tried first */
+    struct shape s[SHAPES];
+};
+
+struct key_entry {
+    uint64_t key; /* 0 = empty */
+    uint64_t id;
 };
 
 struct ms_stack_cache {
-    struct entry e[SLOTS];
+    struct shape_slot slots[SHAPE_SLOTS];
+    struct key_entry keys[1u << KEY_BITS][KEY_WAYS];
     _Atomic uint64_t hits, misses;
+    struct ms_tcount count; /* this thread's share of the totals */
     struct ms_stack_cache *next, *prev;
 };
 
-static pthread_key_t key;
+static pthread_key_t tkey;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ms_stack_cache *reg_head;
 static _Atomic uint64_t dead_hits, dead_misses, n_threads;
@@ -55,6 +84,7 @@ static void unregister(struct ms_stack_cache *c)
         c->next->prev = c->prev;
     atomic_fetch_add(&dead_hits, atomic_load(&c->hits));
     atomic_fetch_add(&dead_misses, atomic_load(&c->misses));
+    ms_tcount_retire(&c->count);
     pthread_mutex_unlock(&reg_lock);
 }
 
@@ -71,7 +101,7 @@ static void thread_gone(void *arg)
 
 int ms_stack_cache_init(void)
 {
-    return pthread_key_create(&key, thread_gone) == 0 ? 0 : -1;
+    return pthread_key_create(&tkey, thread_gone) == 0 ? 0 : -1;
 }
 
 struct ms_stack_cache *ms_stack_cache_get(void)
@@ -94,53 +124,128 @@ struct ms_stack_cache *ms_stack_cache_get(void)
     atomic_fetch_add(&n_threads, 1);
     ms_self.cache = c;
     ms_self.cache_state = 1;
-    pthread_setspecific(key, c);
+    pthread_setspecific(tkey, c);
     return c;
 }
 
-static inline uint32_t index_of(uintptr_t ip, uintptr_t sp)
+static inline uint64_t mix(uint64_t h, uint64_t v)
 {
-    uint64_t h = (ip ^ (sp * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    return (uint32_t)(h >> 56) & (SLOTS - 1);
+    h = (h ^ v) * 0x9fb21c651e98df25ull;
+    return h ^ (h >> 31);
+}
+
+static inline struct shape_slot *slot_of(struct ms_stack_cache *c, uintptr_t ip, uintptr_t sp)
+{
+    uint64_t h = mix(mix(0x243f6a8885a308d3ull, ip), sp);
+    return &c->slots[h & (SHAPE_SLOTS - 1)];
+}
+
+/* Key of the current stack read with shape sh. */
+static inline uint64_t key_with(const struct shape *sh, const struct ms_frame0 *f)
+{
+    uint64_t h = mix(mix(mix(0x13198a2e03707344ull, f->ip), f->sp), sh->n);
+    if (sh->need_bp0)
+        h = mix(h, f->bp);
+    for (unsigned i = 0; i < sh->n; i++)
+        h = mix(h, *(const uint64_t *)(f->sp + sh->off[i]));
+    return h | 1; /* never 0, the empty mark */
+}
+
+static inline uint32_t key_find(const struct ms_stack_cache *c, uint64_t key)
+{
+    const struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    for (unsigned w = 0; w < KEY_WAYS; w++)
+        if (b[w].key == key)
+            return (uint32_t)b[w].id;
+    return 0;
+}
+
+static void key_put(struct ms_stack_cache *c, uint64_t key, uint32_t id)
+{
+    struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    unsigned w;
+    for (w = 0; w < KEY_WAYS; w++)
+        if (b[w].key == 0 || b[w].key == key)
+            break;
+    if (w == KEY_WAYS)
+        w = (unsigned)(key >> 8) & (KEY_WAYS - 1); /* full: replace one */
+    b[w].key = key;
+    b[w].id = id;
+}
+
+static inline void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
 {
-    struct entry *e = &c->e[index_of(f->ip, f->sp)];
-    *slot = e;
-    if (e->valid && e->ip0 == f->ip && e->sp0 == f->sp && (!e->need_bp0 || e->bp0 == f->bp)) {
-        unsigned i;
-        for (i = 0; i < e->nreads; i++)
-            if (*(const uint64_t *)(f->sp + e->off[i]) != e->val[i])
-                break;
-        if (i == e->nreads) {
-            atomic_store_explicit(&c->hits, atomic_load_explicit(&c->hits, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
-            return e->id;
+    struct shape_slot *sl = slot_of(c, f->ip, f->sp);
+    *slot = sl;
+    if (sl->ip0 == f->ip && sl->sp0 == f->sp) {
+        for (unsigned k = 0; k < SHAPES; k++) {
+            unsigned si = (sl->mru + k) % SHAPES;
+            const struct shape *sh = &sl->s[si];
+            if (!sh->n)
+                continue;
+            uint32_t id = key_find(c, key_with(sh, f));
+            if (id) {
+                sl->mru = (uint8_t)si;
+                bump(&c->hits);
+                return id;
+            }
         }
     }
-    atomic_store_explicit(&c->misses, atomic_load_explicit(&c->misses, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    bump(&c->misses);
     return 0;
 }
 
-void ms_stack_cache_fill(void *slot, const struct ms_frame0 *f, const struct ms_walk_trace *t,
-                         uint32_t id)
+void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_frame0 *f,
+                         const struct ms_walk_trace *t, uint32_t id)
 {
-    struct entry *e = slot;
-    if (!t->cacheable || t->nreads > SLOT_READS || id == 0) {
-        e->valid = 0;
+    struct shape_slot *sl = slot;
+    if (!t->cacheable || t->nreads == 0 || t->nreads > SHAPE_READS || id == 0)
         return;
+    if (sl->ip0 != f->ip || sl->sp0 != f->sp) {
+        memset(sl, 0, sizeof *sl);
+        sl->ip0 = f->ip;
+        sl->sp0 = f->sp;
     }
-    e->ip0 = f->ip;
-    e->sp0 = f->sp;
-    e->bp0 = f->bp;
-    e->need_bp0 = t->need_bp0;
-    e->nreads = (uint16_t)t->nreads;
-    memcpy(e->off, t->off, t->nreads * sizeof e->off[0]);
-    memcpy(e->val, t->val, t->nreads * sizeof e->val[0]);
-    e->id = id;
-    e->valid = 1;
+    /* The shape of this walk: an existing one, or the one not used last. */
+    unsigned si = SHAPES;
+    for (unsigned k = 0; k < SHAPES; k++) {
+        const struct shape *sh = &sl->s[k];
+        if (sh->n == t->nreads && sh->need_bp0 == t->need_bp0 &&
+            memcmp(sh->off, t->off, t->nreads * sizeof sh->off[0]) == 0) {
+            si = k;
+            break;
+        }
+    }
+    if (si == SHAPES) {
+        si = (sl->mru + 1) % SHAPES;
+        struct shape *sh = &sl->s[si];
+        sh->n = (uint16_t)t->nreads;
+        sh->need_bp0 = t->need_bp0;
+        memcpy(sh->off, t->off, t->nreads * sizeof sh->off[0]);
+    }
+    sl->mru = (uint8_t)si;
+    /* The trace's values are what the stack holds now. */
+    key_put(c, key_with(&sl->s[si], f), id);
+}
+
+struct ms_tcount *ms_tcount_self(void)
+{
+    struct ms_stack_cache *c = ms_stack_cache_get();
+    return c ? &c->count : NULL;
+}
+
+void ms_tcount_sum(struct ms_tcount *sum)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_tcount_add(sum, &c->count);
+    pthread_mutex_unlock(&reg_lock);
 }
 
 void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads)
@@ -164,6 +269,11 @@ void ms_stack_cache_after_fork_child(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
     struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
+    /* The other threads' shares of the totals describe blocks the child
+     * inherited: keep them, as retired threads' figures. */
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        if (c != mine)
+            ms_tcount_retire(&c->count);
     reg_head = mine;
     if (mine)
         mine->next = mine->prev = NULL;

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "guard.h"
 #include "map.h"
 #include "shim.h"
 
@@ -40,6 +41,14 @@ static _Atomic uint64_t arena_bytes;
 static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char *arena_cur;
 static size_t arena_left;
+
+uint32_t ms_thread_id(void)
+{
+    static _Atomic uint32_t next = 1;
+    if (MS_UNLIKELY(!ms_self.tid))
+        ms_self.tid = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
+    return ms_self.tid;
+}
 
 struct ms_stack_entry *ms_stack_entry(uint32_t id)
 {
@@ -130,6 +139,7 @@ uint32_t ms_stack_intern(const uintptr_t *frames, unsigned n, uint64_t hash)
         struct ms_stack_entry *e = ms_stack_entry(id);
         e->nframes = n;
         e->hash = hash;
+        e->owner = ms_thread_id();
         __atomic_store_n(&e->frames, copy, __ATOMIC_RELEASE);
         slot = ms_map_assign_h(m, &key, h, NULL);
         if (slot)
@@ -158,6 +168,7 @@ int ms_stack_table_init(uint32_t max)
         return -1;
     static const uintptr_t none[1];
     ms_stack_entry(0)->nframes = 0;
+    ms_stack_entry(0)->owner = UINT32_MAX; /* shared by all: atomics only */
     __atomic_store_n(&ms_stack_entry(0)->frames, none, __ATOMIC_RELEASE);
     return 0;
 }

@@ -51,7 +51,7 @@ uint32_t ms_stack_id(const struct ms_frame0 *f)
         n = ms_unwind_dwarf(f, frames, ms_cfg.depth, &t);
         uint32_t id = ms_stack_intern(frames, n, ms_stack_hash(frames, n));
         if (slot)
-            ms_stack_cache_fill(slot, f, &t, id);
+            ms_stack_cache_fill(c, slot, f, &t, id);
         return id;
     }
     n = ms_stack_capture(f, frames, ms_cfg.depth);

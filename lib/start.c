@@ -38,9 +38,22 @@ void ms_complain_once(int key, const char *fmt, ...)
         (void)!write(2, line, (size_t)n);
 }
 
+/* getenv without getenv: the program may define its own (bash does, and
+ * its version does not work before bash's main), and the executable's
+ * definition would be the one called. */
+const char *ms_env_get(const char *name)
+{
+    extern char **environ;
+    size_t n = strlen(name);
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
 static const char *env(const char *name)
 {
-    return getenv(name);
+    return ms_env_get(name);
 }
 
 static void complain_line(const char *line)

@@ -35,8 +35,8 @@ struct ms_stack_cache *ms_stack_cache_get(void);
 /* Stack id for f if a cached walk is still valid, else 0 (*slot receives the
  * slot to fill after walking). */
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot);
-void ms_stack_cache_fill(void *slot, const struct ms_frame0 *f, const struct ms_walk_trace *t,
-                         uint32_t id);
+void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_frame0 *f,
+                         const struct ms_walk_trace *t, uint32_t id);
 int ms_stack_cache_init(void);
 void ms_stack_cache_after_fork_child(void);
 void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads);
