@@ -436,8 +436,9 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
         size_t nf = ms_expand_stack(&p, s, &x);
         size_t k = ms_stack_site(&p, x, nf);
         char buf[512];
-        fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " blocks at ",
-                ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS]);
+        fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " %s at ",
+                ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS],
+                s->f[MS_SF_LIVE_BLOCKS] == 1 ? "block" : "blocks");
         if (nf) {
             const struct ms_frame *fr = x[k].frame;
             fputs(ms_frame_label(&p, fr, x[k].symi, buf, sizeof buf), stderr);
