@@ -3,7 +3,10 @@
  * mapscope-gomaps(8)) so the report can show Go-map findings next to the
  * heap profile.
  *
- * Each line is one finding object.  A bad line is reported with its line
+ * Each line is one JSON object with a "record" type: "finding" (one map,
+ * one finding) or "summary" (the process-wide figures); other types are
+ * skipped, as the format asks readers to.  An object without "record" but
+ * with "finding" is a finding.  A bad line is reported with its line
  * number and skipped; every good line is kept.  Unknown fields are kept in
  * the re-serialised object (for --json and HTML) and ignored in the text.
  */
@@ -54,6 +57,33 @@ static char *site(const struct ms_json *o)
     return s;
 }
 
+static char *serialise(const struct ms_json *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        ms_json_write(m, o);
+        fclose(m);
+    }
+    return buf ? buf : ms_xstrdup("{}");
+}
+
+static void take_summary(struct ms_findings *f, const struct ms_json *o)
+{
+    struct ms_findings_summary *x = MS_VEC_PUSH(f->summaries);
+    x->pid = num(o, "pid");
+    x->maps = num(o, "maps");
+    x->growing = num(o, "growing");
+    x->bucket_bytes = num(o, "bucket_bytes");
+    x->old_bytes = num(o, "old_bytes");
+    x->overflow_bytes = num(o, "overflow_bytes");
+    x->findings = num(o, "findings");
+    x->go_version = str(o, "go_version");
+    x->binary = str(o, "binary");
+    x->json = serialise(o);
+}
+
 static void take(struct ms_findings *f, const struct ms_json *o)
 {
     struct ms_finding *x = MS_VEC_PUSH(*f);
@@ -70,14 +100,11 @@ static void take(struct ms_findings *f, const struct ms_json *o)
     x->key_type = str(o, "key_type");
     x->elem_type = str(o, "elem_type");
     x->site = site(o);
-    size_t len = 0;
-    FILE *m = open_memstream(&x->json, &len);
-    if (m) {
-        ms_json_write(m, o);
-        fclose(m);
-    }
-    if (!x->json)
-        x->json = ms_xstrdup("{}");
+    x->reason = str(o, "reason");
+    x->site_kind = str(o, "site_kind");
+    x->why = str(o, "why");
+    x->advice = str(o, "advice");
+    x->json = serialise(o);
 }
 
 int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_findings *f)
@@ -106,15 +133,19 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
             rc = 1;
             continue;
         }
-        if (o.type != MS_J_OBJ || !ms_json_get(&o, "finding")) {
+        const struct ms_json *rec = ms_json_get(&o, "record");
+        const char *type = rec && rec->type == MS_J_STR ? rec->str : NULL;
+        if (o.type != MS_J_OBJ || (!type && !ms_json_get(&o, "finding"))) {
             fprintf(stderr,
-                    "mapscope report: %s:%zu: not a gomaps finding (a JSON object with "
-                    "a \"finding\" field); line skipped\n",
+                    "mapscope report: %s:%zu: not a gomaps record (a JSON object with a "
+                    "\"record\" or \"finding\" field); line skipped\n",
                     name, lineno);
             rc = 1;
-        } else {
+        } else if (!type || !strcmp(type, "finding")) {
             take(f, &o);
-        }
+        } else if (!strcmp(type, "summary")) {
+            take_summary(f, &o);
+        } /* else: a record type from a newer gomaps, skipped */
         ms_json_free(&o);
     }
     return rc;
@@ -150,8 +181,18 @@ void ms_findings_free(struct ms_findings *f)
         free(x->key_type);
         free(x->elem_type);
         free(x->site);
+        free(x->reason);
+        free(x->site_kind);
+        free(x->why);
+        free(x->advice);
         free(x->json);
     }
+    for (size_t i = 0; i < f->summaries.n; i++) {
+        free(f->summaries.v[i].go_version);
+        free(f->summaries.v[i].binary);
+        free(f->summaries.v[i].json);
+    }
+    free(f->summaries.v);
     free(f->v);
     memset(f, 0, sizeof *f);
 }

@@ -173,6 +173,9 @@ void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_o
     fputs(",\"findings\":[", out);
     for (size_t i = 0; f && i < f->n; i++)
         fprintf(out, "%s%s", i ? "," : "", f->v[i].json);
+    fputs("],\"findings_summary\":[", out);
+    for (size_t i = 0; f && i < f->summaries.n; i++)
+        fprintf(out, "%s%s", i ? "," : "", f->summaries.v[i].json);
     fputs("],\"problems\":[", out);
     for (size_t i = 0; i < o->nproblems; i++) {
         if (i)

@@ -272,14 +272,42 @@ static void overhead(FILE *out, const struct ms_profile *p)
     }
 }
 
+/* Why a finding matters and what to do, when the findings file did not
+ * say (older gomaps output). */
+static const char *default_why(const char *finding)
+{
+    if (!finding)
+        return NULL;
+    if (!strcmp(finding, "lingering_oldbuckets"))
+        return "evacuation only advances on writes; with no writes the old array stays. "
+               "Write to the map, or copy it into a fresh one";
+    if (!strcmp(finding, "large_span"))
+        return "Go maps never shrink; a map that was once big keeps its bucket array. "
+               "Copy the survivors into a fresh map";
+    if (!strcmp(finding, "overflow_bloat"))
+        return "insert/delete churn near the load factor grows overflow chains (same-size "
+               "grows compact them). Rebuild the map";
+    return NULL;
+}
+
 void ms_out_findings_text(FILE *out, const struct ms_findings *f)
 {
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[32];
     fprintf(out, "\n== Go maps (mapscope gomaps findings): %zu\n", f->n);
+    for (size_t i = 0; i < f->summaries.n; i++) {
+        const struct ms_findings_summary *s = &f->summaries.v[i];
+        fprintf(out,
+                "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
+                " growing), bucket arrays %s, old arrays %s, overflow %s\n",
+                s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
+                ms_fmt_bytes(b3, s->overflow_bytes));
+    }
     for (size_t i = 0; i < f->n; i++) {
         const struct ms_finding *x = &f->v[i];
-        fprintf(out, "\n  #%zu %s: map %s in pid %" PRIu64 "\n", i + 1,
-                x->finding ? x->finding : "?", x->map ? x->map : "?", x->pid);
+        fprintf(out, "\n  #%zu %s%s%s: map %s in pid %" PRIu64 "\n", i + 1,
+                x->finding ? x->finding : "?", x->reason ? "/" : "", x->reason ? x->reason : "",
+                x->map ? x->map : "?", x->pid);
         if (x->key_type || x->elem_type)
             fprintf(out, "      map[%s]%s\n", x->key_type ? x->key_type : "?",
                     x->elem_type ? x->elem_type : "?");
@@ -292,19 +320,16 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
             fprintf(out, ", growth stalled for %.1f s", x->lingering_s);
         fputc('\n', out);
         if (x->site)
-            fprintf(out, "      created at %s\n", x->site);
-        if (x->finding && !strcmp(x->finding, "lingering_oldbuckets"))
-            fputs("      why: evacuation only advances on writes; with no writes the old array "
-                  "stays. Write to the map, or copy it into a fresh one\n",
-                  out);
-        else if (x->finding && !strcmp(x->finding, "large_span"))
-            fputs("      why: Go maps never shrink; a map that was once big keeps its bucket "
-                  "array. Copy the survivors into a fresh map\n",
-                  out);
-        else if (x->finding && !strcmp(x->finding, "overflow_bloat"))
-            fputs("      why: insert/delete churn near the load factor grows overflow chains "
-                  "(same-size grows compact them). Rebuild the map\n",
-                  out);
+            fprintf(out, "      %s at %s\n",
+                    x->site_kind && !strcmp(x->site_kind, "first_growth") ? "first grew"
+                    : x->site_kind && !strcmp(x->site_kind, "cleared")    ? "cleared"
+                                                                          : "created",
+                    x->site);
+        const char *why = x->why ? x->why : default_why(x->finding);
+        if (why)
+            fprintf(out, "      why: %s\n", why);
+        if (x->advice)
+            fprintf(out, "      what to do: %s\n", x->advice);
     }
 }
 
@@ -340,7 +365,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
             unknown_frees(out, p);
         }
     }
-    if (f && f->n)
+    if (f && (f->n || f->summaries.n))
         ms_out_findings_text(out, f);
     if (p->processes.n && !o->lingering_only)
         overhead(out, p);

@@ -406,7 +406,7 @@ int ms_cmd_report(int argc, char **argv)
     a.ro.problems = (const char *const *)in.problems.v;
     a.ro.nproblems = in.problems.n;
 
-    if (!in.ndumps && !in.findings.n) {
+    if (!in.ndumps && !in.findings.n && !in.findings.summaries.n) {
         fprintf(stderr, "mapscope report: no usable input\n");
         rc = MS_EXIT_FAILURE;
     } else if (a.diff) {

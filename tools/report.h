@@ -57,12 +57,26 @@ struct ms_finding {
     uint64_t pid, count, B, bucket_bytes, old_bytes, overflow_buckets;
     double lingering_s;
     char *map, *finding, *key_type, *elem_type, *site;
+    char *reason;    /* e.g. "stalled", "emptied" (may be NULL) */
+    char *site_kind; /* "created", "first_growth", ... (may be NULL) */
+    char *why, *advice;
     char *json; /* the object itself, re-serialised, for --json and HTML */
+};
+
+/* A gomaps "summary" record: the process-wide figures of one run. */
+struct ms_findings_summary {
+    uint64_t pid, maps, growing, bucket_bytes, old_bytes, overflow_bytes, findings;
+    char *go_version, *binary;
+    char *json;
 };
 
 struct ms_findings {
     struct ms_finding *v;
     size_t n, cap;
+    struct {
+        struct ms_findings_summary *v;
+        size_t n, cap;
+    } summaries;
 };
 
 /* Read a findings file.  Returns 0, or 1 when some lines were damaged (an

@@ -81,7 +81,9 @@ grep -q "unknown metric" "$T/err" || fail "bad metric message"
 cat > "$T/maps.jsonl" <<'JSONL'
 {"pid":7,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":100000,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"site":{"function":"main.newStore","file":"session/store.go","line":88}}
 this line is broken
-{"pid":7,"map":"0xc000777000","finding":"large_span","key_type":"int64","elem_type":"[]uint8","count":12,"B":20,"bucket_bytes":314572800,"old_bytes":0,"overflow_buckets":0,"lingering_s":0,"site":"main.cache (cache.go:12)"}
+{"record":"summary","pid":7,"go_version":"go1.19.8","binary":"./api","duration_s":120,"maps":6,"growing":1,"bucket_bytes":40370176,"old_bytes":25165824,"overflow_buckets":3,"overflow_bytes":432,"large_arrays":2,"large_array_bytes":1,"findings":2}
+{"record":"future_kind","pid":7}
+{"record":"finding","reason":"emptied","why":"0 entries in a 300 MiB array: maps never shrink","advice":"copy it into a fresh map","site_kind":"first_growth","pid":7,"map":"0xc000777000","finding":"large_span","key_type":"int64","elem_type":"[]uint8","count":12,"B":20,"bucket_bytes":314572800,"old_bytes":0,"overflow_buckets":0,"lingering_s":0,"site":"main.cache (cache.go:12)"}
 JSONL
 set +e
 "$MS" report "$T/d.4242" "$T/maps.jsonl" > "$T/text" 2> "$T/err"
@@ -96,7 +98,12 @@ grep -q "map\[string\]\*main.Session" "$T/maps" || fail "map type"
 grep -q "buckets 48.0 MiB, old buckets 24.0 MiB" "$T/maps" || fail "sizes"
 grep -q "created at main.newStore (session/store.go:88)" "$T/maps" || fail "site"
 grep -q "evacuation only advances on writes" "$T/maps" || fail "why"
-grep -q "#2 large_span: map 0xc000777000" "$T/maps" || fail "finding 2"
+grep -q "#2 large_span/emptied: map 0xc000777000" "$T/maps" || fail "finding 2"
+grep -q "first grew at main.cache (cache.go:12)" "$T/maps" || fail "site kind"
+grep -q "why: 0 entries in a 300 MiB array: maps never shrink" "$T/maps" || fail "why from the file"
+grep -q "what to do: copy it into a fresh map" "$T/maps" || fail "advice from the file"
+grep -q "pid 7 ./api go1.19.8: 6 maps followed (1 growing), bucket arrays 38.5 MiB" "$T/maps" ||
+    fail "gomaps summary"
 "$MS" report "$T/maps.jsonl" 2> /dev/null | grep -q "^== Go maps" || fail "findings alone"
 set +e
 "$MS" report --json "$T/d.4242" "$T/maps.jsonl" > "$T/json" 2> /dev/null
