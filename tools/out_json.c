@@ -148,16 +148,15 @@ static void timeline(FILE *out, const struct ms_profile *p)
     fputs("]}", out);
 }
 
-void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
-                 const struct ms_findings *f)
+void ms_json_head(FILE *out, const struct ms_profile *p)
 {
-    fprintf(out, "{\"schema\":%d,\"totals\":", MS_JSON_SCHEMA);
+    fprintf(out, "\"schema\":%d,\"totals\":", MS_JSON_SCHEMA);
     totals(out, p);
-    view(out, p, o, "leaks", MS_M_LEAKED);
-    view(out, p, o, "lingering", MS_M_LINGERING);
-    view(out, p, o, "peak", MS_M_PEAK);
-    view(out, p, o, "hotspots", MS_M_ALLOCS);
-    view(out, p, o, "temporary", MS_M_TEMPORARY);
+}
+
+void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                  const struct ms_findings *f)
+{
     processes(out, p);
     fputs(",\"settings\":{", out);
     for (size_t i = 0; i < p->settings.n; i++) {
@@ -182,5 +181,19 @@ void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_o
             fputc(',', out);
         ms_json_str(out, o->problems[i]);
     }
-    fputs("]}\n", out);
+    fputc(']', out);
+}
+
+void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                 const struct ms_findings *f)
+{
+    fputc('{', out);
+    ms_json_head(out, p);
+    view(out, p, o, "leaks", MS_M_LEAKED);
+    view(out, p, o, "lingering", MS_M_LINGERING);
+    view(out, p, o, "peak", MS_M_PEAK);
+    view(out, p, o, "hotspots", MS_M_ALLOCS);
+    view(out, p, o, "temporary", MS_M_TEMPORARY);
+    ms_json_tail(out, p, o, f);
+    fputs("}\n", out);
 }

@@ -22,6 +22,7 @@
 
 #include "profile.pb-c.h"
 #include "report.h"
+#include "strtab.h"
 
 typedef Perftools__Profiles__Profile PProfile;
 typedef Perftools__Profiles__ValueType PValueType;
@@ -30,44 +31,6 @@ typedef Perftools__Profiles__Mapping PMapping;
 typedef Perftools__Profiles__Location PLocation;
 typedef Perftools__Profiles__Line PLine;
 typedef Perftools__Profiles__Function PFunction;
-
-/* ----------------------------------------------------------- strings -- */
-
-/* The string table is built in two passes: collect every string, sort and
- * deduplicate, then look indices up by binary search. */
-struct strtab {
-    const char **v;
-    size_t n, cap;
-};
-
-static void str_add(struct strtab *t, const char *s)
-{
-    *MS_VEC_PUSH(*t) = s ? s : "";
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void str_finish(struct strtab *t)
-{
-    str_add(t, ""); /* index 0 must be "" and "" sorts first */
-    ms_sort(t->v, t->n, sizeof *t->v, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < t->n; i++)
-        if (!u || strcmp(t->v[u - 1], t->v[i]))
-            t->v[u++] = t->v[i];
-    t->n = u;
-}
-
-static int64_t str_idx(const struct strtab *t, const char *s)
-{
-    if (!s)
-        s = "";
-    const char **hit = ms_search(&s, t->v, t->n, sizeof *t->v, cmp_str);
-    return hit ? hit - t->v : 0;
-}
 
 /* --------------------------------------------------------- functions -- */
 
@@ -110,7 +73,7 @@ static char *hex_id(const struct ms_pmodule *m)
 
 /* Everything the protobuf message points to, freed at the end. */
 struct build {
-    struct strtab st;
+    struct ms_strtab st;
     struct fn *fns;
     size_t nfns;
     char **build_ids;
@@ -137,15 +100,15 @@ static uint64_t fn_id(const struct build *b, const struct ms_sym *s)
 static void collect_strings(struct build *b, const struct ms_profile *p)
 {
     for (size_t i = 0; i < NVALUES; i++) {
-        str_add(&b->st, sample_names[i][0]);
-        str_add(&b->st, sample_names[i][1]);
+        ms_strtab_add(&b->st, sample_names[i][0]);
+        ms_strtab_add(&b->st, sample_names[i][1]);
     }
-    str_add(&b->st, "space");
+    ms_strtab_add(&b->st, "space");
     b->build_ids = ms_xcalloc(p->modules.n, sizeof *b->build_ids);
     for (size_t i = 0; i < p->modules.n; i++) {
         b->build_ids[i] = hex_id(&p->modules.v[i]);
-        str_add(&b->st, p->modules.v[i].path);
-        str_add(&b->st, b->build_ids[i]);
+        ms_strtab_add(&b->st, p->modules.v[i].path);
+        ms_strtab_add(&b->st, b->build_ids[i]);
     }
     size_t nsyms = 0;
     for (size_t i = 0; i < p->frames.n; i++)
@@ -156,8 +119,8 @@ static void collect_strings(struct build *b, const struct ms_profile *p)
             const struct ms_sym *s = &p->frames.v[i].sym[k];
             b->fns[b->nfns].name = s->function ? s->function : "";
             b->fns[b->nfns].file = s->file ? s->file : "";
-            str_add(&b->st, s->function);
-            str_add(&b->st, s->file);
+            ms_strtab_add(&b->st, s->function);
+            ms_strtab_add(&b->st, s->file);
             b->nfns++;
         }
     ms_sort(b->fns, b->nfns, sizeof *b->fns, cmp_fn);
@@ -171,9 +134,9 @@ static void collect_strings(struct build *b, const struct ms_profile *p)
         b->comment =
             ms_xasprintf("mapscope: %s (pid %" PRIu32 ")%s", *pr->cmdline ? pr->cmdline : pr->exe,
                          pr->pid, p->processes.n > 1 ? " and other processes" : "");
-        str_add(&b->st, b->comment);
+        ms_strtab_add(&b->st, b->comment);
     }
-    str_finish(&b->st);
+    ms_strtab_finish(&b->st);
 }
 
 static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
@@ -183,17 +146,17 @@ static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
     b->vt_ptrs = ms_xcalloc(NVALUES, sizeof *b->vt_ptrs);
     for (size_t i = 0; i < NVALUES; i++) {
         perftools__profiles__value_type__init(&b->vt[i]);
-        b->vt[i].type = str_idx(&b->st, sample_names[i][0]);
-        b->vt[i].unit = str_idx(&b->st, sample_names[i][1]);
+        b->vt[i].type = ms_strtab_index(&b->st, sample_names[i][0]);
+        b->vt[i].unit = ms_strtab_index(&b->st, sample_names[i][1]);
         b->vt_ptrs[i] = &b->vt[i];
     }
     pp->n_sample_type = NVALUES;
     pp->sample_type = b->vt_ptrs;
     perftools__profiles__value_type__init(&b->period_type);
-    b->period_type.type = str_idx(&b->st, "space");
-    b->period_type.unit = str_idx(&b->st, "bytes");
+    b->period_type.type = ms_strtab_index(&b->st, "space");
+    b->period_type.unit = ms_strtab_index(&b->st, "bytes");
     pp->period_type = &b->period_type;
-    pp->default_sample_type = str_idx(&b->st, "inuse_space");
+    pp->default_sample_type = ms_strtab_index(&b->st, "inuse_space");
     for (size_t i = 0; i < p->settings.n; i++)
         if (!strcmp(p->settings.v[i].name, "sample_bytes"))
             pp->period = strtoll(p->settings.v[i].value, NULL, 10);
@@ -209,8 +172,8 @@ static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
         x->memory_start = m->start;
         x->memory_limit = m->end;
         x->file_offset = m->start - m->bias;
-        x->filename = str_idx(&b->st, m->path);
-        x->build_id = str_idx(&b->st, b->build_ids[i]);
+        x->filename = ms_strtab_index(&b->st, m->path);
+        x->build_id = ms_strtab_index(&b->st, b->build_ids[i]);
         x->has_functions = m->symbolized;
         x->has_filenames = x->has_line_numbers = m->has_lines;
         x->has_inline_frames = m->has_inlines;
@@ -225,8 +188,8 @@ static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
     for (size_t i = 0; i < b->nfns; i++) {
         perftools__profiles__function__init(&b->funcs[i]);
         b->funcs[i].id = i + 1;
-        b->funcs[i].name = b->funcs[i].system_name = str_idx(&b->st, b->fns[i].name);
-        b->funcs[i].filename = str_idx(&b->st, b->fns[i].file);
+        b->funcs[i].name = b->funcs[i].system_name = ms_strtab_index(&b->st, b->fns[i].name);
+        b->funcs[i].filename = ms_strtab_index(&b->st, b->fns[i].file);
         b->func_ptrs[i] = &b->funcs[i];
     }
     pp->n_function = b->nfns;
@@ -293,7 +256,7 @@ static void fill(struct build *b, const struct ms_profile *p, PProfile *pp)
     pp->n_string_table = b->st.n;
     pp->string_table = (char **)b->st.v;
     if (b->comment) {
-        b->comment_idx = str_idx(&b->st, b->comment);
+        b->comment_idx = ms_strtab_index(&b->st, b->comment);
         pp->n_comment = 1;
         pp->comment = &b->comment_idx;
     }
@@ -309,7 +272,7 @@ static void free_build(struct build *b, size_t nmodules)
     for (size_t i = 0; i < nmodules; i++)
         free(b->build_ids[i]);
     free(b->build_ids);
-    free(b->st.v);
+    ms_strtab_free(&b->st);
     free(b->fns);
     free(b->comment);
     free(b->vt);

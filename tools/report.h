@@ -149,6 +149,12 @@ size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size
 /* JSON string literal (with quotes) of s, or null; escapes '<' too so the
  * text can sit inside an HTML <script>. */
 void ms_json_str(FILE *out, const char *s);
+/* The parts of the --json document other than the stack arrays, shared
+ * with the HTML page: `"schema":..,"totals":{..}` and `,"processes":..
+ * ,"problems":[..]` (no braces). */
+void ms_json_head(FILE *out, const struct ms_profile *p);
+void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                  const struct ms_findings *f);
 /* One stack as a JSON array of {function, file, line, module, address,
  * offset, inlined}. */
 void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s);
