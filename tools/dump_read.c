@@ -143,8 +143,11 @@ static void rec_process(struct cur *c, struct ms_dump *d)
     char *cmd = NULL;
     if (need(c, len)) {
         cmd = ms_xmalloc((size_t)len + 1);
+        /* Arguments are NUL-separated; they and any control characters
+         * (a newline in `python3 -c '...'`) become spaces, so a command
+         * line prints on one line. */
         for (uint32_t i = 0; i < len; i++)
-            cmd[i] = c->p[i] ? (char)c->p[i] : ' ';
+            cmd[i] = c->p[i] < 0x20 || c->p[i] == 0x7f ? ' ' : (char)c->p[i];
         cl_len = len;
         while (cl_len && cmd[cl_len - 1] == ' ')
             cl_len--;

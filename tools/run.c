@@ -387,9 +387,10 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     if (!n) {
         if (!exec_failed)
             fprintf(stderr,
-                    "mapscope: no dump was written to %s.%d (the program ended without "
-                    "running its exit handlers, e.g. killed or _exit(); use --interval "
-                    "for periodic snapshots)\n",
+                    "mapscope: no dump was written to %s.%d: the program ended without running its "
+                    "exit handlers (killed, _exit()), or it executed another program (a "
+                    "wrapper script?), which is profiled only with --follow-children; "
+                    "--interval gives periodic snapshots\n",
                     prefix, (int)pid);
         free(files);
         return;
