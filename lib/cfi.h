@@ -1,12 +1,13 @@
 /*
- * cfi.h — unwind rules for one instruction address, from .eh_frame.
+ * cfi.h — unwind rules for one instruction address, read by elfutils' libdw.
  *
  * The cached DWARF walk (unwind_dwarf.c) needs, for each return address, how
  * to find the caller: where the canonical frame address (CFA, the caller's
  * stack pointer) is, where the return address is, and how to restore the
- * frame pointer.  On x86-64 compiled code that is almost always one of a
- * few shapes, which fit in one 64-bit word (so the rule cache can be read
- * and written by many threads without locks: a word is never torn).
+ * frame pointer.  libdw reads and executes the call-frame information
+ * (cfi.c); on x86-64 compiled code the result is almost always one of a few
+ * shapes, which fit in one 64-bit word (so the rule cache can be read and
+ * written by many threads without locks: a word is never torn).
  */
 #ifndef MS_CFI_H
 #define MS_CFI_H
@@ -33,14 +34,28 @@ struct ms_cfi_rule {
     int32_t bp_off;
 };
 
-/* Rules for the instruction at pc (for a return address: pc = ra - 1), read
- * from the .eh_frame of the object that contains it.  Returns 0 and fills
- * *r, or -1 when there is no usable description (no unwind info, a rule the
- * walker does not model such as a signal frame): the caller falls back to
- * libunwind. */
+/* Open libdw (RTLD_LOCAL) and libelf through it.  Call from the library
+ * constructor, never inside an allocation.  Returns 0, or -1 when libdw is
+ * not installed (then every lookup returns MS_CFI_UNAVAILABLE). */
+int ms_cfi_load(void);
+
+enum {
+    MS_CFI_NONE = -1,        /* no rule the walker models here: libunwind walks */
+    MS_CFI_UNAVAILABLE = -2, /* libdw not loaded (yet): do not remember the answer */
+};
+
+/* Rules for the instruction at pc (for a return address: pc = ra - 1), from
+ * the call-frame information of the object that contains it.  Returns 0 and
+ * fills *r, or MS_CFI_NONE (no unwind info, a rule the walker does not model
+ * such as a signal frame), or MS_CFI_UNAVAILABLE.  Runs libdw: call with the
+ * thread's guard up. */
 int ms_cfi_find(uintptr_t pc, struct ms_cfi_rule *r);
 
-/* The same, from an .eh_frame_hdr image given explicitly (tests). */
-int ms_cfi_find_in(const unsigned char *eh_frame_hdr, uintptr_t pc, struct ms_cfi_rule *r);
+/* Objects opened so far and lookups made (engine statistics, benchmark). */
+void ms_cfi_counts(uint64_t *objects, uint64_t *lookups, uint64_t *ns);
+
+/* fork: no thread may be inside libdw when the child is made. */
+void ms_cfi_lock(void);
+void ms_cfi_unlock(void);
 
 #endif /* MS_CFI_H */

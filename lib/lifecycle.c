@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "cfi.h"
 #include "dump_format.h"
 #include "guard.h"
 #include "unwind.h"
@@ -34,6 +35,7 @@ void ms_stack_cache_unlock(void);
 static void fork_prepare(void)
 {
     ms_guard_enter();
+    ms_cfi_lock();
     ms_snapshot_lock();
     ms_timeline_lock();
     ms_stack_cache_lock();
@@ -48,6 +50,7 @@ static void fork_parent(void)
     ms_stack_cache_unlock();
     ms_timeline_unlock();
     ms_snapshot_unlock();
+    ms_cfi_unlock();
     ms_guard_leave();
 }
 
@@ -59,6 +62,7 @@ static void fork_child(void)
     ms_timeline_reinit_lock();
     ms_snapshot_reinit_after_fork();
     ms_helper_after_fork_child();
+    ms_cfi_unlock();
     ms_guard_leave();
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfi.h"
 #include "dump_format.h"
 #include "guard.h"
 #include "map.h"
@@ -110,9 +111,10 @@ static void secs(char *buf, size_t cap, uint64_t ns)
 
 static void write_settings(struct ms_dw *w)
 {
-    char iv[32], ln[32], tl[32], sb[32], dp[16], ms[16], sg[16];
+    char iv[32], ln[32], tl[32], sb[32], dp[16], ms[16], sg[16], lt[32];
     secs(iv, sizeof iv, ms_cfg.interval_ns);
     secs(ln, sizeof ln, ms_cfg.linger_ns);
+    snprintf(lt, sizeof lt, "%llu", (unsigned long long)ms_birth_tick_ns());
     secs(tl, sizeof tl, ms_cfg.timeline_ns);
     snprintf(sb, sizeof sb, "%llu", (unsigned long long)ms_cfg.sample_bytes);
     snprintf(dp, sizeof dp, "%u", ms_cfg.depth);
@@ -125,13 +127,16 @@ static void write_settings(struct ms_dw *w)
     else
         snprintf(sg, sizeof sg, "%d", ms_cfg.signal);
     ms_dw_rec_begin(w, MS_REC_SETTINGS);
-    ms_dw_u32(w, 11);
+    ms_dw_u32(w, 12);
     pair_str(w, "output", ms_cfg.output);
     pair_str(w, "interval_s", iv);
     pair_str(w, "sample_bytes", sb);
     pair_str(w, "depth", dp);
     pair_str(w, "unwind", ms_unwind_name(ms_cfg.unwind));
     pair_str(w, "linger_s", ln);
+    /* Per process, not a cost: a setting, so that merging the dumps of a
+     * process tree never adds it up. */
+    pair_str(w, "linger_tick_ns", lt);
     pair_str(w, "follow_children", ms_cfg.follow_children ? "1" : "0");
     pair_str(w, "signal", sg);
     pair_str(w, "trigger", ms_cfg.trigger);
@@ -316,10 +321,12 @@ static void write_engine(struct ms_dw *w)
     ms_smap_stats(ms_books_live_map(), &live);
     ms_smap_stats(ms_books_big_map(), &big);
     ms_smap_stats(ms_stack_index_map(), &idx);
-    uint64_t overflow, frame_bytes, hits, misses, threads, rules, fallbacks;
+    uint64_t overflow, frame_bytes, hits, misses, threads, rules, fallbacks, objects, lookups,
+        lookup_ns;
     ms_stack_table_stats(&overflow, &frame_bytes);
     ms_stack_cache_counts(&hits, &misses, &threads);
     ms_unwind_dwarf_counts(&rules, &fallbacks);
+    ms_cfi_counts(&objects, &lookups, &lookup_ns);
     uint64_t own = 0;
     for (int k = 0; k < MS_MEM_KINDS; k++)
         own += ms_mem_bytes((enum ms_mem_kind)k);
@@ -328,7 +335,7 @@ static void write_engine(struct ms_dw *w)
      * big-block map's) over the blocks it holds, x100. */
     uint64_t per_block = live.count ? (live.bytes_total + big.bytes_total) * 100 / live.count : 0;
 
-    unsigned n = map_stats(w, "", &live, false) * 3 + MS_MEM_KINDS + 12;
+    unsigned n = map_stats(w, "", &live, false) * 3 + MS_MEM_KINDS + 13;
     ms_dw_rec_begin(w, MS_REC_ENGINE);
     ms_dw_u32(w, n);
     map_stats(w, "map.", &live, true);
@@ -349,8 +356,9 @@ static void write_engine(struct ms_dw *w)
     nv(w, "stack_cache.threads", threads);
     nv(w, "unwind.rules", rules);
     nv(w, "unwind.fallbacks", fallbacks);
-    nv(w, "linger.tick_ns", ms_birth_tick_ns());
-    nv(w, "sampling.count_shift", ms_count_shift);
+    nv(w, "unwind.objects", objects);
+    nv(w, "unwind.lookups", lookups);
+    nv(w, "unwind.lookup_ns", lookup_ns);
     ms_dw_rec_end(w);
 }
 

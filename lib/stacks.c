@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "cfi.h"
 #include "guard.h"
 #include "unwind.h"
 
@@ -59,14 +60,18 @@ uint32_t ms_stack_id(const struct ms_frame0 *f)
 }
 
 /* Before going live: load libunwind (the fallback of the DWARF walker and
- * the walker of MAPSCOPE_UNWIND=libunwind) and walk once, so the first
- * recorded allocation does not pay for reading unwind tables. */
+ * the walker of MAPSCOPE_UNWIND=libunwind) and, for the DWARF walker,
+ * libdw; then walk once, so the first recorded allocation does not pay for
+ * reading unwind tables.  Without libdw the DWARF walker has no rules, so
+ * libunwind takes over (and the dump's settings say so). */
 __attribute__((noinline)) void ms_stacks_warm_up(void)
 {
     uintptr_t frames[MS_DEPTH_MAX];
     struct ms_frame0 f = MS_CALLER_FRAME();
     ms_guard_enter();
     ms_unwind_lu_load();
+    if (ms_cfg.unwind == MS_UNWIND_DWARF && ms_cfi_load() != 0)
+        ms_cfg.unwind = MS_UNWIND_LIBUNWIND;
     ms_stack_top();
     ms_stack_capture(&f, frames, ms_cfg.depth);
     ms_guard_leave();

@@ -19,6 +19,7 @@
 struct ms_walk_trace {
     unsigned nreads;
     bool cacheable;             /* false: fell back to libunwind, or too many reads */
+    bool fell_back;             /* libunwind walked (a frame the rules do not describe) */
     bool need_bp0;              /* the result depends on the starting rbp */
     uint32_t off[MS_TRACE_MAX]; /* address read - starting sp */
     uint64_t val[MS_TRACE_MAX];
@@ -41,5 +42,7 @@ int ms_stack_cache_init(void);
 void ms_stack_cache_after_fork_child(void);
 void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads);
 void ms_unwind_dwarf_counts(uint64_t *rules, uint64_t *fallbacks);
+/* Empty the rule cache (an object was unloaded; cfi.c). */
+void ms_unwind_dwarf_forget(void);
 
 #endif /* MS_UNWIND_H */

@@ -1,14 +1,16 @@
 /*
- * unwind_dwarf.c — the default stack walker: .eh_frame rules, cached.
+ * unwind_dwarf.c — the default stack walker: libdw's CFI rules, cached.
  *
  * libunwind's unw_backtrace costs ~10 ns a frame (it looks each frame up in
  * a hashed cache of decoded rules and keeps a full register cursor) plus a
  * fixed cost per call; at 15-20 frames a stack that alone is more than the
  * whole budget of the shim.  The rules themselves are simple on x86-64:
- * this walker keeps them, pre-decoded, in a direct-mapped table of 2^16
- * 64-bit words (one word per return address, so threads read and fill it
- * without locks and a torn entry cannot happen), and a frame costs a hash, a
- * load, a compare and one or two stack loads.
+ * libdw reads them from the object's .eh_frame once per return address
+ * (cfi.c), and this walker keeps them, pre-decoded, in a direct-mapped
+ * table of 2^16 64-bit words (one word per return address, so threads read
+ * and fill it without locks and a torn entry cannot happen); a frame then
+ * costs a hash, a load, a compare and one or two stack loads.  Like the
+ * frame-pointer walk, the walk itself is ours; reading DWARF is libdw's.
  *
  * Word layout (0 = empty):
  *   bits  0-30  tag: return address >> 16 (user addresses are < 2^47)
@@ -17,7 +19,7 @@
  *   bits 52-53  rbp kind        bits 54-61  rbp offset / 8 (signed 8 bits)
  *   bit  62     outermost frame (return address undefined)
  *   bit  63     no usable rule here: libunwind walks this stack
- * Rules whose offsets do not fit are looked up in .eh_frame every time
+ * Rules whose offsets do not fit are looked up through libdw every time
  * (correct, just slower).  The table index mixes both halves of the address
  * so objects mapped 64 KiB apart do not collide.
  *
@@ -40,6 +42,15 @@ int ms_unwind_dwarf_init(void)
 {
     rules = ms_mem_map(RULE_SLOTS * sizeof(uint64_t), MS_MEM_CACHE);
     return rules ? 0 : -1;
+}
+
+/* An object was unloaded: its rules must not serve whatever is loaded at
+ * the same addresses next.  Word by word, so concurrent readers never see a
+ * torn entry. */
+void ms_unwind_dwarf_forget(void)
+{
+    for (uint32_t i = 0; rules && i < RULE_SLOTS; i++)
+        atomic_store_explicit(&rules[i], 0, memory_order_relaxed);
 }
 
 void ms_unwind_dwarf_counts(uint64_t *nr, uint64_t *nf)
@@ -99,11 +110,14 @@ static inline void rule_for(uintptr_t ra, struct ms_cfi_rule *r)
         decode(w, r);
         return;
     }
-    /* Miss: read .eh_frame (the call site is at ra - 1). */
-    int found = ms_cfi_find(ra - 1, r) == 0;
+    /* Miss: ask libdw (the call site is at ra - 1).  Before libdw is
+     * loaded (allocations made ahead of the library constructor) the
+     * answer is not remembered. */
+    int rc = ms_cfi_find(ra - 1, r);
+    int found = rc == 0;
     if (!found)
         r->ok = 0;
-    uint64_t nw = ra < (1ull << 47) ? encode(ra, r, found) : 0;
+    uint64_t nw = ra < (1ull << 47) && rc != MS_CFI_UNAVAILABLE ? encode(ra, r, found) : 0;
     if (nw)
         atomic_store_explicit(slot, nw, memory_order_relaxed);
     atomic_fetch_add_explicit(found && r->ok ? &n_rules : &n_fallbacks, 1, memory_order_relaxed);
@@ -174,6 +188,7 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
     if (t) {
         t->nreads = 0;
         t->cacheable = true;
+        t->fell_back = false;
         t->need_bp0 = false;
     }
     while (n < max) {
@@ -184,8 +199,10 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
         rule_for(ip, &r);
         if (MS_UNLIKELY(!r.ok)) {
             /* A frame these rules cannot describe: libunwind does it all. */
-            if (t)
+            if (t) {
                 t->cacheable = false;
+                t->fell_back = true;
+            }
             return ms_unwind_lu(f, out, max);
         }
         if (r.last)

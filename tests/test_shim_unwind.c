@@ -1,12 +1,13 @@
 /*
  * test_shim_unwind.c — the cached DWARF walk gives libunwind's stacks.
  *
- * The DWARF walker (unwind_dwarf.c + cfi.c) is the shim's default; its
- * output must be what libunwind's unw_backtrace gives for the same frame,
- * through plain calls, deep recursion, callbacks from libc (qsort), threads
- * and a signal handler (where the walker hands over to libunwind).  The
- * validated stack cache must reuse a walk only when the stack is really
- * the same.
+ * The DWARF walker (unwind_dwarf.c, with rules read by libdw in cfi.c) is
+ * the shim's default; its output must be what libunwind's unw_backtrace
+ * gives for the same frame, through plain calls, deep recursion, callbacks
+ * from libc (qsort) and threads — walked with libdw's rules, not handed to
+ * libunwind — and through a signal handler (where the walker must hand over
+ * to libunwind at the signal frame).  The validated stack cache must reuse
+ * a walk only when the stack is really the same.
  */
 #include <check.h>
 #include <pthread.h>
@@ -14,11 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfi.h"
 #include "guard.h"
 #include "unwind.h"
 #include "shim_check.h"
 
 static int checks;
+
+/* How the walk is expected to go: with libdw's rules all the way, or
+ * handed to libunwind at some frame. */
+static bool expect_fallback;
 
 /* Walk from the caller of this function with both walkers; they must agree
  * frame for frame (libunwind's list is truncated to the same depth). */
@@ -29,6 +35,8 @@ __attribute__((noinline)) static void compare_here(void)
     struct ms_walk_trace t;
     unsigned na = ms_unwind_dwarf(&f, a, 64, &t);
     unsigned nb = ms_unwind_lu(&f, b, 64);
+    ck_assert_msg(t.fell_back == expect_fallback, "walk %s libunwind",
+                  expect_fallback ? "should have been handed to" : "was handed to");
     ck_assert_uint_ge(na, 2);
     ck_assert_uint_eq(na, nb);
     for (unsigned i = 0; i < na; i++)
@@ -60,6 +68,7 @@ static void setup(void)
 {
     ms_start();
     ck_assert_int_eq(ms_unwind_lu_load(), 0);
+    ck_assert_int_eq(ms_cfi_load(), 0);
 }
 
 START_TEST(plain_and_recursive)
@@ -108,6 +117,7 @@ static void on_usr1(int sig)
 START_TEST(in_a_signal_handler)
 {
     setup();
+    expect_fallback = true;
     signal(SIGUSR1, on_usr1);
     raise(SIGUSR1);
     ck_assert_int_eq(checks, 1);

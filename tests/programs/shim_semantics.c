@@ -7,8 +7,15 @@
  * Counting, as valgrind does: 12 allocations from main (one of them
  * 300 MiB, which takes the shim's big-block path), 12 frees, 4 failed
  * calls (plus stdio's buffer for the output line, allocated in puts).
+ *
+ * Also: the libraries the shim loads for itself (libunwind, elfutils' libdw
+ * and libelf) stay out of the program's namespace, so the program's own
+ * backtrace() and ELF functions are the ones it linked (none, here).
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,8 +76,9 @@ int main(void)
     ra[0] = 'x';
     errno = 0;
     volatile size_t many = SIZE_MAX / 4;
-    CHECK(reallocarray(ra, many, 8) == NULL && errno == ENOMEM && ra[0] == 'x');
-    free(ra);
+    char *volatile same = ra; /* gcc cannot know the failed call left ra alone */
+    CHECK(reallocarray(ra, many, 8) == NULL && errno == ENOMEM && same[0] == 'x');
+    free(same);
 
     /* posix_memalign reports errors by return value, not errno. */
     void *a = NULL;
@@ -105,6 +113,18 @@ int main(void)
     big[(300u << 20) - 1] = 2;
     CHECK(malloc_usable_size(big) >= (300u << 20));
     free(big);
+
+    /* Nothing of the shim's private libraries is visible to the program. */
+    static const char *const hidden[] = {"unw_backtrace",       "_ULx86_64_step",
+                                         "dwarf_cfi_addrframe", "dwarf_getcfi_elf",
+                                         "elf_begin",           "elf_version"};
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+        if (dlsym(RTLD_DEFAULT, hidden[i]) != NULL) {
+            printf("semantics: FAILED: %s is visible to the program\n", hidden[i]);
+            failures++;
+        }
+    Dl_info bt;
+    CHECK(dladdr((void *)backtrace, &bt) && bt.dli_fname && strstr(bt.dli_fname, "libc.so"));
 
     if (failures)
         return 1;
