@@ -12,6 +12,8 @@
  *     allocation even when the block is resized in place;
  *   - free(NULL) is nothing; freeing a pointer the shim never saw (made
  *     before it started) is counted apart as an unknown free.
+ * _exit and _Exit are here too: they write the exit dump that destructors
+ * would have written.
  *
  * Order matters for threads: a block is removed from the books before the
  * real free/realloc can hand its address to another thread, and added after
@@ -273,4 +275,16 @@ MS_EXPORT void *pvalloc(size_t size)
     if (!ms_real.malloc_usable_size)
         ms_real_resolve();
     return ms_real.malloc_usable_size ? ms_real.malloc_usable_size(p) : 0;
+}
+
+/* A process leaving with _exit (dash always does) still gets its exit dump
+ * when that is safe (lifecycle.c). */
+MS_EXPORT void _exit(int status)
+{
+    ms_exit_now(status);
+}
+
+MS_EXPORT void _Exit(int status)
+{
+    ms_exit_now(status);
 }

@@ -10,16 +10,26 @@
  * The exit dump is written by the library destructor, which runs after
  * the program's own destructors and atexit handlers (so their frees are
  * counted) and before libc's.  Other threads may still allocate then: the
- * books stay valid after the dump, forever.  _exit, abort and fatal
- * signals skip destructors; interval snapshots are the safety net.
+ * books stay valid after the dump, forever.  A process that leaves with
+ * _exit or _Exit skips destructors, and some do so every time (dash, the
+ * /bin/sh that runs make's recipes, ends with _exit): the shim interposes
+ * them (interpose.c) and writes the exit dump there, except where that
+ * could hurt: in a child made by vfork or a raw clone (it shares the
+ * parent's memory; recognised by a pid that no fork handler recorded), or
+ * when _exit is called from a signal handler that interrupted the shim on
+ * the same thread (its locks may be held).  abort and fatal signals skip
+ * the dump; interval snapshots are the safety net.
  *
  * fork: the prepare handler takes every lock of the shim, in one order, so
  * the child gets consistent books; the child reinitialises the locks,
  * starts its own helper thread, and will write its own dumps under its own
  * pid.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cfi.h"
 #include "dump_format.h"
@@ -31,6 +41,11 @@ void ms_timeline_unlock(void);
 void ms_timeline_reinit_lock(void);
 void ms_stack_cache_lock(void);
 void ms_stack_cache_unlock(void);
+
+/* The pid the books belong to: set at start and in each fork child (fork
+ * runs the handlers below; vfork and clone do not). */
+static _Atomic int books_pid;
+static void (*real_exit)(int);
 
 static void fork_prepare(void)
 {
@@ -56,6 +71,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    atomic_store(&books_pid, getpid());
     ms_books_reinit_locks();
     ms_stack_table_reinit_locks();
     ms_stack_cache_after_fork_child();
@@ -72,6 +88,8 @@ __attribute__((constructor)) static void ms_ctor(void)
     if (atomic_load(&ms_state) != MS_STATE_LIVE)
         return;
     ms_guard_enter();
+    atomic_store(&books_pid, getpid());
+    *(void **)&real_exit = dlsym(RTLD_NEXT, "_exit");
     ms_stacks_warm_up();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (ms_cfg.signal)
@@ -82,10 +100,22 @@ __attribute__((constructor)) static void ms_ctor(void)
     ms_guard_leave();
 }
 
+static _Atomic int exit_dumped;
+
 __attribute__((destructor)) static void ms_dtor(void)
 {
-    static _Atomic int done;
-    if (atomic_load(&ms_state) != MS_STATE_LIVE || atomic_exchange(&done, 1))
+    if (atomic_load(&ms_state) != MS_STATE_LIVE || atomic_exchange(&exit_dumped, 1))
         return;
     ms_snapshot(MS_DUMP_AT_EXIT);
+}
+
+void ms_exit_now(int status)
+{
+    if (atomic_load(&ms_state) == MS_STATE_LIVE && !ms_guarded() &&
+        atomic_load(&books_pid) == getpid() && !atomic_exchange(&exit_dumped, 1))
+        ms_snapshot(MS_DUMP_AT_EXIT);
+    if (real_exit)
+        real_exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
 }

@@ -163,6 +163,9 @@ const char *ms_env_get(const char *name);
 /* Start recording (idempotent).  Called from the first hook and from the
  * library constructor. */
 void ms_start(void);
+/* _exit/_Exit: write the exit dump when it is safe (lifecycle.c), then
+ * leave. */
+__attribute__((noreturn)) void ms_exit_now(int status);
 /* Complain on stderr once per key (a small integer naming the problem). */
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {

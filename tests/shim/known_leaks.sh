@@ -13,10 +13,12 @@ check_stacks() {
     local fn n
     for fn in "$@"; do
         # The stack whose innermost frame outside the allocator entry points
-        # is fn: frames=fn;... or frames=operator-new;fn;...
-        n=$(grep -cE "frames=(_Znwm;|_Znam;)?($fn|_Z[0-9]+${fn}v);" "$W/stacks")
+        # is fn: frames=fn;... or frames=operator new(...);fn();... (C++
+        # names are demangled by the report's symbolizer).
+        re="frames=(operator new(\\[\\])?\\(unsigned long\\);)?($fn|$fn\\(\\));"
+        n=$(grep -cE "$re" "$W/stacks")
         [ "$n" = 1 ] || fail "$fn: expected exactly one stack, found $n (unwind=$UNW)"
-        got=$(grep -E "frames=(_Znwm;|_Znam;)?($fn|_Z[0-9]+${fn}v);" "$W/stacks" | awk '{
+        got=$(grep -E "$re" "$W/stacks" | awk '{
             for (i = 1; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] }
             print v["allocs"], v["bytes_allocated"], v["frees"], v["bytes_freed"], v["live_blocks"],
                 v["live_bytes"], v["failed"], v["peak_blocks"], v["peak_bytes"], v["temporary"] }')

@@ -22,13 +22,64 @@ done
 # Timeline: about one point a second.
 n=$("$MSDUMP" "$W/d.$pid" | grep -c '^timeline ')
 [ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "timeline points: $n, want 2..4 for 3.2 s"
-# Lingering: with a 1 s threshold, sleep's start-up blocks linger at exit.
+# Lingering, exactly: 50 blocks of 1000 bytes kept for 1.5 s linger under
+# a 1 s threshold, on their own stack, aged 1.5 s to the tick (62.5 ms);
+# the 7 blocks made just before exit do not.
+# check_linger DUMP: the lingering records are exactly keep_old's 50 blocks.
+check_linger() {
+    "$MSDUMP" --stacks "$1" > "$W/stacks" || fail "$1 unreadable"
+    "$MSDUMP" "$1" > "$W/all"
+    grep '^linger ' "$W/all" > "$W/linger"
+    [ "$(wc -l < "$W/linger")" = 1 ] || fail "lingering groups: $(cat "$W/linger"), want only keep_old's"
+    read -r blocks bytes oldest < <(sed 's/.* blocks=\([0-9]*\) bytes=\([0-9]*\) oldest_ns=\([0-9]*\).*/\1 \2 \3/' "$W/linger")
+    [ "$blocks/$bytes" = 50/50000 ] || fail "lingering: $blocks blocks, $bytes bytes; want 50, 50000"
+    [ "$oldest" -ge 1000000000 ] && [ "$oldest" -le 3000000000 ] || fail "oldest age $oldest ns"
+    grep -q '^setting linger_tick_ns=62500000$' "$W/all" || fail "birth tick is not linger/16"
+    grep -qE 'live_blocks=50 .* frames=keep_old;main;' "$W/stacks" || fail "keep_old's stack"
+}
 rm -f "$W"/d.*
-run_shim MAPSCOPE_LINGER=1s -- sleep 1.5 || fail "linger run: exit $?"
-"$MSDUMP" "$(the_dump)" | grep -q '^linger stack=[0-9]* blocks=[1-9]' || fail "no lingering blocks"
+run_shim MAPSCOPE_LINGER=1s -- "$PROGS/lingering" 1500 || fail "linger run: exit $?"
+check_linger "$(the_dump)"
 rm -f "$W"/d.*
-run_shim MAPSCOPE_LINGER=1h -- sleep 0.2 || fail "linger run 2: exit $?"
+run_shim MAPSCOPE_LINGER=1h -- "$PROGS/lingering" 200 || fail "linger run 2: exit $?"
 "$MSDUMP" "$(the_dump)" | grep -q '^linger ' && fail "blocks linger under a 1h threshold"
+# The same through `mapscope run --linger`, for a process tree: every
+# process's dump has the 1 s threshold and its 62.5 ms tick, and the merged
+# report says so (the tick is a setting, never added up over processes)
+# and finds the 2 x 50 lingering blocks.
+MS="$top_builddir/tools/mapscope"
+if [ -x "$MS" ]; then
+    rm -f "$W"/d.*
+    "$MS" run -q -f -o "$W/d" --linger 1s -- /bin/sh -c "'$PROGS/lingering' 1200; '$PROGS/lingering' 1200; true" ||
+        fail "mapscope run: exit $?"
+    for f in "$W"/d.[0-9]*; do
+        "$MSDUMP" "$f" | grep -q '^setting linger_tick_ns=62500000$' || fail "$f: tick not 62.5 ms"
+    done
+    "$MS" report --json "$W"/d.[0-9]* > "$W/report.json" || fail "mapscope report failed"
+    /usr/bin/python3 - "$W/report.json" << 'PY' || fail "merged report: lingering blocks or tick wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["settings"]["linger_tick_ns"] == "62500000", r["settings"]
+assert "linger.tick_ns" not in r["engine"], "the tick is summed as an engine figure"
+old = [g for g in r["lingering"] if g["stack"] and g["stack"][0]["function"] == "keep_old"]
+assert len(old) == 1 and old[0]["blocks"] == 100 and old[0]["bytes"] == 100000, r["lingering"]
+young = [g for g in r["lingering"] if g["stack"] and g["stack"][0]["function"] == "keep_young"]
+assert not young, young
+PY
+fi
+# Python frees its objects when it finalizes, before the exit dump: a
+# snapshot taken while it sleeps is where its long-lived objects linger
+# (50 bytearrays of 1024 bytes, 1025 bytes each from malloc, one stack).
+if [ -x /usr/bin/python3 ]; then
+    rm -f "$W"/d.*
+    run_shim PYTHONMALLOC=malloc MAPSCOPE_LINGER=1s MAPSCOPE_INTERVAL=2 -- /usr/bin/python3 -c '
+import time
+keep = [bytearray(1024) for i in range(50)]
+time.sleep(2.5)' || fail "python3 linger run: exit $?"
+    pid=$(basename "$(the_dump)" | cut -d. -f2)
+    "$MSDUMP" "$W/d.$pid.1" | grep -q '^linger stack=[0-9]* blocks=50 bytes=51250 ' ||
+        fail "python3: the 50 bytearrays do not linger in the snapshot taken at 2 s"
+fi
 
 # Trigger file: appears after 0.5 s, is seen within ~1 s, and is removed.
 rm -f "$W"/d.*
