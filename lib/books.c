@@ -63,12 +63,17 @@ static uint64_t tick_inv; /* 2^64 / tick_ns: ticks by multiplication, not divisi
 /* Process-wide figures.  Threads count in their own ms_tcount (no locked
  * instruction per event); `dead` holds retired threads' figures and those of
  * threads without a share.  Peak detection needs the process-wide live
- * bytes at each allocation: each thread adds its live delta to the shared
- * `live_bytes` when the delta passes PUBLISH bytes either way, or when the
- * shared figure plus its own delta would be a new peak.  Single-threaded,
- * the peak is exact; with several threads it may miss up to PUBLISH bytes
- * per other thread.  The epoch and peak sit on their own cache line: read
- * on every event, written only at a new peak. */
+ * bytes at each allocation: a thread's candidate is the shared `live_bytes`
+ * plus its own unpublished delta, and it adds that delta to the shared
+ * figure (two locked adds) only when it passes PUBLISH bytes either way.  A
+ * new peak is written with plain stores, so the allocation path has no
+ * locked instruction even while the heap grows (when every allocation is a
+ * new peak).  Single-threaded, the peak and the per-stack figures at it are
+ * exact.  With several threads, each sees the others' deltas up to PUBLISH
+ * bytes late, and two threads writing a peak at once race (the last store
+ * wins): the peak may be low by up to PUBLISH bytes per other thread.  The
+ * epoch and peak sit on their own cache line: read on every event, written
+ * at a new peak. */
 #define PUBLISH (256 * 1024)
 
 static struct {
@@ -172,39 +177,34 @@ static inline uint64_t weight(uint64_t size, uint64_t *bytes)
     return w;
 }
 
-static void new_peak(uint64_t lb)
+/* A new peak of live bytes (plain stores: see the top of this file). */
+static inline void new_peak(int64_t bytes, int64_t blocks, uint64_t now)
 {
-    uint64_t old = atomic_load_explicit(&g.peak_bytes, RELAXED);
-    while (lb > old) {
-        if (atomic_compare_exchange_weak_explicit(&g.peak_bytes, &old, lb, RELAXED, RELAXED)) {
-            int64_t blocks = atomic_load_explicit(&g.live_blocks, RELAXED);
-            atomic_store_explicit(&g.peak_blocks, blocks > 0 ? (uint64_t)blocks : 0, RELAXED);
-            atomic_store_explicit(&g.peak_time, ms_coarse_ns() - ms_start_mono_ns, RELAXED);
-            atomic_fetch_add_explicit(&g.peak_epoch, 1, memory_order_release);
-            return;
-        }
-    }
+    atomic_store_explicit(&g.peak_bytes, (uint64_t)bytes, RELAXED);
+    atomic_store_explicit(&g.peak_blocks, blocks > 0 ? (uint64_t)blocks : 0, RELAXED);
+    atomic_store_explicit(&g.peak_time, now - ms_start_mono_ns, RELAXED);
+    atomic_store_explicit(&g.peak_epoch, atomic_load_explicit(&g.peak_epoch, RELAXED) + 1,
+                          memory_order_release);
 }
 
-/* Live figures change by (bytes, blocks): publish and check for a peak. */
-static inline void live_change(struct ms_tcount *tc, int64_t bytes, int64_t blocks)
+/* Live figures change by (bytes, blocks) at coarse time now: check for a
+ * peak, publish when the thread's delta is large. */
+static inline void live_change(struct ms_tcount *tc, int64_t bytes, int64_t blocks, uint64_t now)
 {
     if (MS_UNLIKELY(!tc)) {
         int64_t lb = atomic_fetch_add_explicit(&g.live_bytes, bytes, RELAXED) + bytes;
-        atomic_fetch_add_explicit(&g.live_blocks, blocks, RELAXED);
+        int64_t lk = atomic_fetch_add_explicit(&g.live_blocks, blocks, RELAXED) + blocks;
         if (bytes > 0 && lb > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))
-            new_peak((uint64_t)lb);
+            new_peak(lb, lk, now);
         return;
     }
     tc->live_bytes_delta += bytes;
     tc->live_blocks_delta += blocks;
     if (bytes > 0) {
         int64_t cand = atomic_load_explicit(&g.live_bytes, RELAXED) + tc->live_bytes_delta;
-        if (MS_UNLIKELY(cand > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))) {
-            publish(tc);
-            new_peak((uint64_t)cand);
-            return;
-        }
+        if (MS_UNLIKELY(cand > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED)))
+            new_peak(cand, atomic_load_explicit(&g.live_blocks, RELAXED) + tc->live_blocks_delta,
+                     now);
     }
     if (MS_UNLIKELY(tc->live_bytes_delta > PUBLISH || tc->live_bytes_delta < -PUBLISH))
         publish(tc);
@@ -233,6 +233,17 @@ static inline void keep_peak_figures(struct ms_stack_counters *c)
     atomic_store_explicit(&c->snap_epoch, ep, RELAXED);
 }
 
+/* errno: the program must never see the shim change it.  Nothing on the
+ * common paths can (no system call; the map engine's mmap leaves it alone
+ * when it succeeds), but the rare ones can (a stack walk that reads unwind
+ * tables, an mmap that fails, a complaint written to stderr): so it is
+ * saved and restored around every recorded event, through a pointer to
+ * the thread's errno kept in its block (no call to __errno_location). */
+static inline int *errno_of_thread(struct ms_stack_cache *tb)
+{
+    return MS_LIKELY(tb != NULL) ? ms_self.errno_p : &errno;
+}
+
 void ms_on_failed(const struct ms_frame0 *f)
 {
     int saved = errno;
@@ -249,19 +260,15 @@ void ms_on_failed(const struct ms_frame0 *f)
 
 void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
 {
-    ms_self.last_alloc = (uintptr_t)p;
-    if (sampled && MS_LIKELY(!ms_sampler_take(size))) {
-        if (MS_UNLIKELY(--ms_self.maint_countdown <= 0)) {
-            ms_self.maint_countdown = 256;
-            ms_maybe_maintain(ms_coarse_ns());
-        }
+    if (sampled && MS_LIKELY(!ms_sampler_take(size)))
         return; /* nothing here touches errno */
-    }
-    int saved = errno;
-    if (sampled) {
-        struct ms_tcount *tc = ms_tcount_self();
+    ms_self.last_alloc = (uintptr_t)p;
+    ms_self.last_left = ms_self.sample_left;
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    struct ms_tcount *tc = tb ? ms_self.tc : NULL;
+    int *ep = errno_of_thread(tb), saved = *ep;
+    if (sampled)
         COUNT(tc, MS_TC_SAMPLED, 1);
-    }
     uint64_t bytes, w = weight(size, &bytes);
     uint32_t sid = ms_stack_id(f);
     uint64_t now = ms_coarse_ns();
@@ -271,9 +278,8 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
         if (!ms_smap_put(big, &p, &sz))
             goto oom;
     }
-    struct ms_stack_cache *tb = sampled ? NULL : ms_stack_cache_get();
     if (MS_UNLIKELY(
-            !(tb ? ms_nursery_put(ms_tblock_nursery(tb), p, v) : ms_smap_put(live, &p, &v))))
+            !(tb && !sampled ? ms_nursery_put(ms_self.nursery, p, v) : ms_smap_put(live, &p, &v))))
         goto oom;
     if (sampled)
         ms_filter_add(p);
@@ -281,19 +287,17 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     keep_peak_figures(&e->c);
     sc_add(e, MS_SC_ALLOCS, w);
     sc_add(e, MS_SC_BYTES, bytes);
-    struct ms_tcount *tc = ms_tcount_self();
     COUNT(tc, MS_TC_ALLOCS, w);
     COUNT(tc, MS_TC_BYTES_ALLOC, bytes);
-    live_change(tc, (int64_t)bytes, (int64_t)w);
+    live_change(tc, (int64_t)bytes, (int64_t)w, now);
     ms_maybe_maintain(now);
-    errno = saved;
+    *ep = saved;
     return;
-oom:;
-    struct ms_tcount *otc = ms_tcount_self();
-    COUNT(otc, MS_TC_DROPPED, 1);
+oom:
+    COUNT(tc, MS_TC_DROPPED, 1);
     ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
                                   "not recorded (the dump counts them as dropped)\n");
-    errno = saved;
+    *ep = saved;
 }
 
 uint64_t ms_books_size_of(void *p, uint64_t packed)
@@ -317,8 +321,7 @@ bool ms_books_take(void *p, uint64_t *out)
     }
     /* Own nursery, map, other threads' nurseries, map again (nursery.c
      * explains the order). */
-    struct ms_stack_cache *tb = ms_stack_cache_get();
-    struct ms_nursery *mine = tb ? ms_tblock_nursery(tb) : NULL;
+    struct ms_nursery *mine = ms_stack_cache_get() ? ms_self.nursery : NULL;
     if (mine && ms_nursery_take(mine, p, out))
         return true;
     if (ms_smap_take(live, &p, out))
@@ -348,7 +351,7 @@ void ms_books_account_free(void *p, uint64_t packed)
     sc_add(e, MS_SC_FREES, w);
     sc_add(e, MS_SC_BYTES_FREED, bytes);
     struct ms_tcount *tc = ms_tcount_self();
-    if (ms_self.last_alloc == (uintptr_t)p) {
+    if (ms_self.last_alloc == (uintptr_t)p && ms_self.last_left == ms_self.sample_left) {
         /* Nothing was allocated on this thread since p: a temporary. */
         sc_add(e, MS_SC_TEMPORARY, w);
         COUNT(tc, MS_TC_TEMPORARY, w);
@@ -356,22 +359,20 @@ void ms_books_account_free(void *p, uint64_t packed)
     }
     COUNT(tc, MS_TC_FREES, w);
     COUNT(tc, MS_TC_BYTES_FREED, bytes);
-    live_change(tc, -(int64_t)bytes, -(int64_t)w);
+    live_change(tc, -(int64_t)bytes, -(int64_t)w, 0);
 }
 
 void ms_on_free(void *p)
 {
     if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
         return; /* never sampled: no lookup, errno untouched */
-    int saved = errno;
+    int *ep = errno_of_thread(ms_stack_cache_get()), saved = *ep;
     uint64_t packed;
     if (ms_books_take(p, &packed))
         ms_books_account_free(p, packed);
-    else if (!sampled) {
-        struct ms_tcount *tc = ms_tcount_self();
-        COUNT(tc, MS_TC_UNKNOWN_FREES, 1);
-    }
-    errno = saved;
+    else if (!sampled)
+        COUNT(ms_tcount_self(), MS_TC_UNKNOWN_FREES, 1);
+    *ep = saved;
 }
 
 static uint64_t units(uint64_t v)

@@ -34,8 +34,8 @@ extern void *__libc_pvalloc(size_t);
 /* 64 KiB is far more than dlsym needs (glibc asks for ~32 bytes), and
  * leaves room for allocations by other libraries' constructors that might
  * run before the lookup finishes. */
-#define BOOT_SIZE (64u * 1024u)
-static alignas(64) unsigned char boot_buf[BOOT_SIZE];
+#define BOOT_SIZE MS_BOOT_SIZE
+alignas(64) unsigned char ms_boot_buf[MS_BOOT_SIZE];
 static _Atomic size_t boot_used;
 
 /* Each bootstrap block is preceded by its size (for realloc). */
@@ -49,15 +49,10 @@ void *ms_bootstrap_alloc(size_t size, size_t align)
         if (start + size > BOOT_SIZE || start + size < start)
             return NULL;
         if (atomic_compare_exchange_weak(&boot_used, &used, start + size)) {
-            memcpy(boot_buf + start - sizeof(size_t), &size, sizeof(size_t));
-            return boot_buf + start;
+            memcpy(ms_boot_buf + start - sizeof(size_t), &size, sizeof(size_t));
+            return ms_boot_buf + start;
         }
     }
-}
-
-bool ms_bootstrap_owns(const void *p)
-{
-    return (const unsigned char *)p >= boot_buf && (const unsigned char *)p < boot_buf + BOOT_SIZE;
 }
 
 size_t ms_bootstrap_size(const void *p)

@@ -20,22 +20,47 @@
 #include <stdint.h>
 
 struct ms_stack_cache; /* stack_cache.c */
+struct ms_tcount;      /* shim.h */
+struct ms_nursery;     /* nursery.h */
 
-/* Per-thread state.  Kept small: it lives in every thread's static TLS. */
+/* Per-thread state.  Kept small (two cache lines): it lives in every
+ * thread's static TLS, and the hooks' fast paths read it first. */
 struct ms_thread {
     int busy;                     /* >0: inside the shim; hooks pass through */
+    uint32_t cache_state;         /* thread block: 0 = none yet, 1 = ready, 2 = unavailable */
+    uint32_t tid;                 /* ms_thread_id(), 0 until first asked */
     int64_t sample_left;          /* sampler: bytes until the next sample */
-    uintptr_t last_alloc;         /* address of this thread's latest allocation
-                                     (temporary-allocation detection) */
-    struct ms_stack_cache *cache; /* validated stack cache, mmap'd on demand */
-    uint32_t cache_state;         /* 0 = none yet, 1 = ready, 2 = unavailable */
+    uintptr_t last_alloc;         /* this thread's latest recorded allocation, and */
+    int64_t last_left;            /* sample_left just after it: when both still hold at
+                                     its free, nothing was allocated in between (a
+                                     temporary), without a store per unsampled call */
+    struct ms_stack_cache *cache; /* the thread block (stack_cache.c), mmap'd on demand; */
+    struct ms_tcount *tc;         /* and in it: this thread's counters */
+    struct ms_nursery *nursery;   /* and its young blocks */
+    int *errno_p;                 /* the thread's errno (set with the block) */
     uint64_t rng;                 /* sampler's random state (0 = not seeded) */
     uintptr_t stack_hi;           /* end of this thread's stack (0 = unknown) */
-    uint32_t tid;                 /* ms_thread_id(), 0 until first asked */
-    int32_t maint_countdown;      /* sampled mode: allocations until the next clock look */
 };
 
 extern __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's block (stack cache, counters, nursery), mapped on
+ * its first allocation; NULL when it has none (mapping failed, or the
+ * thread is exiting).  The first call maps it (stack_cache.c). */
+struct ms_stack_cache *ms_stack_cache_make(void);
+static inline struct ms_stack_cache *ms_stack_cache_get(void)
+{
+    if (__builtin_expect(ms_self.cache_state == 1, 1))
+        return ms_self.cache;
+    return ms_stack_cache_make();
+}
+
+/* The calling thread's share of the totals, or NULL (then the shared
+ * atomic counters are used: books.c). */
+static inline struct ms_tcount *ms_tcount_self(void)
+{
+    return ms_stack_cache_get() ? ms_self.tc : (struct ms_tcount *)0;
+}
 
 /* Enter/leave the shim on this thread.  Nested use is allowed. */
 static inline void ms_guard_enter(void)

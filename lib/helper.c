@@ -7,9 +7,10 @@
  * malloc from its single-threaded fast path (no locked instructions) to
  * its locking one, which alone cost ~20% on an allocation-heavy program.
  * So timeline points and the clamping of birth ticks are done by whichever
- * allocation comes first after they are due (ms_maintain: one comparison
- * per recorded allocation, one in 256 unsampled ones in sampled mode); a
- * program that does not allocate has no heap changes to record.  The
+ * recorded allocation comes first after they are due (ms_maintain: one
+ * comparison per recorded allocation; in sampled mode only sampled
+ * allocations are recorded, and between them the estimates do not change);
+ * a program that does not allocate has no heap changes to record.  The
  * thread is started only for MAPSCOPE_INTERVAL, MAPSCOPE_TRIGGER or
  * MAPSCOPE_SIGNAL, and then does the periodic work too.
  *
@@ -56,6 +57,7 @@ void ms_maintain(uint64_t now)
 {
     if (atomic_exchange_explicit(&maintaining, 1, memory_order_acquire))
         return;
+    int saved = errno; /* the timeline may map memory; the program's errno stays */
     uint64_t tl_iv = ms_timeline_interval();
     uint64_t clamp_period = ms_birth_tick_ns() << 13;
     if (!last_tl)
@@ -73,6 +75,7 @@ void ms_maintain(uint64_t now)
         due = last_tl + tl_iv;
     atomic_store_explicit(&ms_maintain_due, due, memory_order_relaxed);
     atomic_store_explicit(&maintaining, 0, memory_order_release);
+    errno = saved;
 }
 
 static void on_signal(int sig)

@@ -52,6 +52,7 @@ static void fork_prepare(void)
     ms_guard_enter();
     ms_cfi_lock();
     ms_snapshot_lock();
+    ms_filter_lock();
     ms_timeline_lock();
     ms_stack_cache_lock();
     ms_stack_table_lock_all();
@@ -64,6 +65,7 @@ static void fork_parent(void)
     ms_stack_table_unlock_all();
     ms_stack_cache_unlock();
     ms_timeline_unlock();
+    ms_filter_unlock();
     ms_snapshot_unlock();
     ms_cfi_unlock();
     ms_guard_leave();
@@ -78,6 +80,7 @@ static void fork_child(void)
     ms_timeline_reinit_lock();
     ms_snapshot_reinit_after_fork();
     ms_helper_after_fork_child();
+    ms_filter_unlock();
     ms_cfi_unlock();
     ms_guard_leave();
 }

@@ -21,19 +21,26 @@
  * the address, holds the sampled live blocks: a zero counter proves the block
  * was not sampled.  With n sampled live blocks a free of an unsampled block
  * looks into the map with probability ~n/2^16 (at R = 512 KiB, 100 MB live
- * is ~200 sampled blocks: 0.3%) (a counter that reached 255
- * stays there: that only costs lookups, never correctness).
+ * is ~200 sampled blocks: 0.3%) (a counter that reached 255 stays there:
+ * that only costs lookups, never correctness).  Every free reads the
+ * filter, so what it reads is one bit per counter ("non-zero"), 8 KiB that
+ * stay in the L1 cache instead of 64 KiB that would push the allocator's
+ * own data out of it; the counters are touched only when a sample is added
+ * or removed, which is rare, under a lock that keeps the bits right.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "guard.h"
 #include "shim.h"
 
-#define FILTER_BITS 16 /* 64 KiB: stays in L2, so a free costs no cache miss */
+#define FILTER_BITS MS_FILTER_BITS
 
 static uint64_t mean_bytes;
-static _Atomic uint8_t *filter;
+static uint8_t *counters; /* under filter_lock */
+static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+_Atomic uint64_t *ms_filter_words;
 static _Atomic uint64_t seed_counter;
 
 void ms_sampler_init(uint64_t mean)
@@ -116,36 +123,45 @@ uint64_t ms_sample_weight_fp(uint64_t size)
 
 int ms_filter_init(void)
 {
-    filter = ms_mem_map(1u << FILTER_BITS, MS_MEM_SAMPLER);
-    return filter ? 0 : -1;
+    size_t nbits = (size_t)1 << FILTER_BITS;
+    counters = ms_mem_map(nbits, MS_MEM_SAMPLER);
+    ms_filter_words = ms_mem_map(nbits / 8, MS_MEM_SAMPLER);
+    return counters && ms_filter_words ? 0 : -1;
 }
 
-static inline size_t filter_index(const void *p)
+/* Counter i changes by delta (+1, -1); its bit follows. */
+static void filter_change(const void *p, int delta)
 {
-    uint64_t x = (uintptr_t)p * 0x9e3779b97f4a7c15ull;
-    return (size_t)(x >> (64 - FILTER_BITS));
+    size_t i = ms_filter_index(p);
+    _Atomic uint64_t *w = &ms_filter_words[i >> 6];
+    uint64_t bit = 1ull << (i & 63);
+    pthread_mutex_lock(&filter_lock);
+    uint8_t c = counters[i];
+    if (c != 255 && (delta > 0 || c != 0)) /* 255: stuck (only costs lookups) */
+        counters[i] = c = (uint8_t)(c + delta);
+    if (c)
+        atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+    else
+        atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+    pthread_mutex_unlock(&filter_lock);
 }
 
 void ms_filter_add(const void *p)
 {
-    _Atomic uint8_t *c = &filter[filter_index(p)];
-    uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
-    while (v != 255 && !atomic_compare_exchange_weak_explicit(
-                           c, &v, (uint8_t)(v + 1), memory_order_relaxed, memory_order_relaxed))
-        ;
+    filter_change(p, 1);
 }
 
 void ms_filter_remove(const void *p)
 {
-    _Atomic uint8_t *c = &filter[filter_index(p)];
-    uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
-    while (v != 255 && v != 0 &&
-           !atomic_compare_exchange_weak_explicit(c, &v, (uint8_t)(v - 1), memory_order_relaxed,
-                                                  memory_order_relaxed))
-        ;
+    filter_change(p, -1);
 }
 
-bool ms_filter_maybe(const void *p)
+void ms_filter_lock(void)
 {
-    return atomic_load_explicit(&filter[filter_index(p)], memory_order_relaxed) != 0;
+    pthread_mutex_lock(&filter_lock);
+}
+
+void ms_filter_unlock(void)
+{
+    pthread_mutex_unlock(&filter_lock);
 }

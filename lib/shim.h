@@ -3,7 +3,9 @@
  *
  * The shim is a handful of small files with one job each (see lib/shim.am):
  *
- *   interpose.c    the exported allocation functions (the only public symbols)
+ *   interpose.c    the exported functions (the only public symbols): sampled
+ *                  mode's fast path, a jump to the hooks for everything else
+ *   hooks.c        the recording allocation functions
  *   bootstrap.c    finding the real allocator; the static buffer dlsym needs
  *   lifecycle.c    start-up, warm-up, exit dump, fork handlers
  *   config.c       MAPSCOPE_* environment variables
@@ -36,6 +38,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+/* Everything declared here is the library's own: referenced directly, not
+ * through the GOT (the exported functions are marked one by one). */
+#pragma GCC visibility push(hidden)
 
 #define MS_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -142,9 +148,29 @@ extern struct ms_real ms_real;
 /* Resolve ms_real (idempotent; safe to call recursively from dlsym). */
 void ms_real_resolve(void);
 /* The static buffer used before the real allocator is known. */
+#define MS_BOOT_SIZE (64u * 1024u)
+extern unsigned char ms_boot_buf[MS_BOOT_SIZE];
 void *ms_bootstrap_alloc(size_t size, size_t align);
-bool ms_bootstrap_owns(const void *p);
+static inline bool ms_bootstrap_owns(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)ms_boot_buf < MS_BOOT_SIZE;
+}
 size_t ms_bootstrap_size(const void *p);
+
+/* ------------------------------------------------------------ hooks.c -- */
+
+/* What the exported functions (interpose.c) jump to when they do not
+ * finish a call themselves: the recording versions. */
+void *ms_hook_malloc(size_t size);
+void ms_hook_free(void *p);
+void *ms_hook_calloc(size_t n, size_t size);
+void *ms_hook_realloc(void *p, size_t size);
+void *ms_hook_reallocarray(void *p, size_t n, size_t size);
+int ms_hook_posix_memalign(void **out, size_t align, size_t size);
+void *ms_hook_aligned_alloc(size_t align, size_t size);
+void *ms_hook_memalign(size_t align, size_t size);
+void *ms_hook_valloc(size_t size);
+void *ms_hook_pvalloc(size_t size);
 
 /* -------------------------------------------------------- lifecycle.c -- */
 
@@ -155,6 +181,9 @@ enum ms_state {
     MS_STATE_DISABLED, /* start-up failed: pass everything through */
 };
 extern _Atomic int ms_state;
+/* Sampled mode is live: the hooks take their fast path (interpose.c).  Set
+ * once, when recording starts. */
+extern bool ms_sampling;
 extern uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
 /* getenv that never calls the program's own getenv. */
@@ -204,6 +233,15 @@ unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 int ms_unwind_lu_load(void);
 unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 
+/* A live block's value in the map engine, packed into 8 bytes so a bucket
+ * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
+ * books.c for why every byte counts). */
+#define MS_SIZE_BITS  28
+#define MS_STACK_BITS 20
+#define MS_BIRTH_BITS 16
+#define MS_SIZE_BIG   ((1u << MS_SIZE_BITS) - 1) /* real size in the big-block map */
+#define MS_STACK_MAX  ((1u << MS_STACK_BITS) - 1)
+
 /* ------------------------------------------------------ stack_table.c -- */
 
 /* Per-stack counters.  Counts are in units of (1 << ms_count_shift): 1 in
@@ -226,20 +264,22 @@ enum {
 
 struct ms_stack_counters {
     _Atomic uint64_t own[MS_SC_N];
-    _Atomic uint64_t shared[MS_SC_N];
     /* Lazy snapshot at the global peak: valid when snap_epoch equals the
      * peak epoch of the dump, otherwise the current live figures are the
      * peak figures (nothing changed since). */
     _Atomic uint64_t snap_epoch, snap_blocks, snap_bytes;
+    _Atomic uint64_t shared[MS_SC_N];
 };
 
+/* One stack.  The fields every event touches (owner, the owner's counters,
+ * the peak epoch) share the first cache line of a 64-byte-aligned entry, so
+ * an event costs one line of the stack table. */
 struct ms_stack_entry {
-    const uintptr_t *frames;
-    uint32_t nframes;
     uint32_t owner; /* ms_thread_id() of the thread that updates `own` */
-    uint64_t hash;
+    uint32_t nframes;
     struct ms_stack_counters c;
-};
+    const uintptr_t *frames;
+} __attribute__((aligned(64)));
 
 static inline uint64_t ms_sc_get(const struct ms_stack_counters *c, int i)
 {
@@ -254,7 +294,15 @@ int ms_stack_table_init(uint32_t max_stacks);
 /* Find or add a stack; returns its id (>= 1), or 0 (the catch-all entry
  * with no frames) when the table is full or out of memory. */
 uint32_t ms_stack_intern(const uintptr_t *frames, unsigned n, uint64_t hash);
-struct ms_stack_entry *ms_stack_entry(uint32_t id);
+/* id -> entry: two loads, no lock (entries never move). */
+#define MS_STACK_CHUNK_SHIFT 12
+extern struct ms_stack_entry *_Atomic ms_stack_chunks[(MS_STACK_MAX + 1) >> MS_STACK_CHUNK_SHIFT];
+static inline struct ms_stack_entry *ms_stack_entry(uint32_t id)
+{
+    struct ms_stack_entry *c =
+        atomic_load_explicit(&ms_stack_chunks[id >> MS_STACK_CHUNK_SHIFT], memory_order_acquire);
+    return c ? &c[id & ((1u << MS_STACK_CHUNK_SHIFT) - 1)] : NULL;
+}
 uint32_t ms_stack_count(void); /* ids in use are 0 .. count-1 */
 void ms_stack_table_stats(uint64_t *dropped, uint64_t *bytes_frames);
 void ms_stack_table_lock_all(void);
@@ -262,15 +310,6 @@ void ms_stack_table_unlock_all(void);
 void ms_stack_table_reinit_locks(void);
 
 /* ------------------------------------------------------------ books.c -- */
-
-/* A live block's value in the map engine, packed into 8 bytes so a bucket
- * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
- * books.c for why every byte counts). */
-#define MS_SIZE_BITS  28
-#define MS_STACK_BITS 20
-#define MS_BIRTH_BITS 16
-#define MS_SIZE_BIG   ((1u << MS_SIZE_BITS) - 1) /* real size in the big-block map */
-#define MS_STACK_MAX  ((1u << MS_STACK_BITS) - 1)
 
 int ms_books_init(void);
 void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f);
@@ -304,14 +343,8 @@ struct ms_tcount {
     _Atomic uint64_t v[MS_TC_N];
     int64_t live_bytes_delta, live_blocks_delta;
 };
-/* The calling thread's block (stack cache, counters, nursery), mapped on
- * its first allocation; NULL when it has none (mapping failed, or the
- * thread is exiting). */
-struct ms_stack_cache;
-struct ms_stack_cache *ms_stack_cache_get(void);
-/* The calling thread's share (NULL when it has none: then the shared
- * atomic counters are used). */
-struct ms_tcount *ms_tcount_self(void);
+/* The calling thread's block and share: ms_stack_cache_get and
+ * ms_tcount_self (guard.h). */
 /* Add every live thread's share into sum (registry order; under its lock). */
 void ms_tcount_sum(struct ms_tcount *sum);
 void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c);
@@ -365,11 +398,25 @@ bool ms_sampler_take(size_t size);
  * 1 / (1 - exp(-size/R)), the inverse of the probability that a Poisson
  * process of mean interval R hits a block of that size. */
 uint64_t ms_sample_weight_fp(uint64_t size);
-/* Unsampled-free filter: a counting filter of sampled live addresses. */
+/* Unsampled-free filter: a counting filter of sampled live addresses,
+ * read through one bit per counter (sampler.c). */
+#define MS_FILTER_BITS 16
 int ms_filter_init(void);
 void ms_filter_add(const void *p);
 void ms_filter_remove(const void *p);
-bool ms_filter_maybe(const void *p);
+void ms_filter_lock(void); /* fork */
+void ms_filter_unlock(void);
+extern _Atomic uint64_t *ms_filter_words;
+static inline size_t ms_filter_index(const void *p)
+{
+    return (size_t)(((uintptr_t)p * 0x9e3779b97f4a7c15ull) >> (64 - MS_FILTER_BITS));
+}
+/* False: p was certainly not sampled. */
+static inline bool ms_filter_maybe(const void *p)
+{
+    size_t i = ms_filter_index(p);
+    return (atomic_load_explicit(&ms_filter_words[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+}
 /* Pure sampler pieces for tests: next interval from a uniform u in (0,1]. */
 uint64_t ms_sample_interval(uint64_t mean, double u);
 uint64_t ms_rng_next(uint64_t *state);
@@ -441,5 +488,7 @@ void ms_modules_write(struct ms_dw *w);
 
 #define MS_LINGER_BINS 8
 void ms_linger_write(struct ms_dw *w, uint64_t now_mono_ns);
+
+#pragma GCC visibility pop
 
 #endif /* MS_SHIM_H */

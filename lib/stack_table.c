@@ -25,14 +25,14 @@
 #include "map.h"
 #include "shim.h"
 
-#define CHUNK_SHIFT 12
+#define CHUNK_SHIFT MS_STACK_CHUNK_SHIFT
 #define CHUNK_SIZE  (1u << CHUNK_SHIFT)
 #define NCHUNKS     ((MS_STACK_MAX + 1) >> CHUNK_SHIFT)
 #define ARENA_CHUNK (1u << 20) /* frames arena grows 1 MiB at a time */
 #define MAX_PROBES  4
 
 static ms_smap *index_map;
-static struct ms_stack_entry *_Atomic chunks[NCHUNKS];
+struct ms_stack_entry *_Atomic ms_stack_chunks[NCHUNKS];
 static _Atomic uint32_t nstacks; /* ids 0 .. nstacks-1 are allocated */
 static uint32_t max_stacks;
 static _Atomic uint64_t dropped;
@@ -48,13 +48,6 @@ uint32_t ms_thread_id(void)
     if (MS_UNLIKELY(!ms_self.tid))
         ms_self.tid = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
     return ms_self.tid;
-}
-
-struct ms_stack_entry *ms_stack_entry(uint32_t id)
-{
-    struct ms_stack_entry *c =
-        atomic_load_explicit(&chunks[id >> CHUNK_SHIFT], memory_order_acquire);
-    return c ? &c[id & (CHUNK_SIZE - 1)] : NULL;
 }
 
 uint32_t ms_stack_count(void)
@@ -96,14 +89,14 @@ static uint32_t new_id(void)
             return 0;
     } while (!atomic_compare_exchange_weak(&nstacks, &id, id + 1));
     unsigned ci = id >> CHUNK_SHIFT;
-    if (!atomic_load_explicit(&chunks[ci], memory_order_acquire)) {
+    if (!atomic_load_explicit(&ms_stack_chunks[ci], memory_order_acquire)) {
         pthread_mutex_lock(&arena_lock);
-        if (!atomic_load_explicit(&chunks[ci], memory_order_relaxed)) {
+        if (!atomic_load_explicit(&ms_stack_chunks[ci], memory_order_relaxed)) {
             void *c = ms_mem_map(CHUNK_SIZE * sizeof(struct ms_stack_entry), MS_MEM_STACKS);
-            atomic_store_explicit(&chunks[ci], c, memory_order_release);
+            atomic_store_explicit(&ms_stack_chunks[ci], c, memory_order_release);
         }
         pthread_mutex_unlock(&arena_lock);
-        if (!atomic_load_explicit(&chunks[ci], memory_order_acquire))
+        if (!atomic_load_explicit(&ms_stack_chunks[ci], memory_order_acquire))
             return 0; /* out of memory: the id stays unused (no frames) */
     }
     return id;
@@ -138,7 +131,6 @@ uint32_t ms_stack_intern(const uintptr_t *frames, unsigned n, uint64_t hash)
         }
         struct ms_stack_entry *e = ms_stack_entry(id);
         e->nframes = n;
-        e->hash = hash;
         e->owner = ms_thread_id();
         __atomic_store_n(&e->frames, copy, __ATOMIC_RELEASE);
         slot = ms_map_assign_h(m, &key, h, NULL);

@@ -31,8 +31,6 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
                          struct ms_walk_trace *t);
 uintptr_t ms_stack_top(void);
 
-struct ms_stack_cache;
-struct ms_stack_cache *ms_stack_cache_get(void);
 /* Stack id for f if a cached walk is still valid, else 0 (*slot receives the
  * slot to fill after walking). */
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot);
