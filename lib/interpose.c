@@ -17,7 +17,7 @@
  * Sampled mode's fast path: most allocations are not sampled.  They cost a
  * countdown of bytes in thread-local storage (sampler.c) and a jump to the
  * real allocator; most frees cost one bit of the sampled-block filter and a
- * jump.  Nothing else: no guard, no clock, no call into the books.  So in
+ * jump; a realloc, both.  Nothing else: no guard, no clock, no call into the books.  So in
  * sampled mode a failed allocation is counted only when it was sampled (a
  * failing request is usually huge, and sampled with a probability near 1),
  * and the periodic work (timeline points, birth clamping) waits for a
@@ -73,6 +73,10 @@ MS_EXPORT void *calloc(size_t n, size_t size)
 
 MS_EXPORT void *realloc(void *p, size_t size)
 {
+    /* An unsampled block (or none) becoming an unsampled one. */
+    if (MS_LIKELY(ms_sampling) && MS_LIKELY(!ms_filter_maybe(p)) &&
+        MS_LIKELY(!ms_bootstrap_owns(p)) && unsampled(size))
+        return ms_real.realloc(p, size);
     return ms_hook_realloc(p, size);
 }
 

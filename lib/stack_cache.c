@@ -16,12 +16,15 @@
  * on (ip, sp), so it is A's first offset, and the value there is the same
  * (the hash covered it), so the next offset is A's second, and so on: the
  * walk of the current stack reads exactly A's words with the same values
- * and produces the same stack.  Up to a collision of 64-bit hashes (about
- * one in 10^11 for a thread's 16384 keys), a hit is the walk's answer.
+ * and produces the same stack.  Up to a collision of 64-bit hashes (a
+ * lookup compares 5 keys: ~3 x 10^-19 per lookup), a hit is the walk's
+ * answer.
  *
- * Cost of a hit: one load and a multiply per frame (no rule lookups, no
- * hashing of frames, no stack-table lock).  Capacity: 16384 stacks per
- * thread, in ~400 KiB of address space mapped on the thread's first
+ * Cost of a hit: one load per read and a multiply in one of four lanes (no
+ * rule lookups, no hashing of frames, no stack-table lock), and one cache
+ * line of keys.  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
+ * 16384 was too few for a program with 8192 stacks reached from two call
+ * sites), in ~600 KiB of address space mapped on the thread's first
  * allocation (only touched pages cost memory) and unmapped when the thread
  * exits (a pthread key destructor).  Stacks needing more than SHAPE_READS
  * reads (very deep ones) are walked every time.
@@ -42,8 +45,8 @@
 #define SHAPE_SLOTS 512 /* (ip, sp) pairs remembered, direct-mapped */
 #define SHAPES      2   /* walk shapes per (ip, sp) */
 #define SHAPE_READS 32
-#define KEY_BITS    12 /* 4096 buckets of 4 keys: one cache line each */
-#define KEY_WAYS    4
+#define KEY_BITS    13 /* 8192 buckets of 5 keys: one cache line each */
+#define KEY_WAYS    5
 
 struct shape {
     uint16_t n;                /* reads; 0 = unused */
@@ -57,14 +60,14 @@ struct shape_slot {
     struct shape s[SHAPES];
 };
 
-struct key_entry {
-    uint64_t key; /* 0 = empty */
-    uint64_t id;
-};
+struct key_bucket {
+    uint64_t key[KEY_WAYS]; /* 0 = empty */
+    uint32_t id[KEY_WAYS];
+} __attribute__((aligned(64)));
 
 struct ms_stack_cache {
     struct shape_slot slots[SHAPE_SLOTS];
-    struct key_entry keys[1u << KEY_BITS][KEY_WAYS];
+    struct key_bucket keys[1u << KEY_BITS];
     _Atomic uint64_t hits, misses;
     struct ms_tcount count;    /* this thread's share of the totals */
     struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
@@ -154,7 +157,8 @@ static inline struct shape_slot *slot_of(struct ms_stack_cache *c, uintptr_t ip,
 /* Key of the current stack read with shape sh.  Four independent lanes,
  * so the multiplies of successive reads overlap instead of forming one
  * chain (a 20-read stack: ~30 cycles instead of ~120). */
-static inline uint64_t key_with(const struct shape *sh, const struct ms_frame0 *f)
+static inline __attribute__((always_inline)) uint64_t key_with(const struct shape *sh,
+                                                               const struct ms_frame0 *f)
 {
     uint64_t a = mix(0x13198a2e03707344ull, f->ip), b = mix(0xa4093822299f31d0ull, f->sp);
     uint64_t c = mix(0x082efa98ec4e6c89ull, sh->n | (uint64_t)sh->need_bp0 << 16);
@@ -173,24 +177,24 @@ static inline uint64_t key_with(const struct shape *sh, const struct ms_frame0 *
 
 static inline uint32_t key_find(const struct ms_stack_cache *c, uint64_t key)
 {
-    const struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    const struct key_bucket *b = &c->keys[key >> (64 - KEY_BITS)];
     for (unsigned w = 0; w < KEY_WAYS; w++)
-        if (b[w].key == key)
-            return (uint32_t)b[w].id;
+        if (b->key[w] == key)
+            return b->id[w];
     return 0;
 }
 
 static void key_put(struct ms_stack_cache *c, uint64_t key, uint32_t id)
 {
-    struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    struct key_bucket *b = &c->keys[key >> (64 - KEY_BITS)];
     unsigned w;
     for (w = 0; w < KEY_WAYS; w++)
-        if (b[w].key == 0 || b[w].key == key)
+        if (b->key[w] == 0 || b->key[w] == key)
             break;
     if (w == KEY_WAYS)
-        w = (unsigned)(key >> 8) & (KEY_WAYS - 1); /* full: replace one */
-    b[w].key = key;
-    b[w].id = id;
+        w = (unsigned)((key >> 8) % KEY_WAYS); /* full: replace one */
+    b->key[w] = key;
+    b->id[w] = id;
 }
 
 static inline void bump(_Atomic uint64_t *c)
