@@ -159,7 +159,7 @@ int ms_books_init(void)
         tick_ns = 1000000;
     tick_inv = (uint64_t)(((unsigned __int128)1 << 64) / tick_ns);
     live = ms_smap_create(sizeof(void *), sizeof(uint64_t), LIVE_SHARD_BITS, 0);
-    big = ms_smap_create(sizeof(void *), sizeof(uint64_t), 2, 0);
+    big = ms_smap_create(sizeof(void *), sizeof(uint64_t), 0, 0); /* blocks >= 256 MiB: few */
     return live && big ? 0 : -1;
 }
 

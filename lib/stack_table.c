@@ -150,8 +150,10 @@ uint32_t ms_stack_intern(const uintptr_t *frames, unsigned n, uint64_t hash)
 int ms_stack_table_init(uint32_t max)
 {
     max_stacks = max < 2 ? 2 : max;
-    /* 64 shards: interning is rare next to lookups, so contention is low. */
-    index_map = ms_smap_create(sizeof(uint64_t), sizeof(uint32_t), 6, 1024);
+    /* 8 shards: a thread interns only stacks its stack cache has not seen,
+     * which is rare, so contention is low; and each shard is an engine
+     * with mappings of its own that every process pays for at start-up. */
+    index_map = ms_smap_create(sizeof(uint64_t), sizeof(uint32_t), 3, 1024);
     if (!index_map)
         return -1;
     /* Id 0: the catch-all stack, no frames. */
