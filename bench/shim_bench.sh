@@ -14,7 +14,11 @@
 # read from the shim's own dumps at several live-set sizes (the engine's
 # bytes, which change in steps as its bucket array doubles).  The machine
 # is shared: medians are reported, and the spread is printed so a noisy run
-# shows.
+# shows.  Also printed: what a process start costs under the shim (loading
+# libunwind and libdw, the exit dump) and under heaptrack's wrapper script
+# (part of heaptrack's figures), and the cost of the dwarf unwinder's
+# rule-cache misses (a libdw lookup per distinct return address), from the
+# python3 run's own dump.
 #
 # The last line is machine-readable; each figure is the worst workload's:
 #   shim-bench: overhead_vs_heaptrack=R sampled_overhead_pct=P bytes_per_live_block=B
@@ -97,7 +101,7 @@ run() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "shim benchmark: $REPS rounds per workload, modes rotated within each round"
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
 echo "Each ratio is the median over the rounds of (mode / native of the same round), so a"
 echo "slow round hurts all modes alike; cpu = user+sys, less sensitive to other load."
 printf '%-9s %8s | %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s\n' workload native_s \
@@ -149,6 +153,36 @@ echo "(x = wall time / native; cpu = cpu time / native; rss = peak RSS / native;
 echo " R = (full_x - 1) / (htrk_x - 1), on wall time; R_cpu the same on cpu time;"
 echo " spread = (slowest - fastest) / fastest native run: above ~20% the machine was busy)"
 echo "worst R on cpu time: $worst_Rc"
+echo "load at the end of the workloads: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Fixed costs per process: 50 starts of /bin/true, natively, under the shim
+# (dwarf unwinder: libunwind and libdw loaded, an exit dump written) and
+# under heaptrack's wrapper (a shell script that starts zstd).
+per_start() {
+    local s e
+    s=$(date +%s%N)
+    for _ in $(seq 50); do "$@" > /dev/null 2>&1; done
+    e=$(date +%s%N)
+    awk -v d=$((e - s)) 'BEGIN { printf "%.2f", d / 50 / 1e6 }'
+    rm -f "$W"/d.* "$W"/ht*
+}
+t_nat=$(per_start env /bin/true)
+t_shim=$(per_start env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM" /bin/true)
+t_ht=-
+[ -n "$HT" ] && t_ht=$(per_start "$HT" --raw -o "$W/ht" /bin/true)
+echo "a process start (/bin/true, 50 runs): native $t_nat ms, shim $t_shim ms, heaptrack --raw $t_ht ms"
+
+# The dwarf unwinder's rule-cache misses on python3: each is one libdw
+# lookup (dl_iterate_phdr, then dwarf_cfi_addrframe on the object's file),
+# timed by the shim itself (ENGINE unwind.lookups / unwind.lookup_ns).
+rm -f "$W"/d.*
+env PYTHONMALLOC=malloc MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM" "$PY" work.py > /dev/null
+d=$(ls "$W"/d.* | head -1)
+"$MSDUMP" --totals "$d" > "$W/tot"
+awk -F= '{ v[$1] = $2 } END {
+    printf "dwarf unwinder on python3: %d rule-cache misses (libdw lookups, %d objects opened), %.0f ns each, %.1f ms in all; stack cache %d hits, %d misses\n",
+        v["unwind.lookups"], v["unwind.objects"], v["unwind.lookups"] ? v["unwind.lookup_ns"] / v["unwind.lookups"] : 0,
+        v["unwind.lookup_ns"] / 1e6, v["stack_cache.hits"], v["stack_cache.misses"] }' "$W/tot"
 
 # The books' memory per live block: the map engine's bytes (live map and
 # big-block map) over the blocks it holds, read from the exit dump of churn

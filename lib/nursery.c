@@ -1,12 +1,15 @@
 /*
  * nursery.c — each thread's youngest live blocks, kept out of the map.
  *
- * Most blocks die young: in sqlite3 99.9% of frees hit one of the freeing
- * thread's last 1024 allocations, in python3 half of them.  A block that
- * goes into the books' map and out again costs two map operations, each a
- * lock and, with a large live set, cache misses on a random bucket.  So a
- * new block first goes into its thread's nursery: 1024 slots indexed by
- * address, in the thread's own memory (hot in its cache).  A free by the
+ * Most blocks die young.  A block that goes into the books' map and out
+ * again costs two map operations, each a lock and, with a large live set,
+ * cache misses on a random bucket.  So a new block first goes into its
+ * thread's nursery: 16384 slots (256 KiB) indexed by address, in the
+ * thread's own memory.  Measured share of frees found there: sqlite3 99.6%
+ * already with 1024 slots; python3 48% at any size (its other blocks live
+ * until exit); the benchmark's allocation churn, whose blocks die 4096
+ * allocations later, 2% with 1024 slots, 37% with 4096, 78% with 16384,
+ * which made it 10% faster.  A free by the
  * same thread finds it there; a block whose slot is needed by a newer one
  * moves on to the map.  Counters are unaffected (books.c counts at
  * allocation and free); only where the live block is kept changes.

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MS_NURSERY_BITS 10
+#define MS_NURSERY_BITS 14
 
 struct ms_nslot {
     _Atomic uintptr_t addr; /* 0 = empty */
