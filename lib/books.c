@@ -300,15 +300,20 @@ oom:
     *ep = saved;
 }
 
+/* A block's size: the packed field, or for blocks of 2^28 - 1 bytes and
+ * more the big-block map's entry (removed from it when take). */
+static uint64_t block_size(void *p, uint64_t packed, bool take)
+{
+    uint64_t size = ms_packed_size(packed), sz;
+    if (MS_UNLIKELY(size == MS_SIZE_BIG) &&
+        (take ? ms_smap_take(big, &p, &sz) : ms_smap_get(big, &p, &sz)))
+        size = sz;
+    return size;
+}
+
 uint64_t ms_books_size_of(void *p, uint64_t packed)
 {
-    uint64_t size = ms_packed_size(packed);
-    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
-        uint64_t sz;
-        if (ms_smap_get(big, &p, &sz))
-            size = sz;
-    }
-    return size;
+    return block_size(p, packed, false);
 }
 
 bool ms_books_take(void *p, uint64_t *out)
@@ -339,13 +344,7 @@ void ms_books_restore(void *p, uint64_t packed)
 
 void ms_books_account_free(void *p, uint64_t packed)
 {
-    uint64_t size = ms_packed_size(packed);
-    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
-        uint64_t sz;
-        if (ms_smap_take(big, &p, &sz))
-            size = sz;
-    }
-    uint64_t bytes, w = weight(size, &bytes);
+    uint64_t bytes, w = weight(block_size(p, packed, true), &bytes);
     struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
     keep_peak_figures(&e->c);
     sc_add(e, MS_SC_FREES, w);

@@ -125,28 +125,16 @@ struct where {
     unsigned long long subs;
 };
 
+/* The loaded image's build-id, copied (the object may be unloaded before
+ * the file is checked against it). */
 static void note_build_id(const struct dl_phdr_info *info, struct where *w)
 {
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-        const unsigned char *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-            size_t name = (n->n_namesz + 3u) & ~3u, desc = (n->n_descsz + 3u) & ~3u;
-            const unsigned char *np = p + sizeof *n;
-            if (np + name + desc > end)
-                break;
-            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(np, "GNU", 4) == 0 &&
-                n->n_descsz <= sizeof w->id) {
-                memcpy(w->id, np + name, n->n_descsz);
-                w->idlen = n->n_descsz;
-                return;
-            }
-            p = np + name + desc;
-        }
+    const unsigned char *id;
+    size_t len;
+    ms_build_id(info, &id, &len);
+    if (id && len <= sizeof w->id) {
+        memcpy(w->id, id, len);
+        w->idlen = len;
     }
 }
 

@@ -20,7 +20,7 @@ struct ctx {
     char exe[PATH_MAX];
 };
 
-static void build_id(const struct dl_phdr_info *info, const unsigned char **id, size_t *len)
+void ms_build_id(const struct dl_phdr_info *info, const unsigned char **id, size_t *len)
 {
     *id = NULL;
     *len = 0;
@@ -66,7 +66,7 @@ static int one(struct dl_phdr_info *info, size_t size, void *arg)
     const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : c->exe;
     const unsigned char *id;
     size_t idlen;
-    build_id(info, &id, &idlen);
+    ms_build_id(info, &id, &idlen);
     ms_dw_rec_begin(c->w, MS_REC_MODULE);
     ms_dw_u64(c->w, info->dlpi_addr);
     ms_dw_u64(c->w, lo);

@@ -483,6 +483,10 @@ int ms_dw_close(struct ms_dw *w);
 /* ---------------------------------------------------------- modules.c -- */
 
 void ms_modules_write(struct ms_dw *w);
+/* The GNU build-id of a loaded object, from its PT_NOTE segment in memory
+ * (*id = NULL when it has none). */
+struct dl_phdr_info;
+void ms_build_id(const struct dl_phdr_info *info, const unsigned char **id, size_t *len);
 
 /* ----------------------------------------------------------- linger.c -- */
 
