@@ -17,8 +17,14 @@
  * Sampled mode's fast path: most allocations are not sampled.  They cost a
  * countdown of bytes in thread-local storage (sampler.c) and a jump to the
  * real allocator; most frees cost one bit of the sampled-block filter and a
- * jump; a realloc, both.  Nothing else: no guard, no clock, no call into the books.  So in
- * sampled mode a failed allocation is counted only when it was sampled (a
+ * jump; a realloc, both.  No test of the mode: outside sampled mode (and
+ * before the start, and on threads not yet seeded) the countdown is never
+ * positive and the filter reads all ones, so every call goes to its hook.
+ * An allocation by the shim itself (the thread is inside the shim) may take
+ * the fast path too: it is not recorded either way, and a sample point it
+ * reaches is kept for the program's next allocation (the hook passes it
+ * through and leaves the countdown at or below zero).  Nothing else: no guard, no clock, no call
+ * into the books.  So in sampled mode a failed allocation is counted only when it was sampled (a
  * failing request is usually huge, and sampled with a probability near 1),
  * and the periodic work (timeline points, birth clamping) waits for a
  * sampled allocation or the helper thread.
@@ -40,13 +46,14 @@
 #define MS_EXPORT __attribute__((visibility("default")))
 
 /* Sampled mode: take size bytes from the countdown; true when they did not
- * reach the next sample point and the thread is not inside the shim (then
- * the call is not recorded at all). */
+ * reach the next sample point (then the call is not recorded at all).
+ * Compared unsigned, so a size beyond INT64_MAX (a request that can only
+ * fail, and must be seen failing) goes to the hook. */
 static inline bool unsampled(size_t size)
 {
-    int64_t left = ms_self.sample_left - (int64_t)size;
-    if (MS_LIKELY(left > 0) && MS_LIKELY(!ms_self.busy)) {
-        ms_self.sample_left = left;
+    int64_t left = ms_self.sample_left;
+    if (MS_LIKELY(left > 0) && MS_LIKELY((uint64_t)left > size)) {
+        ms_self.sample_left = left - (int64_t)size;
         return true;
     }
     return false;
@@ -54,7 +61,7 @@ static inline bool unsampled(size_t size)
 
 MS_EXPORT void *malloc(size_t size)
 {
-    if (MS_LIKELY(ms_sampling) && unsampled(size))
+    if (MS_LIKELY(unsampled(size)))
         return ms_real.malloc(size);
     return ms_hook_malloc(size);
 }
@@ -62,8 +69,7 @@ MS_EXPORT void *malloc(size_t size)
 MS_EXPORT void free(void *p)
 {
     /* Sampled mode: a block the filter has never seen was not sampled. */
-    if (MS_LIKELY(ms_sampling) && MS_LIKELY(!ms_filter_maybe(p)) &&
-        MS_LIKELY(!ms_bootstrap_owns(p))) {
+    if (MS_LIKELY(!ms_filter_maybe(p)) && MS_LIKELY(!ms_bootstrap_owns(p))) {
         ms_real.free(p);
         return;
     }
@@ -73,7 +79,7 @@ MS_EXPORT void free(void *p)
 MS_EXPORT void *calloc(size_t n, size_t size)
 {
     size_t total;
-    if (MS_LIKELY(ms_sampling) && !__builtin_mul_overflow(n, size, &total) && unsampled(total))
+    if (!__builtin_mul_overflow(n, size, &total) && MS_LIKELY(unsampled(total)))
         return ms_real.calloc(n, size);
     return ms_hook_calloc(n, size);
 }
@@ -81,8 +87,8 @@ MS_EXPORT void *calloc(size_t n, size_t size)
 MS_EXPORT void *realloc(void *p, size_t size)
 {
     /* An unsampled block (or none) becoming an unsampled one. */
-    if (MS_LIKELY(ms_sampling) && MS_LIKELY(!ms_filter_maybe(p)) &&
-        MS_LIKELY(!ms_bootstrap_owns(p)) && unsampled(size))
+    if (MS_LIKELY(!ms_filter_maybe(p)) && MS_LIKELY(!ms_bootstrap_owns(p)) &&
+        MS_LIKELY(unsampled(size)))
         return ms_real.realloc(p, size);
     return ms_hook_realloc(p, size);
 }

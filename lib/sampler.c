@@ -40,7 +40,11 @@
 static uint64_t mean_bytes;
 static uint8_t *counters; /* under filter_lock */
 static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
-_Atomic uint64_t *ms_filter_words;
+/* Until sampled mode is live (and always in full mode) the filter reads all
+ * ones: every free goes to its hook (interpose.c). */
+static _Atomic uint64_t all_ones[(1u << FILTER_BITS) / 64] = {
+    [0 ...((1u << FILTER_BITS) / 64 - 1)] = ~0ull};
+_Atomic uint64_t *ms_filter_words = all_ones;
 static _Atomic uint64_t seed_counter;
 
 void ms_sampler_init(uint64_t mean)
@@ -125,8 +129,11 @@ int ms_filter_init(void)
 {
     size_t nbits = (size_t)1 << FILTER_BITS;
     counters = ms_mem_map(nbits, MS_MEM_SAMPLER);
-    ms_filter_words = ms_mem_map(nbits / 8, MS_MEM_SAMPLER);
-    return counters && ms_filter_words ? 0 : -1;
+    _Atomic uint64_t *words = ms_mem_map(nbits / 8, MS_MEM_SAMPLER);
+    if (!counters || !words)
+        return -1;
+    ms_filter_words = words; /* before recording starts: no sampled block yet */
+    return 0;
 }
 
 /* Counter i changes by delta (+1, -1); its bit follows. */

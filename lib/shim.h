@@ -181,9 +181,6 @@ enum ms_state {
     MS_STATE_DISABLED, /* start-up failed: pass everything through */
 };
 extern _Atomic int ms_state;
-/* Sampled mode is live: the hooks take their fast path (interpose.c).  Set
- * once, when recording starts. */
-extern bool ms_sampling;
 extern uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
 /* getenv that never calls the program's own getenv. */

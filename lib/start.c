@@ -19,7 +19,6 @@
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 _Atomic int ms_state;
-bool ms_sampling;
 uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
 static _Atomic unsigned char said[MS_ONCE_KEYS];
@@ -90,7 +89,6 @@ void ms_start(void)
     if (st == MS_STATE_LIVE && !ms_cfg.follow_children)
         ms_exec_env_unfollow();
     ms_guard_leave();
-    ms_sampling = st == MS_STATE_LIVE && ms_cfg.sample_bytes != 0;
     atomic_store(&ms_state, st);
     errno = saved;
 }
