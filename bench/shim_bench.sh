@@ -18,7 +18,10 @@
 # libunwind and libdw, the exit dump) and under heaptrack's wrapper script
 # (part of heaptrack's figures), and the cost of the dwarf unwinder's
 # rule-cache misses (a libdw lookup per distinct return address), from the
-# python3 run's own dump.
+# python3 run's own dump.  Last, when valgrind is installed, instruction
+# counts (callgrind) of smaller runs of the same workloads natively, sampled
+# and in full: deterministic, so they show the shim's own work on a noisy
+# machine, though not what cache and TLB misses cost.
 #
 # The last line is machine-readable; each figure is the worst workload's:
 #   shim-bench: overhead_vs_heaptrack=R sampled_overhead_pct=P bytes_per_live_block=B
@@ -183,6 +186,30 @@ awk -F= '{ v[$1] = $2 } END {
     printf "dwarf unwinder on python3: %d rule-cache misses (libdw lookups, %d objects opened), %.0f ns each, %.1f ms in all; stack cache %d hits, %d misses\n",
         v["unwind.lookups"], v["unwind.objects"], v["unwind.lookups"] ? v["unwind.lookup_ns"] / v["unwind.lookups"] : 0,
         v["unwind.lookup_ns"] / 1e6, v["stack_cache.hits"], v["stack_cache.misses"] }' "$W/tot"
+
+# Instruction counts: valgrind's launcher runs first, so the shim is kept in
+# LD_PRELOAD for its child (MAPSCOPE_FOLLOW_CHILDREN=1).
+if command -v valgrind > /dev/null 2>&1; then
+    head -4000 script.sql > small.sql
+    echo "commit;" >> small.sql
+    sed 's/300000/30000/; s/200000/20000/' work.py > small.py
+    ir() {
+        env PYTHONMALLOC=malloc MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_FOLLOW_CHILDREN=1 "$@" < small.sql 2>&1 > /dev/null |
+            sed -n 's/.*Collected : //p' | tail -1
+        rm -f "$W"/d.*
+    }
+    echo "instruction counts (callgrind, smaller inputs; ratio to native; no cache or TLB effects):"
+    for w in "churn-1t|$CHURN -t 1 -n 300000 -s 12" "sqlite3|sqlite3 :memory:" "python3|$PY small.py"; do
+        name=${w%%|*}
+        cmd=${w#*|}
+        vg=(valgrind --tool=callgrind --callgrind-out-file=/dev/null)
+        n=$(ir "${vg[@]}" $cmd)
+        smp=$(ir MAPSCOPE_SAMPLE=512K LD_PRELOAD="$SHIM" "${vg[@]}" $cmd)
+        full=$(ir LD_PRELOAD="$SHIM" "${vg[@]}" $cmd)
+        awk -v name="$name" -v n="$n" -v s="$smp" -v f="$full" 'BEGIN {
+            if (n > 0) printf "  %-9s native %12d  sampled %.3f  full %.3f\n", name, n, s / n, f / n }'
+    done
+fi
 
 # The books' memory per live block: the map engine's bytes (live map and
 # big-block map) over the blocks it holds, read from the exit dump of churn

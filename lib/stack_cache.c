@@ -154,25 +154,29 @@ static inline struct shape_slot *slot_of(struct ms_stack_cache *c, uintptr_t ip,
     return &c->slots[h & (SHAPE_SLOTS - 1)];
 }
 
-/* Key of the current stack read with shape sh.  Four independent lanes,
- * so the multiplies of successive reads overlap instead of forming one
- * chain (a 20-read stack: ~30 cycles instead of ~120). */
+/* Key of the current stack read with shape sh.  Each word goes into one of
+ * four independent lanes by h = (h ^ word) * K (odd K: a bijection, so two
+ * lanes that saw different words stay different), and the lanes are mixed
+ * thoroughly once at the end: two instructions per word, and the multiplies
+ * of successive words overlap instead of forming one chain. */
+#define LANE_K 0x9fb21c651e98df25ull
 static inline __attribute__((always_inline)) uint64_t key_with(const struct shape *sh,
                                                                const struct ms_frame0 *f)
 {
-    uint64_t a = mix(0x13198a2e03707344ull, f->ip), b = mix(0xa4093822299f31d0ull, f->sp);
-    uint64_t c = mix(0x082efa98ec4e6c89ull, sh->n | (uint64_t)sh->need_bp0 << 16);
-    uint64_t d = sh->need_bp0 ? f->bp : 0x452821e638d01377ull;
+    uint64_t a = 0x13198a2e03707344ull ^ f->ip, b = 0xa4093822299f31d0ull ^ f->sp;
+    uint64_t c = 0x082efa98ec4e6c89ull ^ (sh->n | (uint64_t)sh->need_bp0 << 16);
+    uint64_t d = 0x452821e638d01377ull ^ (sh->need_bp0 ? f->bp : 0);
+    const unsigned char *sp = (const unsigned char *)f->sp;
     unsigned i = 0, n = sh->n;
     for (; i + 4 <= n; i += 4) {
-        a = mix(a, *(const uint64_t *)(f->sp + sh->off[i]));
-        b = mix(b, *(const uint64_t *)(f->sp + sh->off[i + 1]));
-        c = mix(c, *(const uint64_t *)(f->sp + sh->off[i + 2]));
-        d = mix(d, *(const uint64_t *)(f->sp + sh->off[i + 3]));
+        a = (a ^ *(const uint64_t *)(sp + sh->off[i])) * LANE_K;
+        b = (b ^ *(const uint64_t *)(sp + sh->off[i + 1])) * LANE_K;
+        c = (c ^ *(const uint64_t *)(sp + sh->off[i + 2])) * LANE_K;
+        d = (d ^ *(const uint64_t *)(sp + sh->off[i + 3])) * LANE_K;
     }
     for (; i < n; i++)
-        a = mix(a, *(const uint64_t *)(f->sp + sh->off[i]));
-    return mix(mix(a, b), mix(c, d)) | 1; /* never 0, the empty mark */
+        a = (a ^ *(const uint64_t *)(sp + sh->off[i])) * LANE_K;
+    return mix(mix(mix(mix(0, a), b), c), d) | 1; /* never 0, the empty mark */
 }
 
 static inline uint32_t key_find(const struct ms_stack_cache *c, uint64_t key)

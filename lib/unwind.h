@@ -21,8 +21,7 @@ struct ms_walk_trace {
     bool cacheable;             /* false: fell back to libunwind, or too many reads */
     bool fell_back;             /* libunwind walked (a frame the rules do not describe) */
     bool need_bp0;              /* the result depends on the starting rbp */
-    uint32_t off[MS_TRACE_MAX]; /* address read - starting sp */
-    uint64_t val[MS_TRACE_MAX];
+    uint32_t off[MS_TRACE_MAX]; /* address read - starting sp, in order */
 };
 
 int ms_unwind_dwarf_init(void);

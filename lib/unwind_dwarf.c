@@ -90,48 +90,52 @@ static uint64_t encode(uintptr_t ra, const struct ms_cfi_rule *r, int found)
     return w;
 }
 
-static void decode(uint64_t w, struct ms_cfi_rule *r)
-{
-    r->ok = !(w & W_FALLBACK);
-    r->last = !!(w & W_LAST);
-    r->cfa_kind = (uint8_t)((w >> 32) & 3);
-    int32_t off = (int32_t)((w >> 34) & 0x3ffff);
-    r->cfa_off = (off ^ 0x20000) - 0x20000; /* sign-extend 18 bits */
-    r->bp_kind = (uint8_t)((w >> 52) & 3);
-    r->bp_off = (int32_t)(int8_t)(uint8_t)(w >> 54) * 8;
-}
-
-/* Rule for the frame whose return address is ra. */
-static inline void rule_for(uintptr_t ra, struct ms_cfi_rule *r)
+/* The rule word for the frame whose return address is ra (W_FALLBACK
+ * when the rules cannot describe it), or 0 with the rule in *wide when its
+ * offsets do not fit a word. */
+static inline uint64_t rule_for(uintptr_t ra, struct ms_cfi_rule *wide)
 {
     _Atomic uint64_t *slot = &rules[slot_of(ra)];
     uint64_t w = atomic_load_explicit(slot, memory_order_relaxed);
-    if (MS_LIKELY((uint32_t)w == (uint32_t)tag_of(ra))) {
-        decode(w, r);
-        return;
-    }
+    if (MS_LIKELY((uint32_t)w == (uint32_t)tag_of(ra)))
+        return w;
     /* Miss: ask libdw (the call site is at ra - 1).  Before libdw is
      * loaded (allocations made ahead of the library constructor) the
-     * answer is not remembered. */
-    int rc = ms_cfi_find(ra - 1, r);
-    int found = rc == 0;
-    if (!found)
-        r->ok = 0;
-    uint64_t nw = ra < (1ull << 47) && rc != MS_CFI_UNAVAILABLE ? encode(ra, r, found) : 0;
-    if (nw)
+     * answer is not remembered; a rule whose offsets do not fit a word is
+     * asked for every time. */
+    int rc = ms_cfi_find(ra - 1, wide);
+    int found = rc == 0 && wide->ok;
+    atomic_fetch_add_explicit(found ? &n_rules : &n_fallbacks, 1, memory_order_relaxed);
+    if (MS_UNLIKELY(ra >= (1ull << 47))) /* no room for its tag: never stored */
+        return found ? 0 : W_FALLBACK;
+    uint64_t nw = encode(ra, wide, found);
+    if (rc != MS_CFI_UNAVAILABLE && nw)
         atomic_store_explicit(slot, nw, memory_order_relaxed);
-    atomic_fetch_add_explicit(found && r->ok ? &n_rules : &n_fallbacks, 1, memory_order_relaxed);
+    return nw;
 }
 
-/* Bookkeeping of the reads that decided the walk (see unwind.h). */
+static inline int32_t cfa_off_of(uint64_t w)
+{
+    int32_t off = (int32_t)((w >> 34) & 0x3ffff);
+    return (off ^ 0x20000) - 0x20000; /* sign-extend 18 bits */
+}
+
+static inline int32_t bp_off_of(uint64_t w)
+{
+    return (int32_t)(int8_t)(uint8_t)(w >> 54) * 8;
+}
+
+/* Bookkeeping of the reads that decided the walk (see unwind.h): every
+ * read is noted; a saved-rbp read counts only if a later frame used that
+ * rbp (bit set in `needed`). */
 struct tracer {
     struct ms_walk_trace *t;
     uintptr_t sp0;
     int bp_src; /* read that produced the current rbp; -1: the starting rbp */
-    bool needed[MS_TRACE_MAX];
+    uint64_t needed;
 };
 
-static inline int note_read(struct tracer *tr, uintptr_t addr, uint64_t val, bool needed)
+static inline int note_read(struct tracer *tr, uintptr_t addr, bool needed)
 {
     struct ms_walk_trace *t = tr->t;
     if (!t)
@@ -141,8 +145,7 @@ static inline int note_read(struct tracer *tr, uintptr_t addr, uint64_t val, boo
         return -1;
     }
     t->off[t->nreads] = (uint32_t)(addr - tr->sp0);
-    t->val[t->nreads] = val;
-    tr->needed[t->nreads] = needed;
+    tr->needed |= (uint64_t)needed << t->nreads;
     return (int)t->nreads++;
 }
 
@@ -154,22 +157,18 @@ static inline void need_bp(struct tracer *tr)
     if (tr->bp_src < 0)
         tr->t->need_bp0 = true;
     else
-        tr->needed[tr->bp_src] = true;
+        tr->needed |= 1ull << tr->bp_src;
 }
 
 static void finish_trace(struct tracer *tr)
 {
     struct ms_walk_trace *t = tr->t;
-    if (!t)
-        return;
+    if (!t || tr->needed == (t->nreads < 64 ? (1ull << t->nreads) - 1 : ~0ull))
+        return; /* every read was needed */
     unsigned k = 0;
-    for (unsigned i = 0; i < t->nreads; i++) {
-        if (tr->needed[i]) {
-            t->off[k] = t->off[i];
-            t->val[k] = t->val[i];
-            k++;
-        }
-    }
+    for (unsigned i = 0; i < t->nreads; i++)
+        if (tr->needed >> i & 1)
+            t->off[k++] = t->off[i];
     t->nreads = k;
 }
 
@@ -183,7 +182,7 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
 {
     uintptr_t hi = ms_stack_top();
     uintptr_t ip = f->ip, sp = f->sp, bp = f->bp;
-    struct tracer tr = {t, f->sp, -1, {false}};
+    struct tracer tr = {t, f->sp, -1, 0};
     unsigned n = 0;
     if (t) {
         t->nreads = 0;
@@ -195,9 +194,9 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
         out[n++] = ip;
         if (n == max)
             break;
-        struct ms_cfi_rule r;
-        rule_for(ip, &r);
-        if (MS_UNLIKELY(!r.ok)) {
+        struct ms_cfi_rule wide;
+        uint64_t w = rule_for(ip, &wide);
+        if (MS_UNLIKELY(w & W_FALLBACK)) {
             /* A frame these rules cannot describe: libunwind does it all. */
             if (t) {
                 t->cacheable = false;
@@ -205,38 +204,48 @@ unsigned ms_unwind_dwarf(const struct ms_frame0 *f, uintptr_t *out, unsigned max
             }
             return ms_unwind_lu(f, out, max);
         }
-        if (r.last)
+        if (w & W_LAST)
             break;
+        unsigned cfa_kind = (unsigned)(w >> 32) & 3, bp_kind = (unsigned)(w >> 52) & 3;
+        int32_t cfa_off = cfa_off_of(w), bp_off = bp_off_of(w);
+        if (MS_UNLIKELY(w == 0)) { /* a rule that does not fit a word */
+            if (wide.last)
+                break;
+            cfa_kind = wide.cfa_kind;
+            bp_kind = wide.bp_kind;
+            cfa_off = wide.cfa_off;
+            bp_off = wide.bp_off;
+        }
         uintptr_t cfa;
-        if (r.cfa_kind == MS_CFA_SP) {
-            cfa = sp + (intptr_t)r.cfa_off;
+        if (cfa_kind == MS_CFA_SP) {
+            cfa = sp + (intptr_t)cfa_off;
         } else {
             need_bp(&tr);
-            cfa = bp + (intptr_t)r.cfa_off;
-            if (r.cfa_kind == MS_CFA_DEREF) {
+            cfa = bp + (intptr_t)cfa_off;
+            if (cfa_kind == MS_CFA_DEREF) {
                 if (!in_stack(cfa, f->sp, hi))
                     break;
                 uintptr_t a = cfa;
                 cfa = *(const uintptr_t *)a;
-                note_read(&tr, a, cfa, true);
+                note_read(&tr, a, true);
             }
         }
         if (cfa <= sp || !in_stack(cfa - 8, f->sp, hi))
             break;
         uintptr_t ra = *(const uintptr_t *)(cfa - 8);
-        note_read(&tr, cfa - 8, ra, true);
-        if (r.bp_kind != MS_BP_SAME) {
+        note_read(&tr, cfa - 8, true);
+        if (bp_kind != MS_BP_SAME) {
             uintptr_t a;
-            if (r.bp_kind == MS_BP_AT_CFA) {
-                a = cfa + (intptr_t)r.bp_off;
+            if (bp_kind == MS_BP_AT_CFA) {
+                a = cfa + (intptr_t)bp_off;
             } else {
                 need_bp(&tr);
-                a = bp + (intptr_t)r.bp_off;
+                a = bp + (intptr_t)bp_off;
             }
             if (!in_stack(a, f->sp, hi))
                 break;
             bp = *(const uintptr_t *)a;
-            tr.bp_src = note_read(&tr, a, bp, false);
+            tr.bp_src = note_read(&tr, a, false);
             if (tr.bp_src < 0 && t)
                 t->cacheable = false;
         }
