@@ -24,7 +24,8 @@
  * rule lookups, no hashing of frames, no stack-table lock), and one cache
  * line of keys.  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
  * 16384 was too few for a program with 8192 stacks reached from two call
- * sites), in ~600 KiB of address space mapped on the thread's first
+ * sites) and 1024 (ip, sp) pairs: ~700 KiB of address space, with the
+ * nursery (256 KiB) ~950 KiB per thread, mapped on the thread's first
  * allocation (only touched pages cost memory) and unmapped when the thread
  * exits (a pthread key destructor).  Stacks needing more than SHAPE_READS
  * reads (very deep ones) are walked every time.
