@@ -121,7 +121,7 @@ run_linger() {
         lingering_oldbuckets | jq -r .key_type)" "struct { main.a int32; main.b int32; main.s string }"
     site=$(finding "$W/f.json" "$(truth "$W/out" linger_big map)" lingering_oldbuckets | jq -r .site)
     case "$site" in
-    main.fillUntilGrowing*linger.go:*) pass "site $site" ;;
+    main.fillUntilGrowing*truth.go:*) pass "site $site" ;;
     *) fail "site of linger_big: '$site'" ;;
     esac
     ling=$(finding "$W/f.json" "$(truth "$W/out" linger_int64 map)" lingering_oldbuckets | jq -r .lingering_s)

@@ -116,6 +116,17 @@ func start() {
 	}
 }
 
+// fillUntilGrowing inserts key(i) for i = 0, 1, ... until a growth to at least
+// 2^minB buckets has started.
+func fillUntilGrowing[K comparable, V any](m map[K]V, key func(int) K, v V, minB uint8) {
+	for i := 0; ; i++ {
+		m[key(i)] = v
+		if h := hdr(m); h.oldbuckets != nil && h.B >= minB {
+			return
+		}
+	}
+}
+
 // ready tells the test the maps are built, then keeps the process and the maps alive.
 func ready(maps ...any) {
 	fmt.Println("READY")
