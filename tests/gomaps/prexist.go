@@ -15,9 +15,15 @@
 // Controls that must not be flagged: a map whose growth completed, a presized
 // map filled to its hint, and a large map dropped and garbage-collected before
 // READY (its memory is free, its header stale).
+//
+// Like most services (through net/http/pprof), it links Go's memory profiler,
+// so the runtime samples its large allocations: their stacks are the sites the
+// scan reports.  A program that never references runtime.MemProfile has
+// sampling switched off by the linker.
 package main
 
 import (
+	"os"
 	"runtime"
 	"strconv"
 )
@@ -29,6 +35,9 @@ type session struct {
 
 func main() {
 	start()
+	if len(os.Args) > 1000 {
+		runtime.MemProfile(nil, false) // never runs; keeps heap sampling on
+	}
 	i64 := func(i int) int64 { return int64(i) * 7919 }
 	stuckInt := map[int64]int64{}
 	fillUntilGrowing(stuckInt, i64, 1, 18)

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"time"
 	"unsafe"
@@ -101,8 +102,9 @@ func truth(name string, m any, samesize int) {
 }
 
 var (
-	hold    = flag.Duration("hold", 3*time.Second, "stay alive this long after READY")
-	trigger = flag.String("trigger", "", "wait for this file to exist before building the maps")
+	hold     = flag.Duration("hold", 3*time.Second, "stay alive this long after READY")
+	trigger  = flag.String("trigger", "", "wait for this file to exist before building the maps")
+	graceful = flag.Duration("graceful", 0, "on SIGINT, take this long to shut down, then exit 0")
 )
 
 // start waits for the trigger file (when given), so a test can attach first.
@@ -128,9 +130,22 @@ func fillUntilGrowing[K comparable, V any](m map[K]V, key func(int) K, v V, minB
 }
 
 // ready tells the test the maps are built, then keeps the process and the maps alive.
+// With -graceful, a SIGINT starts a shutdown like a service's: a message, some work,
+// a clean exit.
 func ready(maps ...any) {
+	intr := make(chan os.Signal, 1)
+	if *graceful > 0 {
+		signal.Notify(intr, os.Interrupt)
+	}
 	fmt.Println("READY")
 	os.Stdout.Sync()
-	time.Sleep(*hold)
+	select {
+	case <-time.After(*hold):
+	case <-intr:
+		fmt.Println("SIGINT: shutting down")
+		time.Sleep(*graceful)
+		fmt.Println("BYE")
+		os.Exit(0)
+	}
 	runtime.KeepAlive(maps)
 }
