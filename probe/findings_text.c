@@ -35,6 +35,8 @@ static const char *type_note(const struct gm_map *m)
     switch (m->type_from) {
     case GM_TYPE_BUCKET_SIZE:
         return " (type recognised by its bucket size)";
+    case GM_TYPE_CONTENT:
+        return " (type recognised by its bucket size and entries)";
     case GM_TYPE_AMBIGUOUS:
         return " (several map types have this bucket size)";
     case GM_TYPE_UNKNOWN:

@@ -91,8 +91,11 @@ int ms_gotypes_init(struct ms_gobin *bin);
  * (position-independent binaries relocate it at load time). */
 struct ms_gomaptype {
     uint64_t addr;
-    unsigned bucketsize;
-    bool ptr_free; /* the bucket type holds no pointers */
+    unsigned bucketsize, keysize, elemsize; /* sizes as stored in the bucket */
+    bool ptr_free;         /* the bucket type holds no pointers */
+    const uint8_t *ptrmask; /* its pointer bitmap, 1 bit per word (NULL: a GC program) */
+    unsigned ptrwords;      /* words the bitmap covers */
+    uint64_t key_pointee, elem_pointee; /* key or elem is *T: the size of T, else 0 */
 };
 struct ms_golayout;
 size_t ms_gotypes_maps(const struct ms_gobin *bin, const struct ms_golayout *lay,

@@ -52,6 +52,7 @@
 #define MIN_BUCKETSZ  16
 #define MEM_PROFILE   1 /* runtime.memProfile bucketType */
 #define STATE_IN_USE  1 /* runtime.mSpanInUse */
+#define MAX_MAPTYPES  8192
 
 struct span {
     uint64_t addr, start, npages, elemsize, nelems, freeindex, allocbits, markbits, specials;
@@ -61,6 +62,10 @@ struct span {
 
 struct scan {
     pid_t pid;
+    const struct ms_gobin *bin;
+    uint64_t bias;
+    const struct ms_gomaptype *mt; /* the binary's map types */
+    size_t nmt;
     const struct ms_golayout *lay;
     int minor;
     uint64_t limit;
@@ -376,6 +381,99 @@ static int profile_site(struct scan *s, const struct span *sp, uint64_t *site, i
     return 0;
 }
 
+/* ----------------------------------------------------------------- types -- */
+
+#define MIN_TOPHASH  5  /* tophash of a filled slot; below: empty or evacuated */
+#define TYPE_BUCKETS 32 /* buckets read to judge candidate types by their entries */
+#define BAD_POINTER  1000
+
+/* Could v be a pointer a Go program stores: into the heap or the binary's data? */
+static bool pointer_ok(const struct scan *s, uint64_t v)
+{
+    return span_of(s, v) || (v > s->bias && ms_gobin_at(s->bin, v - s->bias, 1));
+}
+
+/* A pointer to a T of size sz usually points at the start of a heap object of T's
+ * size class (or into the binary's data); count it against the type when not. */
+static unsigned pointee_misfit(const struct scan *s, uint64_t v, uint64_t sz)
+{
+    const struct span *sp = sz && v ? span_of(s, v) : NULL;
+    return sp && sp->elemsize != ms_go_roundupsize(sz) ? 1 : 0;
+}
+
+/* How badly do the filled slots of buckets [b, b + n * bs) fit type t?  A word the
+ * type says is a pointer must be nil or point somewhere real (and, for a *T key or
+ * element, to an object of T's size); a word it says is not should rarely point
+ * into the heap. */
+static unsigned misfit(const struct scan *s, const struct ms_gomaptype *t, const uint8_t *b,
+                       size_t n, unsigned bs)
+{
+    unsigned bad = 0;
+    for (size_t k = 0; k < n; k++, b += bs)
+        for (unsigned i = 0; i < 8; i++) {
+            if (b[i] < MIN_TOPHASH)
+                continue;
+            unsigned ranges[2][2] = {{8 + i * t->keysize, t->keysize},
+                                     {8 + 8 * t->keysize + i * t->elemsize, t->elemsize}};
+            for (int r = 0; r < 2; r++)
+                for (unsigned off = (ranges[r][0] + 7) & ~7u;
+                     off + 8 <= ranges[r][0] + ranges[r][1] && off + 8 <= bs; off += 8) {
+                    uint64_t v = rdn(b + off, 8), w = off / 8;
+                    bool ptr = w < t->ptrwords && ((t->ptrmask[w / 8] >> (w % 8)) & 1);
+                    if (ptr && v && !pointer_ok(s, v))
+                        bad += BAD_POINTER;
+                    else if (!ptr && span_of(s, v))
+                        bad++;
+                    else if (ptr && off == ranges[r][0])
+                        bad += pointee_misfit(s, v, r ? t->elem_pointee : t->key_pointee);
+                }
+        }
+    return bad;
+}
+
+/*
+ * Which of the binary's map types is the map at f?  Its arrays' sizes allow bucket
+ * sizes [bs_lo, bs_hi], and its array is pointer-free or not.  Several types often
+ * fit (map[string]int and map[int64]string have the same bucket size); for maps
+ * with pointers, the entries tell them apart: read some buckets holding entries
+ * and keep the types whose pointer words (the bucket type's GC bitmap) fit them.
+ */
+static void recognise(struct scan *s, struct gm_found *f, uint64_t from, uint64_t nbuckets)
+{
+    size_t fit[64], nfit = 0;
+    for (size_t j = 0; j < s->nmt; j++)
+        if (s->mt[j].bucketsize >= f->bs_lo && s->mt[j].bucketsize <= f->bs_hi &&
+            s->mt[j].ptr_free == f->ptr_free) {
+            if (nfit < sizeof fit / sizeof fit[0])
+                fit[nfit] = j;
+            nfit++;
+        }
+    if (nfit > 1 && nfit <= sizeof fit / sizeof fit[0] && !f->ptr_free && f->bs_lo == f->bs_hi) {
+        size_t n = nbuckets < TYPE_BUCKETS ? (size_t)nbuckets : TYPE_BUCKETS;
+        uint8_t *b = malloc(n * f->bs_lo);
+        if (b && rd(s, from, b, n * f->bs_lo) == 0) {
+            unsigned score[64], best = ~0u;
+            for (size_t k = 0; k < nfit; k++) {
+                const struct ms_gomaptype *t = &s->mt[fit[k]];
+                score[k] = t->ptrmask ? misfit(s, t, b, n, f->bs_lo) : BAD_POINTER - 1;
+                best = score[k] < best ? score[k] : best;
+            }
+            size_t w = 0;
+            for (size_t k = 0; k < nfit; k++)
+                if (score[k] == best && best < BAD_POINTER)
+                    fit[w++] = fit[k];
+            if (w) {
+                f->by_content = w < nfit;
+                nfit = w;
+            }
+        }
+        free(b);
+    }
+    f->ntypes = nfit;
+    for (size_t k = 0; k < nfit && k < GM_FOUND_TYPES; k++)
+        f->types[k] = s->mt[fit[k]].addr;
+}
+
 /* Is the header at h a live map with a large bucket array?  Fills f when it is. */
 static bool check_hmap(struct scan *s, uint64_t h, const uint8_t *b, struct gm_found *f)
 {
@@ -415,6 +513,11 @@ static bool check_hmap(struct scan *s, uint64_t h, const uint8_t *b, struct gm_f
     f->bs_lo = lo;
     f->bs_hi = hi;
     f->ptr_free = sb->spanclass & 1;
+    /* its entries: in the old array's unevacuated buckets while it grows */
+    if (old)
+        recognise(s, f, old + nevac * lo, (1ULL << oldB) - nevac);
+    else
+        recognise(s, f, buckets, 1ULL << B);
     /* where the current array was allocated, else the old one (the growth before) */
     f->nsite = profile_site(s, sb, f->site, GM_SITE_FRAMES);
     if (!f->nsite && so && (so->spanclass >> 1) == 0)
@@ -523,7 +626,11 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
                     uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
                     struct gm_scan_stats *st)
 {
-    struct scan s = {.pid = pid, .lay = lay, .minor = bin->minor, .limit = limit, .st = st};
+    struct scan s = {.pid = pid, .bin = bin, .bias = bias, .lay = lay, .minor = bin->minor,
+                     .limit = limit, .st = st};
+    struct ms_gomaptype *mt = malloc(MAX_MAPTYPES * sizeof *mt);
+    s.mt = mt;
+    s.nmt = mt ? ms_gotypes_maps(bin, lay, mt, MAX_MAPTYPES) : 0;
     double t0 = ms_now();
     uint64_t at, arr, len;
     size_t bad = 0;
@@ -564,5 +671,6 @@ done:
     st->found = *nout;
     st->ms = ms_now() - t0;
     free(s.spans);
+    free(mt);
     return rc;
 }

@@ -544,7 +544,7 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
     fprintf(stderr,
             PROG ": heap scan at attach: %llu spans (%llu in use, %llu holding map headers, "
                  "%llu live headers checked), %.1f MiB read in %.0f ms: %zu maps with large "
-                 "bucket arrays existed before attach, %zu of them typed by bucket size%s\n",
+                 "bucket arrays existed before attach, %zu with their type recognised%s\n",
             (unsigned long long)sc->spans, (unsigned long long)sc->inuse_spans,
             (unsigned long long)sc->hmap_spans, (unsigned long long)sc->slots,
             (double)sc->bytes_read / (1 << 20), sc->ms, sc->found, sc->typed,

@@ -126,6 +126,18 @@ const char *ms_gotype_name(const struct ms_gobin *bin, uint64_t type_addr, char 
     return buf;
 }
 
+/* For a pointer type *T (kindPtr = 22; ptrtype.elem follows the 48-byte _type): the
+ * size of T; 0 for other types. */
+static uint64_t pointee_size(const struct ms_gobin *bin, const struct ms_golayout *lay,
+                             uint64_t type)
+{
+    const uint8_t *t = type ? ms_gobin_at(bin, type, 56) : NULL;
+    if (!t || (t[lay->type_kind] & 31) != 22)
+        return 0;
+    const uint8_t *e = ms_gobin_at(bin, rd64(t + 48), 8);
+    return e ? rd64(e + lay->type_size) : 0;
+}
+
 /*
  * Every map type descriptor between moduledata.types and etypes.  Type
  * descriptors are 8-byte aligned there; a map's is recognised by its kind
@@ -163,9 +175,22 @@ size_t ms_gotypes_maps(const struct ms_gobin *bin, const struct ms_golayout *lay
             continue;
         uint16_t bs;
         memcpy(&bs, t + lay->mt_bucketsize, 2);
+        const uint8_t *btt = ms_gobin_at(bin, bucket, lay->type_str + 4);
+        uint64_t ptrdata = btt ? rd64(btt + 8) : 0; /* _type.ptrdata of the bucket */
+        memset(&out[n], 0, sizeof out[n]);
         out[n].addr = a;
         out[n].bucketsize = bs;
-        out[n].ptr_free = rd64(bt + 8) == 0; /* _type.ptrdata of the bucket */
+        out[n].keysize = t[lay->mt_keysize];
+        out[n].elemsize = t[lay->mt_elemsize];
+        out[n].ptr_free = ptrdata == 0;
+        /* _type.gcdata (after equal, before str): a bitmap unless kindGCProg (64) */
+        if (btt && ptrdata && ptrdata <= bs && !(btt[lay->type_kind] & 64)) {
+            out[n].ptrwords = (unsigned)(ptrdata / 8);
+            out[n].ptrmask = ms_gobin_at(bin, rd64(btt + lay->type_str - 8),
+                                         (out[n].ptrwords + 7) / 8);
+        }
+        out[n].key_pointee = pointee_size(bin, lay, rd64(t + lay->mt_key));
+        out[n].elem_pointee = pointee_size(bin, lay, rd64(t + lay->mt_elem));
         n++;
     }
     return n;

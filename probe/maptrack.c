@@ -456,8 +456,6 @@ void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
 
 /* ------------------------------------------------- maps found at attach -- */
 
-#define MAX_MAPTYPES 8192
-
 /* The part of a name all candidates share, else "?". */
 static void common_name(char *dst, size_t len, const char *name, bool first)
 {
@@ -468,30 +466,18 @@ static void common_name(char *dst, size_t len, const char *name, bool first)
 }
 
 /*
- * Which map type is a found map?  Its arrays' sizes allow bucket sizes
- * [bs_lo, bs_hi], and its array is pointer-free or not: when exactly one of the
- * binary's map types fits, that is its type.  Otherwise a stand-in records the
- * bucket size (the bytes come out right either way: every fitting size gives
- * arrays of exactly the sizes found) and the key or element type all the
- * fitting types share.
+ * The type of a found map: the one map type that fits (goheap.c chose by bucket
+ * size, then by the entries).  When several fit, a stand-in records the bucket size
+ * (the bytes come out right either way: every fitting size gives arrays of exactly
+ * the sizes found) and whatever key or element type all the fitting ones share.
  */
 static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_found *f,
-                                        const struct ms_gomaptype *mt, size_t nmt,
                                         enum gm_type_from *from)
 {
-    uint64_t hits[16];
-    size_t nhits = 0;
-    for (size_t j = 0; j < nmt; j++)
-        if (mt[j].bucketsize >= f->bs_lo && mt[j].bucketsize <= f->bs_hi &&
-            mt[j].ptr_free == f->ptr_free) {
-            if (nhits < sizeof hits / sizeof hits[0])
-                hits[nhits] = mt[j].addr + tr->bias;
-            nhits++;
-        }
-    if (nhits == 1) {
-        const struct gm_type *t = type_of(tr, hits[0]);
+    if (f->ntypes == 1) {
+        const struct gm_type *t = type_of(tr, f->types[0] + tr->bias);
         if (t) {
-            *from = GM_TYPE_BUCKET_SIZE;
+            *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
             return t;
         }
     }
@@ -499,8 +485,8 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
     snprintf(st.key, sizeof st.key, "?");
     snprintf(st.elem, sizeof st.elem, "?");
     size_t named = 0;
-    for (size_t j = 0; j < nhits && j < sizeof hits / sizeof hits[0]; j++) {
-        const struct gm_type *t = type_of(tr, hits[j]);
+    for (size_t j = 0; j < f->ntypes && j < GM_FOUND_TYPES; j++) {
+        const struct gm_type *t = type_of(tr, f->types[j] + tr->bias);
         if (!t)
             continue;
         common_name(st.key, sizeof st.key, t->key, !named);
@@ -510,17 +496,23 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
         else if (st.bucketsize != t->bucketsize)
             st.bucketsize = f->bs_lo;
     }
-    if (nhits > sizeof hits / sizeof hits[0] || named < nhits)
-        snprintf(st.key, sizeof st.key, "?"), snprintf(st.elem, sizeof st.elem, "?");
-    *from = nhits ? GM_TYPE_AMBIGUOUS : GM_TYPE_UNKNOWN;
+    if (named < f->ntypes) { /* some were not read: nothing is shared for sure */
+        snprintf(st.key, sizeof st.key, "?");
+        snprintf(st.elem, sizeof st.elem, "?");
+    }
+    if (named && strcmp(st.key, "?") && strcmp(st.elem, "?")) {
+        /* all name the same type (a generic function's shape type and the real one) */
+        *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
+        return type_of(tr, f->types[0] + tr->bias);
+    }
+    *from = f->ntypes ? GM_TYPE_AMBIGUOUS : GM_TYPE_UNKNOWN;
     return add_type(tr, &st);
 }
 
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
                    struct gm_scan_stats *st)
 {
-    struct ms_gomaptype *mt = n ? malloc(MAX_MAPTYPES * sizeof *mt) : NULL;
-    size_t nmt = mt ? ms_gotypes_maps(tr->bin, &tr->lay, mt, MAX_MAPTYPES) : 0, taken = 0;
+    size_t taken = 0;
     learn_bias(tr);
     for (size_t i = 0; i < n; i++) {
         struct hdr h;
@@ -528,13 +520,13 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
         if (find(tr, f[i].h))
             continue; /* a probe event came first: it knows more */
         decode(tr, f[i].hdr, &h);
-        const struct gm_type *ty = infer_type(tr, &f[i], mt, nmt, &from);
+        const struct gm_type *ty = infer_type(tr, &f[i], &from);
         struct gm_map *m = ty ? add(tr, f[i].h, now) : NULL;
         if (!m)
             break;
         m->type = ty;
         m->type_from = from;
-        st->typed += from == GM_TYPE_BUCKET_SIZE;
+        st->typed += from == GM_TYPE_BUCKET_SIZE || from == GM_TYPE_CONTENT;
         m->hash0 = h.hash0;
         m->hash0_known = true;
         apply_hdr(m, &h);
@@ -555,7 +547,6 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
         }
         taken++;
     }
-    free(mt);
     st->adopted = taken;
     return taken;
 }

@@ -34,7 +34,13 @@ enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED
  * heap scan is recognised by the size of its buckets when exactly one of the
  * binary's map types fits, else its type is unknown (names "?" or the part all
  * fitting types share). */
-enum gm_type_from { GM_TYPE_EVENT, GM_TYPE_BUCKET_SIZE, GM_TYPE_AMBIGUOUS, GM_TYPE_UNKNOWN };
+enum gm_type_from {
+    GM_TYPE_EVENT,
+    GM_TYPE_BUCKET_SIZE, /* the only map type with buckets of that size and kind */
+    GM_TYPE_CONTENT,     /* of several, the only one whose pointer words fit the entries */
+    GM_TYPE_AMBIGUOUS,
+    GM_TYPE_UNKNOWN
+};
 
 struct gm_map {
     uint64_t h;
@@ -139,6 +145,12 @@ struct gm_found {
     bool ptr_free;         /* the bucket array is a pointer-free (noscan) object */
     uint64_t site[GM_SITE_FRAMES]; /* allocation stack from Go's heap profile */
     int nsite;
+    /* the binary's map types (link-time addresses) that fit: by bucket size and kind,
+     * then, among several, by whether their pointer words fit the entries */
+#define GM_FOUND_TYPES 8
+    uint64_t types[GM_FOUND_TYPES];
+    size_t ntypes; /* how many fit (more than are listed when > GM_FOUND_TYPES) */
+    bool by_content;
 };
 
 struct gm_scan_stats {
