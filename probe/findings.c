@@ -175,10 +175,10 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
              * means it never grew (made with a large hint) or was cleared (mapclear resets
              * it): no sign it ever held entries. */
             bool no_history = before && !m->clears && !m->peak_count && !m->nevacuate;
-            const char *r = unused        ? "preallocated_unused"
-                            : m->count    ? "sparse"
+            const char *r = unused       ? "preallocated_unused"
+                            : m->count   ? "sparse"
                             : no_history ? "empty"
-                                          : "emptied";
+                                         : "emptied";
             NEW(GM_LARGE_SPAN, r);
             snprintf(f->why, sizeof f->why,
                      "%llu entries (peak seen %llu%s) in a %s bucket array with room for %llu%s: "

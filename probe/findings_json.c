@@ -31,8 +31,8 @@ static void jstr(FILE *f, const char *s)
 int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
                      const struct gm_summary *s, double elapsed)
 {
-    static const char *const type_from[] = {"probe", "bucket_size", "bucket_contents",
-                                                 "ambiguous", "unknown"};
+    static const char *const type_from[] = {"probe", "bucket_size", "bucket_contents", "ambiguous",
+                                            "unknown"};
     char buf[512];
     for (size_t i = 0; i < n; i++) {
         const struct gm_finding *x = &fs[i];

@@ -136,8 +136,9 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
     if (tr->scanned && tr->scan) {
         const struct gm_scan_stats *sc = tr->scan;
         if (sc->failed)
-            fprintf(f, "heap scan at attach: not done: %s; maps that existed before attach are "
-                       "seen only when they grow or are cleared\n",
+            fprintf(f,
+                    "heap scan at attach: not done: %s; maps that existed before attach are "
+                    "seen only when they grow or are cleared\n",
                     sc->failed);
         else
             fprintf(f,

@@ -92,7 +92,7 @@ int ms_gotypes_init(struct ms_gobin *bin);
 struct ms_gomaptype {
     uint64_t addr;
     unsigned bucketsize, keysize, elemsize; /* sizes as stored in the bucket */
-    bool ptr_free;         /* the bucket type holds no pointers */
+    bool ptr_free;                          /* the bucket type holds no pointers */
     const uint8_t *ptrmask; /* its pointer bitmap, 1 bit per word (NULL: a GC program) */
     unsigned ptrwords;      /* words the bitmap covers */
     uint64_t key_pointee, elem_pointee; /* key or elem is *T: the size of T, else 0 */
@@ -115,8 +115,8 @@ struct ms_golayout {
      * the sweep generation sits.  mspan: its fields; idx_size is the width of
      * freeindex and nelems (uintptr until Go 1.21, uint16 since 1.22). */
     unsigned mh_sweepgen_back;
-    unsigned sp_start, sp_npages, sp_freeindex, sp_nelems, sp_idx_size, sp_allocbits,
-        sp_gcmarkbits, sp_sweepgen, sp_spanclass, sp_state, sp_elemsize, sp_specials;
+    unsigned sp_start, sp_npages, sp_freeindex, sp_nelems, sp_idx_size, sp_allocbits, sp_gcmarkbits,
+        sp_sweepgen, sp_spanclass, sp_state, sp_elemsize, sp_specials;
     /* special {next; offset uint16; kind byte}, specialprofile.b, profile bucket */
     unsigned sl_offset, sl_kind, sl_bucket;
     unsigned bk_typ, bk_size, bk_nstk, bk_hdr; /* bk_hdr: bytes before the stack */

@@ -56,8 +56,7 @@ static int apply(Dwarf_Die *die, const struct want *w, size_t n, struct ms_golay
     if (!name || dwarf_tag(die) != DW_TAG_structure_type)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(name, w[i].type) &&
-            member_offset(die, w[i].member, w[i].dst, NULL) == 0)
+        if (!strcmp(name, w[i].type) && member_offset(die, w[i].member, w[i].dst, NULL) == 0)
             found++;
     unsigned off;
     if (!strcmp(name, "runtime.mspan")) /* uintptr until Go 1.21, uint16 since */

@@ -44,15 +44,15 @@
 
 #include "maptrack.h"
 
-#define PAGE          8192ULL
-#define ALLSPANS_MIN  8192 /* recordspan's first allocation: 64 KiB of pointers */
-#define SPAN_BATCH    512  /* span structures per read */
-#define HMAP_BATCH    64   /* hmap-class spans per read */
-#define MAX_BUCKETSZ  2064 /* 8 tophash + 8 x 128-byte keys + 8 x 128-byte elems + link */
-#define MIN_BUCKETSZ  16
-#define MEM_PROFILE   1 /* runtime.memProfile bucketType */
-#define STATE_IN_USE  1 /* runtime.mSpanInUse */
-#define MAX_MAPTYPES  8192
+#define PAGE         8192ULL
+#define ALLSPANS_MIN 8192 /* recordspan's first allocation: 64 KiB of pointers */
+#define SPAN_BATCH   512  /* span structures per read */
+#define HMAP_BATCH   64   /* hmap-class spans per read */
+#define MAX_BUCKETSZ 2064 /* 8 tophash + 8 x 128-byte keys + 8 x 128-byte elems + link */
+#define MIN_BUCKETSZ 16
+#define MEM_PROFILE  1 /* runtime.memProfile bucketType */
+#define STATE_IN_USE 1 /* runtime.mSpanInUse */
+#define MAX_MAPTYPES 8192
 
 struct span {
     uint64_t addr, start, npages, elemsize, nelems, freeindex, allocbits, markbits, specials;
@@ -256,10 +256,11 @@ static uint64_t allspans_at(struct scan *s, const uint64_t *w)
 static int find_allspans(struct scan *s, const struct ms_gobin *bin, uint64_t bias, uint64_t *at,
                          uint64_t *arr, uint64_t *len)
 {
-    static const char *const secs[] = {".noptrbss", ".bss", ".noptrdata", ".data"};
+    /* mheap_ holds pointers, so the linker puts it in .bss; the rest just in case */
+    static const char *const secs[] = {".bss", ".noptrbss", ".data", ".noptrdata"};
     uint64_t mh = ms_gobin_symbol(bin, "runtime.mheap_");
     *len = 0;
-    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0] && !*len; i++) {
         uint64_t addr, size;
         if (ms_gobin_section_range(bin, secs[i], &addr, &size) < 0 || size < 24 ||
             size > (64ULL << 20))
@@ -334,8 +335,8 @@ static uint64_t array_alloc(unsigned bs, unsigned B, unsigned hdr)
 
 /* Narrow [*lo, *hi] to the bucket sizes for which 2^B buckets make an object of the
  * span's element size; false when none does. */
-static bool fit(const struct scan *s, const struct span *sp, uint64_t off, unsigned B,
-                unsigned *lo, unsigned *hi)
+static bool fit(const struct scan *s, const struct span *sp, uint64_t off, unsigned B, unsigned *lo,
+                unsigned *hi)
 {
     bool large = (sp->spanclass >> 1) == 0, noscan = sp->spanclass & 1;
     unsigned hdr = !large && !noscan && s->minor >= 22 && sp->elemsize > 512 ? 8 : 0;
@@ -370,8 +371,8 @@ static int profile_site(struct scan *s, const struct span *sp, uint64_t *site, i
             if (l->bk_hdr > sizeof hdr || !bk || rd(s, bk, hdr, l->bk_hdr) < 0)
                 return 0;
             uint64_t nstk = rdn(hdr + l->bk_nstk, 8);
-            if (rdn(hdr + l->bk_typ, 8) != MEM_PROFILE || rdn(hdr + l->bk_size, 8) != sp->elemsize ||
-                !nstk || nstk > 1024)
+            if (rdn(hdr + l->bk_typ, 8) != MEM_PROFILE ||
+                rdn(hdr + l->bk_size, 8) != sp->elemsize || !nstk || nstk > 1024)
                 return 0;
             int n = nstk < (uint64_t)max ? (int)nstk : max;
             return rd(s, bk + l->bk_hdr, site, (size_t)n * 8) == 0 ? n : 0;
@@ -626,8 +627,13 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
                     uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
                     struct gm_scan_stats *st)
 {
-    struct scan s = {.pid = pid, .bin = bin, .bias = bias, .lay = lay, .minor = bin->minor,
-                     .limit = limit, .st = st};
+    struct scan s = {.pid = pid,
+                     .bin = bin,
+                     .bias = bias,
+                     .lay = lay,
+                     .minor = bin->minor,
+                     .limit = limit,
+                     .st = st};
     struct ms_gomaptype *mt = malloc(MAX_MAPTYPES * sizeof *mt);
     s.mt = mt;
     s.nmt = mt ? ms_gotypes_maps(bin, lay, mt, MAX_MAPTYPES) : 0;

@@ -41,18 +41,18 @@
 #define PROG "mapscope gomaps"
 
 static struct env {
-    pid_t pid;         /* -p: attach to this process */
-    char **cmd;        /* -- PROG ARGS: start this, probes attached first */
-    double duration;   /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
-    double interval;   /* --interval: header poll and table refresh period */
-    double linger;     /* --linger: seconds without evacuation progress = lingering */
-    const char *json;  /* --json: findings as JSON lines to this file */
-    unsigned max_rate; /* --max-probe-rate: probe hits/s before a probe is detached */
-    size_t max_maps;   /* --max-maps: maps followed at once */
-    bool quiet;        /* -q: no refreshing table */
-    bool probe_entry;  /* --probe-entry: makeBucketArray's entry, not its large branch */
-    bool verbose;      /* -v: libbpf and inspection details on stderr */
-    bool no_scan;      /* --no-scan: no heap scan for the maps that exist at attach */
+    pid_t pid;           /* -p: attach to this process */
+    char **cmd;          /* -- PROG ARGS: start this, probes attached first */
+    double duration;     /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
+    double interval;     /* --interval: header poll and table refresh period */
+    double linger;       /* --linger: seconds without evacuation progress = lingering */
+    const char *json;    /* --json: findings as JSON lines to this file */
+    unsigned max_rate;   /* --max-probe-rate: probe hits/s before a probe is detached */
+    size_t max_maps;     /* --max-maps: maps followed at once */
+    bool quiet;          /* -q: no refreshing table */
+    bool probe_entry;    /* --probe-entry: makeBucketArray's entry, not its large branch */
+    bool verbose;        /* -v: libbpf and inspection details on stderr */
+    bool no_scan;        /* --no-scan: no heap scan for the maps that exist at attach */
     uint64_t scan_limit; /* --scan-limit: bytes the heap scan may read */
 } env;
 
@@ -167,8 +167,10 @@ static int parse_size(const char *s, uint64_t *out)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
-              : *end == 'G' || *end == 'g' ? 30 : 0;
+    int shift = *end == 'K' || *end == 'k'   ? 10
+                : *end == 'M' || *end == 'm' ? 20
+                : *end == 'G' || *end == 'g' ? 30
+                                             : 0;
     if (shift)
         end++;
     if (errno || end == s || *end || *s == '-' || v == 0 || v > (1ULL << (40 - shift)))
@@ -552,8 +554,9 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
                             "only when they grow"
                           : "");
     if (env.verbose)
-        fprintf(stderr, PROG ": heap scan: mheap_.allspans at 0x%llx (%llu candidates), liveness "
-                        "from %s\n",
+        fprintf(stderr,
+                PROG ": heap scan: mheap_.allspans at 0x%llx (%llu candidates), liveness "
+                     "from %s\n",
                 (unsigned long long)sc->allspans, (unsigned long long)sc->allspans_candidates,
                 sc->sweepgen_known ? "the sweep generation" : "allocation or mark bits");
 }
@@ -615,8 +618,8 @@ static void say_exit(const struct run *r)
     if (WIFEXITED(st))
         fprintf(stderr, PROG ": pid %d exited with status %d\n", (int)r->child, WEXITSTATUS(st));
     else if (WIFSIGNALED(st))
-        fprintf(stderr, PROG ": pid %d was killed by signal %d (%s)\n", (int)r->child,
-                WTERMSIG(st), strsignal(WTERMSIG(st)));
+        fprintf(stderr, PROG ": pid %d was killed by signal %d (%s)\n", (int)r->child, WTERMSIG(st),
+                strsignal(WTERMSIG(st)));
 }
 
 static void show(struct run *r, double start, bool final)

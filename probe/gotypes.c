@@ -186,8 +186,8 @@ size_t ms_gotypes_maps(const struct ms_gobin *bin, const struct ms_golayout *lay
         /* _type.gcdata (after equal, before str): a bitmap unless kindGCProg (64) */
         if (btt && ptrdata && ptrdata <= bs && !(btt[lay->type_kind] & 64)) {
             out[n].ptrwords = (unsigned)(ptrdata / 8);
-            out[n].ptrmask = ms_gobin_at(bin, rd64(btt + lay->type_str - 8),
-                                         (out[n].ptrwords + 7) / 8);
+            out[n].ptrmask =
+                ms_gobin_at(bin, rd64(btt + lay->type_str - 8), (out[n].ptrwords + 7) / 8);
         }
         out[n].key_pointee = pointee_size(bin, lay, rd64(t + lay->mt_key));
         out[n].elem_pointee = pointee_size(bin, lay, rd64(t + lay->mt_elem));

@@ -141,8 +141,8 @@ struct gm_found {
     uint8_t hdr[GOMAP_HDR_MAX]; /* its header as read */
     uint64_t arr_span;          /* the span of its bucket array, to see it freed later */
     uint64_t arr_bytes, old_bytes;
-    unsigned bs_lo, bs_hi; /* bucket sizes that give arrays of exactly these sizes */
-    bool ptr_free;         /* the bucket array is a pointer-free (noscan) object */
+    unsigned bs_lo, bs_hi;         /* bucket sizes that give arrays of exactly these sizes */
+    bool ptr_free;                 /* the bucket array is a pointer-free (noscan) object */
     uint64_t site[GM_SITE_FRAMES]; /* allocation stack from Go's heap profile */
     int nsite;
     /* the binary's map types (link-time addresses) that fit: by bucket size and kind,

@@ -45,44 +45,17 @@ func main() {
 	fillUntilGrowing(stuckStr, func(i int) string { return "session-" + strconv.Itoa(i) },
 		&session{1, "u"}, 16)
 
-	emptied := map[int64]int64{}
-	for i := int64(0); i < 1_000_000; i++ {
-		emptied[i] = i
-	}
-	for i := int64(0); i < 1_000_000; i++ {
-		delete(emptied, i)
-	}
-	sparse := map[int64][2]int64{}
-	for i := int64(0); i < 200_000; i++ {
-		sparse[i] = [2]int64{i, i}
-	}
-	for i := int64(100); i < 200_000; i++ {
-		delete(sparse, i)
-	}
-	cleared := map[string]int{}
-	for i := 0; i < 100_000; i++ {
-		cleared[strconv.Itoa(i)] = i
-	}
-	for k := range cleared { // compiled to runtime.mapclear
-		delete(cleared, k)
-	}
+	emptied := emptiedMap(1_000_000)
+	sparse := sparseMap(200_000, 100)
+	cleared := clearedMap(100_000)
 	prealloc := make(map[int64]string, 500_000)
 
 	completed := map[int64]int64{}
 	for i := int64(0); i < 200_000; i++ {
 		completed[i] = i
 	}
-	filled := make(map[int64]int64, 100_000)
-	for i := int64(0); i < 100_000; i++ {
-		filled[i] = i
-	}
-	dropped := map[int64]int64{}
-	for i := int64(0); i < 300_000; i++ {
-		dropped[i] = i
-	}
-	for i := int64(0); i < 300_000; i++ {
-		delete(dropped, i)
-	}
+	filled := filledMap(100_000)
+	dropped := emptiedMap(300_000)
 	truth("dropped", dropped, 0)
 	dropped = nil
 	runtime.GC() // frees the header and the array; the sweep is done when GC returns

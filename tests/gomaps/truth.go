@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"time"
 	"unsafe"
 )
@@ -127,6 +128,51 @@ func fillUntilGrowing[K comparable, V any](m map[K]V, key func(int) K, v V, minB
 			return
 		}
 	}
+}
+
+// emptiedMap fills a map with n entries, then deletes them all: it keeps its array.
+func emptiedMap(n int64) map[int64]int64 {
+	m := map[int64]int64{}
+	for i := int64(0); i < n; i++ {
+		m[i] = i
+	}
+	for i := int64(0); i < n; i++ {
+		delete(m, i)
+	}
+	return m
+}
+
+// clearedMap fills a map with n entries and empties it with the clear idiom.
+func clearedMap(n int) map[string]int {
+	m := map[string]int{}
+	for i := 0; i < n; i++ {
+		m[strconv.Itoa(i)] = i
+	}
+	for k := range m { // compiled to runtime.mapclear
+		delete(m, k)
+	}
+	return m
+}
+
+// sparseMap fills a map with n entries and deletes all but the first keep.
+func sparseMap(n, keep int64) map[int64][2]int64 {
+	m := map[int64][2]int64{}
+	for i := int64(0); i < n; i++ {
+		m[i] = [2]int64{i, i}
+	}
+	for i := keep; i < n; i++ {
+		delete(m, i)
+	}
+	return m
+}
+
+// filledMap makes a map with a hint of n and fills it to that.
+func filledMap(n int64) map[int64]int64 {
+	m := make(map[int64]int64, n)
+	for i := int64(0); i < n; i++ {
+		m[i] = i
+	}
+	return m
 }
 
 // ready tells the test the maps are built, then keeps the process and the maps alive.
