@@ -148,8 +148,8 @@ static bool span_ok(const struct span *sp)
         return sp->elemsize == bytes && sp->nelems == 1;
     /* small objects; Go 1.22+ keeps pointer bitmaps at the end of some spans */
     if (sp->spanclass >> 1 > 67 || sp->elemsize < 8 || sp->elemsize > 32768 || !sp->nelems ||
-        sp->freeindex > sp->nelems)
-        return false;
+        sp->nelems > bytes / sp->elemsize || sp->freeindex > sp->nelems)
+        return false; /* (also keeps every slot index inside the span's pages) */
     uint64_t used = sp->nelems * sp->elemsize;
     return used <= bytes && used + sp->elemsize + bytes / 64 > bytes;
 }

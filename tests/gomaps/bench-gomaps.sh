@@ -24,14 +24,19 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 : >"$W/base" >"$W/probed" >"$W/base.cpu" >"$W/probed.cpu"
 "$prog" -rounds 1 >/dev/null # warm the page cache
-for i in $(seq "$runs"); do
+plain() {
     "$prog" -rounds "$rounds" >"$W/o"
     field "$W/o" elapsed_ms >>"$W/base"
     field "$W/o" cpu_ms >>"$W/base.cpu"
+}
+probed() {
     "$mapscope" gomaps -q -- "$prog" -rounds "$rounds" >"$W/o" 2>"$W/e"
     field "$W/o" elapsed_ms >>"$W/probed"
     field "$W/o" cpu_ms >>"$W/probed.cpu"
     hits=$(sed -n 's/^probe hits: //p' "$W/o")
+}
+for i in $(seq "$runs"); do # which goes first alternates: neither gets the better slot
+    if [ $((i % 2)) -eq 1 ]; then plain; probed; else probed; plain; fi
 done
 b=$(median <"$W/base")
 p=$(median <"$W/probed")
@@ -45,6 +50,11 @@ echo "  CPU time: median $bc ms without, $pc ms with"
 awk -v b="$b" -v p="$p" -v bc="$bc" -v pc="$pc" 'BEGIN {
     printf "  wall-time ratio (median with / median without): %.4f (%+.2f %%)\n", p / b, (p / b - 1) * 100
     printf "  CPU-time ratio  (median with / median without): %.4f (%+.2f %%)\n", pc / bc, (pc / bc - 1) * 100 }'
+# Each probed run follows its unprobed twin within seconds, so the two share the machine's
+# load of the moment: the median of the per-pair ratios is steadier on a busy machine.
+pw=$(paste "$W/probed" "$W/base" | awk '{ print $1 / $2 }' | median)
+pc=$(paste "$W/probed.cpu" "$W/base.cpu" | awk '{ print $1 / $2 }' | median)
+echo "  median of per-pair ratios: wall $pw, CPU $pc   (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # The heap scan at attach: what it reads and how long it takes, on a process with big maps.
 scanprog=$(build prexist)
