@@ -645,8 +645,10 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
     *out = NULL;
     *nout = 0;
     if (find_allspans(&s, bin, bias, &at, &arr, &len) < 0) {
-        st->failed = st->truncated ? "the byte limit was reached before the span table was found"
-                                   : "the runtime's span table (mheap_.allspans) was not found";
+        st->failed = st->truncated
+                         ? "the byte limit was reached before the span table was found"
+                         : "the runtime's span table (mheap_.allspans) was not found, or its "
+                           "spans do not match this Go version's layout";
         goto done;
     }
     st->allspans = at;
