@@ -169,14 +169,10 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                            : m->site_kind == GM_SITE_CLEARED ? "cleared at"
                            : m->site_kind == GM_SITE_PROFILE ? "bucket array allocated at"
                                                              : "site";
-        if (m->site_kind == GM_SITE_NONE && m->before_attach)
-            fprintf(f, "  existed before attach; site unknown (Go's heap profiler did not "
-                       "sample its bucket array)\n");
-        else
-            fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
-                    m->site_kind == GM_SITE_PROFILE && m->before_attach
-                        ? " (from Go's heap profile; the map existed before attach)"
-                        : "");
+        fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
+                m->site_kind == GM_SITE_PROFILE && m->before_attach
+                    ? " (from Go's heap profile; the map existed before attach)"
+                    : "");
         fprintf(f, "  why: %s\n  what to do: %s\n", x->why, x->advice);
     }
     fprintf(f,

@@ -32,7 +32,8 @@
  * stack); that stack is the map's site.
  *
  * Cost: a byte budget bounds everything read (the span table, the span
- * structures, the pages of hmap's size class, a few words per map).
+ * structures, the pages of hmap's size class, a few words per map), and a time
+ * budget the whole scan (the probes' events wait in their ring buffer meanwhile).
  */
 #include "config.h"
 
@@ -62,6 +63,7 @@ struct span {
 
 struct scan {
     pid_t pid;
+    double deadline; /* ms on the monotonic clock: the scan stops there too */
     const struct ms_gobin *bin;
     uint64_t bias;
     const struct ms_gomaptype *mt; /* the binary's map types */
@@ -83,6 +85,13 @@ static uint64_t rdn(const uint8_t *p, unsigned n)
     return v;
 }
 
+static double ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Read n remote ranges; ok[i] says which arrived whole.  -1 when over budget or the
  * process is gone.  A range that cannot be read stops process_vm_readv: skip it. */
 static int readv_ok(struct scan *s, struct iovec *lv, struct iovec *rv, size_t n, bool *ok)
@@ -90,7 +99,7 @@ static int readv_ok(struct scan *s, struct iovec *lv, struct iovec *rv, size_t n
     size_t want = 0;
     for (size_t i = 0; i < n; i++)
         want += lv[i].iov_len;
-    if (s->st->bytes_read + want > s->limit) {
+    if (s->st->bytes_read + want > s->limit || ms_now() > s->deadline) {
         s->st->truncated = true;
         return -1;
     }
@@ -616,13 +625,6 @@ static size_t drop_shared(struct gm_found *fs, size_t n, const struct ms_golayou
     return w;
 }
 
-static double ms_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
                     uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
                     struct gm_scan_stats *st)
@@ -638,6 +640,7 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
     s.mt = mt;
     s.nmt = mt ? ms_gotypes_maps(bin, lay, mt, MAX_MAPTYPES) : 0;
     double t0 = ms_now();
+    s.deadline = t0 + GM_SCAN_MAX_MS;
     uint64_t at, arr, len;
     size_t bad = 0;
     int rc = -1;

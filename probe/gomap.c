@@ -550,8 +550,8 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
             (unsigned long long)sc->spans, (unsigned long long)sc->inuse_spans,
             (unsigned long long)sc->hmap_spans, (unsigned long long)sc->slots,
             (double)sc->bytes_read / (1 << 20), sc->ms, sc->found, sc->typed,
-            sc->truncated ? "; stopped at --scan-limit, maps in the rest of the heap are seen "
-                            "only when they grow"
+            sc->truncated ? "; stopped at --scan-limit or after 5 s, maps in the rest of the "
+                            "heap are seen only when they grow"
                           : "");
     if (env.verbose)
         fprintf(stderr,

@@ -754,7 +754,11 @@ const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf,
 
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", m->site_kind == GM_SITE_NONE ? "unknown (not seen growing)" : "?");
+    snprintf(buf, len, "%s",
+             m->site_kind != GM_SITE_NONE ? "?"
+             : m->before_attach ? "unknown (existed before attach; Go's heap profiler did not "
+                                  "sample its bucket array, or is off in this program)"
+                                : "unknown (not seen growing)");
     for (int i = 0; i < m->nsite; i++) {
         const char *fn, *file;
         int line;

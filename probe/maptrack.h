@@ -158,11 +158,12 @@ struct gm_scan_stats {
     uint64_t allspans_candidates, spans, inuse_spans, hmap_spans, slots, bytes_read;
     size_t found, adopted, typed;
     double ms;
-    bool truncated;      /* stopped at the byte limit */
+    bool truncated;      /* stopped at the byte or time limit */
     bool sweepgen_known; /* liveness from the sweep generation, else either bit */
     const char *failed;  /* why there was no scan, NULL when there was */
 };
 
+#define GM_SCAN_MAX_MS 5000.0 /* the heap scan stops after this long, read or not */
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
                     uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
                     struct gm_scan_stats *st);
