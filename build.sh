@@ -21,7 +21,7 @@ pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev c
   libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
   elfutils binutils procps"
-pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++"
+pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd"
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -10,11 +10,11 @@
 /* Exit statuses shared by every subcommand (documented in mapscope(1)). */
 enum {
     MS_EXIT_OK = 0,
-    MS_EXIT_FAILURE = 1,  /* runtime failure (file unreadable, target gone, ...) */
-    MS_EXIT_USAGE = 2,    /* bad command line */
-    MS_EXIT_LEAKS = 3,    /* report --fail-on-leak: unsuppressed leaks over the limit */
-    MS_EXIT_PARTIAL = 4,  /* report: some input damaged; results are from the intact part */
-    MS_EXIT_NOPERM = 5,   /* gomaps: missing privileges / capabilities */
+    MS_EXIT_FAILURE = 1,     /* runtime failure (file unreadable, target gone, ...) */
+    MS_EXIT_USAGE = 2,       /* bad command line */
+    MS_EXIT_LEAKS = 3,       /* report --fail-on-leak: unsuppressed leaks over the limit */
+    MS_EXIT_PARTIAL = 4,     /* report: some input damaged; results are from the intact part */
+    MS_EXIT_NOPERM = 5,      /* gomaps: missing privileges / capabilities */
     MS_EXIT_UNSUPPORTED = 6, /* gomaps: not a Go binary, unsupported Go version, no BPF */
 };
 

@@ -20,8 +20,10 @@ struct command {
 
 static const struct command commands[] = {
     {"run", ms_cmd_run, "run a program under the allocation profiler and write dumps"},
-    {"report", ms_cmd_report, "turn dumps (and gomaps findings) into text, JSON, flame graphs, pprof, HTML"},
-    {"gomaps", ms_cmd_gomaps, "find lingering, bloated and oversized maps in a running Go process (eBPF)"},
+    {"report", ms_cmd_report,
+     "turn dumps (and gomaps findings) into text, JSON, flame graphs, pprof, HTML"},
+    {"gomaps", ms_cmd_gomaps,
+     "find lingering, bloated and oversized maps in a running Go process (eBPF)"},
 };
 
 static void usage(FILE *out)
@@ -57,7 +59,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(commands[i].name, name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "mapscope: unknown command '%s' (accepted: run, report, gomaps, help, version)\n",
+    fprintf(stderr,
+            "mapscope: unknown command '%s' (accepted: run, report, gomaps, help, version)\n",
             name);
     return MS_EXIT_USAGE;
 }

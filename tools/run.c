@@ -1,10 +1,545 @@
-/* run.c — placeholder until the 'run' subcommand lands. */
-#include <stdio.h>
+/*
+ * run.c — `mapscope run [options] -- program args...`: run a program under
+ * libmapscope.so and say, at the end, where the dump is and what it shows.
+ *
+ * The program must not notice: its stdin/stdout/stderr, environment (plus
+ * LD_PRELOAD and MAPSCOPE_*), process group and exit status are its own.
+ * Ctrl-C reaches it directly from the terminal (we ignore SIGINT/SIGQUIT
+ * while it runs, as system(3) does); SIGTERM, SIGHUP, SIGUSR1/2 sent to
+ * mapscope are forwarded.  When it dies of a signal, mapscope dies of the
+ * same signal, so callers see the same status.  Everything mapscope says
+ * goes to stderr.
+ *
+ * LD_PRELOAD cannot work for statically linked programs (no dynamic loader)
+ * or setuid/setgid ones (the loader ignores it), so those are refused up
+ * front with the reason instead of producing no dump.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <getopt.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "report.h"
+
+static const char usage_text[] =
+    "usage: mapscope run [options] -- PROGRAM [ARGS...]\n"
+    "\n"
+    "Run PROGRAM under libmapscope.so (LD_PRELOAD).  At exit the dump is written to\n"
+    "PATH.<pid> and a summary is printed on stderr; `mapscope report` reads the dump.\n"
+    "\n"
+    "  -o, --output PATH        dump path prefix (default mapscope.dump in the current\n"
+    "                           directory; snapshots are PATH.<pid>.<seq>)\n"
+    "  -i, --interval DUR       also write a snapshot every DUR (e.g. 600, 10m; 0 = off)\n"
+    "  -s, --sample BYTES       sample one allocation per BYTES on average (e.g. 512K);\n"
+    "                           0 = record every allocation (default)\n"
+    "  -d, --depth N            frames recorded per stack (1..256)\n"
+    "      --unwind METHOD      libunwind (default) or fp (frame pointers, faster)\n"
+    "  -l, --linger DUR         blocks alive longer than DUR count as lingering (default 60s)\n"
+    "  -f, --follow-children    keep profiling programs the program executes\n"
+    "      --signal SIG         write a snapshot when the program gets SIG (e.g. USR2)\n"
+    "      --trigger PATH       write a snapshot when PATH appears (then it is removed)\n"
+    "      --timeline DUR       heap-over-time resolution (default 1s)\n"
+    "      --shim PATH          use this libmapscope.so\n"
+    "  -q, --quiet              no summary at the end\n"
+    "\n"
+    "The exit status is the program's (a program killed by a signal kills mapscope with\n"
+    "the same signal); 1 when mapscope itself fails, 2 for a bad command line.\n"
+    "\n"
+    "examples:\n"
+    "  mapscope run -- ./leaky\n"
+    "  mapscope run -o /var/tmp/svc.dump --interval 10m --sample 512K -- ./svc -c prod.conf\n"
+    "  mapscope run -o t.dump --follow-children -- make test\n";
+
+enum { OPT_UNWIND = 256, OPT_SIGNAL, OPT_TRIGGER, OPT_TIMELINE, OPT_SHIM, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"interval", required_argument, NULL, 'i'},
+    {"sample", required_argument, NULL, 's'},
+    {"depth", required_argument, NULL, 'd'},
+    {"unwind", required_argument, NULL, OPT_UNWIND},
+    {"linger", required_argument, NULL, 'l'},
+    {"follow-children", no_argument, NULL, 'f'},
+    {"signal", required_argument, NULL, OPT_SIGNAL},
+    {"trigger", required_argument, NULL, OPT_TRIGGER},
+    {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"shim", required_argument, NULL, OPT_SHIM},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* An option and the shim variable it sets. */
+struct setting {
+    const char *env;
+    const char *value;
+};
+
+struct run_args {
+    struct setting set[10];
+    size_t nset;
+    const char *output;
+    const char *shim;
+    bool quiet;
+};
+
+static int bad_value(const char *opt, const char *val, const char *accepted)
+{
+    fprintf(stderr, "mapscope run: %s %s: expected %s\n", opt, val, accepted);
+    return MS_EXIT_USAGE;
+}
+
+static void add(struct run_args *a, const char *env, const char *value)
+{
+    a->set[a->nset].env = env;
+    a->set[a->nset++].value = value;
+}
+
+static int parse(int argc, char **argv, struct run_args *a)
+{
+    int c;
+    uint64_t v;
+    optind = 1;
+    /* '+': stop at the first non-option, the program's name. */
+    while ((c = getopt_long(argc, argv, "+o:i:s:d:l:fq", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'i':
+            if (ms_parse_duration(optarg, &v))
+                return bad_value("--interval", optarg, "a duration N[s|m|h] (0 = off)");
+            add(a, "MAPSCOPE_INTERVAL", optarg);
+            break;
+        case 's':
+            if (strcmp(optarg, "off") && ms_parse_bytes(optarg, &v))
+                return bad_value("--sample", optarg, "bytes N[K|M|G] (0 = every allocation)");
+            add(a, "MAPSCOPE_SAMPLE", optarg);
+            break;
+        case 'd': {
+            char *end;
+            long d = strtol(optarg, &end, 10);
+            if (*end || d < 1 || d > 256)
+                return bad_value("--depth", optarg, "a number of frames, 1..256");
+            add(a, "MAPSCOPE_DEPTH", optarg);
+            break;
+        }
+        case OPT_UNWIND:
+            if (strcmp(optarg, "libunwind") && strcmp(optarg, "fp"))
+                return bad_value("--unwind", optarg, "libunwind or fp");
+            add(a, "MAPSCOPE_UNWIND", optarg);
+            break;
+        case 'l':
+            if (ms_parse_duration(optarg, &v))
+                return bad_value("--linger", optarg, "a duration N[s|m|h]");
+            add(a, "MAPSCOPE_LINGER", optarg);
+            break;
+        case 'f':
+            add(a, "MAPSCOPE_FOLLOW_CHILDREN", "1");
+            break;
+        case OPT_SIGNAL:
+            add(a, "MAPSCOPE_SIGNAL", optarg);
+            break;
+        case OPT_TRIGGER:
+            add(a, "MAPSCOPE_TRIGGER", optarg);
+            break;
+        case OPT_TIMELINE:
+            if (ms_parse_duration(optarg, &v) || !v)
+                return bad_value("--timeline", optarg, "a duration N[ms|s|m]");
+            add(a, "MAPSCOPE_TIMELINE", optarg);
+            break;
+        case OPT_SHIM:
+            a->shim = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            return MS_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs("mapscope run: no program given (usage: mapscope run [options] -- PROGRAM "
+              "[ARGS...])\n",
+              stderr);
+        return MS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- the shim -- */
+
+static char *usable(const char *path)
+{
+    char real[PATH_MAX];
+    if (access(path, R_OK) == 0 && realpath(path, real))
+        return ms_xstrdup(real);
+    return NULL;
+}
+
+/* The shim next to this mapscope in a build tree, else the installed one. */
+static char *find_shim(const char *given)
+{
+    if (given)
+        return usable(given);
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = 0;
+        /* tools/mapscope or tools/.libs/mapscope in the build tree. */
+        static const char *const rel[] = {"/../lib/.libs/libmapscope.so",
+                                          "/../../lib/.libs/libmapscope.so"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            char *cand = ms_xasprintf("%s%s", self, rel[i]);
+            char *r = usable(cand);
+            free(cand);
+            if (r)
+                return r;
+        }
+    }
+    return usable(MS_PKGLIBDIR "/libmapscope.so");
+}
+
+/* ----------------------------------------------------- program checks -- */
+
+/* PROGRAM as execvp would find it. */
+static char *resolve(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return ms_xstrdup(prog);
+    const char *path = getenv("PATH");
+    char *copy = ms_xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save;
+    char *found = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char *cand = ms_xasprintf("%s/%s", *dir ? dir : ".", prog);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            found = cand;
+        else
+            free(cand);
+    }
+    free(copy);
+    return found;
+}
+
+/* Returns NULL when LD_PRELOAD can work for path, else why not.  Scripts
+ * are checked through their interpreter. */
+static char *why_not_preloadable(const char *path, int depth)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return NULL; /* let exec report it */
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        return ms_xasprintf("%s is set%s: the dynamic loader ignores LD_PRELOAD for such "
+                            "programs, so it cannot be profiled (profile a copy without the "
+                            "bit, run as its owner)",
+                            path, st.st_mode & S_ISUID ? "uid" : "gid");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    char head[256] = {0};
+    ssize_t n = pread(fd, head, sizeof head - 1, 0);
+    if (n > 2 && head[0] == '#' && head[1] == '!' && depth < 4) {
+        close(fd);
+        char *p = head + 2, *e;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        for (e = p; *e && *e != ' ' && *e != '\t' && *e != '\n'; e++)
+            ;
+        *e = 0;
+        return *p ? why_not_preloadable(p, depth + 1) : NULL;
+    }
+    char *why = NULL;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    size_t nph = 0;
+    if (elf && elf_kind(elf) == ELF_K_ELF && elf_getphdrnum(elf, &nph) == 0) {
+        bool interp = false, dynamic = false;
+        for (size_t i = 0; i < nph; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(elf, (int)i, &ph))
+                continue;
+            interp |= ph.p_type == PT_INTERP;
+            dynamic |= ph.p_type == PT_DYNAMIC;
+        }
+        GElf_Ehdr eh;
+        bool exec = gelf_getehdr(elf, &eh) && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN);
+        if (exec && !interp)
+            why = ms_xasprintf("%s is statically linked%s: there is no dynamic loader to "
+                               "load libmapscope.so (LD_PRELOAD), so it cannot be profiled; "
+                               "build it dynamically linked",
+                               path, dynamic ? " (static-pie)" : "");
+    }
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return why;
+}
+
+/* ----------------------------------------------------------- running -- */
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+
+static int wait_child(pid_t pid, int *status)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward}, old_int,
+                     old_quit;
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &fwd, NULL);
+    pid_t r;
+    while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+        ;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    return r < 0 ? -1 : 0;
+}
+
+static char *prepend_preload(const char *shim)
+{
+    const char *old = getenv("LD_PRELOAD");
+    return old && *old ? ms_xasprintf("%s:%s", shim, old) : ms_xstrdup(shim);
+}
+
+static pid_t start(char **argv, const struct run_args *a, const char *shim)
+{
+    char *preload = prepend_preload(shim);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("LD_PRELOAD", preload, 1);
+        if (a->output)
+            setenv("MAPSCOPE_OUTPUT", a->output, 1);
+        for (size_t i = 0; i < a->nset; i++)
+            setenv(a->set[i].env, a->set[i].value, 1);
+        execvp(argv[0], argv);
+        int e = errno;
+        fprintf(stderr, "mapscope run: cannot execute %s: %s\n", argv[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+    }
+    free(preload);
+    if (pid < 0)
+        fprintf(stderr, "mapscope run: fork failed: %s\n", strerror(errno));
+    return pid;
+}
+
+/* ----------------------------------------------------------- summary -- */
+
+/* Dumps this run produced: PATH.* written since it started. */
+static size_t find_dumps(const char *prefix, const struct timespec *since, char ***out)
+{
+    char *pattern = ms_xasprintf("%s.[0-9]*", prefix);
+    glob_t g;
+    size_t n = 0;
+    *out = NULL;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        *out = ms_xcalloc(g.gl_pathc, sizeof **out);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            struct stat st;
+            const char *name = g.gl_pathv[i];
+            size_t len = strlen(name);
+            /* temporary files of a dump being written are not dumps */
+            if (len > 4 && !strcmp(name + len - 4, ".tmp"))
+                continue;
+            if (stat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+                (st.st_mtim.tv_sec > since->tv_sec ||
+                 (st.st_mtim.tv_sec == since->tv_sec && st.st_mtim.tv_nsec >= since->tv_nsec)))
+                (*out)[n++] = ms_xstrdup(name);
+        }
+        globfree(&g);
+    }
+    free(pattern);
+    return n;
+}
+
+static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed)
+{
+    char **files;
+    size_t n = find_dumps(prefix, since, &files);
+    if (!n) {
+        if (!exec_failed)
+            fprintf(stderr,
+                    "mapscope: no dump was written to %s.%d: the program ended without running its "
+                    "exit handlers (killed, _exit()), or it executed another program (a "
+                    "wrapper script?), which is profiled only with --follow-children; "
+                    "--interval gives periodic snapshots\n",
+                    prefix, (int)pid);
+        free(files);
+        return;
+    }
+    struct ms_dump *d = ms_xcalloc(n, sizeof *d);
+    size_t nd = 0;
+    char *main_dump = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ms_dump_read(files[i], &d[nd]) < 0) {
+            ms_dump_free(&d[nd]);
+            continue;
+        }
+        if (d[nd].pid == (uint32_t)pid && d[nd].reason == MS_DUMP_AT_EXIT)
+            main_dump = files[i];
+        nd++;
+    }
+    bool *use = ms_xcalloc(nd ? nd : 1, sizeof *use);
+    struct ms_profile p = {0};
+    ms_profile_merge(d, nd, use, &p);
+    struct ms_symbolize_opts so = {.quiet = true};
+    ms_symbolize(&p, &so);
+    size_t nproc = p.processes.n;
+    char b1[32], b2[32];
+    if (main_dump)
+        fprintf(stderr, "mapscope: dump written to %s", main_dump);
+    else
+        fprintf(stderr, "mapscope: %zu dump %s written to %s.*", n, n == 1 ? "file" : "files",
+                prefix);
+    if (nproc > 1)
+        fprintf(stderr, " (%zu processes)", nproc);
+    fputc('\n', stderr);
+    fprintf(stderr, "mapscope:   peak %s in %" PRIu64 " blocks%s\n",
+            ms_fmt_bytes(b1, ms_profile_total(&p, MS_TOTAL_PEAK_BYTES)),
+            ms_profile_total(&p, MS_TOTAL_PEAK_BLOCKS),
+            nproc > 1 ? " (sum of per-process peaks)" : "");
+    uint32_t *idx;
+    size_t nleaks = ms_view(&p, MS_M_LEAKED, &idx);
+    fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
+            ms_fmt_bytes(b1, ms_profile_total(&p, MS_TOTAL_INUSE_BYTES)),
+            ms_profile_total(&p, MS_TOTAL_INUSE_BLOCKS), nleaks, nleaks == 1 ? "stack" : "stacks");
+    if (nleaks) {
+        const struct ms_pstack *s = &p.stacks.v[idx[0]];
+        struct ms_xframe *x;
+        size_t nf = ms_expand_stack(&p, s, &x);
+        size_t k = ms_stack_site(&p, x, nf);
+        char buf[512];
+        fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " %s at ",
+                ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS],
+                s->f[MS_SF_LIVE_BLOCKS] == 1 ? "block" : "blocks");
+        if (nf) {
+            const struct ms_frame *fr = x[k].frame;
+            fputs(ms_frame_label(&p, fr, x[k].symi, buf, sizeof buf), stderr);
+            if (fr->nsym && fr->sym[x[k].symi].file)
+                fprintf(stderr, " (%s:%d)", ms_basename(fr->sym[x[k].symi].file),
+                        fr->sym[x[k].symi].line);
+        } else {
+            fputs("(stack not recorded)", stderr);
+        }
+        fputc('\n', stderr);
+        free(x);
+    } else {
+        fputs("mapscope:   no leaks: every allocation was freed\n", stderr);
+    }
+    if (main_dump && nproc == 1)
+        fprintf(stderr, "mapscope: details: mapscope report %s\n", main_dump);
+    else
+        fprintf(stderr, "mapscope: details: mapscope report %s.*\n", prefix);
+    free(idx);
+    ms_profile_free(&p);
+    free(use);
+    for (size_t i = 0; i < nd; i++)
+        ms_dump_free(&d[i]);
+    free(d);
+    for (size_t i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+}
+
+/* Die the way the program died, so a caller sees the same status. */
+static int pass_status(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core); /* the program already dumped its own core */
+        signal(sig, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        raise(sig);
+        return 128 + sig;
+    }
+    return MS_EXIT_FAILURE;
+}
+
 int ms_cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mapscope run: not implemented yet\n");
-    return MS_EXIT_FAILURE;
+    struct run_args a = {0};
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? MS_EXIT_OK : rc;
+    char **prog = argv + optind;
+
+    char *shim = find_shim(a.shim);
+    if (!shim) {
+        fprintf(stderr,
+                "mapscope run: cannot find libmapscope.so (%s); looked next to this "
+                "mapscope (../lib/.libs) and in %s\n",
+                a.shim ? a.shim : "not built or not installed", MS_PKGLIBDIR);
+        return MS_EXIT_FAILURE;
+    }
+    char *path = resolve(prog[0]);
+    if (!path) {
+        fprintf(stderr, "mapscope run: %s: command not found in PATH\n", prog[0]);
+        free(shim);
+        return 127;
+    }
+    char *why = why_not_preloadable(path, 0);
+    free(path);
+    if (why) {
+        fprintf(stderr, "mapscope run: %s\n", why);
+        free(why);
+        free(shim);
+        return MS_EXIT_FAILURE;
+    }
+
+    /* A relative prefix is relative to our cwd, the same as the child's. */
+    const char *prefix = a.output ? a.output : "mapscope.dump";
+    /* Dumps are files modified after this instant (the filesystem's
+     * timestamps are coarser than the clock, so step back a little). */
+    struct timespec since;
+    clock_gettime(CLOCK_REALTIME, &since);
+    since.tv_sec -= since.tv_nsec < 20000000 ? 1 : 0;
+    since.tv_nsec = since.tv_nsec < 20000000 ? since.tv_nsec + 980000000 : since.tv_nsec - 20000000;
+    pid_t pid = start(prog, &a, shim);
+    free(shim);
+    if (pid < 0)
+        return MS_EXIT_FAILURE;
+    child_pid = pid;
+    int status = 0;
+    if (wait_child(pid, &status) < 0) {
+        fprintf(stderr, "mapscope run: waiting for %s failed: %s\n", prog[0], strerror(errno));
+        return MS_EXIT_FAILURE;
+    }
+    bool exec_failed = WIFEXITED(status) && WEXITSTATUS(status) >= 126;
+    if (!a.quiet)
+        summary(prefix, &since, pid, exec_failed);
+    return pass_status(status);
 }

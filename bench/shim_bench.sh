@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# shim_bench.sh — what libmapscope.so costs, against heaptrack, in one run.
+#
+#   bench/shim_bench.sh [REPS]          (make bench-shim runs it from the build tree)
+#
+# Workloads: the allocation-churn program (tests/programs/churn, 8192
+# distinct stacks) with 1 and 2 threads, sqlite3 on a generated script, and
+# python3 (PYTHONMALLOC=malloc) on a dict/list-heavy script.  Each runs
+# natively, under the shim with full tracking, under the shim sampled
+# (MAPSCOPE_SAMPLE=512K) and under heaptrack's recorder (Debian's heaptrack
+# 1.4: `heaptrack --raw`, its name for --record-only), REPS times in
+# rotation; the medians of wall time and peak RSS are compared with the
+# native run of the same round.  Then the books' memory per live block is
+# read from the shim's own dumps at several live-set sizes (the engine's
+# bytes, which change in steps as its bucket array doubles).  The machine
+# is shared: medians are reported, and the spread is printed so a noisy run
+# shows.
+#
+# The last line is machine-readable; each figure is the worst workload's:
+#   shim-bench: overhead_vs_heaptrack=R sampled_overhead_pct=P bytes_per_live_block=B
+# where R = (shim time / native - 1) / (heaptrack time / native - 1).
+set -u
+REPS=${1:-5}
+: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
+SHIM="$top_builddir/lib/.libs/libmapscope.so"
+MSDUMP="$top_builddir/tests/shim/msdump"
+CHURN="$top_builddir/tests/programs/churn"
+for f in "$SHIM" "$MSDUMP" "$CHURN"; do
+    [ -e "$f" ] || { echo "shim_bench: $f is not built (run make check first, or make bench-shim)" >&2; exit 1; }
+done
+W=$(mktemp -d "${TMPDIR:-/tmp}/ms-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+
+HT=$(command -v heaptrack || true)
+[ -n "$HT" ] || echo "heaptrack not installed (apt-get install heaptrack): the comparison column is empty"
+PY=/usr/bin/python3
+
+# ---------------------------------------------------------------- inputs --
+awk 'BEGIN {
+    print "create table t(a integer primary key, b text, c real);"
+    print "begin;"
+    for (i = 0; i < 100000; i++)
+        printf "insert into t(b, c) values(%c%s%d%c, %d.5);\n", 39, substr("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, i % 30), i, 39, i
+    print "commit;"
+    printf "select count(*), sum(length(b)) from t where b like %c%%7%%%c;\n", 39, 39
+    print "create index tb on t(b);"
+    print "select count(*) from t group by length(b) order by 1 desc limit 3;"
+    print "update t set c = c * 2 where a % 3 = 0;"
+    print "delete from t where a % 5 = 0;"
+    print "select count(*), max(c) from t;"
+}' > script.sql
+cat > work.py << 'PY'
+d = {}
+for i in range(300000):
+    d[str(i)] = [i, str(i * 2), (i, i + 1)]
+s = 0
+for k, v in d.items():
+    s += len(v[1])
+l = [[j for j in range(i % 20)] for i in range(200000)]
+e = {k: v for k, v in d.items() if v[0] % 3}
+print(s, len(l), len(e))
+PY
+
+# name | command (stdin from script.sql for sqlite3)
+workloads=(
+    "churn-1t|$CHURN -t 1 -n 2000000 -s 12"
+    "churn-2t|$CHURN -t 2 -n 1000000 -s 12"
+    "sqlite3|sqlite3 :memory:"
+    "python3|$PY work.py"
+)
+modes=(native full sampled heaptrack)
+
+# run MODE CMD...: prints "wall_s maxrss_kb cpu_s" (or "- - -" when the run failed)
+run() {
+    local mode=$1
+    shift
+    local pre=()
+    case "$mode" in
+    native) ;;
+    full) pre=(env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM") ;;
+    sampled) pre=(env MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_SAMPLE=512K LD_PRELOAD="$SHIM") ;;
+    heaptrack)
+        [ -n "$HT" ] || { echo "- - -"; return; }
+        pre=("$HT" --raw -o "$W/ht")
+        ;;
+    esac
+    if /usr/bin/time -f "%e %M %U %S" -o "$W/time" env PYTHONMALLOC=malloc "${pre[@]}" "$@" \
+        < script.sql > "$W/out.$mode" 2> "$W/err.$mode"; then
+        awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$W/time"
+    else
+        echo "- - -"
+    fi
+    rm -f "$W"/d.* "$W"/ht*
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "shim benchmark: $REPS rounds per workload, modes rotated within each round"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Each ratio is the median over the rounds of (mode / native of the same round), so a"
+echo "slow round hurts all modes alike; cpu = user+sys, less sensitive to other load."
+printf '%-9s %8s | %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s\n' workload native_s \
+    full_x samp_x htrk_x fullcpu sampcpu htrkcpu rss_f rss_h R R_cpu spread
+worst_R=0 worst_P=0 worst_Rc=0
+for w in "${workloads[@]}"; do
+    name=${w%%|*}
+    cmd=${w#*|}
+    : > "$W/rounds"
+    for rep in $(seq "$REPS"); do
+        declare -A T=() R=() C=()
+        # Rotate the order so no mode always runs right after another.
+        for k in 0 1 2 3; do
+            m=${modes[$(((k + rep) % 4))]}
+            read -r t r c < <(run "$m" $cmd)
+            T[$m]=$t R[$m]=$r C[$m]=$c
+        done
+        echo "${T[native]} ${T[full]} ${T[sampled]} ${T[heaptrack]} ${R[native]} ${R[full]} ${R[heaptrack]} ${C[native]} ${C[full]} ${C[sampled]} ${C[heaptrack]}" >> "$W/rounds"
+    done
+    line=$(awk '
+        function med(a, n,   i, j, t) {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n == 0 ? -1 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+        }
+        $1 != "-" && $1 > 0 {
+            n++; tn[n] = $1
+            fx[n] = $2 / $1; sx[n] = $3 / $1; rf[n] = $6 / $5
+            cf[n] = ($8 > 0) ? $9 / $8 : 1; cs[n] = ($8 > 0) ? $10 / $8 : 1
+            if ($4 != "-") { h++; hx[h] = $4 / $1; rh[h] = $7 / $5; ch[h] = ($8 > 0) ? $11 / $8 : 1 }
+            if (n == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1
+        }
+        END {
+            F = med(fx, n); S = med(sx, n); H = med(hx, h); CF = med(cf, n); CS = med(cs, n); CH = med(ch, h)
+            RR = (H > 1) ? (F - 1) / (H - 1) : -1; RC = (CH > 1) ? (CF - 1) / (CH - 1) : -1
+            printf "%8.3f | %6.2f %6.3f %6s | %6.2f %6.3f %6s | %6.2f %6s | %6s %6s | %5.0f%% %.1f\n",
+                med(tn, n), F, S, (H < 0 ? "-" : sprintf("%.2f", H)), CF, CS, (CH < 0 ? "-" : sprintf("%.2f", CH)),
+                med(rf, n), (h ? sprintf("%.2f", med(rh, h)) : "-"), (RR < 0 ? "-" : sprintf("%.3f", RR)),
+                (RC < 0 ? "-" : sprintf("%.3f", RC)), (lo > 0 ? (hi - lo) / lo * 100 : 0), (S - 1) * 100
+        }' "$W/rounds")
+    printf '%-9s %s\n' "$name" "${line% *}"
+    R=$(echo "$line" | awk '{ print $14 }')
+    Rc=$(echo "$line" | awk '{ print $15 }')
+    P=${line##* }
+    worst_R=$(awk -v a="$worst_R" -v b="$R" 'BEGIN { print (b != "-" && b > a) ? b : a }')
+    worst_Rc=$(awk -v a="$worst_Rc" -v b="$Rc" 'BEGIN { print (b != "-" && b > a) ? b : a }')
+    worst_P=$(awk -v a="$worst_P" -v b="$P" 'BEGIN { print (b > a) ? b : a }')
+done
+echo "(x = wall time / native; cpu = cpu time / native; rss = peak RSS / native;"
+echo " R = (full_x - 1) / (htrk_x - 1), on wall time; R_cpu the same on cpu time;"
+echo " spread = (slowest - fastest) / fastest native run: above ~20% the machine was busy)"
+echo "worst R on cpu time: $worst_Rc"
+
+# The books' memory per live block: the map engine's bytes (live map and
+# big-block map) over the blocks it holds, read from the exit dump of churn
+# -k, which leaves its blocks live.  The figure changes in steps as the
+# engine's bucket arrays double, so it is sampled at 8 live-set sizes spread
+# evenly (in log scale) over one doubling, 1M to 2M blocks; the average over
+# the cycle is the figure, min and max are shown.
+echo "books per live block (map engine bytes / live blocks in the map, exit dump of churn -k):"
+: > "$W/bpb"
+for k in 0 1 2 3 4 5 6 7; do
+    live=$(awk -v k=$k 'BEGIN { printf "%d", 1000000 * 2 ^ (k / 8) }')
+    rm -f "$W"/d.*
+    env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM" "$CHURN" -t 1 -n "$live" -l "$live" -s 6 -k > /dev/null
+    d=$(ls "$W"/d.* | head -1)
+    x=$("$MSDUMP" --totals "$d" | sed -n 's/^shim.bytes_per_live_block_x100=//p')
+    n=$("$MSDUMP" --totals "$d" | sed -n 's/^map.count=//p')
+    awk -v x="$x" 'BEGIN { printf "%.1f\n", x / 100 }' >> "$W/bpb"
+    printf '  %8d blocks in the map: %5s bytes each\n' "$n" "$(tail -1 "$W/bpb")"
+done
+worst_B=$(awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "%.1f", s / NR > "/dev/stderr"; printf "%.1f", s / NR }' "$W/bpb" 2> /dev/null)
+awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "  over the doubling cycle: mean %.1f, min %.1f, max %.1f bytes per live block\n", s / NR, lo, hi }' "$W/bpb"
+
+# heaptrack's interpreter on a many-stacks x many-sizes trace: bounded here
+# to 60 s and 4 GiB (it has been seen to run for hours and grow to 19 GB);
+# the shim aggregates by stack as it goes and writes its dump at exit.
+if [ -n "$HT" ] && [ -x /usr/lib/heaptrack/libexec/heaptrack_interpret ] && command -v zstd > /dev/null; then
+    "$HT" --raw -o "$W/hti" "$CHURN" -t 1 -n 1000000 -s 12 > /dev/null 2>&1
+    raw=$(ls "$W"/hti*.zst 2> /dev/null | head -1)
+    if [ -n "$raw" ]; then
+        s=$(date +%s.%N)
+        ( ulimit -v 4194304; timeout 60 sh -c "zstd -dc '$raw' | /usr/lib/heaptrack/libexec/heaptrack_interpret > /dev/null" ) 2> /dev/null
+        rc=$?
+        e=$(date +%s.%N)
+        case $rc in
+        0) msg=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "finished in %.1f s", e - s }') ;;
+        124) msg="did not finish within 60 s" ;;
+        *) msg="failed (exit $rc; 4 GiB address-space limit)" ;;
+        esac
+        echo "heaptrack_interpret on the churn trace (8192 stacks x ~4000 sizes): $msg"
+    fi
+fi
+echo "shim-bench: overhead_vs_heaptrack=$worst_R sampled_overhead_pct=$worst_P bytes_per_live_block=$worst_B"

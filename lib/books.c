@@ -1,0 +1,454 @@
+/*
+ * books.c — the live blocks and the figures derived from them.
+ *
+ * Every live block the shim records is one entry in the map engine:
+ * address -> 8 bytes packing the requested size (28 bits), the stack id (20
+ * bits) and the birth time (16 bits of coarse ticks).  Why so tight: the
+ * engine stores 8 keys and 8 values per 144-byte bucket (tophash, keys,
+ * values, overflow pointer) at a load between 3.25 and 6.5 of 8 over a
+ * doubling cycle, i.e. 144 * ln 2 / 3.25 = 30.7 bytes per live block on
+ * average.  A 16-byte value (size, stack, birth unpacked) makes that 44
+ * bytes; the budget is 40.
+ *   - Sizes of 2^28 - 1 bytes and more (rare, and big enough that another
+ *     16 bytes do not matter) keep their size in a second, small map.
+ *   - Stack ids are bounded by the stack table (2^20 - 1).
+ *   - Birth is counted in ticks of linger/16 (at least 1 ms) modulo 2^16.
+ *     The helper thread clamps births older than 2^15 ticks every 2^13
+ *     ticks, so an age never wraps: it saturates at 2^15 ticks (34 hours at
+ *     the default 60 s threshold), and the dump says ages are lower bounds.
+ *
+ * Counters: in full mode each event counts 1.  In sampled mode each sample
+ * stands for 1/p events (p = its probability, see sampler.c); counts keep 8
+ * fractional bits (ms_count_shift) so the scaled estimates stay unbiased,
+ * and bytes are scaled and rounded to whole bytes.  A free of a sampled
+ * block subtracts exactly what its allocation added (the weight is a
+ * function of the size), so live figures never drift.
+ *
+ * Where a live block is kept: in full mode, first in its thread's nursery
+ * (nursery.c: the youngest blocks, most of which die there without ever
+ * touching the map), then in the map.  In sampled mode, directly in the
+ * map (it holds few blocks).
+ *
+ * Peak: the global peak of live bytes is tracked exactly; the per-stack
+ * figures at that moment are kept lazily (heaptrack's peak view without its
+ * offline pass).  Each new peak bumps an epoch; before a stack's counters
+ * change, a stack whose snapshot is from an older epoch copies its current
+ * live figures, which are exactly its figures at the newest peak since
+ * nothing changed them after it.  Cost: one load and compare per event.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guard.h"
+#include "map.h"
+#include "nursery.h"
+#include "shim.h"
+
+unsigned ms_count_shift;
+
+/* 8 shards: enough that a handful of allocating threads rarely meet on one
+ * lock (each holds it for one map operation), few enough that the shards'
+ * fixed costs (each engine's arena keeps the small bucket arrays it grew
+ * out of as overflow buckets) stay small next to the buckets: with 64
+ * shards they were ~13 bytes per live block at a million blocks, with 8
+ * about 2. */
+#define LIVE_SHARD_BITS 3
+
+static ms_smap *live;
+static ms_smap *big;
+static bool sampled;
+static uint64_t tick_ns;
+static uint64_t tick_inv; /* 2^64 / tick_ns: ticks by multiplication, not division */
+
+/* Process-wide figures.  Threads count in their own ms_tcount (no locked
+ * instruction per event); `dead` holds retired threads' figures and those of
+ * threads without a share.  Peak detection needs the process-wide live
+ * bytes at each allocation: each thread adds its live delta to the shared
+ * `live_bytes` when the delta passes PUBLISH bytes either way, or when the
+ * shared figure plus its own delta would be a new peak.  Single-threaded,
+ * the peak is exact; with several threads it may miss up to PUBLISH bytes
+ * per other thread.  The epoch and peak sit on their own cache line: read
+ * on every event, written only at a new peak. */
+#define PUBLISH (256 * 1024)
+
+static struct {
+    _Atomic int64_t live_bytes, live_blocks;
+    char pad[48];
+    struct ms_tcount dead;
+    char pad2[64];
+    _Atomic uint64_t peak_bytes, peak_blocks, peak_time, peak_epoch;
+} g __attribute__((aligned(64)));
+
+#define RELAXED memory_order_relaxed
+
+/* Owner-only update of a per-thread counter: a plain add, visible to
+ * concurrent readers as a whole value. */
+static inline void tc_add(_Atomic uint64_t *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, RELAXED) + v, RELAXED);
+}
+
+void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c)
+{
+    for (int i = 0; i < MS_TC_N; i++)
+        tc_add(&sum->v[i], atomic_load_explicit(&c->v[i], RELAXED));
+}
+
+static inline void publish(struct ms_tcount *tc)
+{
+    atomic_fetch_add_explicit(&g.live_bytes, tc->live_bytes_delta, RELAXED);
+    atomic_fetch_add_explicit(&g.live_blocks, tc->live_blocks_delta, RELAXED);
+    tc->live_bytes_delta = tc->live_blocks_delta = 0;
+}
+
+void ms_tcount_retire(struct ms_tcount *c)
+{
+    publish(c);
+    for (int i = 0; i < MS_TC_N; i++)
+        atomic_fetch_add_explicit(&g.dead.v[i], atomic_load_explicit(&c->v[i], RELAXED), RELAXED);
+}
+
+/* The calling thread's counters, or the shared ones (atomically). */
+static inline void count(_Atomic uint64_t *mine, _Atomic uint64_t *shared, uint64_t v)
+{
+    if (MS_LIKELY(mine != NULL))
+        tc_add(mine, v);
+    else
+        atomic_fetch_add_explicit(shared, v, RELAXED);
+}
+
+#define COUNT(tc, i, x) count((tc) ? &(tc)->v[i] : NULL, &g.dead.v[i], (x))
+
+struct ms_smap *ms_books_live_map(void)
+{
+    return live;
+}
+
+struct ms_smap *ms_books_big_map(void)
+{
+    return big;
+}
+
+uint64_t ms_birth_tick_ns(void)
+{
+    return tick_ns;
+}
+
+uint32_t ms_books_tick_of(uint64_t coarse_ns)
+{
+    uint64_t ns = coarse_ns - ms_start_mono_ns;
+    return (uint32_t)(((unsigned __int128)ns * tick_inv) >> 64) & 0xffffu;
+}
+
+uint32_t ms_books_now_tick(void)
+{
+    return ms_books_tick_of(ms_coarse_ns());
+}
+
+int ms_books_init(void)
+{
+    sampled = ms_cfg.sample_bytes != 0;
+    ms_count_shift = sampled ? 8 : 0;
+    tick_ns = ms_cfg.linger_ns ? ms_cfg.linger_ns / 16 : 1000000000ull;
+    if (tick_ns < 1000000)
+        tick_ns = 1000000;
+    tick_inv = (uint64_t)(((unsigned __int128)1 << 64) / tick_ns);
+    live = ms_smap_create(sizeof(void *), sizeof(uint64_t), LIVE_SHARD_BITS, 0);
+    big = ms_smap_create(sizeof(void *), sizeof(uint64_t), 2, 0);
+    return live && big ? 0 : -1;
+}
+
+/* Weight of one event: 1 in full mode, the sample's fixed-point weight in
+ * sampled mode; *bytes receives the scaled size. */
+static inline uint64_t weight(uint64_t size, uint64_t *bytes)
+{
+    if (!sampled) {
+        *bytes = size;
+        return 1;
+    }
+    uint64_t w = ms_sample_weight_fp(size);
+    unsigned __int128 b = (unsigned __int128)size * w + (1u << (ms_count_shift - 1));
+    *bytes = (uint64_t)(b >> ms_count_shift);
+    return w;
+}
+
+static void new_peak(uint64_t lb)
+{
+    uint64_t old = atomic_load_explicit(&g.peak_bytes, RELAXED);
+    while (lb > old) {
+        if (atomic_compare_exchange_weak_explicit(&g.peak_bytes, &old, lb, RELAXED, RELAXED)) {
+            int64_t blocks = atomic_load_explicit(&g.live_blocks, RELAXED);
+            atomic_store_explicit(&g.peak_blocks, blocks > 0 ? (uint64_t)blocks : 0, RELAXED);
+            atomic_store_explicit(&g.peak_time, ms_coarse_ns() - ms_start_mono_ns, RELAXED);
+            atomic_fetch_add_explicit(&g.peak_epoch, 1, memory_order_release);
+            return;
+        }
+    }
+}
+
+/* Live figures change by (bytes, blocks): publish and check for a peak. */
+static inline void live_change(struct ms_tcount *tc, int64_t bytes, int64_t blocks)
+{
+    if (MS_UNLIKELY(!tc)) {
+        int64_t lb = atomic_fetch_add_explicit(&g.live_bytes, bytes, RELAXED) + bytes;
+        atomic_fetch_add_explicit(&g.live_blocks, blocks, RELAXED);
+        if (bytes > 0 && lb > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))
+            new_peak((uint64_t)lb);
+        return;
+    }
+    tc->live_bytes_delta += bytes;
+    tc->live_blocks_delta += blocks;
+    if (bytes > 0) {
+        int64_t cand = atomic_load_explicit(&g.live_bytes, RELAXED) + tc->live_bytes_delta;
+        if (MS_UNLIKELY(cand > (int64_t)atomic_load_explicit(&g.peak_bytes, RELAXED))) {
+            publish(tc);
+            new_peak((uint64_t)cand);
+            return;
+        }
+    }
+    if (MS_UNLIKELY(tc->live_bytes_delta > PUBLISH || tc->live_bytes_delta < -PUBLISH))
+        publish(tc);
+}
+
+/* Add v to a stack counter: plain for the stack's owner thread. */
+static inline void sc_add(struct ms_stack_entry *e, int i, uint64_t v)
+{
+    if (MS_LIKELY(e->owner == ms_self.tid))
+        tc_add(&e->c.own[i], v);
+    else
+        atomic_fetch_add_explicit(&e->c.shared[i], v, RELAXED);
+}
+
+/* Before changing a stack's live figures: keep its figures at the latest
+ * peak if it has not done so since that peak. */
+static inline void keep_peak_figures(struct ms_stack_counters *c)
+{
+    uint64_t ep = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
+    if (MS_LIKELY(atomic_load_explicit(&c->snap_epoch, RELAXED) == ep))
+        return;
+    uint64_t blocks = ms_sc_get(c, MS_SC_ALLOCS) - ms_sc_get(c, MS_SC_FREES);
+    uint64_t bytes = ms_sc_get(c, MS_SC_BYTES) - ms_sc_get(c, MS_SC_BYTES_FREED);
+    atomic_store_explicit(&c->snap_blocks, blocks, RELAXED);
+    atomic_store_explicit(&c->snap_bytes, bytes, RELAXED);
+    atomic_store_explicit(&c->snap_epoch, ep, RELAXED);
+}
+
+void ms_on_failed(const struct ms_frame0 *f)
+{
+    int saved = errno;
+    uint32_t sid = ms_stack_id(f);
+    struct ms_stack_entry *e = ms_stack_entry(sid);
+    uint64_t one = 1ull << ms_count_shift;
+    /* Counted apart: allocs are successful allocations only (as valgrind
+     * counts them), so a failure is never a live block or a leak. */
+    sc_add(e, MS_SC_FAILED, one);
+    struct ms_tcount *tc = ms_tcount_self();
+    COUNT(tc, MS_TC_FAILED, one);
+    errno = saved;
+}
+
+void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
+{
+    ms_self.last_alloc = (uintptr_t)p;
+    if (sampled && MS_LIKELY(!ms_sampler_take(size))) {
+        if (MS_UNLIKELY(--ms_self.maint_countdown <= 0)) {
+            ms_self.maint_countdown = 256;
+            ms_maybe_maintain(ms_coarse_ns());
+        }
+        return; /* nothing here touches errno */
+    }
+    int saved = errno;
+    if (sampled) {
+        struct ms_tcount *tc = ms_tcount_self();
+        COUNT(tc, MS_TC_SAMPLED, 1);
+    }
+    uint64_t bytes, w = weight(size, &bytes);
+    uint32_t sid = ms_stack_id(f);
+    uint64_t now = ms_coarse_ns();
+    uint64_t v = ms_pack(size, sid, ms_books_tick_of(now));
+    if (MS_UNLIKELY(size >= MS_SIZE_BIG)) {
+        uint64_t sz = size;
+        if (!ms_smap_put(big, &p, &sz))
+            goto oom;
+    }
+    struct ms_stack_cache *tb = sampled ? NULL : ms_stack_cache_get();
+    if (MS_UNLIKELY(
+            !(tb ? ms_nursery_put(ms_tblock_nursery(tb), p, v) : ms_smap_put(live, &p, &v))))
+        goto oom;
+    if (sampled)
+        ms_filter_add(p);
+    struct ms_stack_entry *e = ms_stack_entry(sid);
+    keep_peak_figures(&e->c);
+    sc_add(e, MS_SC_ALLOCS, w);
+    sc_add(e, MS_SC_BYTES, bytes);
+    struct ms_tcount *tc = ms_tcount_self();
+    COUNT(tc, MS_TC_ALLOCS, w);
+    COUNT(tc, MS_TC_BYTES_ALLOC, bytes);
+    live_change(tc, (int64_t)bytes, (int64_t)w);
+    ms_maybe_maintain(now);
+    errno = saved;
+    return;
+oom:;
+    struct ms_tcount *otc = ms_tcount_self();
+    COUNT(otc, MS_TC_DROPPED, 1);
+    ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
+                                  "not recorded (the dump counts them as dropped)\n");
+    errno = saved;
+}
+
+uint64_t ms_books_size_of(void *p, uint64_t packed)
+{
+    uint64_t size = ms_packed_size(packed);
+    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
+        uint64_t sz;
+        if (ms_smap_get(big, &p, &sz))
+            size = sz;
+    }
+    return size;
+}
+
+bool ms_books_take(void *p, uint64_t *out)
+{
+    if (sampled) {
+        if (MS_LIKELY(!ms_filter_maybe(p)) || !ms_smap_take(live, &p, out))
+            return false;
+        ms_filter_remove(p);
+        return true;
+    }
+    /* Own nursery, map, other threads' nurseries, map again (nursery.c
+     * explains the order). */
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    struct ms_nursery *mine = tb ? ms_tblock_nursery(tb) : NULL;
+    if (mine && ms_nursery_take(mine, p, out))
+        return true;
+    if (ms_smap_take(live, &p, out))
+        return true;
+    if (ms_nursery_steal(p, out, mine))
+        return true;
+    return ms_smap_take(live, &p, out);
+}
+
+void ms_books_restore(void *p, uint64_t packed)
+{
+    if (ms_smap_put(live, &p, &packed) && sampled)
+        ms_filter_add(p);
+}
+
+void ms_books_account_free(void *p, uint64_t packed)
+{
+    uint64_t size = ms_packed_size(packed);
+    if (MS_UNLIKELY(size == MS_SIZE_BIG)) {
+        uint64_t sz;
+        if (ms_smap_take(big, &p, &sz))
+            size = sz;
+    }
+    uint64_t bytes, w = weight(size, &bytes);
+    struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
+    keep_peak_figures(&e->c);
+    sc_add(e, MS_SC_FREES, w);
+    sc_add(e, MS_SC_BYTES_FREED, bytes);
+    struct ms_tcount *tc = ms_tcount_self();
+    if (ms_self.last_alloc == (uintptr_t)p) {
+        /* Nothing was allocated on this thread since p: a temporary. */
+        sc_add(e, MS_SC_TEMPORARY, w);
+        COUNT(tc, MS_TC_TEMPORARY, w);
+        ms_self.last_alloc = 0;
+    }
+    COUNT(tc, MS_TC_FREES, w);
+    COUNT(tc, MS_TC_BYTES_FREED, bytes);
+    live_change(tc, -(int64_t)bytes, -(int64_t)w);
+}
+
+void ms_on_free(void *p)
+{
+    if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
+        return; /* never sampled: no lookup, errno untouched */
+    int saved = errno;
+    uint64_t packed;
+    if (ms_books_take(p, &packed))
+        ms_books_account_free(p, packed);
+    else if (!sampled) {
+        struct ms_tcount *tc = ms_tcount_self();
+        COUNT(tc, MS_TC_UNKNOWN_FREES, 1);
+    }
+    errno = saved;
+}
+
+static uint64_t units(uint64_t v)
+{
+    return ms_count_shift ? (v + (1ull << (ms_count_shift - 1))) >> ms_count_shift : v;
+}
+
+void ms_books_totals(struct ms_totals *t)
+{
+    struct ms_tcount sum;
+    memset(&sum, 0, sizeof sum);
+    ms_tcount_add(&sum, &g.dead);
+    ms_tcount_sum(&sum);
+#define LD(f) atomic_load_explicit(&sum.v[MS_TC_##f], RELAXED)
+    t->allocs = units(LD(ALLOCS));
+    t->frees = units(LD(FREES));
+    t->bytes_alloc = LD(BYTES_ALLOC);
+    t->bytes_freed = LD(BYTES_FREED);
+    t->live_blocks = units(LD(ALLOCS) - LD(FREES));
+    t->live_bytes = LD(BYTES_ALLOC) - LD(BYTES_FREED);
+    t->failed = units(LD(FAILED));
+    t->unknown_frees = LD(UNKNOWN_FREES);
+    t->temporary = units(LD(TEMPORARY));
+    t->sampled = LD(SAMPLED);
+    t->dropped = LD(DROPPED);
+#undef LD
+    t->peak_bytes = atomic_load_explicit(&g.peak_bytes, RELAXED);
+    t->peak_blocks = units(atomic_load_explicit(&g.peak_blocks, RELAXED));
+    t->peak_time_ns = atomic_load_explicit(&g.peak_time, RELAXED);
+    t->peak_epoch = atomic_load_explicit(&g.peak_epoch, memory_order_acquire);
+    /* A peak is never below the present. */
+    if (t->live_bytes > t->peak_bytes) {
+        t->peak_bytes = t->live_bytes;
+        t->peak_blocks = t->live_blocks;
+    }
+}
+
+/* Called by the helper thread every 2^13 ticks: saturate old births so
+ * that ages never wrap (see the top of this file). */
+static bool clamp_one(const void *key, void *val, void *ctx)
+{
+    uint32_t now = *(const uint32_t *)ctx;
+    uint64_t v;
+    __builtin_memcpy(&v, val, sizeof v);
+    uint32_t age = (now - ms_packed_birth(v)) & 0xffffu;
+    if (age > 0x8000u) {
+        uint32_t birth = (now - 0x8000u) & 0xffffu;
+        v = (v & ~(0xffffull << (MS_SIZE_BITS + MS_STACK_BITS))) |
+            ((uint64_t)birth << (MS_SIZE_BITS + MS_STACK_BITS));
+        __builtin_memcpy(val, &v, sizeof v);
+    }
+    (void)key;
+    return true;
+}
+
+void ms_books_clamp_births(void)
+{
+    /* Blocks that stayed in a nursery this long move to the map first. */
+    ms_nursery_drain_all(0x1000u);
+    uint32_t now = ms_books_now_tick();
+    ms_smap_foreach(live, clamp_one, &now);
+}
+
+void ms_books_lock_all(void)
+{
+    ms_smap_lock_all(live);
+    ms_smap_lock_all(big);
+}
+
+void ms_books_unlock_all(void)
+{
+    ms_smap_unlock_all(big);
+    ms_smap_unlock_all(live);
+}
+
+void ms_books_reinit_locks(void)
+{
+    ms_smap_reinit_locks(live);
+    ms_smap_reinit_locks(big);
+}

@@ -1,0 +1,206 @@
+/*
+ * helper.c — periodic work: timeline points and birth clamping from the
+ * allocation path, and the shim's thread for what needs a clock of its own
+ * (interval snapshots, the trigger file, the snapshot signal).
+ *
+ * No thread unless asked for: a second thread in the process turns glibc's
+ * malloc from its single-threaded fast path (no locked instructions) to
+ * its locking one, which alone cost ~20% on an allocation-heavy program.
+ * So timeline points and the clamping of birth ticks are done by whichever
+ * allocation comes first after they are due (ms_maintain: one comparison
+ * per recorded allocation, one in 256 unsampled ones in sampled mode); a
+ * program that does not allocate has no heap changes to record.  The
+ * thread is started only for MAPSCOPE_INTERVAL, MAPSCOPE_TRIGGER or
+ * MAPSCOPE_SIGNAL, and then does the periodic work too.
+ *
+ * Dumps are never written from a signal handler (the books' locks and
+ * write(2) loops are not async-signal-safe, and the signal may interrupt
+ * the very malloc that holds a lock).  The handler only writes a byte to a
+ * pipe; this thread waits on the pipe with poll(2) and a timeout that is
+ * the nearest of: the next timeline point, the next interval snapshot, the
+ * next look for the trigger file (once a second), the next clamp of birth
+ * ticks.  It blocks every signal, so the program's signals go to the
+ * program's threads, and it is marked busy for its whole life, so what it
+ * allocates (thread start-up, stat) is never counted.
+ *
+ * After fork only the forking thread exists in the child: the child's
+ * handler (lifecycle.c) calls ms_helper_after_fork_child to start a new one
+ * and a new pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dump_format.h"
+#include "guard.h"
+#include "shim.h"
+
+#define TRIGGER_PERIOD_NS 1000000000ull
+
+uint64_t ms_timeline_interval(void);
+
+static int pipe_fd[2] = {-1, -1};
+static _Atomic int started;
+
+/* Periodic work due (coarse monotonic ns); one thread at a time does it. */
+_Atomic uint64_t ms_maintain_due;
+static _Atomic int maintaining;
+static uint64_t last_tl, last_clamp;
+
+void ms_maintain(uint64_t now)
+{
+    if (atomic_exchange_explicit(&maintaining, 1, memory_order_acquire))
+        return;
+    uint64_t tl_iv = ms_timeline_interval();
+    uint64_t clamp_period = ms_birth_tick_ns() << 13;
+    if (!last_tl)
+        last_tl = last_clamp = ms_start_mono_ns;
+    if (tl_iv && now >= last_tl + tl_iv) {
+        ms_timeline_tick(now);
+        last_tl += tl_iv * ((now - last_tl) / tl_iv);
+    }
+    if (now >= last_clamp + clamp_period) {
+        ms_books_clamp_births();
+        last_clamp = now;
+    }
+    uint64_t due = last_clamp + clamp_period;
+    if (tl_iv && last_tl + tl_iv < due)
+        due = last_tl + tl_iv;
+    atomic_store_explicit(&ms_maintain_due, due, memory_order_relaxed);
+    atomic_store_explicit(&maintaining, 0, memory_order_release);
+}
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    char b = 's';
+    (void)sig;
+    if (pipe_fd[1] >= 0)
+        (void)!write(pipe_fd[1], &b, 1);
+    errno = e;
+}
+
+int ms_signal_install(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) {
+        ms_complain_once(MS_ONCE_SIGNAL, "mapscope: cannot take signal %d for snapshots: %s\n", sig,
+                         strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t next_at(uint64_t last, uint64_t period, uint64_t now)
+{
+    if (!period)
+        return UINT64_MAX;
+    uint64_t t = last + period;
+    return t > now ? t : now;
+}
+
+static void *helper_main(void *arg)
+{
+    (void)arg;
+    ms_self.busy = 1; /* for good: nothing this thread does is the program's */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+    uint64_t now = ms_coarse_ns();
+    uint64_t last_iv = now, last_trig = now;
+    for (;;) {
+        now = ms_coarse_ns();
+        uint64_t due = atomic_load_explicit(&ms_maintain_due, memory_order_relaxed);
+        uint64_t d;
+        if ((d = next_at(last_iv, ms_cfg.interval_ns, now)) < due)
+            due = d;
+        if (ms_cfg.trigger[0] && (d = next_at(last_trig, TRIGGER_PERIOD_NS, now)) < due)
+            due = d;
+        uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
+        if (wait_ms > 3600000)
+            wait_ms = 3600000;
+        struct pollfd pfd = {pipe_fd[0], POLLIN, 0};
+        int r = poll(&pfd, 1, (int)wait_ms);
+        now = ms_coarse_ns();
+        if (r > 0 && (pfd.revents & POLLIN)) {
+            char buf[64];
+            while (read(pipe_fd[0], buf, sizeof buf) > 0)
+                ;
+            ms_snapshot(MS_DUMP_SIGNAL);
+        }
+        if (now >= atomic_load_explicit(&ms_maintain_due, memory_order_relaxed))
+            ms_maintain(now);
+        if (ms_cfg.interval_ns && now >= last_iv + ms_cfg.interval_ns) {
+            ms_snapshot(MS_DUMP_INTERVAL);
+            last_iv = now;
+        }
+        if (ms_cfg.trigger[0] && now >= last_trig + TRIGGER_PERIOD_NS) {
+            struct stat st;
+            if (stat(ms_cfg.trigger, &st) == 0) {
+                /* Remove first: a request made while we write is kept. */
+                unlink(ms_cfg.trigger);
+                ms_snapshot(MS_DUMP_TRIGGER);
+            }
+            last_trig = now;
+        }
+    }
+    return NULL;
+}
+
+static int start_thread(void)
+{
+    if (pipe_fd[0] >= 0) {
+        close(pipe_fd[0]);
+        close(pipe_fd[1]);
+    }
+    if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        pipe_fd[0] = pipe_fd[1] = -1;
+        return -1;
+    }
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 256 * 1024);
+    /* The new thread must not inherit a signal the program relies on
+     * being deliverable to it: block everything around the creation. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&t, &a, helper_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&a);
+    if (rc != 0) {
+        ms_complain_once(MS_ONCE_HELPER,
+                         "mapscope: cannot start the helper thread (%s): no timeline, interval, "
+                         "trigger or signal snapshots; the exit dump is still written\n",
+                         strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int ms_helper_start(void)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&started, &expect, 1))
+        return 0;
+    return start_thread();
+}
+
+void ms_helper_after_fork_child(void)
+{
+    atomic_store(&maintaining, 0); /* in case another thread was at it */
+    if (atomic_load(&started))
+        start_thread();
+}

@@ -1,0 +1,87 @@
+/*
+ * lifecycle.c — start-up, warm-up, the exit dump and fork.
+ *
+ * Start-up happens in two steps.  ms_start (start.c) runs in whichever
+ * comes first, the program's first allocation or the library constructor.
+ * Everything that may take the loader's lock or start a thread (loading libunwind, warming the
+ * unwinder, the helper thread, the signal handler, pthread_atfork) waits for the constructor, which
+ * runs after libc is initialised and outside any malloc.
+ *
+ * The exit dump is written by the library destructor, which runs after
+ * the program's own destructors and atexit handlers (so their frees are
+ * counted) and before libc's.  Other threads may still allocate then: the
+ * books stay valid after the dump, forever.  _exit, abort and fatal
+ * signals skip destructors; interval snapshots are the safety net.
+ *
+ * fork: the prepare handler takes every lock of the shim, in one order, so
+ * the child gets consistent books; the child reinitialises the locks,
+ * starts its own helper thread, and will write its own dumps under its own
+ * pid.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "dump_format.h"
+#include "guard.h"
+#include "unwind.h"
+
+void ms_timeline_lock(void);
+void ms_timeline_unlock(void);
+void ms_timeline_reinit_lock(void);
+void ms_stack_cache_lock(void);
+void ms_stack_cache_unlock(void);
+
+static void fork_prepare(void)
+{
+    ms_guard_enter();
+    ms_snapshot_lock();
+    ms_timeline_lock();
+    ms_stack_cache_lock();
+    ms_stack_table_lock_all();
+    ms_books_lock_all();
+}
+
+static void fork_parent(void)
+{
+    ms_books_unlock_all();
+    ms_stack_table_unlock_all();
+    ms_stack_cache_unlock();
+    ms_timeline_unlock();
+    ms_snapshot_unlock();
+    ms_guard_leave();
+}
+
+static void fork_child(void)
+{
+    ms_books_reinit_locks();
+    ms_stack_table_reinit_locks();
+    ms_stack_cache_after_fork_child();
+    ms_timeline_reinit_lock();
+    ms_snapshot_reinit_after_fork();
+    ms_helper_after_fork_child();
+    ms_guard_leave();
+}
+
+__attribute__((constructor)) static void ms_ctor(void)
+{
+    ms_start();
+    if (atomic_load(&ms_state) != MS_STATE_LIVE)
+        return;
+    ms_guard_enter();
+    ms_stacks_warm_up();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (ms_cfg.signal)
+        ms_signal_install(ms_cfg.signal);
+    /* A thread only when something needs a clock of its own (helper.c). */
+    if (ms_cfg.interval_ns || ms_cfg.trigger[0] || ms_cfg.signal)
+        ms_helper_start();
+    ms_guard_leave();
+}
+
+__attribute__((destructor)) static void ms_dtor(void)
+{
+    static _Atomic int done;
+    if (atomic_load(&ms_state) != MS_STATE_LIVE || atomic_exchange(&done, 1))
+        return;
+    ms_snapshot(MS_DUMP_AT_EXIT);
+}

@@ -1,0 +1,442 @@
+/*
+ * shim.h — the internal interfaces between the files of libmapscope.so.
+ *
+ * The shim is a handful of small files with one job each (see lib/shim.am):
+ *
+ *   interpose.c    the exported allocation functions (the only public symbols)
+ *   bootstrap.c    finding the real allocator; the static buffer dlsym needs
+ *   lifecycle.c    start-up, warm-up, exit dump, fork handlers
+ *   config.c       MAPSCOPE_* environment variables
+ *   exec_env.c     keeps exec'd children unprofiled unless asked
+ *   stacks.c       one call stack per allocation -> stack id
+ *   unwind_fp.c    frame-pointer walk        unwind_lu.c  libunwind, loaded RTLD_LOCAL
+ *   cfi.c          .eh_frame rules for the cached DWARF walk (unwind_dwarf.c)
+ *   stack_cache.c  per-thread cache of validated walks; the per-thread block
+ *   nursery.c      each thread's youngest live blocks, before the map
+ *   stack_table.c  deduplicated stacks and their counters
+ *   books.c        live blocks (the map engine), totals, peak
+ *   sampler.c      Poisson sampling by bytes and the unsampled-free filter
+ *   timeline.c     heap over time, bounded
+ *   linger.c       blocks alive past the threshold, by stack
+ *   modules.c      loaded objects for offline symbolization
+ *   dump_write.c   record encoder and safe file output
+ *   snapshot.c     one dump, record by record
+ *   helper.c       the helper thread: interval, trigger, signal, timeline
+ *   shim_mem.c     the shim's own mmap-backed memory, accounted
+ *
+ * Everything here has hidden visibility (the library is built with
+ * -fvisibility=hidden); only interpose.c exports symbols.
+ */
+#ifndef MS_SHIM_H
+#define MS_SHIM_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MS_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------ config.c -- */
+
+enum ms_unwind {
+    MS_UNWIND_DWARF = 0, /* cached .eh_frame walk, libunwind where rules are unusual */
+    MS_UNWIND_LIBUNWIND, /* unw_backtrace on every allocation */
+    MS_UNWIND_FP,        /* frame-pointer walk (programs built with frame pointers) */
+};
+
+#define MS_DEPTH_MAX     256
+#define MS_DEPTH_DEFAULT 64
+
+struct ms_config {
+    char output[PATH_MAX]; /* dump path prefix, absolute after ms_config_resolve */
+    uint64_t interval_ns;  /* periodic snapshots; 0 = none */
+    uint64_t sample_bytes; /* mean bytes between samples; 0 = every allocation */
+    unsigned depth;        /* frames recorded, 1..MS_DEPTH_MAX */
+    enum ms_unwind unwind;
+    uint64_t linger_ns;     /* age from which a live block lingers; 0 = off */
+    bool follow_children;   /* keep LD_PRELOAD for exec'd children */
+    int signal;             /* snapshot signal; 0 = none */
+    char trigger[PATH_MAX]; /* snapshot when this file appears; "" = none */
+    uint64_t timeline_ns;   /* timeline resolution; 0 = no timeline */
+    uint32_t max_stacks;    /* bound of the stack table */
+};
+
+/* Reads one environment variable (getenv in the shim; a table in tests). */
+typedef const char *(*ms_getenv_fn)(const char *name);
+/* Receives one complete line (with '\n') describing a rejected value. */
+typedef void (*ms_complain_fn)(const char *line);
+
+void ms_config_defaults(struct ms_config *c);
+/* Fill c from the environment; each bad value is reported through complain
+ * and replaced by its default.  Returns the number of bad values. */
+int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn complain);
+/* Make output and trigger absolute against cwd (a program may chdir later). */
+void ms_config_resolve(struct ms_config *c, const char *cwd);
+
+/* The parsers, exposed for unit tests.  Each returns 0 on success, -1 when
+ * the text is not of the accepted form. */
+int ms_parse_duration(const char *s, bool allow_off, uint64_t *ns);
+int ms_parse_bytes(const char *s, uint64_t *bytes);
+int ms_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v);
+int ms_parse_bool(const char *s, bool *v);
+int ms_parse_signal(const char *s, int *sig);
+const char *ms_unwind_name(enum ms_unwind u);
+const char *ms_signal_name(int sig); /* "USR2", or NULL for unnamed numbers */
+
+extern struct ms_config ms_cfg;
+
+/* ---------------------------------------------------------- shim_mem.c -- */
+
+/* The shim's own memory: mmap'd, counted, never from malloc. */
+enum ms_mem_kind {
+    MS_MEM_STACKS,  /* stack table: frames and counters */
+    MS_MEM_CACHE,   /* per-thread stack caches, unwind rules */
+    MS_MEM_SAMPLER, /* unsampled-free filter */
+    MS_MEM_TIMELINE,
+    MS_MEM_DUMP, /* dump buffers and scratch */
+    MS_MEM_KINDS
+};
+void *ms_mem_map(size_t bytes, enum ms_mem_kind kind);
+void ms_mem_unmap(void *p, size_t bytes, enum ms_mem_kind kind);
+uint64_t ms_mem_bytes(enum ms_mem_kind kind);
+const char *ms_mem_kind_name(enum ms_mem_kind kind);
+
+/* ------------------------------------------------------------- clock ---- */
+
+/* Monotonic nanoseconds through the vDSO (no syscall). */
+static inline uint64_t ms_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Coarse clock (resolution a few ms, a few ns to read): block birth times. */
+static inline uint64_t ms_coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* -------------------------------------------------------- bootstrap.c -- */
+
+struct ms_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+};
+extern struct ms_real ms_real;
+
+/* Resolve ms_real (idempotent; safe to call recursively from dlsym). */
+void ms_real_resolve(void);
+/* The static buffer used before the real allocator is known. */
+void *ms_bootstrap_alloc(size_t size, size_t align);
+bool ms_bootstrap_owns(const void *p);
+size_t ms_bootstrap_size(const void *p);
+
+/* -------------------------------------------------------- lifecycle.c -- */
+
+enum ms_state {
+    MS_STATE_OFF = 0,  /* not started */
+    MS_STATE_STARTING, /* ms_start running */
+    MS_STATE_LIVE,     /* recording */
+    MS_STATE_DISABLED, /* start-up failed: pass everything through */
+};
+extern _Atomic int ms_state;
+extern uint64_t ms_start_unix_ns, ms_start_mono_ns;
+
+/* getenv that never calls the program's own getenv. */
+const char *ms_env_get(const char *name);
+
+/* Start recording (idempotent).  Called from the first hook and from the
+ * library constructor. */
+void ms_start(void);
+/* Complain on stderr once per key (a small integer naming the problem). */
+void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum {
+    MS_ONCE_WRITE = 0,
+    MS_ONCE_OOM,
+    MS_ONCE_STACKS_FULL,
+    MS_ONCE_HELPER,
+    MS_ONCE_UNWIND,
+    MS_ONCE_SIGNAL,
+    MS_ONCE_KEYS
+};
+
+/* ----------------------------------------------------------- stacks.c -- */
+
+/* Where the program called us: the return address into the caller and the
+ * caller's stack pointer and frame pointer at the call.  Taken in the
+ * exported function (built with frame pointers), so the shim's own frames are
+ * never part of a stack. */
+struct ms_frame0 {
+    uintptr_t ip, sp, bp;
+};
+
+#define MS_CALLER_FRAME()                                                                          \
+    ((struct ms_frame0){(uintptr_t)__builtin_return_address(0),                                    \
+                        (uintptr_t)__builtin_frame_address(0) + 16,                                \
+                        *(uintptr_t *)__builtin_frame_address(0)})
+
+/* Stack id of the call described by f (0 when the stack table is full). */
+uint32_t ms_stack_id(const struct ms_frame0 *f);
+/* Capture frames without deduplicating (tests, warm-up). */
+unsigned ms_stack_capture(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+uint64_t ms_stack_hash(const uintptr_t *frames, unsigned n);
+void ms_stacks_warm_up(void);
+
+unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+int ms_unwind_lu_load(void);
+unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+
+/* ------------------------------------------------------ stack_table.c -- */
+
+/* Per-stack counters.  Counts are in units of (1 << ms_count_shift): 1 in
+ * full mode; sampled mode keeps 8 fractional bits of the scaled estimates.
+ * Bytes are bytes.
+ *
+ * A stack's counters are mostly updated by one thread (the one that first
+ * met it), so each counter exists twice: `own`, updated by that thread with
+ * a plain add (no locked instruction), and `shared`, updated by every other
+ * thread atomically.  A reader adds the two; no update is ever lost. */
+enum {
+    MS_SC_ALLOCS,
+    MS_SC_BYTES,
+    MS_SC_FREES,
+    MS_SC_BYTES_FREED,
+    MS_SC_FAILED,
+    MS_SC_TEMPORARY,
+    MS_SC_N
+};
+
+struct ms_stack_counters {
+    _Atomic uint64_t own[MS_SC_N];
+    _Atomic uint64_t shared[MS_SC_N];
+    /* Lazy snapshot at the global peak: valid when snap_epoch equals the
+     * peak epoch of the dump, otherwise the current live figures are the
+     * peak figures (nothing changed since). */
+    _Atomic uint64_t snap_epoch, snap_blocks, snap_bytes;
+};
+
+struct ms_stack_entry {
+    const uintptr_t *frames;
+    uint32_t nframes;
+    uint32_t owner; /* ms_thread_id() of the thread that updates `own` */
+    uint64_t hash;
+    struct ms_stack_counters c;
+};
+
+static inline uint64_t ms_sc_get(const struct ms_stack_counters *c, int i)
+{
+    return atomic_load_explicit(&c->own[i], memory_order_relaxed) +
+           atomic_load_explicit(&c->shared[i], memory_order_relaxed);
+}
+
+/* A small number naming the calling thread (never 0, never reused). */
+uint32_t ms_thread_id(void);
+
+int ms_stack_table_init(uint32_t max_stacks);
+/* Find or add a stack; returns its id (>= 1), or 0 (the catch-all entry
+ * with no frames) when the table is full or out of memory. */
+uint32_t ms_stack_intern(const uintptr_t *frames, unsigned n, uint64_t hash);
+struct ms_stack_entry *ms_stack_entry(uint32_t id);
+uint32_t ms_stack_count(void); /* ids in use are 0 .. count-1 */
+void ms_stack_table_stats(uint64_t *dropped, uint64_t *bytes_frames);
+void ms_stack_table_lock_all(void);
+void ms_stack_table_unlock_all(void);
+void ms_stack_table_reinit_locks(void);
+
+/* ------------------------------------------------------------ books.c -- */
+
+/* A live block's value in the map engine, packed into 8 bytes so a bucket
+ * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
+ * books.c for why every byte counts). */
+#define MS_SIZE_BITS  28
+#define MS_STACK_BITS 20
+#define MS_BIRTH_BITS 16
+#define MS_SIZE_BIG   ((1u << MS_SIZE_BITS) - 1) /* real size in the big-block map */
+#define MS_STACK_MAX  ((1u << MS_STACK_BITS) - 1)
+
+int ms_books_init(void);
+void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f);
+void ms_on_failed(const struct ms_frame0 *f);
+/* Remove p's record; returns false for pointers the shim never saw.  *out
+ * receives the packed value when found. */
+bool ms_books_take(void *p, uint64_t *out);
+void ms_books_restore(void *p, uint64_t packed);
+void ms_books_account_free(void *p, uint64_t packed);
+void ms_on_free(void *p);
+
+/* A thread's share of the process-wide figures (counts in units of
+ * 1 << ms_count_shift).  Only the owning thread writes them (plain load +
+ * store, no locked instruction); dumps read them with relaxed loads.  The
+ * live deltas are the part of the thread's live figures not yet added to
+ * the shared ones used for peak detection (see books.c). */
+enum {
+    MS_TC_ALLOCS,
+    MS_TC_FREES,
+    MS_TC_BYTES_ALLOC,
+    MS_TC_BYTES_FREED,
+    MS_TC_FAILED,
+    MS_TC_UNKNOWN_FREES,
+    MS_TC_TEMPORARY,
+    MS_TC_SAMPLED,
+    MS_TC_DROPPED,
+    MS_TC_N
+};
+
+struct ms_tcount {
+    _Atomic uint64_t v[MS_TC_N];
+    int64_t live_bytes_delta, live_blocks_delta;
+};
+/* The calling thread's block (stack cache, counters, nursery), mapped on
+ * its first allocation; NULL when it has none (mapping failed, or the
+ * thread is exiting). */
+struct ms_stack_cache;
+struct ms_stack_cache *ms_stack_cache_get(void);
+/* The calling thread's share (NULL when it has none: then the shared
+ * atomic counters are used). */
+struct ms_tcount *ms_tcount_self(void);
+/* Add every live thread's share into sum (registry order; under its lock). */
+void ms_tcount_sum(struct ms_tcount *sum);
+void ms_tcount_add(struct ms_tcount *sum, const struct ms_tcount *c);
+/* A thread ends: its share joins the retired threads' figures. */
+void ms_tcount_retire(struct ms_tcount *c);
+
+struct ms_totals {
+    uint64_t allocs, frees, bytes_alloc, bytes_freed, live_blocks, live_bytes;
+    uint64_t peak_bytes, peak_blocks, peak_time_ns, peak_epoch, failed, unknown_frees;
+    uint64_t temporary, sampled, dropped;
+};
+void ms_books_totals(struct ms_totals *t);
+extern unsigned ms_count_shift;
+struct ms_smap;
+struct ms_smap *ms_books_live_map(void);
+struct ms_smap *ms_books_big_map(void);
+uint64_t ms_books_size_of(void *p, uint64_t packed);
+uint64_t ms_birth_tick_ns(void);
+uint32_t ms_books_now_tick(void);
+uint32_t ms_books_tick_of(uint64_t coarse_ns);
+void ms_books_clamp_births(void);
+void ms_books_lock_all(void);
+void ms_books_unlock_all(void);
+void ms_books_reinit_locks(void);
+
+static inline uint64_t ms_pack(uint64_t size, uint32_t stack, uint32_t birth)
+{
+    return (size < MS_SIZE_BIG ? size : MS_SIZE_BIG) | ((uint64_t)stack << MS_SIZE_BITS) |
+           ((uint64_t)birth << (MS_SIZE_BITS + MS_STACK_BITS));
+}
+static inline uint32_t ms_packed_stack(uint64_t v)
+{
+    return (uint32_t)(v >> MS_SIZE_BITS) & MS_STACK_MAX;
+}
+static inline uint32_t ms_packed_birth(uint64_t v)
+{
+    return (uint32_t)(v >> (MS_SIZE_BITS + MS_STACK_BITS));
+}
+static inline uint64_t ms_packed_size(uint64_t v)
+{
+    return v & MS_SIZE_BIG;
+}
+
+/* ---------------------------------------------------------- sampler.c -- */
+
+/* Mean interval R in bytes; 0 = every allocation. */
+void ms_sampler_init(uint64_t mean_bytes);
+/* Should an allocation of size bytes be recorded?  Per-thread countdown. */
+bool ms_sampler_take(size_t size);
+/* Weight of a sample of size bytes in fixed point (<< ms_count_shift):
+ * 1 / (1 - exp(-size/R)), the inverse of the probability that a Poisson
+ * process of mean interval R hits a block of that size. */
+uint64_t ms_sample_weight_fp(uint64_t size);
+/* Unsampled-free filter: a counting filter of sampled live addresses. */
+int ms_filter_init(void);
+void ms_filter_add(const void *p);
+void ms_filter_remove(const void *p);
+bool ms_filter_maybe(const void *p);
+/* Pure sampler pieces for tests: next interval from a uniform u in (0,1]. */
+uint64_t ms_sample_interval(uint64_t mean, double u);
+uint64_t ms_rng_next(uint64_t *state);
+
+/* --------------------------------------------------------- timeline.c -- */
+
+struct ms_timeline_point {
+    uint64_t t_ns, live_bytes, live_blocks, allocs, bytes;
+};
+int ms_timeline_init(uint64_t interval_ns);
+void ms_timeline_tick(uint64_t now_mono_ns);
+/* Visit points in order; returns the current interval. */
+uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), void *ctx);
+
+/* ----------------------------------------------------------- helper.c -- */
+
+int ms_helper_start(void);
+/* Periodic work (timeline point, birth clamping) when now (coarse
+ * monotonic ns) has reached ms_maintain_due. */
+extern _Atomic uint64_t ms_maintain_due;
+void ms_maintain(uint64_t now);
+static inline void ms_maybe_maintain(uint64_t now)
+{
+    if (MS_UNLIKELY(now >= atomic_load_explicit(&ms_maintain_due, memory_order_relaxed)))
+        ms_maintain(now);
+}
+void ms_helper_after_fork_child(void);
+int ms_signal_install(int sig);
+
+/* ---------------------------------------------------------- exec_env.c -- */
+
+/* Remove this library from LD_PRELOAD so exec'd children run unprofiled. */
+void ms_exec_env_unfollow(void);
+/* Remove entries naming `self` from an LD_PRELOAD value (space or colon
+ * separated) into out; exposed for tests. */
+void ms_preload_without(const char *value, const char *self, char *out, size_t outsz);
+
+/* --------------------------------------------------------- snapshot.c -- */
+
+/* Write one dump.  reason: enum ms_dump_reason.  Returns 0 on success. */
+int ms_snapshot(unsigned reason);
+void ms_snapshot_lock(void);
+void ms_snapshot_unlock(void);
+void ms_snapshot_reinit_after_fork(void);
+
+/* ------------------------------------------------------ dump_write.c -- */
+
+struct ms_dw; /* a dump being written */
+struct ms_dw *ms_dw_open(const char *final_path);
+void ms_dw_rec_begin(struct ms_dw *w, unsigned type);
+void ms_dw_u16(struct ms_dw *w, uint16_t v);
+void ms_dw_u32(struct ms_dw *w, uint32_t v);
+void ms_dw_u64(struct ms_dw *w, uint64_t v);
+void ms_dw_bytes(struct ms_dw *w, const void *p, size_t n);
+void ms_dw_str(struct ms_dw *w, const char *s);
+void ms_dw_strn(struct ms_dw *w, const void *s, size_t n);
+void ms_dw_rec_end(struct ms_dw *w);
+/* Room left in the current record, so callers can split long tables. */
+size_t ms_dw_room(const struct ms_dw *w);
+/* Write END, flush, rename into place.  Returns 0, or an errno value (the
+ * first error met; the temporary file is removed). */
+int ms_dw_close(struct ms_dw *w);
+
+/* ---------------------------------------------------------- modules.c -- */
+
+void ms_modules_write(struct ms_dw *w);
+
+/* ----------------------------------------------------------- linger.c -- */
+
+#define MS_LINGER_BINS 8
+void ms_linger_write(struct ms_dw *w, uint64_t now_mono_ns);
+
+#endif /* MS_SHIM_H */

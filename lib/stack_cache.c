@@ -1,0 +1,320 @@
+/*
+ * stack_cache.c — per-thread reuse of validated walks.
+ *
+ * A walk is a deterministic function of (ip, sp, maybe bp) and of the stack
+ * words it reads (unwind.h).  So a stack is named exactly by those inputs:
+ * the key of a stack is a 64-bit hash of ip, sp, the rbp when the walk
+ * used it, the number of reads, and the values read, in order.  Looking a
+ * stack up needs the read offsets before the walk, and they are the same
+ * every time the same stack is met: the cache remembers, per (ip, sp), the
+ * offsets ("shapes") of the last SHAPES different walks from there.  To look
+ * up, it hashes the current stack's words at each remembered shape's
+ * offsets and probes a table of keys -> stack ids.
+ *
+ * Why a hit is exact: say the key computed with shape A matches a key stored
+ * for a stack whose walk read A.  The walk's first read offset depends only
+ * on (ip, sp), so it is A's first offset, and the value there is the same
+ * (the hash covered it), so the next offset is A's second, and so on: the
+ * walk of the current stack reads exactly A's words with the same values
+ * and produces the same stack.  Up to a collision of 64-bit hashes (about
+ * one in 10^11 for a thread's 16384 keys), a hit is the walk's answer.
+ *
+ * Cost of a hit: one load and a multiply per frame (no rule lookups, no
+ * hashing of frames, no stack-table lock).  Capacity: 16384 stacks per
+ * thread, in ~400 KiB of address space mapped on the thread's first
+ * allocation (only touched pages cost memory) and unmapped when the thread
+ * exits (a pthread key destructor).  Stacks needing more than SHAPE_READS
+ * reads (very deep ones) are walked every time.
+ *
+ * The same per-thread block carries the thread's share of the global
+ * counters (books.c): plain loads and stores by the owner, no atomic
+ * read-modify-write on the hot path; a registry lets dumps add them up, and
+ * a thread's figures are folded into the process-wide ones when it exits.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "guard.h"
+#include "nursery.h"
+#include "unwind.h"
+
+#define SHAPE_SLOTS 512 /* (ip, sp) pairs remembered, direct-mapped */
+#define SHAPES      2   /* walk shapes per (ip, sp) */
+#define SHAPE_READS 32
+#define KEY_BITS    12 /* 4096 buckets of 4 keys: one cache line each */
+#define KEY_WAYS    4
+
+struct shape {
+    uint16_t n;       /* reads; 0 = unused */
+    uint8_t need_bp0; /* the walk used the starting rbp */
+    uint32_t off[SHAPE_READS];
+};
+
+struct shape_slot {
+    uintptr_t ip0, sp0;
+    uint8_t mru; /* the shape tried first */
+    struct shape s[SHAPES];
+};
+
+struct key_entry {
+    uint64_t key; /* 0 = empty */
+    uint64_t id;
+};
+
+struct ms_stack_cache {
+    struct shape_slot slots[SHAPE_SLOTS];
+    struct key_entry keys[1u << KEY_BITS][KEY_WAYS];
+    _Atomic uint64_t hits, misses;
+    struct ms_tcount count;    /* this thread's share of the totals */
+    struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
+    struct ms_stack_cache *next, *prev;
+};
+
+static pthread_key_t tkey;
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ms_stack_cache *reg_head;
+static _Atomic uint64_t dead_hits, dead_misses, n_threads;
+
+static void unregister(struct ms_stack_cache *c)
+{
+    pthread_mutex_lock(&reg_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        reg_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    atomic_fetch_add(&dead_hits, atomic_load(&c->hits));
+    atomic_fetch_add(&dead_misses, atomic_load(&c->misses));
+    ms_tcount_retire(&c->count);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+static void thread_gone(void *arg)
+{
+    struct ms_stack_cache *c = arg;
+    if (!c)
+        return;
+    ms_self.cache = NULL;
+    ms_self.cache_state = 2; /* no new cache while the thread tears down */
+    /* Young blocks move to the books before the nursery goes away (and
+     * before it leaves the registry, where other threads look for them). */
+    ms_nursery_drain(&c->nursery, 0);
+    unregister(c);
+    ms_mem_unmap(c, sizeof *c, MS_MEM_CACHE);
+}
+
+int ms_stack_cache_init(void)
+{
+    return pthread_key_create(&tkey, thread_gone) == 0 ? 0 : -1;
+}
+
+struct ms_stack_cache *ms_stack_cache_get(void)
+{
+    if (MS_LIKELY(ms_self.cache_state == 1))
+        return ms_self.cache;
+    if (ms_self.cache_state == 2)
+        return NULL;
+    struct ms_stack_cache *c = ms_mem_map(sizeof *c, MS_MEM_CACHE);
+    if (!c) {
+        ms_self.cache_state = 2;
+        return NULL;
+    }
+    pthread_mutex_lock(&reg_lock);
+    c->next = reg_head;
+    if (reg_head)
+        reg_head->prev = c;
+    reg_head = c;
+    pthread_mutex_unlock(&reg_lock);
+    atomic_fetch_add(&n_threads, 1);
+    ms_self.cache = c;
+    ms_self.cache_state = 1;
+    pthread_setspecific(tkey, c);
+    return c;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9fb21c651e98df25ull;
+    return h ^ (h >> 31);
+}
+
+static inline struct shape_slot *slot_of(struct ms_stack_cache *c, uintptr_t ip, uintptr_t sp)
+{
+    uint64_t h = mix(mix(0x243f6a8885a308d3ull, ip), sp);
+    return &c->slots[h & (SHAPE_SLOTS - 1)];
+}
+
+/* Key of the current stack read with shape sh. */
+static inline uint64_t key_with(const struct shape *sh, const struct ms_frame0 *f)
+{
+    uint64_t h = mix(mix(mix(0x13198a2e03707344ull, f->ip), f->sp), sh->n);
+    if (sh->need_bp0)
+        h = mix(h, f->bp);
+    for (unsigned i = 0; i < sh->n; i++)
+        h = mix(h, *(const uint64_t *)(f->sp + sh->off[i]));
+    return h | 1; /* never 0, the empty mark */
+}
+
+static inline uint32_t key_find(const struct ms_stack_cache *c, uint64_t key)
+{
+    const struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    for (unsigned w = 0; w < KEY_WAYS; w++)
+        if (b[w].key == key)
+            return (uint32_t)b[w].id;
+    return 0;
+}
+
+static void key_put(struct ms_stack_cache *c, uint64_t key, uint32_t id)
+{
+    struct key_entry *b = c->keys[key >> (64 - KEY_BITS)];
+    unsigned w;
+    for (w = 0; w < KEY_WAYS; w++)
+        if (b[w].key == 0 || b[w].key == key)
+            break;
+    if (w == KEY_WAYS)
+        w = (unsigned)(key >> 8) & (KEY_WAYS - 1); /* full: replace one */
+    b[w].key = key;
+    b[w].id = id;
+}
+
+static inline void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
+{
+    struct shape_slot *sl = slot_of(c, f->ip, f->sp);
+    *slot = sl;
+    if (sl->ip0 == f->ip && sl->sp0 == f->sp) {
+        for (unsigned k = 0; k < SHAPES; k++) {
+            unsigned si = (sl->mru + k) % SHAPES;
+            const struct shape *sh = &sl->s[si];
+            if (!sh->n)
+                continue;
+            uint32_t id = key_find(c, key_with(sh, f));
+            if (id) {
+                sl->mru = (uint8_t)si;
+                bump(&c->hits);
+                return id;
+            }
+        }
+    }
+    bump(&c->misses);
+    return 0;
+}
+
+void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_frame0 *f,
+                         const struct ms_walk_trace *t, uint32_t id)
+{
+    struct shape_slot *sl = slot;
+    if (!t->cacheable || t->nreads == 0 || t->nreads > SHAPE_READS || id == 0)
+        return;
+    if (sl->ip0 != f->ip || sl->sp0 != f->sp) {
+        memset(sl, 0, sizeof *sl);
+        sl->ip0 = f->ip;
+        sl->sp0 = f->sp;
+    }
+    /* The shape of this walk: an existing one, or the one not used last. */
+    unsigned si = SHAPES;
+    for (unsigned k = 0; k < SHAPES; k++) {
+        const struct shape *sh = &sl->s[k];
+        if (sh->n == t->nreads && sh->need_bp0 == t->need_bp0 &&
+            memcmp(sh->off, t->off, t->nreads * sizeof sh->off[0]) == 0) {
+            si = k;
+            break;
+        }
+    }
+    if (si == SHAPES) {
+        si = (sl->mru + 1) % SHAPES;
+        struct shape *sh = &sl->s[si];
+        sh->n = (uint16_t)t->nreads;
+        sh->need_bp0 = t->need_bp0;
+        memcpy(sh->off, t->off, t->nreads * sizeof sh->off[0]);
+    }
+    sl->mru = (uint8_t)si;
+    /* The trace's values are what the stack holds now. */
+    key_put(c, key_with(&sl->s[si], f), id);
+}
+
+struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
+{
+    return &c->nursery;
+}
+
+void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        fn(c, ctx);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+struct ms_tcount *ms_tcount_self(void)
+{
+    struct ms_stack_cache *c = ms_stack_cache_get();
+    return c ? &c->count : NULL;
+}
+
+void ms_tcount_sum(struct ms_tcount *sum)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_tcount_add(sum, &c->count);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads)
+{
+    uint64_t h = atomic_load(&dead_hits), m = atomic_load(&dead_misses);
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next) {
+        h += atomic_load_explicit(&c->hits, memory_order_relaxed);
+        m += atomic_load_explicit(&c->misses, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    *hits = h;
+    *misses = m;
+    *threads = atomic_load(&n_threads);
+}
+
+/* In a fork child only the forking thread exists: keep its cache, forget
+ * the others (their memory stays mapped in the child; it is small and the
+ * child usually execs). */
+void ms_stack_cache_after_fork_child(void)
+{
+    pthread_mutex_init(&reg_lock, NULL);
+    struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
+    /* The other threads' shares of the totals describe blocks the child
+     * inherited: keep them, as retired threads' figures, and move their
+     * young blocks to the books. */
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next) {
+        atomic_store(&c->nursery.lock, 0);
+        if (c != mine) {
+            ms_tcount_retire(&c->count);
+            ms_nursery_drain(&c->nursery, 0);
+        }
+    }
+    reg_head = mine;
+    if (mine)
+        mine->next = mine->prev = NULL;
+}
+
+/* fork: the registry and every nursery, so the child's are consistent. */
+void ms_stack_cache_lock(void);
+void ms_stack_cache_lock(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_nursery_lock(&c->nursery);
+}
+
+void ms_stack_cache_unlock(void);
+void ms_stack_cache_unlock(void)
+{
+    for (struct ms_stack_cache *c = reg_head; c; c = c->next)
+        ms_nursery_unlock(&c->nursery);
+    pthread_mutex_unlock(&reg_lock);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# stress.sh — threads doing millions of malloc/free/realloc/calloc: the
+# stacks of the worker threads add up exactly to what the program counted;
+# a program that exits while its threads allocate neither crashes nor hangs
+# and leaves a complete dump; sampled mode stays consistent.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/shim/lib.sh"
+
+for t in 2 4; do
+    rm -f "$W"/d.*
+    exp=$(run_shim -- "$PROGS/stress_threads" -t $t -n 1000000) || fail "$t threads: exit $?"
+    d=$(the_dump)
+    got=$(sum_stacks "$d" 'frames=([^ ]*;)?worker;')
+    [ "$got" = "$exp" ] || fail "$t threads: dump says '$got', program says '$exp'"
+    [ "$(total unknown_frees "$d")" = 0 ] || fail "$t threads: unknown frees"
+    [ "$(total dropped "$d")" = 0 ] || fail "$t threads: dropped events"
+    echo "$t threads: $exp"
+done
+
+# Blocks freed (and realloc'd) by another thread than the one that
+# allocated them, mostly while still young: the workers' stacks of both
+# kinds add up to zero in use, and no free is "unknown".
+for t in 2 4; do
+    rm -f "$W"/d.*
+    exp=$(run_shim -- "$PROGS/stress_threads" -p -t $t -n 500000) || fail "producer/consumer: exit $?"
+    d=$(the_dump)
+    got=$(sum_stacks "$d" 'frames=([^ ]*;)?(producer|consumer);')
+    [ "$got" = "$exp" ] || fail "producer/consumer $t: dump says '$got', program says '$exp'"
+    [ "$(total unknown_frees "$d")" = 0 ] || fail "producer/consumer $t: $(total unknown_frees "$d") unknown frees"
+    echo "producer/consumer, $t threads: $exp"
+done
+
+# dlopen/dlclose in a loop while two threads allocate: no deadlock between
+# the loader's locks and the shim's (timeout 300 s in run_shim), exact totals.
+rm -f "$W"/d.*
+exp=$(run_shim -- "$PROGS/stress_threads" -t 2 -n 1000000 -d 300) || fail "dlopen loop: exit $?"
+d=$(the_dump)
+got=$(sum_stacks "$d" 'frames=([^ ]*;)?worker;')
+[ "$got" = "$exp" ] || fail "dlopen loop: dump says '$got', program says '$exp'"
+echo "dlopen/dlclose x300 while allocating: $exp"
+
+# Exit while threads allocate, 5 times.
+for i in 1 2 3 4 5; do
+    rm -f "$W"/d.*
+    run_shim -- "$PROGS/stress_threads" -t 3 -x || fail "exit-while-allocating: exit $?"
+    "$MSDUMP" "$(the_dump)" > /dev/null || fail "exit-while-allocating: incomplete dump"
+done
+
+# Sampled mode with threads: runs, and estimates are in the right range.
+rm -f "$W"/d.*
+exp=$(run_shim MAPSCOPE_SAMPLE=4K -- "$PROGS/stress_threads" -t 2 -n 1000000) || fail "sampled: exit $?"
+d=$(the_dump)
+want=$(echo "$exp" | sed 's/.*allocations=\([0-9]*\).*/\1/')
+got=$(total allocations "$d")
+awk -v g="$got" -v w="$want" 'BEGIN { r = g / w; exit !(r > 0.9 && r < 1.1) }' ||
+    fail "sampled: estimated $got allocations for $want (more than 10% off)"
+[ "$(total sampled_allocations "$d")" -gt 0 ] || fail "sampled: no samples"
+echo "stress: exact totals with threads; exits while allocating are clean; sampling estimates within 10%"

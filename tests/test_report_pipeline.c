@@ -1,0 +1,282 @@
+/*
+ * test_report_pipeline.c — merge (newest dump per process, processes added
+ * up, frames made module-relative), views, suppressions (LSan and valgrind
+ * styles), the findings JSON reader, and the size/duration parsers.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_parse.h"
+#include "report.h"
+
+/* A dump of `pid` with one module at `bias` and one stack whose single
+ * frame is bias + off, leaking `live` bytes in one block. */
+static void mk(struct ms_dump *d, uint32_t pid, uint32_t reason, uint32_t seq, uint64_t bias,
+               uint64_t off, uint64_t live)
+{
+    memset(d, 0, sizeof *d);
+    d->file = ms_xasprintf("dump.%u.%u", pid, seq);
+    d->have_process = true;
+    d->pid = pid;
+    d->reason = reason;
+    d->seq = seq;
+    d->start_ns = 1000;
+    struct ms_module *m = MS_VEC_PUSH(d->modules);
+    m->bias = bias;
+    m->start = bias;
+    m->end = bias + 0x10000;
+    m->path = ms_xstrdup("/nonexistent/prog");
+    m->build_id = ms_xstrdup("ab");
+    m->build_id_len = 2;
+    struct ms_raw_stack *s = MS_VEC_PUSH(d->stacks);
+    s->id = 7;
+    s->nframes = 1;
+    s->frames = ms_xcalloc(1, sizeof *s->frames);
+    s->frames[0] = bias + off;
+    struct ms_stack_stats *st = MS_VEC_PUSH(d->stats);
+    st->stack_id = 7;
+    st->f[MS_SF_ALLOCS] = 1;
+    st->f[MS_SF_LIVE_BLOCKS] = 1;
+    st->f[MS_SF_LIVE_BYTES] = live;
+    st->f[MS_SF_BYTES_ALLOCATED] = live;
+    struct ms_nv *t = MS_VEC_PUSH(d->totals);
+    t->name = ms_xstrdup("inuse_bytes");
+    t->value = live;
+}
+
+START_TEST(test_newest_per_pid_and_pids_merged)
+{
+    struct ms_dump d[4];
+    mk(&d[0], 100, MS_DUMP_INTERVAL, 1, 0x10000, 0x100, 10);
+    mk(&d[1], 100, MS_DUMP_AT_EXIT, 0, 0x10000, 0x100, 30); /* newest of pid 100 */
+    mk(&d[2], 100, MS_DUMP_INTERVAL, 2, 0x10000, 0x100, 20);
+    mk(&d[3], 200, MS_DUMP_AT_EXIT, 0, 0x70000, 0x100, 5); /* other pid, other bias */
+    bool use[4];
+    struct ms_profile p = {0};
+    ms_profile_merge(d, 4, use, &p);
+    ck_assert(!use[0] && use[1] && !use[2] && use[3]);
+    ck_assert_uint_eq(p.processes.n, 2);
+    /* Same module-relative frame in both processes: one stack. */
+    ck_assert_uint_eq(p.frames.n, 1);
+    ck_assert_uint_eq(p.frames.v[0].offset, 0x100);
+    ck_assert_uint_eq(p.stacks.n, 1);
+    ck_assert_uint_eq(p.stacks.v[0].f[MS_SF_LIVE_BYTES], 35);
+    ck_assert_uint_eq(ms_profile_total(&p, "inuse_bytes"), 35);
+    ms_profile_free(&p);
+    for (int i = 0; i < 4; i++)
+        ms_dump_free(&d[i]);
+}
+END_TEST
+
+START_TEST(test_snapshots_only)
+{
+    struct ms_dump d[2];
+    mk(&d[0], 100, MS_DUMP_INTERVAL, 1, 0x10000, 0x100, 10);
+    mk(&d[1], 100, MS_DUMP_INTERVAL, 2, 0x10000, 0x200, 20);
+    bool use[2];
+    struct ms_profile p = {0};
+    ms_profile_merge(d, 2, use, &p);
+    ck_assert(!use[0] && use[1]);
+    ck_assert_uint_eq(ms_profile_total(&p, "inuse_bytes"), 20);
+    ms_profile_free(&p);
+    for (int i = 0; i < 2; i++)
+        ms_dump_free(&d[i]);
+}
+END_TEST
+
+START_TEST(test_view_order)
+{
+    struct ms_dump d[3];
+    mk(&d[0], 1, 0, 0, 0x10000, 0x100, 10);
+    mk(&d[1], 2, 0, 0, 0x10000, 0x200, 300);
+    mk(&d[2], 3, 0, 0, 0x10000, 0x300, 0);
+    bool use[3];
+    struct ms_profile p = {0};
+    ms_profile_merge(d, 3, use, &p);
+    uint32_t *idx;
+    size_t n = ms_view(&p, MS_M_LEAKED, &idx);
+    ck_assert_uint_eq(n, 2); /* zero-byte stack left out */
+    ck_assert_uint_eq(p.stacks.v[idx[0]].f[MS_SF_LIVE_BYTES], 300);
+    ck_assert_uint_eq(p.stacks.v[idx[1]].f[MS_SF_LIVE_BYTES], 10);
+    free(idx);
+    ms_profile_free(&p);
+    for (int i = 0; i < 3; i++)
+        ms_dump_free(&d[i]);
+}
+END_TEST
+
+/* A profile with one stack of named frames (innermost first). */
+static void named_profile(struct ms_profile *p, const char *const *fn, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    struct ms_pmodule *m = MS_VEC_PUSH(p->modules);
+    m->path = ms_xstrdup("/usr/lib/x86_64-linux-gnu/libfoo.so.1");
+    m->build_id = ms_xmalloc(1);
+    struct ms_pstack *s = MS_VEC_PUSH(p->stacks);
+    s->nframes = (uint32_t)n;
+    s->frames = ms_xcalloc(n, sizeof *s->frames);
+    s->f[MS_SF_LIVE_BYTES] = 64;
+    s->f[MS_SF_LIVE_BLOCKS] = 1;
+    for (size_t i = 0; i < n; i++) {
+        struct ms_frame *f = MS_VEC_PUSH(p->frames);
+        f->module = 0;
+        f->offset = 0x1000 + i;
+        f->nsym = 1;
+        f->sym = ms_xcalloc(1, sizeof *f->sym);
+        f->sym[0].function = ms_xstrdup(fn[i]);
+        f->sym[0].file = ms_xasprintf("/src/%s.c", fn[i]);
+        f->sym[0].line = 10 + (int)i;
+        s->frames[i] = (uint32_t)i;
+    }
+}
+
+static const char *suppressed_by(const char *text)
+{
+    static const char *const fn[] = {"xstrdup", "foo_init", "main"};
+    struct ms_profile p;
+    named_profile(&p, fn, 3);
+    struct ms_supps s = {0};
+    ck_assert_int_eq(ms_supp_parse("t.supp", text, &s), 0);
+    ms_supp_apply(&s, &p);
+    static char name[128];
+    snprintf(name, sizeof name, "%s", p.stacks.v[0].suppressed ? p.stacks.v[0].suppressed : "-");
+    ms_profile_free(&p);
+    ms_supp_free(&s);
+    return name;
+}
+
+START_TEST(test_suppressions)
+{
+    ck_assert_str_eq(suppressed_by("leak:foo_init\n"), "leak:foo_init");
+    ck_assert_str_eq(suppressed_by("leak:^foo_\n"), "leak:^foo_");
+    ck_assert_str_eq(suppressed_by("leak:libfoo.so\n"), "leak:libfoo.so");
+    ck_assert_str_eq(suppressed_by("# comment\nleak:bar_init\n"), "-");
+    ck_assert_str_eq(suppressed_by("leak:^init$\n"), "-");
+    /* valgrind style, as --gen-suppressions writes it (starts in malloc). */
+    ck_assert_str_eq(suppressed_by("{\n   foo-once\n   Memcheck:Leak\n   match-leak-kinds: "
+                                   "definite\n   fun:malloc\n   fun:xstrdup\n   fun:foo_*\n}\n"),
+                     "foo-once");
+    ck_assert_str_eq(suppressed_by("{\n  any\n  Memcheck:Leak\n  ...\n  fun:main\n}\n"), "any");
+    ck_assert_str_eq(suppressed_by("{\n  obj\n  Memcheck:Leak\n  obj:*/libfoo.so*\n}\n"), "obj");
+    ck_assert_str_eq(suppressed_by("{\n  src\n  Memcheck:Leak\n  ...\n  src:foo_init.c:11\n}\n"),
+                     "src");
+    ck_assert_str_eq(suppressed_by("{\n  order\n  Memcheck:Leak\n  fun:foo_init\n}\n"), "-");
+    ck_assert_str_eq(suppressed_by("{\n  cond\n  Memcheck:Cond\n  fun:xstrdup\n}\n"), "-");
+    struct ms_supps s = {0};
+    ck_assert_int_eq(ms_supp_parse("bad.supp", "{\n name\n Memcheck:Leak\n fun:x\n", &s), -1);
+    ck_assert_int_eq(ms_supp_parse("bad.supp", "this is not a rule\n", &s), -1);
+    ms_supp_free(&s);
+}
+END_TEST
+
+START_TEST(test_findings)
+{
+    const char *in =
+        "{\"pid\":12,\"map\":\"0xc000123000\",\"finding\":\"lingering_oldbuckets\","
+        "\"key_type\":\"string\",\"elem_type\":\"*main.Session\",\"count\":100000,\"B\":14,"
+        "\"bucket_bytes\":50331648,\"old_bytes\":25165824,\"overflow_buckets\":3,"
+        "\"lingering_s\":12.5,\"site\":{\"function\":\"main.newStore\",\"file\":\"store.go\","
+        "\"line\":88}}\n"
+        "\n"
+        "{\"pid\":12, \"finding\": \"large_span\", \"map\": \"0xc0001\", \"site\": \"x.go:1\"}\n"
+        "{not json}\n"
+        "[1,2]\n";
+    struct ms_findings f = {0};
+    ck_assert_int_eq(ms_findings_parse("f.jsonl", in, strlen(in), &f), 1);
+    ck_assert_uint_eq(f.n, 2);
+    ck_assert_str_eq(f.v[0].finding, "lingering_oldbuckets");
+    ck_assert_uint_eq(f.v[0].old_bytes, 25165824);
+    ck_assert_uint_eq(f.v[0].B, 14);
+    ck_assert_str_eq(f.v[0].site, "main.newStore (store.go:88)");
+    ck_assert(f.v[0].lingering_s > 12.4 && f.v[0].lingering_s < 12.6);
+    ck_assert_str_eq(f.v[1].site, "x.go:1");
+    ck_assert_ptr_nonnull(strstr(f.v[0].json, "\"elem_type\":\"*main.Session\""));
+    ms_findings_free(&f);
+}
+END_TEST
+
+static int parses(const char *s)
+{
+    struct ms_json j;
+    const char *err;
+    size_t pos;
+    int rc = ms_json_parse(s, strlen(s), &j, &err, &pos);
+    if (!rc)
+        ms_json_free(&j);
+    return rc == 0;
+}
+
+START_TEST(test_json_parser)
+{
+    ck_assert(parses("{\"a\":[1,2.5e3,-0.5,true,false,null,\"x\\u00e9\\ud83d\\ude00\\n\"]}"));
+    ck_assert(parses("  []  "));
+    ck_assert(!parses("{\"a\":1,}"));
+    ck_assert(!parses("{\"a\" 1}"));
+    ck_assert(!parses("\"unterminated"));
+    ck_assert(!parses("\"bad \\x escape\""));
+    ck_assert(!parses("\"\\u12\""));
+    ck_assert(!parses("[1] 2"));
+    ck_assert(!parses("tru"));
+    ck_assert(!parses("1e999"));
+    char deep[400];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = 0;
+    ck_assert(!parses(deep)); /* nesting cap, not a stack overflow */
+    struct ms_json j;
+    const char *err;
+    size_t pos;
+    ck_assert_int_eq(ms_json_parse("{\"k\":\"v\"}", 9, &j, &err, &pos), 0);
+    ck_assert_str_eq(ms_json_get(&j, "k")->str, "v");
+    ck_assert_ptr_null(ms_json_get(&j, "nope"));
+    ms_json_free(&j);
+}
+END_TEST
+
+START_TEST(test_parsers)
+{
+    uint64_t v;
+    ck_assert_int_eq(ms_parse_bytes("512K", &v), 0);
+    ck_assert_uint_eq(v, 524288);
+    ck_assert_int_eq(ms_parse_bytes("2MiB", &v), 0);
+    ck_assert_uint_eq(v, 2u << 20);
+    ck_assert_int_eq(ms_parse_bytes("0", &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(ms_parse_bytes("12X", &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("-1", &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("99999999999999999999", &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("17179869184G", &v), -1);
+    ck_assert_int_eq(ms_parse_duration("10m", &v), 0);
+    ck_assert_uint_eq(v, 600000000000ull);
+    ck_assert_int_eq(ms_parse_duration("600", &v), 0);
+    ck_assert_uint_eq(v, 600000000000ull);
+    ck_assert_int_eq(ms_parse_duration("250ms", &v), 0);
+    ck_assert_uint_eq(v, 250000000ull);
+    ck_assert_int_eq(ms_parse_duration("1h", &v), 0);
+    ck_assert_int_eq(ms_parse_duration("off", &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(ms_parse_duration("5x", &v), -1);
+    char b[32];
+    ck_assert_str_eq(ms_fmt_bytes(b, 512), "512 B");
+    ck_assert_str_eq(ms_fmt_bytes(b, 1536), "1.5 KiB");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("report_pipeline");
+    TCase *tc = tcase_create("pipeline");
+    tcase_add_test(tc, test_newest_per_pid_and_pids_merged);
+    tcase_add_test(tc, test_snapshots_only);
+    tcase_add_test(tc, test_view_order);
+    tcase_add_test(tc, test_suppressions);
+    tcase_add_test(tc, test_findings);
+    tcase_add_test(tc, test_json_parser);
+    tcase_add_test(tc, test_parsers);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,377 @@
+/*
+ * out_text.c — the default, human-readable report: totals, peak, leaks,
+ * lingering blocks, hot spots, temporary allocations, unknown frees, gomaps
+ * findings and the profiler's own cost, each with symbolized stacks.
+ *
+ * Written for the on-call engineer reading a terminal: the most important
+ * section first, sizes in binary units, each stack as "function
+ * (file:line)" from the allocation outwards, like valgrind and heaptrack.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+void ms_text_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s,
+                   size_t max_frames)
+{
+    struct ms_xframe *x;
+    size_t n = ms_expand_stack(p, s, &x);
+    size_t shown = max_frames && n > max_frames ? max_frames : n;
+    char buf[512];
+    if (!n)
+        fputs("        (stack not recorded)\n", out);
+    for (size_t i = 0; i < shown; i++) {
+        const struct ms_frame *fr = x[i].frame;
+        const struct ms_sym *sym = fr->nsym ? &fr->sym[x[i].symi] : NULL;
+        fprintf(out, "        %s", ms_frame_label(p, fr, x[i].symi, buf, sizeof buf));
+        if (sym && sym->file)
+            fprintf(out, " (%s:%d)", ms_basename(sym->file), sym->line);
+        else if (sym && fr->module >= 0)
+            fprintf(out, " [%s]", ms_basename(p->modules.v[fr->module].path));
+        if (x[i].inlined)
+            fputs(" [inlined]", out);
+        fputc('\n', out);
+    }
+    if (shown < n)
+        fprintf(out, "        ... %zu more %s (--frames 0 shows all)\n", n - shown,
+                plural(n - shown, "frame", "frames"));
+    free(x);
+}
+
+/* One ranked section.  `what` describes an entry's figure. */
+static void section(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                    enum ms_metric m, const char *title, const char *empty)
+{
+    uint32_t *idx;
+    size_t n = ms_view(p, m, &idx);
+    size_t unsup = 0;
+    uint64_t sum = 0, sum_other = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ms_pstack *s = &p->stacks.v[idx[i]];
+        if (m == MS_M_LEAKED && s->suppressed)
+            continue;
+        idx[unsup++] = idx[i];
+        sum += ms_metric_value(s, m);
+        sum_other += ms_metric_other(s, m);
+    }
+    n = unsup;
+    char b1[32], b2[32];
+    fprintf(out, "\n== %s", title);
+    if (!n) {
+        fprintf(out, "\n   %s\n", empty);
+        free(idx);
+        return;
+    }
+    bool counts = m == MS_M_ALLOCS || m == MS_M_TEMPORARY;
+    if (counts)
+        fprintf(out, ": %" PRIu64 " from %zu %s\n", sum, n, plural(n, "stack", "stacks"));
+    else
+        fprintf(out, ": %s in %" PRIu64 " %s from %zu %s\n", ms_fmt_bytes(b1, sum), sum_other,
+                plural(sum_other, "block", "blocks"), n, plural(n, "stack", "stacks"));
+    size_t shown = o->top && n > o->top ? o->top : n;
+    for (size_t i = 0; i < shown; i++) {
+        const struct ms_pstack *s = &p->stacks.v[idx[i]];
+        uint64_t v = ms_metric_value(s, m), other = ms_metric_other(s, m);
+        fprintf(out, "\n  #%zu ", i + 1);
+        switch (m) {
+        case MS_M_ALLOCS:
+            fprintf(out, "%" PRIu64 " allocations, %s in all, %" PRIu64 " freed\n", v,
+                    ms_fmt_bytes(b1, other), s->f[MS_SF_FREES]);
+            break;
+        case MS_M_TEMPORARY:
+            fprintf(out, "%" PRIu64 " temporary of %" PRIu64 " allocations (%.0f%%)\n", v, other,
+                    other ? 100.0 * (double)v / (double)other : 0.0);
+            break;
+        default:
+            fprintf(out, "%s in %" PRIu64 " %s", ms_fmt_bytes(b1, v), other,
+                    plural(other, "block", "blocks"));
+            if (m == MS_M_LEAKED)
+                fprintf(out, " (of %" PRIu64 " allocated here, %s in all)", s->f[MS_SF_ALLOCS],
+                        ms_fmt_bytes(b2, s->f[MS_SF_BYTES_ALLOCATED]));
+            if (m == MS_M_LINGERING)
+                fprintf(out, ", oldest %s", ms_fmt_duration(b2, s->lg_oldest_ns));
+            fputc('\n', out);
+        }
+        if (m == MS_M_LINGERING && s->lg_nbins) {
+            fputs("      ages:", out);
+            for (uint32_t b = 0; b < s->lg_nbins; b++)
+                if (s->lg_bins[b].blocks)
+                    fprintf(out, " >=%s: %" PRIu64 " (%s)",
+                            ms_fmt_duration(b1, s->lg_bins[b].min_age_ns), s->lg_bins[b].blocks,
+                            ms_fmt_bytes(b2, s->lg_bins[b].bytes));
+            fputc('\n', out);
+        }
+        ms_text_stack(out, p, s, o->frames);
+    }
+    if (shown < n)
+        fprintf(out, "\n  ... %zu more %s (--top 0 shows all)\n", n - shown,
+                plural(n - shown, "stack", "stacks"));
+    free(idx);
+}
+
+static void header(FILE *out, const struct ms_profile *p)
+{
+    fputs("mapscope report", out);
+    if (p->processes.n == 1) {
+        const struct ms_process *pr = &p->processes.v[0];
+        static const char *const why[] = {"at exit", "interval snapshot", "signal snapshot",
+                                          "trigger snapshot", "snapshot on request"};
+        fprintf(out, ": %s (pid %" PRIu32 "), %s", *pr->cmdline ? pr->cmdline : pr->exe, pr->pid,
+                pr->reason < 5 ? why[pr->reason] : "dump");
+        if (pr->seq)
+            fprintf(out, " #%" PRIu32, pr->seq);
+        if (pr->dump_ns > pr->start_ns && pr->start_ns) {
+            char b[32];
+            fprintf(out, " after %s", ms_fmt_duration(b, pr->dump_ns - pr->start_ns));
+        }
+        fprintf(out, "\n  dump: %s\n", pr->file);
+    } else {
+        fprintf(out, ": %zu processes merged\n", p->processes.n);
+        for (size_t i = 0; i < p->processes.n && i < 20; i++)
+            fprintf(out, "  pid %-7" PRIu32 " %s  (%s)\n", p->processes.v[i].pid,
+                    *p->processes.v[i].cmdline ? p->processes.v[i].cmdline : p->processes.v[i].exe,
+                    p->processes.v[i].file);
+        if (p->processes.n > 20)
+            fprintf(out, "  ... and %zu more\n", p->processes.n - 20);
+    }
+}
+
+static void totals(FILE *out, const struct ms_profile *p)
+{
+    char b1[32], b2[32];
+    uint64_t t_alloc = ms_profile_total(p, MS_TOTAL_ALLOCATIONS);
+    fputs("\n== Totals\n", out);
+    fprintf(out, "   allocations       %" PRIu64 " (%s), frees %" PRIu64 "\n", t_alloc,
+            ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_BYTES_ALLOCATED)),
+            ms_profile_total(p, MS_TOTAL_FREES));
+    fprintf(out, "   in use at dump    %s in %" PRIu64 " blocks\n",
+            ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INUSE_BYTES)),
+            ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS));
+    fprintf(out, "   peak              %s in %" PRIu64 " blocks",
+            ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_PEAK_BYTES)),
+            ms_profile_total(p, MS_TOTAL_PEAK_BLOCKS));
+    if (p->processes.n == 1 && ms_profile_total(p, MS_TOTAL_PEAK_TIME_NS))
+        fprintf(out, " at %s", ms_fmt_duration(b2, ms_profile_total(p, MS_TOTAL_PEAK_TIME_NS)));
+    if (p->processes.n > 1)
+        fputs(" (sum of each process's own peak)", out);
+    fputc('\n', out);
+    fprintf(out, "   temporary         %" PRIu64 " allocations freed right away\n",
+            ms_profile_total(p, MS_TOTAL_TEMPORARY));
+    fprintf(out, "   failed            %" PRIu64 " allocation calls returned NULL\n",
+            ms_profile_total(p, MS_TOTAL_FAILED));
+    uint64_t dropped = ms_profile_total(p, MS_TOTAL_DROPPED);
+    if (dropped)
+        fprintf(out,
+                "   dropped           %" PRIu64 " events not recorded (the profiler ran "
+                "out of room): figures are lower bounds\n",
+                dropped);
+}
+
+static void unknown_frees(FILE *out, const struct ms_profile *p)
+{
+    uint64_t n = ms_profile_total(p, MS_TOTAL_UNKNOWN_FREES);
+    fprintf(out, "\n== Unknown frees: %" PRIu64 "\n", n);
+    fputs(n ? "   free()/realloc() of pointers the profiler never saw allocated: made before it "
+              "started\n   (the loader, early constructors) or by another allocator; counted, "
+              "never fatal\n"
+            : "   none\n",
+          out);
+}
+
+static size_t prefix_len(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    return dot ? (size_t)(dot - name) : 0;
+}
+
+/* The engine figures grouped by what they describe (the part of the name
+ * before the dot: "map", "stacks", "shim", ...), one wrapped line of
+ * key=value per group, byte figures in binary units. */
+static void engine_groups(FILE *out, const struct ms_profile *p)
+{
+    for (size_t i = 0; i < p->engine.n; i++) {
+        const char *name = p->engine.v[i].name;
+        size_t pl = prefix_len(name);
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = prefix_len(p->engine.v[j].name) == pl && !strncmp(p->engine.v[j].name, name, pl);
+        if (seen)
+            continue;
+        int col = fprintf(out, "     %-12.*s", (int)pl, pl ? name : "(other)");
+        const char *stem = NULL; /* "chain_hist" while printing chain_hist.0, .1, ... */
+        size_t stem_len = 0;
+        for (size_t k = i; k < p->engine.n; k++) {
+            const char *n = p->engine.v[k].name;
+            if (prefix_len(n) != pl || strncmp(n, name, pl))
+                continue;
+            const char *key = pl ? n + pl + 1 : n;
+            char val[32];
+            if (!strncmp(key, "bytes", 5) && !strstr(key, "per_"))
+                ms_fmt_bytes(val, p->engine.v[k].value);
+            else
+                snprintf(val, sizeof val, "%" PRIu64, p->engine.v[k].value);
+            /* A histogram (name.0, name.1, ...) prints as name=a/b/c. */
+            const char *dot = strrchr(key, '.');
+            bool bin = dot && dot[1] >= '0' && dot[1] <= '9';
+            if (bin && stem && (size_t)(dot - key) == stem_len && !strncmp(key, stem, stem_len)) {
+                col += fprintf(out, "/%s", val);
+                continue;
+            }
+            stem = bin ? key : NULL;
+            stem_len = bin ? (size_t)(dot - key) : 0;
+            size_t w = (bin ? stem_len : strlen(key)) + strlen(val) + 2;
+            if (col + (int)w > 100)
+                col = fprintf(out, "\n     %-12s", "") - 1;
+            col += fprintf(out, " %.*s=%s", (int)(bin ? stem_len : strlen(key)), key, val);
+        }
+        fputc('\n', out);
+    }
+}
+
+static void overhead(FILE *out, const struct ms_profile *p)
+{
+    char b[32];
+    fputs("\n== Profiler overhead\n", out);
+    const char *sample = NULL, *unwind = NULL, *depth = NULL;
+    for (size_t i = 0; i < p->settings.n; i++) {
+        if (!strcmp(p->settings.v[i].name, "sample_bytes"))
+            sample = p->settings.v[i].value;
+        else if (!strcmp(p->settings.v[i].name, "unwind"))
+            unwind = p->settings.v[i].value;
+        else if (!strcmp(p->settings.v[i].name, "depth"))
+            depth = p->settings.v[i].value;
+    }
+    if (!sample || !strcmp(sample, "0"))
+        fputs("   sampling          off: every allocation recorded (exact figures)\n", out);
+    else
+        fprintf(out,
+                "   sampling          one sample per %s bytes on average (figures are "
+                "unbiased estimates)\n",
+                sample);
+    if (unwind || depth)
+        fprintf(out, "   stacks            %s unwinder, up to %s frames\n", unwind ? unwind : "?",
+                depth ? depth : "?");
+    bool found;
+    uint64_t mapped = ms_nv_get(p->engine.v, p->engine.n, "shim.bytes_mapped", &found);
+    if (found)
+        fprintf(out, "   profiler memory   %s mapped by the shim\n", ms_fmt_bytes(b, mapped));
+    if (p->engine.n) {
+        fprintf(out, "   its own books%s:\n", p->processes.n > 1 ? " (summed over processes)" : "");
+        engine_groups(out, p);
+    } else {
+        fputs("   (no engine figures in the dump)\n", out);
+    }
+}
+
+/* Why a finding matters and what to do, when the findings file did not
+ * say (older gomaps output). */
+static const char *default_why(const char *finding)
+{
+    if (!finding)
+        return NULL;
+    if (!strcmp(finding, "lingering_oldbuckets"))
+        return "evacuation only advances on writes; with no writes the old array stays. "
+               "Write to the map, or copy it into a fresh one";
+    if (!strcmp(finding, "large_span"))
+        return "Go maps never shrink; a map that was once big keeps its bucket array. "
+               "Copy the survivors into a fresh map";
+    if (!strcmp(finding, "overflow_bloat"))
+        return "insert/delete churn near the load factor grows overflow chains (same-size "
+               "grows compact them). Rebuild the map";
+    return NULL;
+}
+
+void ms_out_findings_text(FILE *out, const struct ms_findings *f)
+{
+    char b1[32], b2[32], b3[32];
+    fprintf(out, "\n== Go maps (mapscope gomaps findings): %zu\n", f->n);
+    for (size_t i = 0; i < f->summaries.n; i++) {
+        const struct ms_findings_summary *s = &f->summaries.v[i];
+        fprintf(out,
+                "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
+                " growing), bucket arrays %s, old arrays %s, overflow %s\n",
+                s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
+                ms_fmt_bytes(b3, s->overflow_bytes));
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        const struct ms_finding *x = &f->v[i];
+        fprintf(out, "\n  #%zu %s%s%s: map %s in pid %" PRIu64 "\n", i + 1,
+                x->finding ? x->finding : "?", x->reason ? "/" : "", x->reason ? x->reason : "",
+                x->map ? x->map : "?", x->pid);
+        if (x->key_type || x->elem_type)
+            fprintf(out, "      map[%s]%s\n", x->key_type ? x->key_type : "?",
+                    x->elem_type ? x->elem_type : "?");
+        fprintf(out,
+                "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
+                "%" PRIu64 " overflow buckets",
+                x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes), ms_fmt_bytes(b2, x->old_bytes),
+                x->overflow_buckets);
+        if (x->lingering_s > 0)
+            fprintf(out, ", growth stalled for %.1f s", x->lingering_s);
+        fputc('\n', out);
+        if (x->site)
+            fprintf(out, "      %s at %s\n",
+                    x->site_kind && !strcmp(x->site_kind, "first_growth") ? "first grew"
+                    : x->site_kind && !strcmp(x->site_kind, "cleared")    ? "cleared"
+                                                                          : "created",
+                    x->site);
+        const char *why = x->why ? x->why : default_why(x->finding);
+        if (why)
+            fprintf(out, "      why: %s\n", why);
+        if (x->advice)
+            fprintf(out, "      what to do: %s\n", x->advice);
+    }
+}
+
+void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                 const struct ms_findings *f, const struct ms_supps *s)
+{
+    char b[32];
+    if (p->processes.n) {
+        header(out, p);
+        if (o->lingering_only) {
+            char title[96];
+            snprintf(title, sizeof title, "Lingering allocations (alive at least %s)",
+                     ms_fmt_duration(b, o->linger_min_ns));
+            section(out, p, o, MS_M_LINGERING, title,
+                    "none (the threshold is the run's --linger setting, or --lingering=DUR)");
+        } else {
+            totals(out, p);
+            section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
+                    "none: every allocation was freed");
+            for (size_t i = 0; s && i < ms_supp_count(s); i++) {
+                uint64_t st, by;
+                const char *name = ms_supp_name(s, i, &st, &by);
+                if (st)
+                    fprintf(out, "\n   suppressed by \"%s\": %" PRIu64 " %s, %s\n", name, st,
+                            plural(st, "stack", "stacks"), ms_fmt_bytes(b, by));
+            }
+            section(out, p, o, MS_M_PEAK, "Peak heap: stacks holding it at the peak",
+                    "no peak recorded");
+            section(out, p, o, MS_M_LINGERING, "Lingering allocations (older than the threshold)",
+                    "none");
+            section(out, p, o, MS_M_ALLOCS, "Hot spots (most allocations)", "no allocations");
+            section(out, p, o, MS_M_TEMPORARY, "Temporary allocations (freed right after)", "none");
+            unknown_frees(out, p);
+        }
+    }
+    if (f && (f->n || f->summaries.n))
+        ms_out_findings_text(out, f);
+    if (p->processes.n && !o->lingering_only)
+        overhead(out, p);
+    if (o->nproblems) {
+        fputs("\n== Problems with the input (results are from the intact part)\n", out);
+        for (size_t i = 0; i < o->nproblems; i++)
+            fprintf(out, "   %s\n", o->problems[i]);
+    }
+}

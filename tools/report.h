@@ -1,0 +1,162 @@
+/*
+ * report.h — what the parts of `mapscope report` share: the options, the
+ * views computed from a profile (aggregate.c), suppressions (suppress.c),
+ * gomaps findings (findings.c) and the output writers (out_*.c, diff.c).
+ */
+#ifndef MS_REPORT_H
+#define MS_REPORT_H
+
+#include <stdio.h>
+
+#include "profile.h"
+
+/* What a stack is ranked by. */
+enum ms_metric {
+    MS_M_LEAKED,    /* live at dump time (at exit: never freed) */
+    MS_M_PEAK,      /* live at the moment of the global peak */
+    MS_M_ALLOCATED, /* bytes allocated over the run */
+    MS_M_ALLOCS,    /* number of allocations (hot spots) */
+    MS_M_TEMPORARY, /* temporary allocations */
+    MS_M_LINGERING, /* live longer than the linger threshold */
+    MS_M_COUNT
+};
+
+extern const char *const ms_metric_names[MS_M_COUNT];
+
+/* The figure a stack is ranked by, and its companion (blocks for byte
+ * metrics, bytes for count metrics). */
+uint64_t ms_metric_value(const struct ms_pstack *s, enum ms_metric m);
+uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m);
+
+/* Indices of the stacks with a non-zero figure for m, largest first (ties
+ * by stack order, so output is deterministic).  Returns the count; *out is
+ * malloc'ed. */
+size_t ms_view(const struct ms_profile *p, enum ms_metric m, uint32_t **out);
+
+/* --lingering=DUR: keep only lingering blocks at least min_ns old (to the
+ * resolution of the recorded age histogram). */
+void ms_linger_filter(struct ms_profile *p, uint64_t min_ns);
+
+/* ------------------------------------------------------------- options -- */
+
+struct ms_report_opts {
+    size_t top;                  /* stacks per section in text/HTML (0 = all) */
+    bool top_given;              /* --top was given: JSON is cut too (else it has all) */
+    size_t frames;               /* frames printed per stack (0 = all) */
+    bool lingering_only;         /* --lingering: only that view */
+    uint64_t linger_min_ns;      /* --lingering=DUR: only blocks at least this old */
+    const char *title;           /* shown in text/HTML headings */
+    const char *const *problems; /* damaged-input messages, shown in every output */
+    size_t nproblems;
+};
+
+/* ------------------------------------------------------------ findings -- */
+
+/* One finding from `mapscope gomaps --json` (JSON lines). */
+struct ms_finding {
+    uint64_t pid, count, B, bucket_bytes, old_bytes, overflow_buckets;
+    double lingering_s;
+    char *map, *finding, *key_type, *elem_type, *site;
+    char *reason;    /* e.g. "stalled", "emptied" (may be NULL) */
+    char *site_kind; /* "created", "first_growth", ... (may be NULL) */
+    char *why, *advice;
+    char *json; /* the object itself, re-serialised, for --json and HTML */
+};
+
+/* A gomaps "summary" record: the process-wide figures of one run. */
+struct ms_findings_summary {
+    uint64_t pid, maps, growing, bucket_bytes, old_bytes, overflow_bytes, findings;
+    char *go_version, *binary;
+    char *json;
+};
+
+struct ms_findings {
+    struct ms_finding *v;
+    size_t n, cap;
+    struct {
+        struct ms_findings_summary *v;
+        size_t n, cap;
+    } summaries;
+};
+
+/* Read a findings file.  Returns 0, or 1 when some lines were damaged (an
+ * error naming file:line is printed on stderr and the rest is read), or -1
+ * when the file cannot be read. */
+int ms_findings_read(const char *path, struct ms_findings *f);
+int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_findings *f);
+void ms_findings_free(struct ms_findings *f);
+
+/* --------------------------------------------------------- suppressions -- */
+
+struct ms_supp;
+struct ms_supps {
+    struct ms_supp *v;
+    size_t n, cap;
+};
+
+/* Load LSan-style ("leak:PATTERN") and valgrind-style ({ name / Tool:Kind /
+ * fun:, obj:, ... }) suppressions.  Returns 0, or -1 with a message naming
+ * FILE:LINE on stderr. */
+int ms_supp_load(const char *path, struct ms_supps *s);
+int ms_supp_parse(const char *name, const char *text, struct ms_supps *s);
+/* Mark p's stacks matched by a suppression (ms_pstack.suppressed). */
+void ms_supp_apply(struct ms_supps *s, struct ms_profile *p);
+void ms_supp_free(struct ms_supps *s);
+/* How many stacks/bytes each suppression matched (for the report). */
+size_t ms_supp_count(const struct ms_supps *s);
+const char *ms_supp_name(const struct ms_supps *s, size_t i, uint64_t *stacks, uint64_t *bytes);
+
+/* Bytes and blocks leaked by stacks no suppression matched. */
+uint64_t ms_unsuppressed_leak(const struct ms_profile *p, uint64_t *blocks);
+
+/* -------------------------------------------------------------- outputs -- */
+
+void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                 const struct ms_findings *f, const struct ms_supps *s);
+void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                 const struct ms_findings *f);
+void ms_out_folded(FILE *out, const struct ms_profile *p, enum ms_metric m);
+int ms_out_pprof(const char *path, const struct ms_profile *p);
+int ms_out_html(const char *path, const struct ms_profile *p, const struct ms_report_opts *o,
+                const struct ms_findings *f);
+/* A stack as indented "function (file:line)" lines, at most max_frames. */
+void ms_text_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s,
+                   size_t max_frames);
+/* Findings as a text section (also used alone when no dump was given). */
+void ms_out_findings_text(FILE *out, const struct ms_findings *f);
+
+/* --diff OLD NEW: live-byte growth by stack. */
+void ms_diff_text(FILE *out, const struct ms_profile *old, const struct ms_profile *cur,
+                  const struct ms_report_opts *o);
+void ms_diff_json(FILE *out, const struct ms_profile *old, const struct ms_profile *cur,
+                  const struct ms_report_opts *o);
+
+/* ------------------------------------------------------- shared helpers -- */
+
+/* Frames of a stack as printed: every symbol of every frame (inlined ones
+ * included), innermost first. */
+struct ms_xframe {
+    const struct ms_frame *frame;
+    uint32_t symi; /* index into frame->sym, or 0 when unsymbolized */
+    bool inlined;  /* an inlined callee, not the frame's real function */
+};
+size_t ms_expand_stack(const struct ms_profile *p, const struct ms_pstack *s,
+                       struct ms_xframe **out);
+/* Index in x[0..n) of the frame that best names where an allocation
+ * happened: the first in the program's own executable. */
+size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n);
+
+/* JSON string literal (with quotes) of s, or null; escapes '<' too so the
+ * text can sit inside an HTML <script>. */
+void ms_json_str(FILE *out, const char *s);
+/* The parts of the --json document other than the stack arrays, shared
+ * with the HTML page: `"schema":..,"totals":{..}` and `,"processes":..
+ * ,"problems":[..]` (no braces). */
+void ms_json_head(FILE *out, const struct ms_profile *p);
+void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
+                  const struct ms_findings *f);
+/* One stack as a JSON array of {function, file, line, module, address,
+ * offset, inlined}. */
+void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s);
+
+#endif /* MS_REPORT_H */

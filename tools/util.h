@@ -1,0 +1,57 @@
+/*
+ * util.h — small helpers shared by the mapscope command's files: memory
+ * allocation that cannot return NULL, growable arrays, and the parsing and
+ * printing of sizes and durations that `run` and `report` both accept.
+ *
+ * The tools run offline on a developer's machine, so running out of memory
+ * is reported once and ends the command (exit 1) instead of threading NULL
+ * checks through every parser.
+ */
+#ifndef MS_UTIL_H
+#define MS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+void *ms_xmalloc(size_t n);
+void *ms_xcalloc(size_t n, size_t size);
+void *ms_xrealloc(void *p, size_t n);
+char *ms_xstrdup(const char *s);
+char *ms_xstrndup(const char *s, size_t n);
+char *ms_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *v (of element size `size`, *cap elements) so that it holds at least
+ * `need` elements; new space is zeroed.  Capacity doubles, so pushes are
+ * amortised O(1). */
+void ms_grow(void **v, size_t *cap, size_t need, size_t size);
+
+/* A growable array of T: { T *v; size_t n, cap; }.  MS_VEC_PUSH returns a
+ * pointer to a new zeroed element at the end. */
+#define MS_VEC(T)                                                                                  \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+#define MS_VEC_PUSH(vec)                                                                           \
+    (ms_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v), &(vec).v[(vec).n++])
+
+/* qsort and bsearch that accept an empty array given as NULL (the C
+ * library's declare the pointer nonnull even when n is 0). */
+void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *ms_search(const void *key, const void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *));
+
+/* "12.3 MiB", "512 B": binary units, one decimal above KiB.  buf must hold
+ * at least 32 bytes; returns buf. */
+char *ms_fmt_bytes(char *buf, uint64_t bytes);
+/* "1.5 s", "2 h 03 m", "850 ms" for a duration in nanoseconds. */
+char *ms_fmt_duration(char *buf, uint64_t ns);
+
+/* N[K|M|G][B|iB] (binary multiples).  Returns 0 on success, -1 when s is not
+ * of that form or overflows. */
+int ms_parse_bytes(const char *s, uint64_t *out);
+/* N[ms|s|m|h|d] (default seconds) into nanoseconds; "off" is 0. */
+int ms_parse_duration(const char *s, uint64_t *out_ns);
+
+#endif /* MS_UTIL_H */
