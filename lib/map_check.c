@@ -33,10 +33,13 @@ static bool in_region(const struct region *r, const uint8_t *p)
 
 static bool in_array(const struct barray *a, const uint8_t *p)
 {
-    return a->n && (in_region(&a->top, p) || in_region(&a->kv, p));
+    for (int r = 0; a->n && r < NREGIONS; r++)
+        if (in_region(&a->r[r], p))
+            return true;
+    return false;
 }
 
-/* An overflow bucket is one arena unit, tophash word then data: a pointer
+/* An overflow bucket is one arena unit holding its three parts: a pointer
  * into a bucket array would make the split layout read the wrong bytes. */
 static const char *check_overflow_unit(const ms_map *m, const uint8_t *u)
 {
@@ -66,16 +69,18 @@ static const char *check_chain(const ms_map *m, struct bkt b, uint64_t idx, uint
     int prev = -1; /* no previous slot */
     uint64_t hops = 0;
     uint64_t filter = bkt_ovf_word(b) & ~OVF_PTR_MASK;
+    /* First the chain itself, so that no pointer is followed before the
+     * unit it leads to is known to be one. */
+    for (struct bkt c = bkt_next(m, b); c.top; c = bkt_next(m, c)) {
+        if (++hops > w->limit)
+            return "an overflow chain loops";
+        const char *err = check_overflow_unit(m, c.top);
+        if (err)
+            return err;
+        if (bkt_ovf_word(c) & ~OVF_PTR_MASK)
+            return "an overflow bucket has filter bits (only a chain's first bucket has)";
+    }
     for (struct bkt c = b; c.top; c = bkt_next(m, c)) {
-        if (c.top != b.top) {
-            if (++hops > w->limit)
-                return "an overflow chain loops";
-            const char *err = check_overflow_unit(m, c.top);
-            if (err)
-                return err;
-            if (bkt_ovf_word(c) & ~OVF_PTR_MASK)
-                return "an overflow bucket has filter bits (only a chain's first bucket has)";
-        }
         for (unsigned i = 0; i < BUCKET_CNT; i++) {
             uint8_t t = c.top[i];
             if (rest && t != EMPTY_REST)
@@ -116,28 +121,32 @@ static bool bucket_empty(struct bkt b)
 }
 
 /* The geometry of a bucket array of n buckets whose regions the map knows
- * as tops and kvs: each region large enough, the two disjoint (the data
- * right after the tophash words when the array is a run of arena units,
- * page-aligned regions when it is a mapping of its own). */
+ * as tops, ovfs and kvs: each region large enough, in order and disjoint
+ * (consecutive within one run of arena units, or whole pages of one
+ * mapping). */
 static const char *check_array(const ms_map *m, const struct barray *a, uint64_t n,
-                               const uint8_t *tops, const uint8_t *kvs)
+                               const uint8_t *tops, const uint8_t *ovfs, const uint8_t *kvs)
 {
-    if (a->n != n || a->top.base != tops || a->kv.base != kvs)
+    static const uint64_t per[NREGIONS] = {TOP_BYTES, OVF_BYTES, 0};
+    if (a->n != n || a->r[R_TOP].base != tops || a->r[R_OVF].base != ovfs || a->r[R_KV].base != kvs)
         return "a bucket array's size or regions disagree with the map";
-    if (a->top.bytes < n * TOP_BYTES || a->kv.bytes < n * m->dsize)
-        return "a bucket array region is too small for its buckets";
-    if (a->mapped) {
-        size_t page = ms_page_size();
-        if (((uintptr_t)a->top.base | a->top.bytes | a->kv.bytes) & (page - 1) ||
-            a->kv.base != a->top.base + a->top.bytes)
-            return "a mapped bucket array's regions are not consecutive whole pages";
-        if (a->top.released > a->top.bytes || a->kv.released > a->kv.bytes ||
-            a->top.unmapped > a->top.released || a->kv.unmapped > a->kv.released)
+    size_t page = ms_page_size();
+    for (int r = 0; r < NREGIONS; r++) {
+        const struct region *g = &a->r[r];
+        uint64_t need = n * (r == R_KV ? m->dsize : per[r]);
+        if (g->bytes < need)
+            return "a bucket array region is too small for its buckets";
+        if (r > 0 && g->base != a->r[r - 1].base + a->r[r - 1].bytes)
+            return "a bucket array's regions are not consecutive";
+        if (a->mapped && (((uintptr_t)g->base | g->bytes) & (page - 1)))
+            return "a mapped bucket array's regions are not whole pages";
+        if (!a->mapped && (g->bytes != need || g->released))
+            return "an arena bucket array's regions are not exactly its buckets";
+        if (g->released > g->bytes || g->unmapped > g->released)
             return "a bucket array has released more than it holds";
-    } else if (a->kv.base != a->top.base + n * TOP_BYTES || a->top.released || a->kv.released ||
-               !ms_arena_contains(&m->arena, a->top.base, n * m->bsize)) {
-        return "an arena bucket array is not one run: tophash words, then data";
     }
+    if (!a->mapped && !ms_arena_contains(&m->arena, tops, n * m->bsize))
+        return "an arena bucket array is not inside the arena";
     return NULL;
 }
 
@@ -146,8 +155,9 @@ static const char *check_old(const ms_map *m, struct walk *w)
     uint64_t nold = noldbuckets(m);
     if (m->nevacuate >= nold)
         return "nevacuate is at or past the end of the old array while growing";
-    if (m->old.mapped && (m->old.top.released > m->nevacuate * TOP_BYTES ||
-                          m->old.kv.released > m->nevacuate * m->dsize))
+    if (m->old.mapped && (m->old.r[R_TOP].released > m->nevacuate * TOP_BYTES ||
+                          m->old.r[R_OVF].released > m->nevacuate * OVF_BYTES ||
+                          m->old.r[R_KV].released > m->nevacuate * m->dsize))
         return "old buckets not yet passed by nevacuate were released";
     for (uint64_t ob = m->nevacuate; ob < nold; ob++) {
         struct bkt b = old_bkt(m, ob);
@@ -174,17 +184,19 @@ static const char *check_old(const ms_map *m, struct walk *w)
 
 const char *ms_map_check(const ms_map *m)
 {
-    if (!m->tops || !m->kvs || m->B > MAX_B)
+    if (!m->tops || !m->ovfs || !m->kvs || m->B > MAX_B)
         return "no bucket array, or B out of range";
-    if (!m->oldtops && (m->same_size || m->nevacuate || m->novf_old || m->oldkvs || m->old.n))
+    if (!m->oldtops &&
+        (m->same_size || m->nevacuate || m->novf_old || m->oldovfs || m->oldkvs || m->old.n))
         return "growth state set while not growing";
     if (m->prefault_left && !m->next.n)
         return "pre-faulting an array that does not exist";
-    const char *err = check_array(m, &m->cur, 1ull << m->B, m->tops, m->kvs);
+    const char *err = check_array(m, &m->cur, 1ull << m->B, m->tops, m->ovfs, m->kvs);
     if (!err && m->oldtops)
-        err = check_array(m, &m->old, noldbuckets(m), m->oldtops, m->oldkvs);
+        err = check_array(m, &m->old, noldbuckets(m), m->oldtops, m->oldovfs, m->oldkvs);
     if (!err && m->next.n) {
-        err = check_array(m, &m->next, 2ull << m->B, m->next.top.base, m->next.kv.base);
+        const struct region *r = m->next.r;
+        err = check_array(m, &m->next, 2ull << m->B, r[R_TOP].base, r[R_OVF].base, r[R_KV].base);
         if (!err && !m->next.mapped)
             err = "the array prepared for the next doubling is not a mapping of its own";
     }
@@ -224,9 +236,10 @@ static void count_chain(const ms_map *m, struct bkt b, struct ms_map_stats *st)
  * its units (inside the arena's bytes). */
 static uint64_t array_bytes(const struct barray *a)
 {
-    if (!a->mapped)
-        return a->n ? a->top.bytes + a->kv.bytes : 0;
-    return a->top.bytes - a->top.released + a->kv.bytes - a->kv.released;
+    uint64_t b = 0;
+    for (int r = 0; a->n && r < NREGIONS; r++)
+        b += a->r[r].bytes - a->r[r].released;
+    return b;
 }
 
 static uint64_t mapped_bytes(const struct barray *a)

@@ -102,25 +102,37 @@ static void link_overflow(ms_map *m, struct bkt b, uint8_t *unit)
 struct bkt ms_map_new_overflow(ms_map *m, struct bkt b)
 {
     if (m->oldtops && !ms_arena_reserve(&m->arena, m->novf_old + 1))
-        return (struct bkt){NULL, NULL};
+        return (struct bkt){NULL, NULL, NULL};
     uint8_t *unit = ms_arena_alloc_units(&m->arena, 1);
     if (unit)
         link_overflow(m, b, unit);
     return unit_bkt(unit);
 }
 
-/* Bytes of a 2^B array: the tophash words and the data parts, each region
- * page-rounded when the array gets its own mapping (the result says which). */
-static uint64_t array_bytes(const ms_map *m, unsigned B, uint64_t *topb, uint64_t *kvb)
+/* The sizes of the regions of a 2^B array, each page-rounded when the
+ * array gets its own mapping; returns the mapping's length, or 0 when the
+ * array is a run of arena units. */
+static uint64_t array_layout(const ms_map *m, unsigned B, uint64_t bytes[NREGIONS])
 {
     uint64_t n = 1ull << B;
-    *topb = n * TOP_BYTES;
-    *kvb = n * m->dsize;
+    bytes[R_TOP] = n * TOP_BYTES;
+    bytes[R_OVF] = n * OVF_BYTES;
+    bytes[R_KV] = n * m->dsize;
     if (n * m->bsize < ARRAY_MMAP_MIN)
         return 0;
-    *topb = ms_page_round(*topb);
-    *kvb = ms_page_round(*kvb);
-    return *topb + *kvb;
+    uint64_t total = 0;
+    for (int r = 0; r < NREGIONS; r++)
+        total += bytes[r] = ms_page_round(bytes[r]);
+    return total;
+}
+
+/* Bytes of the mapping (or arena run) an array lives in. */
+static uint64_t array_span(const struct barray *a)
+{
+    uint64_t total = 0;
+    for (int r = 0; r < NREGIONS; r++)
+        total += a->r[r].bytes;
+    return total;
 }
 
 bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a)
@@ -128,7 +140,7 @@ bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a)
     uint64_t n = 1ull << B;
     if (n > UINT64_MAX / 2 / m->bsize)
         return false;
-    uint64_t topb, kvb, mapb = array_bytes(m, B, &topb, &kvb);
+    uint64_t bytes[NREGIONS], mapb = array_layout(m, B, bytes);
     *a = (struct barray){.n = n, .mapped = mapb != 0};
     uint8_t *base;
     if (a->mapped)
@@ -137,15 +149,11 @@ bool ms_map_array_alloc(ms_map *m, unsigned B, struct barray *a)
         base = ms_arena_alloc_units(&m->arena, n);
     if (!base)
         return false;
-    a->top = (struct region){base, topb, 0, 0};
-    a->kv = (struct region){base + topb, kvb, 0, 0};
+    for (int r = 0; r < NREGIONS; r++) {
+        a->r[r] = (struct region){base, bytes[r], 0, 0};
+        base += bytes[r];
+    }
     return true;
-}
-
-/* Unmap what is left of one region of a mapped array. */
-static void region_unmap(struct region *r)
-{
-    ms_pages_unmap(r->base + r->unmapped, r->bytes - r->unmapped);
 }
 
 void ms_map_array_free(ms_map *m, struct barray *a)
@@ -153,10 +161,10 @@ void ms_map_array_free(ms_map *m, struct barray *a)
     if (!a->n)
         return;
     if (a->mapped) {
-        region_unmap(&a->top);
-        region_unmap(&a->kv);
+        for (int r = 0; r < NREGIONS; r++)
+            ms_pages_unmap(a->r[r].base + a->r[r].unmapped, a->r[r].bytes - a->r[r].unmapped);
     } else {
-        ms_arena_free_units(&m->arena, a->top.base, a->n);
+        ms_arena_free_units(&m->arena, a->r[R_TOP].base, a->n);
     }
     *a = (struct barray){0};
 }
@@ -168,7 +176,7 @@ void ms_map_array_free(ms_map *m, struct barray *a)
 void ms_map_set_marks(ms_map *m)
 {
     uint64_t grow_at = LOAD_NUM * ((1ull << m->B) / LOAD_DEN);
-    uint64_t topb, kvb, next_bytes = m->B + 1 > MAX_B ? 0 : array_bytes(m, m->B + 1, &topb, &kvb);
+    uint64_t bytes[NREGIONS], next_bytes = m->B + 1 > MAX_B ? 0 : array_layout(m, m->B + 1, bytes);
     uint64_t steps = (next_bytes + PREFAULT_STEP - 1) / PREFAULT_STEP;
     if (next_bytes == 0 || grow_at < steps)
         m->prefault_at = UINT64_MAX;
@@ -185,23 +193,22 @@ void ms_map_set_marks(ms_map *m)
     m->fast_limit = ms_map_too_many_overflow(m->noverflow, m->B) ? 0 : limit;
 }
 
-/* The next array is one mapping (ms_map_array_alloc): its two regions are
+/* The next array is one mapping (ms_map_array_alloc): its regions are
  * faulted in as one range. */
 void ms_map_prefault_start(ms_map *m)
 {
     if (m->next.n || m->oldtops || m->prefault_at == UINT64_MAX)
         return;
     if (ms_map_array_alloc(m, m->B + 1u, &m->next))
-        m->prefault_left = m->next.top.bytes + m->next.kv.bytes;
+        m->prefault_left = array_span(&m->next);
     ms_map_sync_path(m);
 }
 
 void ms_map_prefault_step(ms_map *m)
 {
-    uint64_t len = m->next.top.bytes + m->next.kv.bytes;
-    uint64_t off = len - m->prefault_left;
+    uint64_t off = array_span(&m->next) - m->prefault_left;
     uint64_t n = m->prefault_left < PREFAULT_STEP ? m->prefault_left : PREFAULT_STEP;
-    ms_pages_populate(m->next.top.base + off, n);
+    ms_pages_populate(m->next.r[R_TOP].base + off, n);
     m->prefault_left -= n;
     ms_map_sync_path(m);
 }
@@ -243,10 +250,12 @@ bool ms_map_hash_grow(ms_map *m)
     }
     m->old = m->cur;
     m->oldtops = m->tops;
+    m->oldovfs = m->ovfs;
     m->oldkvs = m->kvs;
     m->cur = a;
-    m->tops = a.top.base;
-    m->kvs = a.kv.base;
+    m->tops = a.r[R_TOP].base;
+    m->ovfs = a.r[R_OVF].base;
+    m->kvs = a.r[R_KV].base;
     m->generation++;
     m->B = (uint8_t)B;
     m->same_size = !bigger;
@@ -320,7 +329,7 @@ HOT uint64_t move_entries(ms_map *m, struct bkt c, struct evac_dst xy[2], uint64
 HOT void move_chain(ms_map *m, uint64_t ob, struct bkt b, uint32_t ks)
 {
     uint64_t newbit = noldbuckets(m);
-    struct evac_dst xy[2] = {{cur_bkt(m, ob), cur_bkt(m, ob), 0}, {{NULL, NULL}, {NULL, NULL}, 0}};
+    struct evac_dst xy[2] = {{cur_bkt(m, ob), cur_bkt(m, ob), 0}, {{0}, {0}, 0}};
     if (!m->same_size)
         xy[1].first = xy[1].b = cur_bkt(m, ob + newbit);
     uint8_t *c = bkt_overflow_unit(m, b);
@@ -349,6 +358,7 @@ static void finish_growth(ms_map *m)
 {
     ms_map_array_free(m, &m->old);
     m->oldtops = NULL;
+    m->oldovfs = NULL;
     m->oldkvs = NULL;
     m->same_size = false;
     m->nevacuate = 0;
@@ -375,8 +385,9 @@ static void release_old_prefix(ms_map *m)
 {
     if (!m->old.mapped)
         return;
-    release_region(&m->old.top, m->nevacuate * TOP_BYTES);
-    release_region(&m->old.kv, m->nevacuate * m->dsize);
+    release_region(&m->old.r[R_TOP], m->nevacuate * TOP_BYTES);
+    release_region(&m->old.r[R_OVF], m->nevacuate * OVF_BYTES);
+    release_region(&m->old.r[R_KV], m->nevacuate * m->dsize);
 }
 
 /* Go's advanceEvacuationMark: nevacuate moves past the bucket just
@@ -420,6 +431,7 @@ static void prefetch_evacuation(const ms_map *m, uint64_t ob)
     if (ob < m->nevacuate || ob >= noldbuckets(m))
         return;
     __builtin_prefetch(old_bkt(m, ob).top);
+    __builtin_prefetch(old_bkt(m, ob).ovf);
     bkt_prefetch_kv(m, old_bkt(m, ob));
     bkt_prefetch_kv(m, cur_bkt(m, ob));
     if (!m->same_size)

@@ -57,33 +57,40 @@ enum {
 #define ARRAY_MMAP_MIN (16u << 10)
 
 /* ---------------------------------------------------------------------
- * Bucket layout.  A bucket is Go's bmap cut in two: its tophash word (the
- * 8 tophash bytes) and its data: 8 keys, then 8 values (keys together then
- * values together: no padding between a small key and a large value, Go's
- * reason), then the overflow pointer.  A bucket array keeps the tophash
- * words of all its buckets in one dense region (8 bytes per bucket) and
- * the data parts in another; an overflow bucket is one arena unit, its
- * tophash word immediately followed by its data.  The overflow pointer
- * points at the next overflow bucket's unit (its tophash word).
+ * Bucket layout.  A bucket is Go's bmap cut in three: its tophash word
+ * (the 8 tophash bytes), its overflow word (the overflow pointer, plus a
+ * filter, see below) and its data: 8 keys, then 8 values (keys together
+ * then values together: no padding between a small key and a large
+ * value, Go's reason).  A bucket array keeps each part of all its buckets
+ * in a region of its own: the tophash words densely (8 bytes per bucket),
+ * the overflow words densely, the data parts.  An overflow bucket is one
+ * arena unit: tophash word, overflow word, data.  The overflow pointer
+ * points at the next overflow bucket's unit.
  *
  * Why (measured; map.c's header has the figures): a lookup that misses,
  * and the search for a free slot of an insert, read only tophash words.
- * Inline, each is the first cache line of a 144-byte bucket, a DRAM miss
- * in a big map; dense, they are 16 MB for 10M entries and stay in the last
- * level cache, like a Swiss table's control bytes.
+ * Inline, each is the first cache line of a 144-byte bucket, a memory
+ * access in a big map; dense, they are 2 MB for 1M entries (which the
+ * second-level cache holds) and 16 MB for 10M (the last-level cache), as
+ * dense as a Swiss table's control bytes.  A lookup reads the overflow
+ * word only when the first bucket is full.
  */
-#define TOP_BYTES 16 /* a bucket header: tophash word, overflow pointer */
+#define TOP_BYTES 8 /* tophash word */
+#define OVF_BYTES 8 /* overflow word */
 
-/* A bucket: where its tophash word and its data are. */
+/* A bucket: where its three parts are. */
 struct bkt {
-    uint8_t *top; /* TOP_BYTES tophash bytes */
-    uint8_t *kv;  /* keys, values, overflow pointer */
+    uint8_t *top; /* tophash word */
+    uint8_t *ovf; /* overflow word */
+    uint8_t *kv;  /* keys, values */
 };
 
-/* One region of a bucket array (tophash words, or data parts).  For an
- * array with its own mapping, the region's first `released` bytes are
- * given back already, of which the first `unmapped` are unmapped too (see
- * release_old_prefix). */
+/* The regions of a bucket array, in address order. */
+enum { R_TOP, R_OVF, R_KV, NREGIONS };
+
+/* One region of a bucket array.  For an array with its own mapping, the
+ * region's first `released` bytes are given back already, of which the
+ * first `unmapped` are unmapped too (see release_old_prefix). */
 struct region {
     uint8_t *base;
     uint64_t bytes;    /* length (page-rounded when mapped) */
@@ -92,12 +99,11 @@ struct region {
 };
 
 /* A bucket array of 2^B buckets: from the arena when small (one run of
- * units: the tophash words, then the data parts), its own mapping when big
- * (the two regions each page-rounded, tophash words first), so it can be
+ * units holding the three regions one after the other), its own mapping
+ * when big (the regions each page-rounded, in order), so it can be
  * unmapped as soon as it is not needed, and progressively. */
 struct barray {
-    struct region top;
-    struct region kv;
+    struct region r[NREGIONS];
     uint64_t n;  /* buckets */
     bool mapped; /* own mapping (else: arena units) */
 };
@@ -116,13 +122,15 @@ struct ms_map {
     uint32_t dsize;      /* bytes per data part */
     uint64_t mask;       /* 2^B - 1 */
     uint64_t seed;       /* hash seed */
-    uint8_t *tops;       /* headers of the 2^B buckets (cur.top.base) */
-    uint8_t *kvs;        /* their data parts (cur.kv.base) */
-    uint8_t *oldtops;    /* the previous array's headers; non-NULL only while growing */
+    uint8_t *tops;       /* tophash words of the 2^B buckets (cur.r[R_TOP].base) */
+    uint8_t *ovfs;       /* their overflow words */
+    uint8_t *kvs;        /* their data parts */
+    uint8_t *oldtops;    /* the previous array's; non-NULL only while growing */
     uint64_t fast_limit; /* inserts take the fast path while count is below this (set_marks) */
 
-    uint8_t *oldkvs;        /* (old.kv.base) */
-    uint32_t bsize;         /* bytes per overflow bucket (arena unit): header + data */
+    uint8_t *oldovfs;       /* (old.r[R_OVF].base) */
+    uint8_t *oldkvs;        /* (old.r[R_KV].base) */
+    uint32_t bsize;         /* bytes per overflow bucket (arena unit): all three parts */
     uint8_t hintB;          /* B asked for at creation; clear goes back to at most this */
     uint32_t shard;         /* index in its ms_smap, if any (for ms_smap_unlock) */
     uint64_t seed2;         /* seed of the iterator's tie-break hash (keys > 8 bytes) */
@@ -229,34 +237,36 @@ static inline unsigned swar_first(uint64_t mask)
     return (unsigned)__builtin_ctzll(mask) >> 3;
 }
 
-/* The overflow bucket whose unit starts at u (its header). */
+/* The overflow bucket whose unit starts at u. */
 static inline struct bkt unit_bkt(uint8_t *u)
 {
-    return (struct bkt){u, u ? u + TOP_BYTES : NULL};
+    if (!u)
+        return (struct bkt){NULL, NULL, NULL};
+    return (struct bkt){u, u + TOP_BYTES, u + TOP_BYTES + OVF_BYTES};
 }
 
-/* The header's second word: the overflow pointer (the unit of the next
- * bucket of the chain, or NULL) in its low 48 bits and, in a chain's first
- * bucket, the overflow filter in its top 16 bits: bit (tophash & 15) is set
- * for every tophash stored in the chain's overflow buckets since the chain
- * was built (deletes leave bits set).  A lookup that finds no emptyRest in
- * the first bucket follows the chain only if the filter has its bit: the
- * decision needs no memory beyond the header and no branch that goes one
- * way for most keys and the other for some (see map.c).  User-space
- * addresses fit in 48 bits on every Linux target (the arena checks). */
+/* The overflow word: the overflow pointer (the unit of the next bucket of
+ * the chain, or NULL) in its low 48 bits and, in a chain's first bucket,
+ * the overflow filter in its top 16 bits: bit (tophash & 15) is set for
+ * every tophash stored in the chain's overflow buckets since the chain was
+ * built (deletes leave bits set).  A lookup that finds no emptyRest in the
+ * first bucket follows the chain only if the filter has its bit, so a
+ * full bucket costs a miss one more dense word instead of a walk to the
+ * overflow bucket (see map.c).  User-space addresses fit in 48 bits on
+ * every Linux target (the arena checks). */
 #define OVF_PTR_BITS 48
 #define OVF_PTR_MASK ((1ull << OVF_PTR_BITS) - 1)
 
 static inline uint64_t bkt_ovf_word(struct bkt b)
 {
     uint64_t o;
-    memcpy(&o, b.top + 8, 8);
+    memcpy(&o, b.ovf, 8);
     return o;
 }
 
 static inline void bkt_set_ovf_word(struct bkt b, uint64_t o)
 {
-    memcpy(b.top + 8, &o, 8);
+    memcpy(b.ovf, &o, 8);
 }
 
 static inline uint64_t ovf_filter_bit(uint8_t top)
@@ -270,7 +280,7 @@ static inline uint8_t *bkt_overflow_unit(const ms_map *m, struct bkt b)
     return (uint8_t *)(uintptr_t)(bkt_ovf_word(b) & OVF_PTR_MASK);
 }
 
-/* The next bucket of b's chain ({NULL, NULL} at the end). */
+/* The next bucket of b's chain ({NULL...} at the end). */
 static inline struct bkt bkt_next(const ms_map *m, struct bkt b)
 {
     return unit_bkt(bkt_overflow_unit(m, b));
@@ -289,36 +299,33 @@ static inline void bkt_filter_add(struct bkt first, uint8_t top)
     bkt_set_ovf_word(first, bkt_ovf_word(first) | ovf_filter_bit(top));
 }
 
-/* Whether a search for tophash top must go past first bucket b, whose
- * tophash word is w: no emptyRest slot in it, and the filter admits top.
- * Computed without branches: a branch here would go the rare way for a
- * few percent of keys, and each misprediction throws away the memory
- * accesses the processor had started for the operations after it. */
-static inline uint64_t bkt_chain_may_hold(struct bkt b, uint64_t w, uint8_t top)
+/* Whether a search for tophash top must go past first bucket b, given its
+ * overflow word: the filter admits top.  (Asked only when b has no
+ * emptyRest slot.) */
+static inline bool ovf_may_hold(uint64_t ovf_word, uint8_t top)
 {
-    uint64_t no_rest = (swar_zero_bytes(w) - 1) >> 63; /* 1 when no byte is 0 */
-    return no_rest & (bkt_ovf_word(b) >> (OVF_PTR_BITS + (top & 15)));
+    return (ovf_word >> (OVF_PTR_BITS + (top & 15))) & 1;
 }
 
-/* Bucket i of the array whose regions start at tops and kvs. */
-static inline struct bkt bkt_at(const ms_map *m, uint8_t *tops, uint8_t *kvs, uint64_t i)
+/* Bucket i of the array whose regions start at tops, ovfs and kvs. */
+static inline struct bkt bkt_at(const ms_map *m, uint8_t *tops, uint8_t *ovfs, uint8_t *kvs,
+                                uint64_t i)
 {
-    return (struct bkt){tops + i * TOP_BYTES, kvs + i * m->dsize};
+    return (struct bkt){tops + i * TOP_BYTES, ovfs + i * OVF_BYTES, kvs + i * m->dsize};
 }
 
 static inline struct bkt cur_bkt(const ms_map *m, uint64_t i)
 {
-    return bkt_at(m, m->tops, m->kvs, i);
+    return bkt_at(m, m->tops, m->ovfs, m->kvs, i);
 }
 
 static inline struct bkt old_bkt(const ms_map *m, uint64_t i)
 {
-    return bkt_at(m, m->oldtops, m->oldkvs, i);
+    return bkt_at(m, m->oldtops, m->oldovfs, m->oldkvs, i);
 }
 
-/* Ask for a bucket's data part (for writing when `write`): its first two
- * cache lines (the keys and the values, for 8-byte keys and values) and
- * the one holding the overflow pointer. */
+/* Ask for a bucket's data part, for writing: its first two cache lines
+ * (the keys and the values, for 8-byte keys and values). */
 static inline void bkt_prefetch_kv(const ms_map *m, struct bkt b)
 {
     __builtin_prefetch(b.kv, 1);
@@ -380,32 +387,16 @@ static inline bool old_evacuated(const ms_map *m, uint64_t ob)
 /* The code an operation takes, decided once per change of state rather
  * than tested piece by piece on every operation (each test is instructions
  * on the hot path, see map.c):
- *   PATH_W8     8-byte keys and values, no pending work, data not asked for
- *               ahead (the array is small enough to stay in the caches);
- *   PATH_W8_PF  the same with a big array: the data part is asked for
- *               together with the header (see home() in map.c);
- *   PATH_OTHER  other sizes, or growth work or pre-faulting pending.
- * Data parts of at least PF_DATA_MIN bytes in all count as big: measured
- * at 1M keys (32 MB of data parts) asking ahead gained hit lookups nothing
- * and doubled the cost of misses; at 10M (256 MB) it cut hits from 80 to
- * 55 ns for 10 ns more per miss. */
-enum { PATH_W8, PATH_W8_PF, PATH_OTHER };
-#define PF_DATA_MIN (64ull << 20)
-
-static inline bool ms_map_prefetch_data(const ms_map *m)
-{
-    return m->cur.kv.bytes >= PF_DATA_MIN;
-}
+ *   PATH_W8     8-byte keys and values, no pending work;
+ *   PATH_OTHER  other sizes, or growth work or pre-faulting pending. */
+enum { PATH_W8, PATH_OTHER };
 
 /* Recompute `path` and `mask`; called after every change of the array,
  * the growth state or the pre-fault state. */
 static inline void ms_map_sync_path(ms_map *m)
 {
     m->mask = bucket_mask(m->B);
-    if (!m->w8 || m->oldtops || m->prefault_left)
-        m->path = PATH_OTHER;
-    else
-        m->path = ms_map_prefetch_data(m) ? PATH_W8_PF : PATH_W8;
+    m->path = !m->w8 || m->oldtops || m->prefault_left ? PATH_OTHER : PATH_W8;
 }
 
 /* Go's overLoadFactor: more than 6.5 entries per bucket on average (and

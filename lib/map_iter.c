@@ -185,7 +185,7 @@ static struct bkt cache_pop(struct iter_state *s, ms_map *m, unsigned *slot, uin
             return b;
         }
     }
-    return (struct bkt){NULL, NULL};
+    return (struct bkt){NULL, NULL, NULL};
 }
 
 static bool give(struct iter_state *s, ms_map *m, struct bkt b, unsigned i, uint64_t rh,
