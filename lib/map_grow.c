@@ -37,8 +37,11 @@
  * ms_map_set_marks), so the extra memory is held only briefly. */
 #define PREFAULT_STEP (8u << 10)
 
-/* Old buckets each operation evacuates in order (at nevacuate), besides
- * the one it touches.  Go evacuates one.  In order, evacuation reads the
+/* Work units each operation spends evacuating in order (at nevacuate),
+ * besides the old bucket it touches: a bucket is a unit (~200 ns measured,
+ * in order), giving a step of the old array back RELEASE_COST units
+ * (MADV_DONTNEED of 16 KiB, ~2 us), so that no operation does both a full
+ * share of evacuation and a system call.  Go evacuates one bucket.  In order, evacuation reads the
  * old array and writes the new one as a few streams the hardware
  * prefetches; the touched bucket is three random accesses (old bucket, X,
  * Y).  The more each operation does in order, the sooner the growth ends
@@ -49,6 +52,7 @@
 #ifndef EVAC_STEPS
 #define EVAC_STEPS 8
 #endif
+#define RELEASE_COST 8
 /* evacuate_next asks for the bucket this many places ahead: the buckets an
  * operation is about to move, and those of the next operation. */
 #define EVAC_AHEAD (2 * EVAC_STEPS)
@@ -368,33 +372,35 @@ static void finish_growth(ms_map *m)
 
 /* Give back the pages of one region of the old array that lie wholly
  * below `done` bytes (the part before nevacuate). */
-static void release_region(struct region *r, uint64_t done)
+static unsigned release_region(struct region *r, uint64_t done)
 {
     done &= ~(uint64_t)(ms_page_size() - 1);
     if (done - r->released < RELEASE_STEP)
-        return;
+        return 0;
     ms_pages_discard(r->base + r->released, done - r->released);
     r->released = done;
     if (r->released - r->unmapped >= UNMAP_STEP) {
         ms_pages_unmap(r->base + r->unmapped, r->released - r->unmapped);
         r->unmapped = r->released;
     }
+    return RELEASE_COST;
 }
 
-static void release_old_prefix(ms_map *m)
+/* Returns the work units spent (see EVAC_STEPS). */
+static unsigned release_old_prefix(ms_map *m)
 {
     if (!m->old.mapped)
-        return;
-    release_region(&m->old.r[R_TOP], m->nevacuate * TOP_BYTES);
-    release_region(&m->old.r[R_OVF], m->nevacuate * OVF_BYTES);
-    release_region(&m->old.r[R_KV], m->nevacuate * m->dsize);
+        return 0;
+    return release_region(&m->old.r[R_TOP], m->nevacuate * TOP_BYTES) +
+           release_region(&m->old.r[R_OVF], m->nevacuate * OVF_BYTES) +
+           release_region(&m->old.r[R_KV], m->nevacuate * m->dsize);
 }
 
 /* Go's advanceEvacuationMark: nevacuate moves past the bucket just
  * evacuated and any already evacuated after it (bounded scan, over the
  * dense tophash words); the growth ends when it reaches the end of the old
- * array. */
-static void advance_mark(ms_map *m)
+ * array.  Returns the work units spent giving memory back. */
+static unsigned advance_mark(ms_map *m)
 {
     uint64_t nold = noldbuckets(m);
     uint64_t stop = m->nevacuate + 1 + ADVANCE_SCAN;
@@ -403,21 +409,22 @@ static void advance_mark(ms_map *m)
     m->nevacuate++;
     while (m->nevacuate < stop && bkt_evacuated(old_bkt(m, m->nevacuate)))
         m->nevacuate++;
-    if (m->nevacuate == nold)
-        finish_growth(m);
-    else
-        release_old_prefix(m);
+    if (m->nevacuate < nold)
+        return release_old_prefix(m);
+    finish_growth(m);
+    return RELEASE_COST;
 }
 
-static void evacuate(ms_map *m, uint64_t ob)
+/* Evacuate old bucket ob if it is not yet; returns the work units spent:
+ * one for the bucket, plus any memory given back. */
+static unsigned evacuate(ms_map *m, uint64_t ob)
 {
     if (ob < m->nevacuate)
-        return;
+        return 0;
     struct bkt b = old_bkt(m, ob);
     if (!bkt_evacuated(b))
         move_bucket(m, ob, b);
-    if (ob == m->nevacuate)
-        advance_mark(m);
+    return 1 + (ob == m->nevacuate ? advance_mark(m) : 0);
 }
 
 /* Ask for an old bucket's data part and those of the two new buckets it
@@ -440,30 +447,40 @@ static void prefetch_evacuation(const ms_map *m, uint64_t ob)
 
 /* Evacuate the old bucket at nevacuate, asking for the one a few steps
  * ahead (and its destinations) on the way. */
-static void evacuate_next(ms_map *m)
+static unsigned evacuate_next(ms_map *m)
 {
     prefetch_evacuation(m, m->nevacuate + EVAC_AHEAD);
-    evacuate(m, m->nevacuate);
+    return evacuate(m, m->nevacuate);
+}
+
+/* Evacuations in order worth up to budget units, at least one. */
+static void evacuate_in_order(ms_map *m, unsigned budget)
+{
+    while (budget && m->oldtops) {
+        unsigned spent = evacuate_next(m);
+        budget = spent >= budget ? 0 : budget - spent;
+    }
 }
 
 /* Go's growWork, done by every operation while growing: the old bucket
  * that holds the caller's bucket (so the operation then only looks at the
- * new array), plus the one at nevacuate, so the growth makes progress even
- * when the caller keeps touching the same keys. */
+ * new array), plus EVAC_STEPS units in order from nevacuate, so the growth
+ * makes progress even when the caller keeps touching the same keys. */
 void ms_map_grow_work(ms_map *m, uint64_t bucket)
 {
     uint64_t ob = bucket & (noldbuckets(m) - 1);
     m->ops_while_growing++;
     prefetch_evacuation(m, ob);
     evacuate(m, ob);
-    for (int k = 0; k < EVAC_STEPS && m->oldtops; k++)
-        evacuate_next(m);
+    evacuate_in_order(m, EVAC_STEPS);
 }
 
 bool ms_map_maintain(ms_map *m, unsigned budget)
 {
-    for (; budget && m->oldtops; budget--)
-        evacuate_next(m);
+    if (m->oldtops) {
+        evacuate_in_order(m, budget);
+        budget = 0;
+    }
     for (; budget && m->prefault_left; budget--)
         ms_map_prefault_step(m);
     return m->oldtops != NULL;
