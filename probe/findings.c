@@ -20,6 +20,9 @@
  *   entries it has room for (6.5 per bucket) for --linger seconds; or when a
  *   big growth is still copying (progressing, so not lingering) after
  *   --linger seconds, holding both arrays at once.
+ *
+ * Maps the attach-time heap scan found were already in their state when we
+ * attached; every duration is measured from then, and the texts say so.
  */
 #include "config.h"
 
@@ -122,15 +125,19 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
     f->old_overflow_bytes = oldovf_bytes;                                                          \
     f->samesize_per_min = minutes > 0 ? m->samesize_grows / minutes : 0;
 
+        /* a map found by the heap scan was already like this when we attached */
+        bool before = m->before_attach && !m->grows;
         if (m->growing && idle >= o->linger) {
             NEW(GM_LINGERING, "stalled");
             f->lingering_s = idle;
-            snprintf(
-                f->why, sizeof f->why,
-                "growth to 2^%u buckets started and evacuation has not moved for %.0f s "
-                "(%llu of %llu old buckets done); the old array (%s with its overflow buckets) "
-                "stays until every old bucket is copied, and copying happens only on writes",
-                m->B, idle, (unsigned long long)m->nevacuate, 1ULL << oldB, b2);
+            snprintf(f->why, sizeof f->why,
+                     "growth to 2^%u buckets started and evacuation has not moved for %s%.0f s%s "
+                     "(%llu of %llu old buckets done); the old array (%s with its overflow "
+                     "buckets) stays until every old bucket is copied, and copying happens only "
+                     "on writes",
+                     m->B, before ? "at least " : "", idle,
+                     before ? " (it was already mid-growth when mapscope attached)" : "",
+                     (unsigned long long)m->nevacuate, 1ULL << oldB, b2);
             snprintf(f->advice, sizeof f->advice,
                      "if the map is now read-mostly, copy it into a fresh map "
                      "(m2 := make(map[K]V, len(m)); for k, v := range m { m2[k] = v }) and drop "
@@ -138,9 +145,10 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         } else if (m->growing && old > GM_LARGE_OBJECT && growing_for >= o->linger) {
             NEW(GM_LARGE_SPAN, "mid_growth");
             snprintf(f->why, sizeof f->why,
-                     "a growth has been copying for %.0f s (%llu of %llu old buckets done): the "
+                     "a growth has been copying for %s%.0f s (%llu of %llu old buckets done): the "
                      "map holds its old (%s) and new (%s) bucket arrays at once",
-                     growing_for, (unsigned long long)m->nevacuate, 1ULL << oldB, b2, b1);
+                     before ? "at least " : "", growing_for, (unsigned long long)m->nevacuate,
+                     1ULL << oldB, b2, b1);
             snprintf(f->advice, sizeof f->advice,
                      "writes are too sparse to finish the growth quickly; presize the map "
                      "(make(map[K]V, n)) so it does not grow while large");
@@ -163,17 +171,30 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         }
         if (m->sparse_since && tr->now - m->sparse_since >= o->linger && !m->growing) {
             bool unused = m->from_makemap && m->peak_count * 16 < 13 * ((1ULL << m->B) / 2);
-            const char *r = unused ? "preallocated_unused" : m->count ? "sparse" : "emptied";
+            /* Found empty at attach: nevacuate is left where the last growth ended, so 0
+             * means it never grew (made with a large hint) or was cleared (mapclear resets
+             * it): no sign it ever held entries. */
+            bool no_history = before && !m->clears && !m->peak_count && !m->nevacuate;
+            const char *r = unused       ? "preallocated_unused"
+                            : m->count   ? "sparse"
+                            : no_history ? "empty"
+                                         : "emptied";
             NEW(GM_LARGE_SPAN, r);
             snprintf(f->why, sizeof f->why,
-                     "%llu entries (peak seen %llu) in a %s bucket array with room for %llu: "
+                     "%llu entries (peak seen %llu%s) in a %s bucket array with room for %llu%s: "
                      "maps never shrink, so the array and its dedicated span stay",
-                     (unsigned long long)m->count, (unsigned long long)m->peak_count, b1,
-                     13ULL * ((1ULL << m->B) / 2));
+                     (unsigned long long)m->count, (unsigned long long)m->peak_count,
+                     before ? " since attach" : "", b1, 13ULL * ((1ULL << m->B) / 2),
+                     !strcmp(r, "empty") ? " (it was made with a large size hint and never "
+                                           "filled, or cleared, before mapscope attached)"
+                                         : "");
             snprintf(f->advice, sizeof f->advice, "%s",
                      !strcmp(r, "preallocated_unused")
                          ? "the make hint reserved far more than is used: size the hint to the "
                            "real population or let the map grow on demand"
+                     : !strcmp(r, "empty")
+                         ? "if it is not about to be filled, set the variable to a fresh map "
+                           "(or nil) to return the array to the heap"
                          : "copy the live entries into a new map and drop this one (or set the "
                            "variable to a fresh map) to return the array to the heap");
         }

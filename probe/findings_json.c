@@ -1,8 +1,9 @@
 /*
  * findings_json.c — the findings as JSON lines (schema in mapscope-gomaps(8)).
  *
- * One object per line: a "finding" record per (map, finding), then one
- * "summary" record for the process.  `mapscope report` reads these; readers
+ * One object per line: a "finding" record per (map, finding), a "heap_scan"
+ * record when the attach-time heap scan ran, then one "summary" record for the
+ * process.  `mapscope report` reads these; readers
  * must skip record types they do not know.
  */
 #include "config.h"
@@ -30,6 +31,8 @@ static void jstr(FILE *f, const char *s)
 int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
                      const struct gm_summary *s, double elapsed)
 {
+    static const char *const type_from[] = {"probe", "bucket_size", "bucket_contents", "ambiguous",
+                                            "unknown"};
     char buf[512];
     for (size_t i = 0; i < n; i++) {
         const struct gm_finding *x = &fs[i];
@@ -47,17 +50,20 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 "\"old_overflow_buckets\":%llu,\"old_overflow_bytes\":%llu,\"nevacuate\":%llu,"
                 "\"lingering_s\":%.1f,"
                 "\"grows\":%u,\"samesize_grows\":%u,\"samesize_per_min\":%.2f,"
-                "\"peak_count\":%llu,\"site_kind\":\"%s\",\"site\":",
+                "\"peak_count\":%llu,\"before_attach\":%s,\"type_from\":\"%s\","
+                "\"site_kind\":\"%s\",\"site\":",
                 (unsigned long long)m->count, m->B, m->type->bucketsize,
                 (unsigned long long)x->bucket_bytes, (unsigned long long)x->old_bytes,
                 (unsigned long long)x->overflow_buckets, (unsigned long long)x->overflow_bytes,
                 (unsigned long long)x->old_overflow_buckets,
                 (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
-                (unsigned long long)m->peak_count,
+                (unsigned long long)m->peak_count, m->before_attach ? "true" : "false",
+                type_from[m->type_from],
                 m->site_kind == GM_SITE_CREATED   ? "created"
                 : m->site_kind == GM_SITE_GREW    ? "first_growth"
                 : m->site_kind == GM_SITE_CLEARED ? "cleared"
+                : m->site_kind == GM_SITE_PROFILE ? "heap_profile"
                                                   : "unknown");
         jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
         fputs(",\"stack\":[", f);
@@ -71,6 +77,24 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
         fputs(",\"advice\":", f);
         jstr(f, x->advice);
         fputs("}\n", f);
+    }
+    if (tr->scanned && tr->scan) { /* the attach-time heap scan, as one more record */
+        const struct gm_scan_stats *sc = tr->scan;
+        fprintf(f, "{\"record\":\"heap_scan\",\"pid\":%d,\"done\":%s,", (int)tr->pid,
+                sc->failed ? "false" : "true");
+        if (sc->failed) {
+            fputs("\"failed\":", f);
+            jstr(f, sc->failed);
+            fputc(',', f);
+        }
+        fprintf(f,
+                "\"spans\":%llu,\"inuse_spans\":%llu,\"hmap_spans\":%llu,\"slots\":%llu,"
+                "\"bytes_read\":%llu,\"truncated\":%s,\"maps\":%zu,\"followed\":%zu,"
+                "\"typed\":%zu,\"ms\":%.1f}\n",
+                (unsigned long long)sc->spans, (unsigned long long)sc->inuse_spans,
+                (unsigned long long)sc->hmap_spans, (unsigned long long)sc->slots,
+                (unsigned long long)sc->bytes_read, sc->truncated ? "true" : "false", sc->found,
+                sc->adopted, sc->typed, sc->ms);
     }
     fprintf(f, "{\"record\":\"summary\",\"pid\":%d,\"go_version\":", (int)tr->pid);
     jstr(f, tr->bin->version);

@@ -30,6 +30,22 @@ static const char *type_str(const struct gm_map *m, char *buf, size_t len)
     return buf;
 }
 
+static const char *type_note(const struct gm_map *m)
+{
+    switch (m->type_from) {
+    case GM_TYPE_BUCKET_SIZE:
+        return " (type recognised by its bucket size)";
+    case GM_TYPE_CONTENT:
+        return " (type recognised by its bucket size and entries)";
+    case GM_TYPE_AMBIGUOUS:
+        return " (several map types have this bucket size)";
+    case GM_TYPE_UNKNOWN:
+        return " (type unknown)";
+    default:
+        return "";
+    }
+}
+
 static const char *flags_of(const struct gm_map *m, const struct gm_finding *fs, size_t n,
                             char *buf, size_t len)
 {
@@ -117,14 +133,27 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
     char a[16], b[16], c[16], d[16], ty[200], site[512];
     fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s, watched %.1f s\n", (int)tr->pid,
             tr->bin->path, tr->bin->version, elapsed);
+    if (tr->scanned && tr->scan) {
+        const struct gm_scan_stats *sc = tr->scan;
+        if (sc->failed)
+            fprintf(f,
+                    "heap scan at attach: not done: %s; maps that existed before attach are "
+                    "seen only when they grow or are cleared\n",
+                    sc->failed);
+        else
+            fprintf(f,
+                    "heap scan at attach: %zu maps with large bucket arrays existed before attach "
+                    "(%zu followed); their lingering and emptiness are measured from attach\n",
+                    sc->found, sc->adopted);
+    }
     if (!n)
         fprintf(f, "\nno findings: no map lingered mid-growth, bloated with overflow chains or "
                    "sat mostly empty on a large bucket array\n");
     for (size_t i = 0; i < n; i++) {
         const struct gm_finding *x = &fs[i];
         const struct gm_map *m = x->m;
-        fprintf(f, "\n[%s/%s] map 0x%llx %s\n", ms_gm_finding_name(x->kind), x->reason,
-                (unsigned long long)m->h, type_str(m, ty, sizeof ty));
+        fprintf(f, "\n[%s/%s] map 0x%llx %s%s\n", ms_gm_finding_name(x->kind), x->reason,
+                (unsigned long long)m->h, type_str(m, ty, sizeof ty), type_note(m));
         fprintf(f,
                 "  count %llu, B %u (%llu buckets of %u bytes), buckets %s, old %s, overflow "
                 "buckets %llu (%s outside the array)\n",
@@ -138,8 +167,12 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
         const char *kind = m->site_kind == GM_SITE_CREATED   ? "created at"
                            : m->site_kind == GM_SITE_GREW    ? "first grew at"
                            : m->site_kind == GM_SITE_CLEARED ? "cleared at"
+                           : m->site_kind == GM_SITE_PROFILE ? "bucket array allocated at"
                                                              : "site";
-        fprintf(f, "  %s %s\n", kind, ms_gm_site(tr, m, site, sizeof site));
+        fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
+                m->site_kind == GM_SITE_PROFILE && m->before_attach
+                    ? " (from Go's heap profile; the map existed before attach)"
+                    : "");
         fprintf(f, "  why: %s\n  what to do: %s\n", x->why, x->advice);
     }
     fprintf(f,

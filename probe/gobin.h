@@ -31,6 +31,7 @@ struct ms_gobin {
     int major, minor;     /* 1, 19 */
     bool swiss;           /* uses Swiss-table maps (Go >= 1.24 unless noswissmap) */
     uint64_t types_base;  /* moduledata.types: base of type name offsets (gotypes.c) */
+    uint64_t types_end;   /* moduledata.etypes */
 };
 
 /* goelf.c: load/inspect ELF.  Error text goes to err (one line). */
@@ -39,6 +40,9 @@ void ms_gobin_close(struct ms_gobin *bin);
 /* The bytes of a section by name, or NULL. */
 const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, uint64_t *addr,
                                 size_t *size);
+/* Where a section is loaded, data or not (.bss): 0, or -1 when there is no such section. */
+int ms_gobin_section_range(const struct ms_gobin *bin, const char *name, uint64_t *addr,
+                           uint64_t *size);
 /* Bytes at a virtual address backed by the file (PT_LOAD), at least len long, or NULL. */
 const uint8_t *ms_gobin_at(const struct ms_gobin *bin, uint64_t vaddr, size_t len);
 /* Virtual address to file offset (for uprobes); 0 when not in an executable segment. */
@@ -81,16 +85,41 @@ uint64_t ms_gobin_inlined_pc(const struct ms_gobin *bin, uint64_t entry, const c
 
 /* gotypes.c: find moduledata.types; name of the runtime type at addr. */
 int ms_gotypes_init(struct ms_gobin *bin);
+/* The map types the binary describes (link-time addresses), for recognising a map
+ * found without a probe event by the size of its buckets.  Returns how many were
+ * stored in out (up to max); 0 when the type data cannot be read from the file
+ * (position-independent binaries relocate it at load time). */
+struct ms_gomaptype {
+    uint64_t addr;
+    unsigned bucketsize, keysize, elemsize; /* sizes as stored in the bucket */
+    bool ptr_free;                          /* the bucket type holds no pointers */
+    const uint8_t *ptrmask; /* its pointer bitmap, 1 bit per word (NULL: a GC program) */
+    unsigned ptrwords;      /* words the bitmap covers */
+    uint64_t key_pointee, elem_pointee; /* key or elem is *T: the size of T, else 0 */
+};
+struct ms_golayout;
+size_t ms_gotypes_maps(const struct ms_gobin *bin, const struct ms_golayout *lay,
+                       struct ms_gomaptype *out, size_t max);
 /* Writes the type's name ("map[string]*main.Session") into buf; returns buf, "?" if unknown. */
 const char *ms_gotype_name(const struct ms_gobin *bin, uint64_t type_addr, char *buf, size_t len);
 
-/* Field offsets of the runtime's map structures (golayout.c / godwarf.c). */
+/* Field offsets of the runtime's map and heap structures (golayout.c / godwarf.c). */
 struct ms_golayout {
-    unsigned hmap_size; /* bytes of the hmap header */
+    unsigned hmap_size;       /* bytes of the hmap header */
+    unsigned sl_profile_kind; /* _KindSpecialProfile: a constant, never in DWARF */
     unsigned count, flags, B, noverflow, hash0, buckets, oldbuckets, nevacuate, extra;
     unsigned x_overflow, x_oldoverflow, x_nextoverflow; /* in mapextra */
     unsigned mt_key, mt_elem, mt_bucket, mt_keysize, mt_elemsize, mt_bucketsize;
     unsigned type_size, type_tflag, type_kind, type_str; /* in runtime._type */
+    /* The heap, for the attach-time scan (goheap.c).  mheap: how far before allspans
+     * the sweep generation sits.  mspan: its fields; idx_size is the width of
+     * freeindex and nelems (uintptr until Go 1.21, uint16 since 1.22). */
+    unsigned mh_sweepgen_back;
+    unsigned sp_start, sp_npages, sp_freeindex, sp_nelems, sp_idx_size, sp_allocbits, sp_gcmarkbits,
+        sp_sweepgen, sp_spanclass, sp_state, sp_elemsize, sp_specials;
+    /* special {next; offset uint16; kind byte}, specialprofile.b, profile bucket */
+    unsigned sl_offset, sl_kind, sl_bucket;
+    unsigned bk_typ, bk_size, bk_nstk, bk_hdr; /* bk_hdr: bytes before the stack */
 };
 /* Built-in table for a Go version; -1 when the version has no classic-map table. */
 int ms_golayout_builtin(int major, int minor, struct ms_golayout *out);

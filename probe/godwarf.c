@@ -1,9 +1,10 @@
 /*
- * godwarf.c — map-structure field offsets from the binary's DWARF.
+ * godwarf.c — map- and heap-structure field offsets from the binary's DWARF.
  *
  * Go binaries keep DWARF unless built with -ldflags=-w.  The runtime's own
  * struct types are described there, so when DWARF is present it is the
- * ground truth for hmap, mapextra and maptype offsets; the loader compares it
+ * ground truth for hmap, mapextra and maptype offsets, and for the mheap,
+ * mspan, special and profile-bucket fields the heap scan reads; the loader compares it
  * with the built-in table (golayout.c) and trusts DWARF when they differ.
  * Only the "runtime" and "internal/abi" compilation units are searched, and
  * only their top-level types, so this stays fast on large binaries.
@@ -22,7 +23,7 @@ struct want {
     unsigned *dst;
 };
 
-static int member_offset(Dwarf_Die *st, const char *name, unsigned *dst)
+static int member_offset(Dwarf_Die *st, const char *name, unsigned *dst, unsigned *size)
 {
     Dwarf_Die m;
     if (dwarf_child(st, &m) != 0)
@@ -33,6 +34,13 @@ static int member_offset(Dwarf_Die *st, const char *name, unsigned *dst)
         Dwarf_Word off;
         if (dwarf_tag(&m) == DW_TAG_member && n && !strcmp(n, name) &&
             dwarf_attr(&m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &off) == 0) {
+            Dwarf_Die t;
+            Dwarf_Word sz;
+            if (size && dwarf_attr(&m, DW_AT_type, &a) && dwarf_formref_die(&a, &t) &&
+                dwarf_aggregate_size(&t, &sz) == 0)
+                *size = (unsigned)sz;
+            else if (size)
+                return -1;
             *dst = (unsigned)off;
             return 0;
         }
@@ -48,19 +56,25 @@ static int apply(Dwarf_Die *die, const struct want *w, size_t n, struct ms_golay
     if (!name || dwarf_tag(die) != DW_TAG_structure_type)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(name, w[i].type) && member_offset(die, w[i].member, w[i].dst) == 0)
+        if (!strcmp(name, w[i].type) && member_offset(die, w[i].member, w[i].dst, NULL) == 0)
             found++;
-    if (!strcmp(name, "runtime.hmap")) {
-        Dwarf_Word sz;
-        Dwarf_Attribute a;
-        if (dwarf_attr(die, DW_AT_byte_size, &a) && dwarf_formudata(&a, &sz) == 0)
+    unsigned off;
+    if (!strcmp(name, "runtime.mspan")) /* uintptr until Go 1.21, uint16 since */
+        member_offset(die, "freeindex", &off, &l->sp_idx_size);
+    Dwarf_Word sz;
+    Dwarf_Attribute a;
+    if (dwarf_attr(die, DW_AT_byte_size, &a) && dwarf_formudata(&a, &sz) == 0) {
+        if (!strcmp(name, "runtime.hmap"))
             l->hmap_size = (unsigned)sz;
+        else if (!strcmp(name, "runtime.bucket"))
+            l->bk_hdr = (unsigned)sz; /* the stack follows the header */
     }
     return found;
 }
 
 int ms_golayout_dwarf(const struct ms_gobin *bin, struct ms_golayout *l)
 {
+    unsigned mh_sweepgen = ~0u, mh_allspans = ~0u;
     const struct want w[] = {
         {"runtime.hmap", "count", &l->count},
         {"runtime.hmap", "flags", &l->flags},
@@ -102,6 +116,26 @@ int ms_golayout_dwarf(const struct ms_gobin *bin, struct ms_golayout *l)
         {"internal/abi.Type", "TFlag", &l->type_tflag},
         {"internal/abi.Type", "Kind_", &l->type_kind},
         {"internal/abi.Type", "Str", &l->type_str},
+        /* the heap */
+        {"runtime.mheap", "sweepgen", &mh_sweepgen},
+        {"runtime.mheap", "allspans", &mh_allspans},
+        {"runtime.mspan", "startAddr", &l->sp_start},
+        {"runtime.mspan", "npages", &l->sp_npages},
+        {"runtime.mspan", "freeindex", &l->sp_freeindex},
+        {"runtime.mspan", "nelems", &l->sp_nelems},
+        {"runtime.mspan", "allocBits", &l->sp_allocbits},
+        {"runtime.mspan", "gcmarkBits", &l->sp_gcmarkbits},
+        {"runtime.mspan", "sweepgen", &l->sp_sweepgen},
+        {"runtime.mspan", "spanclass", &l->sp_spanclass},
+        {"runtime.mspan", "state", &l->sp_state},
+        {"runtime.mspan", "elemsize", &l->sp_elemsize},
+        {"runtime.mspan", "specials", &l->sp_specials},
+        {"runtime.special", "offset", &l->sl_offset},
+        {"runtime.special", "kind", &l->sl_kind},
+        {"runtime.specialprofile", "b", &l->sl_bucket},
+        {"runtime.bucket", "typ", &l->bk_typ},
+        {"runtime.bucket", "size", &l->bk_size},
+        {"runtime.bucket", "nstk", &l->bk_nstk},
     };
     Dwarf *dw = dwarf_begin_elf(bin->elf, DWARF_C_READ, NULL);
     if (!dw)
@@ -122,6 +156,8 @@ int ms_golayout_dwarf(const struct ms_gobin *bin, struct ms_golayout *l)
         off = next;
     }
     dwarf_end(dw);
+    if (mh_sweepgen != ~0u && mh_allspans != ~0u && mh_allspans > mh_sweepgen)
+        l->mh_sweepgen_back = mh_allspans - mh_sweepgen;
     /* hmap alone has 9 fields; anything less means this DWARF is not usable. */
     return found >= 9 ? 1 : found ? -1 : 0;
 }

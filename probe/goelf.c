@@ -100,28 +100,45 @@ void ms_gobin_close(struct ms_gobin *bin)
     memset(bin, 0, sizeof *bin);
 }
 
-const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, uint64_t *addr,
-                                size_t *size)
+/* The header of the section called name, -1 when there is none. */
+static int find_section(const struct ms_gobin *bin, const char *name, GElf_Shdr *out)
 {
     size_t shstrndx;
     if (elf_getshdrstrndx(bin->elf, &shstrndx) != 0)
-        return NULL;
+        return -1;
     for (Elf_Scn *scn = elf_nextscn(bin->elf, NULL); scn; scn = elf_nextscn(bin->elf, scn)) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh))
-            continue;
-        const char *n = elf_strptr(bin->elf, shstrndx, sh.sh_name);
-        if (!n || strcmp(n, name) != 0 || sh.sh_type == SHT_NOBITS)
-            continue;
-        if (sh.sh_offset > bin->image_size || sh.sh_size > bin->image_size - sh.sh_offset)
-            return NULL;
-        if (addr)
-            *addr = sh.sh_addr;
-        if (size)
-            *size = sh.sh_size;
-        return bin->image + sh.sh_offset;
+        const char *n;
+        if (gelf_getshdr(scn, out) && (n = elf_strptr(bin->elf, shstrndx, out->sh_name)) &&
+            !strcmp(n, name))
+            return 0;
     }
-    return NULL;
+    return -1;
+}
+
+const uint8_t *ms_gobin_section(const struct ms_gobin *bin, const char *name, uint64_t *addr,
+                                size_t *size)
+{
+    GElf_Shdr sh;
+    if (find_section(bin, name, &sh) < 0 || sh.sh_type == SHT_NOBITS)
+        return NULL;
+    if (sh.sh_offset > bin->image_size || sh.sh_size > bin->image_size - sh.sh_offset)
+        return NULL;
+    if (addr)
+        *addr = sh.sh_addr;
+    if (size)
+        *size = sh.sh_size;
+    return bin->image + sh.sh_offset;
+}
+
+int ms_gobin_section_range(const struct ms_gobin *bin, const char *name, uint64_t *addr,
+                           uint64_t *size)
+{
+    GElf_Shdr sh;
+    if (find_section(bin, name, &sh) < 0 || !(sh.sh_flags & SHF_ALLOC))
+        return -1;
+    *addr = sh.sh_addr;
+    *size = sh.sh_size;
+    return 0;
 }
 
 /* The PT_LOAD segment whose file-backed part holds [vaddr, vaddr+len). */

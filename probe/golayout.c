@@ -14,6 +14,55 @@
 
 #include "gobin.h"
 
+/*
+ * The heap structures the attach-time scan reads (runtime/mheap.go, mprof.go),
+ * checked against the sources of each release: mspan kept its leading fields
+ * from 1.17 to 1.21 (1.21 inserted pinnerBits after gcmarkBits); 1.22 narrowed
+ * freeindex and nelems to uint16.  mheap.allspans follows sweepgen (1.17 had
+ * two more counters between them).  _KindSpecialProfile became 3 when 1.23 added
+ * weak handles.  The scan checks every span it reads against these (start page
+ * aligned, elemsize x nelems filling the span), so a runtime that moved them is
+ * refused rather than misread.
+ */
+static void heap_layout(int minor, struct ms_golayout *l)
+{
+    l->mh_sweepgen_back = minor == 17 ? 16 : 8;
+    l->sp_start = 24;
+    l->sp_npages = 32;
+    l->sp_freeindex = 48;
+    if (minor <= 21) {
+        l->sp_idx_size = 8;
+        l->sp_nelems = 56;
+        l->sp_allocbits = 72;
+        l->sp_gcmarkbits = 80;
+        unsigned pin = minor == 21 ? 8 : 0; /* pinnerBits */
+        l->sp_sweepgen = 88 + pin;
+        l->sp_spanclass = 98 + pin;
+        l->sp_state = 99 + pin;
+        l->sp_elemsize = 104 + pin;
+        l->sp_specials = 128 + pin;
+    } else {
+        l->sp_idx_size = 2;
+        l->sp_nelems = 50;
+        l->sp_allocbits = 64;
+        l->sp_gcmarkbits = 72;
+        l->sp_sweepgen = 88;
+        l->sp_spanclass = 98;
+        l->sp_state = 99;
+        l->sp_elemsize = 104;
+        l->sp_specials = 128;
+    }
+    l->sl_offset = 8;
+    l->sl_kind = 10;
+    l->sl_bucket = 16;
+    l->sl_profile_kind = minor <= 22 ? 2 : 3;
+    /* runtime.bucket: next, allnext *bucket; typ bucketType; hash, size, nstk uintptr */
+    l->bk_typ = 16;
+    l->bk_size = 32;
+    l->bk_nstk = 40;
+    l->bk_hdr = 48;
+}
+
 int ms_golayout_builtin(int major, int minor, struct ms_golayout *l)
 {
     if (major != 1 || minor < 17 || minor > 25)
@@ -53,6 +102,7 @@ int ms_golayout_builtin(int major, int minor, struct ms_golayout *l)
     l->type_tflag = 20;
     l->type_kind = 23;
     l->type_str = 40;
+    heap_layout(minor, l);
     return 0;
 }
 
@@ -70,9 +120,40 @@ const char *ms_golayout_diff(const struct ms_golayout *a, const struct ms_golayo
     CMP(buckets)
     CMP(oldbuckets)
     CMP(nevacuate)
-    CMP(extra) CMP(x_overflow) CMP(x_oldoverflow) CMP(x_nextoverflow) CMP(mt_key) CMP(mt_elem)
-        CMP(mt_bucket) CMP(mt_keysize) CMP(mt_elemsize) CMP(mt_bucketsize) CMP(type_size)
-            CMP(type_tflag) CMP(type_kind) CMP(type_str)
+    CMP(extra)
+    CMP(x_overflow)
+    CMP(x_oldoverflow)
+    CMP(x_nextoverflow)
+    CMP(mt_key)
+    CMP(mt_elem)
+    CMP(mt_bucket)
+    CMP(mt_keysize)
+    CMP(mt_elemsize)
+    CMP(mt_bucketsize)
+    CMP(type_size)
+    CMP(type_tflag)
+    CMP(type_kind)
+    CMP(type_str)
+    CMP(mh_sweepgen_back)
+    CMP(sp_start)
+    CMP(sp_npages)
+    CMP(sp_freeindex)
+    CMP(sp_nelems)
+    CMP(sp_idx_size)
+    CMP(sp_allocbits)
+    CMP(sp_gcmarkbits)
+    CMP(sp_sweepgen)
+    CMP(sp_spanclass)
+    CMP(sp_state)
+    CMP(sp_elemsize)
+    CMP(sp_specials)
+    CMP(sl_offset)
+    CMP(sl_kind)
+    CMP(sl_bucket)
+    CMP(bk_typ)
+    CMP(bk_size)
+    CMP(bk_nstk)
+    CMP(bk_hdr)
 #undef CMP
-                return NULL;
+    return NULL;
 }

@@ -41,17 +41,19 @@
 #define PROG "mapscope gomaps"
 
 static struct env {
-    pid_t pid;         /* -p: attach to this process */
-    char **cmd;        /* -- PROG ARGS: start this, probes attached first */
-    double duration;   /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
-    double interval;   /* --interval: header poll and table refresh period */
-    double linger;     /* --linger: seconds without evacuation progress = lingering */
-    const char *json;  /* --json: findings as JSON lines to this file */
-    unsigned max_rate; /* --max-probe-rate: probe hits/s before a probe is detached */
-    size_t max_maps;   /* --max-maps: maps followed at once */
-    bool quiet;        /* -q: no refreshing table */
-    bool probe_entry;  /* --probe-entry: makeBucketArray's entry, not its large branch */
-    bool verbose;      /* -v: libbpf and inspection details on stderr */
+    pid_t pid;           /* -p: attach to this process */
+    char **cmd;          /* -- PROG ARGS: start this, probes attached first */
+    double duration;     /* --duration: stop after this many seconds (0 = until Ctrl-C / exit) */
+    double interval;     /* --interval: header poll and table refresh period */
+    double linger;       /* --linger: seconds without evacuation progress = lingering */
+    const char *json;    /* --json: findings as JSON lines to this file */
+    unsigned max_rate;   /* --max-probe-rate: probe hits/s before a probe is detached */
+    size_t max_maps;     /* --max-maps: maps followed at once */
+    bool quiet;          /* -q: no refreshing table */
+    bool probe_entry;    /* --probe-entry: makeBucketArray's entry, not its large branch */
+    bool verbose;        /* -v: libbpf and inspection details on stderr */
+    bool no_scan;        /* --no-scan: no heap scan for the maps that exist at attach */
+    uint64_t scan_limit; /* --scan-limit: bytes the heap scan may read */
 } env;
 
 static const struct env env_defaults = {
@@ -59,13 +61,32 @@ static const struct env env_defaults = {
     .linger = 10.0,
     .max_rate = 400,
     .max_maps = 16384,
+    .scan_limit = 256ULL << 20,
 };
 
-static volatile sig_atomic_t stop_signal;
+/*
+ * Signals.  SIGINT or SIGTERM stops the run: the probes are detached and the
+ * report printed.  With -- PROGRAM the program shares our process group, so a
+ * Ctrl-C typed at the terminal reaches it too, exactly as it would without
+ * mapscope (as with perf record, strace, heaptrack or valgrind): the program
+ * handles it its own way, we take a last look at its maps, detach, wait for
+ * it to exit (up to CTRL_C_WAIT seconds; another Ctrl-C stops waiting) so the
+ * report comes after its shutdown, and say how it ended.  The terminal's
+ * SIGINT is told from one sent to us alone (kill) by si_code SI_KERNEL; a
+ * signal sent to us alone leaves the program running, untouched, as -p does.
+ */
+#define CTRL_C_WAIT 10.0
 
-static void on_signal(int sig)
+static volatile sig_atomic_t stop_signal, stop_from_tty, nsignals;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-    stop_signal = sig;
+    (void)uc;
+    if (!stop_signal) {
+        stop_from_tty = si && si->si_code == SI_KERNEL;
+        stop_signal = sig;
+    }
+    nsignals++;
 }
 
 static double now_s(void)
@@ -113,6 +134,9 @@ static void usage(FILE *f)
                "      --max-maps N        follow at most N maps (16384)\n"
                "      --probe-entry       probe makeBucketArray's entry, not its large-array\n"
                "                          branch (costlier: fires for small maps too)\n"
+               "      --no-scan           with -p: do not scan the heap at attach for maps that\n"
+               "                          already exist (they are then seen only when they grow)\n"
+               "      --scan-limit SIZE   bytes the attach-time heap scan may read (256M)\n"
                "  -v, --verbose           say what was found in the binary; libbpf messages\n"
                "  -h, --help              this text\n"
                "\n"
@@ -137,9 +161,27 @@ static int parse_num(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* SIZE: bytes with an optional K, M or G suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == 'K' || *end == 'k'   ? 10
+                : *end == 'M' || *end == 'm' ? 20
+                : *end == 'G' || *end == 'g' ? 30
+                                             : 0;
+    if (shift)
+        end++;
+    if (errno || end == s || *end || *s == '-' || v == 0 || v > (1ULL << (40 - shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv)
 {
-    enum { OPT_RATE = 256, OPT_MAPS, OPT_ENTRY };
+    enum { OPT_RATE = 256, OPT_MAPS, OPT_ENTRY, OPT_NOSCAN, OPT_SCANLIMIT };
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},
         {"duration", required_argument, NULL, 'd'},
@@ -150,6 +192,8 @@ static int parse_args(int argc, char **argv)
         {"max-probe-rate", required_argument, NULL, OPT_RATE},
         {"max-maps", required_argument, NULL, OPT_MAPS},
         {"probe-entry", no_argument, NULL, OPT_ENTRY},
+        {"no-scan", no_argument, NULL, OPT_NOSCAN},
+        {"scan-limit", required_argument, NULL, OPT_SCANLIMIT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -196,6 +240,16 @@ static int parse_args(int argc, char **argv)
             break;
         case OPT_ENTRY:
             env.probe_entry = true;
+            break;
+        case OPT_NOSCAN:
+            env.no_scan = true;
+            break;
+        case OPT_SCANLIMIT:
+            if (parse_size(optarg, &env.scan_limit) < 0)
+                return fail(MS_EXIT_USAGE,
+                            "bad --scan-limit '%s' (accepted: bytes > 0 with an optional K, M or "
+                            "G suffix, up to 1T)",
+                            optarg);
             break;
         case 'v':
             env.verbose = true;
@@ -467,6 +521,46 @@ static void guard(struct attached *a, int stats_fd, uint64_t *prev, double dt)
     }
 }
 
+/* ------------------------------------------------------- heap scan -- */
+
+/* The maps the process already has: scanned once, after the probes are in place so
+ * nothing falls between the two (a map growing meanwhile is seen by both). */
+static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
+{
+    struct gm_found *found = NULL;
+    size_t n = 0;
+    uint64_t bias = 0;
+    ms_gobin_load_bias(tr->bin, tr->pid, &bias);
+    ms_gm_heap_scan(tr->pid, tr->bin, &tr->lay, bias, env.scan_limit, &found, &n, sc);
+    ms_gm_adopt(tr, found, n, now_s(), sc);
+    free(found);
+    tr->scanned = true;
+    tr->scan = sc;
+    if (sc->failed) {
+        fprintf(stderr,
+                PROG ": heap scan at attach not done: %s; maps that already exist are seen "
+                     "only when they grow, are cleared or are made\n",
+                sc->failed);
+        return;
+    }
+    fprintf(stderr,
+            PROG ": heap scan at attach: %llu spans (%llu in use, %llu holding map headers, "
+                 "%llu live headers checked), %.1f MiB read in %.0f ms: %zu maps with large "
+                 "bucket arrays existed before attach, %zu with their type recognised%s\n",
+            (unsigned long long)sc->spans, (unsigned long long)sc->inuse_spans,
+            (unsigned long long)sc->hmap_spans, (unsigned long long)sc->slots,
+            (double)sc->bytes_read / (1 << 20), sc->ms, sc->found, sc->typed,
+            sc->truncated ? "; stopped at --scan-limit or after 5 s, maps in the rest of the "
+                            "heap are seen only when they grow"
+                          : "");
+    if (env.verbose)
+        fprintf(stderr,
+                PROG ": heap scan: mheap_.allspans at 0x%llx (%llu candidates), liveness "
+                     "from %s\n",
+                (unsigned long long)sc->allspans, (unsigned long long)sc->allspans_candidates,
+                sc->sweepgen_known ? "the sweep generation" : "allocation or mark bits");
+}
+
 /* -------------------------------------------------------------- the loop -- */
 
 struct run {
@@ -498,6 +592,34 @@ static bool target_alive(struct run *r)
         return w == 0;
     }
     return kill(r->tr.pid, 0) == 0 || errno == EPERM;
+}
+
+/* After a Ctrl-C that reached the program too: let it finish exiting first. */
+static void wait_child(struct run *r, double secs)
+{
+    int seen = nsignals;
+    double t0 = now_s();
+    bool told = false;
+    while (target_alive(r) && nsignals == seen && now_s() - t0 < secs) {
+        if (!told && now_s() - t0 > 1) {
+            fprintf(stderr,
+                    PROG ": waiting up to %.0f s for pid %d to exit (Ctrl-C again to stop "
+                         "waiting)\n",
+                    secs, (int)r->child);
+            told = true;
+        }
+        usleep(20000);
+    }
+}
+
+static void say_exit(const struct run *r)
+{
+    int st = r->child_status;
+    if (WIFEXITED(st))
+        fprintf(stderr, PROG ": pid %d exited with status %d\n", (int)r->child, WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        fprintf(stderr, PROG ": pid %d was killed by signal %d (%s)\n", (int)r->child, WTERMSIG(st),
+                strsignal(WTERMSIG(st)));
 }
 
 static void show(struct run *r, double start, bool final)
@@ -546,7 +668,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     int gate = -1, rc;
 
     env = env_defaults;
-    stop_signal = 0;
+    stop_signal = stop_from_tty = nsignals = 0;
     rc = parse_args(argc, argv);
     if (rc)
         return rc < 0 ? MS_EXIT_OK : rc;
@@ -615,9 +737,12 @@ int ms_cmd_gomaps(int argc, char **argv)
     r.opt.linger = env.linger;
     r.tr.log = env.verbose ? stderr : NULL;
 
-    struct sigaction sa = {.sa_handler = on_signal};
+    struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct gm_scan_stats scan = {0};
+    if (env.pid && !env.no_scan)
+        scan_heap(&r.tr, &scan);
     if (gate >= 0) { /* probes are in place: let the program run */
         if (write(gate, "g", 1) != 1) {
             rc = fail(MS_EXIT_FAILURE, "cannot release %s", prog);
@@ -641,7 +766,10 @@ int ms_cmd_gomaps(int argc, char **argv)
         }
         double now = now_s();
         if (stop_signal) {
-            ended = stop_signal == SIGINT ? "interrupted" : "terminated";
+            ended = stop_signal != SIGINT ? "terminated"
+                    : r.child && stop_from_tty
+                        ? "interrupted (Ctrl-C at the terminal, which the program got too)"
+                        : "interrupted";
             break;
         }
         if (!target_alive(&r)) {
@@ -675,6 +803,10 @@ int ms_cmd_gomaps(int argc, char **argv)
     if (!r.tr.target_gone && !r.child_exited && target_alive(&r))
         ms_gm_poll(&r.tr, now_s());
     fprintf(stderr, PROG ": %s; probes detached\n", ended);
+    if (r.child && stop_signal == SIGINT && stop_from_tty)
+        wait_child(&r, CTRL_C_WAIT);
+    if (r.child_exited)
+        say_exit(&r);
     show(&r, start, true);
     if (r.child && !r.child_exited && !r.tr.target_gone && target_alive(&r))
         fprintf(stderr, PROG ": pid %d keeps running\n", (int)r.child);

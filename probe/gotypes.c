@@ -63,35 +63,44 @@ int ms_gotypes_init(struct ms_gobin *bin)
     }
     if (!md)
         return -1;
-    bin->types_base = rd64(ms_gobin_at(bin, md, types_field(bin) + 8) + types_field(bin));
+    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
+    bin->types_base = rd64(m + types_field(bin));
+    bin->types_end = rd64(m + types_field(bin) + 8);
     return 0;
+}
+
+/* The bytes of the name at nameOff str, or NULL (Go 1.17+ encoding: a flag byte, a
+ * varint length, the bytes). */
+static const uint8_t *name_at(const struct ms_gobin *bin, int32_t str, uint64_t *len)
+{
+    if (str <= 0 || !bin->types_base)
+        return NULL;
+    uint64_t l = 0, base = bin->types_base + (uint64_t)str;
+    size_t i = 1;
+    for (int shift = 0; i < 11; i++, shift += 7) {
+        const uint8_t *b = ms_gobin_at(bin, base + i, 1);
+        if (!b)
+            return NULL;
+        l |= (uint64_t)(*b & 0x7f) << shift;
+        if (!(*b & 0x80))
+            break;
+    }
+    *len = l;
+    return l && l <= 4096 ? ms_gobin_at(bin, base + i + 1, l) : NULL;
 }
 
 const char *ms_gotype_name(const struct ms_gobin *bin, uint64_t type_addr, char *buf, size_t len)
 {
     snprintf(buf, len, "?");
     const uint8_t *t = type_addr ? ms_gobin_at(bin, type_addr, 48) : NULL;
-    if (!t || !bin->types_base)
+    if (!t)
         return buf;
     uint8_t tflag = t[20];
     int32_t str;
+    uint64_t l;
     memcpy(&str, t + 40, 4);
-    /* name: one flag byte, varint length, the bytes (Go 1.17+ encoding). */
-    const uint8_t *n = ms_gobin_at(bin, bin->types_base + (uint64_t)(int64_t)str, 2);
-    if (!n || str <= 0)
-        return buf;
-    uint64_t l = 0;
-    size_t i = 1;
-    for (int shift = 0; i < 11; i++, shift += 7) {
-        const uint8_t *b = ms_gobin_at(bin, bin->types_base + (uint64_t)str + i, 1);
-        if (!b)
-            return buf;
-        l |= (uint64_t)(*b & 0x7f) << shift;
-        if (!(*b & 0x80))
-            break;
-    }
-    const uint8_t *s = ms_gobin_at(bin, bin->types_base + (uint64_t)str + i + 1, l);
-    if (!s || l == 0 || l > 4096)
+    const uint8_t *s = name_at(bin, str, &l);
+    if (!s)
         return buf;
     if ((tflag & 2) && s[0] == '*') { /* tflagExtraStar: the name is stored as "*T" */
         s++;
@@ -115,4 +124,74 @@ const char *ms_gotype_name(const struct ms_gobin *bin, uint64_t type_addr, char 
         if ((unsigned char)buf[k] < 0x20 || (unsigned char)buf[k] > 0x7e)
             buf[k] = '?';
     return buf;
+}
+
+/* For a pointer type *T (kindPtr = 22; ptrtype.elem follows the 48-byte _type): the
+ * size of T; 0 for other types. */
+static uint64_t pointee_size(const struct ms_gobin *bin, const struct ms_golayout *lay,
+                             uint64_t type)
+{
+    const uint8_t *t = type ? ms_gobin_at(bin, type, 56) : NULL;
+    if (!t || (t[lay->type_kind] & 31) != 22)
+        return 0;
+    const uint8_t *e = ms_gobin_at(bin, rd64(t + 48), 8);
+    return e ? rd64(e + lay->type_size) : 0;
+}
+
+/*
+ * Every map type descriptor between moduledata.types and etypes.  Type
+ * descriptors are 8-byte aligned there; a map's is recognised by its kind
+ * (kindMap = 21, low five bits), its size and pointer bytes (a map value is one
+ * pointer), a name starting "map[" and a bucket type pointer back into the same
+ * range, so other data cannot pass for one.
+ */
+size_t ms_gotypes_maps(const struct ms_gobin *bin, const struct ms_golayout *lay,
+                       struct ms_gomaptype *out, size_t max)
+{
+    size_t n = 0;
+    uint64_t lo = bin->types_base, hi = bin->types_end;
+    if (!lo || hi <= lo || hi - lo > (1ULL << 30))
+        return 0;
+    size_t need = lay->mt_bucketsize + 2;
+    for (uint64_t a = (lo + 7) & ~7ULL; a + need <= hi && n < max; a += 8) {
+        const uint8_t *t = ms_gobin_at(bin, a, need);
+        if (!t)
+            break;
+        if ((t[lay->type_kind] & 31) != 21 || rd64(t + lay->type_size) != 8 || rd64(t + 8) != 8)
+            continue;
+        int32_t str;
+        uint64_t l;
+        memcpy(&str, t + lay->type_str, 4);
+        const uint8_t *nm = name_at(bin, str, &l);
+        if (!nm || l < 6)
+            continue;
+        if ((t[lay->type_tflag] & 2) && nm[0] == '*') { /* tflagExtraStar */
+            nm++;
+            l--;
+        }
+        uint64_t bucket = rd64(t + lay->mt_bucket);
+        const uint8_t *bt = bucket >= lo && bucket < hi ? ms_gobin_at(bin, bucket, 16) : NULL;
+        if (memcmp(nm, "map[", 4) != 0 || !bt)
+            continue;
+        uint16_t bs;
+        memcpy(&bs, t + lay->mt_bucketsize, 2);
+        const uint8_t *btt = ms_gobin_at(bin, bucket, lay->type_str + 4);
+        uint64_t ptrdata = btt ? rd64(btt + 8) : 0; /* _type.ptrdata of the bucket */
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].addr = a;
+        out[n].bucketsize = bs;
+        out[n].keysize = t[lay->mt_keysize];
+        out[n].elemsize = t[lay->mt_elemsize];
+        out[n].ptr_free = ptrdata == 0;
+        /* _type.gcdata (after equal, before str): a bitmap unless kindGCProg (64) */
+        if (btt && ptrdata && ptrdata <= bs && !(btt[lay->type_kind] & 64)) {
+            out[n].ptrwords = (unsigned)(ptrdata / 8);
+            out[n].ptrmask =
+                ms_gobin_at(bin, rd64(btt + lay->type_str - 8), (out[n].ptrwords + 7) / 8);
+        }
+        out[n].key_pointee = pointee_size(bin, lay, rd64(t + lay->mt_key));
+        out[n].elem_pointee = pointee_size(bin, lay, rd64(t + lay->mt_elem));
+        n++;
+    }
+    return n;
 }

@@ -41,16 +41,20 @@ uint64_t ms_go_roundupsize(uint64_t size)
     return (size + 8191) & ~(uint64_t)8191; /* large objects: whole 8 KiB pages */
 }
 
+uint64_t ms_gm_array_nbuckets(unsigned B)
+{
+    if (B > 40)
+        return 0;
+    return (1ULL << B) + (B >= 4 ? 1ULL << (B - 4) : 0);
+}
+
 uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B)
 {
     /* makeBucketArray adds 2^(B-4) preallocated overflow buckets from B = 4 on and
      * then keeps whatever the size-class rounding gives it. */
     if (B > 40 || !bucketsize)
         return 0;
-    uint64_t n = 1ULL << B;
-    if (B >= 4)
-        n += 1ULL << (B - 4);
-    return ms_go_roundupsize(n * bucketsize);
+    return ms_go_roundupsize(ms_gm_array_nbuckets(B) * bucketsize);
 }
 
 uint64_t ms_gm_overflow_bytes(unsigned bucketsize, unsigned B, uint64_t noverflow)
@@ -135,6 +139,8 @@ static int read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
     return n == (ssize_t)len ? 0 : -1;
 }
 
+static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty);
+
 static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
 {
     if (!t)
@@ -162,6 +168,12 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
                   ptrdata == 0; /* _type.ptrdata of the bucket type */
     ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
     ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    return add_type(tr, &ty);
+}
+
+/* Keep ty in the type table (maps point into it). */
+static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty)
+{
     if (tr->ntypes == tr->captypes) {
         size_t nc = tr->captypes ? tr->captypes * 2 : 16;
         struct gm_type *nt = realloc(tr->types, nc * sizeof *nt);
@@ -174,7 +186,7 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
         tr->types = nt;
         tr->captypes = nc;
     }
-    tr->types[tr->ntypes] = ty;
+    tr->types[tr->ntypes] = *ty;
     return &tr->types[tr->ntypes++];
 }
 
@@ -261,6 +273,15 @@ static void apply_hdr(struct gm_map *m, const struct hdr *h)
         m->peak_count = h->count;
 }
 
+/* A probe event names the map's type: it replaces one the heap scan inferred. */
+static void set_type(struct gm_map *m, const struct gm_type *ty)
+{
+    if (ty && (!m->type || m->type_from != GM_TYPE_EVENT)) {
+        m->type = ty;
+        m->type_from = GM_TYPE_EVENT;
+    }
+}
+
 /* Name of the function a return address points into (cached: few distinct callers). */
 static const char *caller_name(struct gm_tracker *tr, uint64_t ret)
 {
@@ -285,8 +306,7 @@ static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, const st
         return; /* already seen (a re-entry the probe did not filter) */
     if (!m && !(m = add(tr, e->h, ts)))
         return;
-    if (!m->type)
-        m->type = ty;
+    set_type(m, ty);
     m->hash0 = h->hash0;
     m->hash0_known = true;
     m->grows++;
@@ -320,8 +340,7 @@ static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, const s
     struct gm_map *m = find(tr, e->h);
     if (!m && !(m = add(tr, e->h, ts)))
         return;
-    if (!m->type)
-        m->type = ty;
+    set_type(m, ty);
     apply_hdr(m, h);
     m->clears++;
     m->evented = true;
@@ -435,6 +454,103 @@ void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
         on_makemap(tr, e, ts);
 }
 
+/* ------------------------------------------------- maps found at attach -- */
+
+/* The part of a name all candidates share, else "?". */
+static void common_name(char *dst, size_t len, const char *name, bool first)
+{
+    if (first)
+        snprintf(dst, len, "%s", name);
+    else if (strcmp(dst, name) != 0)
+        snprintf(dst, len, "?");
+}
+
+/*
+ * The type of a found map: the one map type that fits (goheap.c chose by bucket
+ * size, then by the entries).  When several fit, a stand-in records the bucket size
+ * (the bytes come out right either way: every fitting size gives arrays of exactly
+ * the sizes found) and whatever key or element type all the fitting ones share.
+ */
+static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_found *f,
+                                        enum gm_type_from *from)
+{
+    if (f->ntypes == 1) {
+        const struct gm_type *t = type_of(tr, f->types[0] + tr->bias);
+        if (t) {
+            *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
+            return t;
+        }
+    }
+    struct gm_type st = {.bucketsize = f->bs_lo, .ptr_free = f->ptr_free};
+    snprintf(st.key, sizeof st.key, "?");
+    snprintf(st.elem, sizeof st.elem, "?");
+    size_t named = 0;
+    for (size_t j = 0; j < f->ntypes && j < GM_FOUND_TYPES; j++) {
+        const struct gm_type *t = type_of(tr, f->types[j] + tr->bias);
+        if (!t)
+            continue;
+        common_name(st.key, sizeof st.key, t->key, !named);
+        common_name(st.elem, sizeof st.elem, t->elem, !named);
+        if (!named++)
+            st.bucketsize = t->bucketsize;
+        else if (st.bucketsize != t->bucketsize)
+            st.bucketsize = f->bs_lo;
+    }
+    if (named < f->ntypes) { /* some were not read: nothing is shared for sure */
+        snprintf(st.key, sizeof st.key, "?");
+        snprintf(st.elem, sizeof st.elem, "?");
+    }
+    if (named && strcmp(st.key, "?") && strcmp(st.elem, "?")) {
+        /* all name the same type (a generic function's shape type and the real one) */
+        *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
+        return type_of(tr, f->types[0] + tr->bias);
+    }
+    *from = f->ntypes ? GM_TYPE_AMBIGUOUS : GM_TYPE_UNKNOWN;
+    return add_type(tr, &st);
+}
+
+size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
+                   struct gm_scan_stats *st)
+{
+    size_t taken = 0;
+    learn_bias(tr);
+    for (size_t i = 0; i < n; i++) {
+        struct hdr h;
+        enum gm_type_from from;
+        if (find(tr, f[i].h))
+            continue; /* a probe event came first: it knows more */
+        decode(tr, f[i].hdr, &h);
+        const struct gm_type *ty = infer_type(tr, &f[i], &from);
+        struct gm_map *m = ty ? add(tr, f[i].h, now) : NULL;
+        if (!m)
+            break;
+        m->type = ty;
+        m->type_from = from;
+        st->typed += from == GM_TYPE_BUCKET_SIZE || from == GM_TYPE_CONTENT;
+        m->hash0 = h.hash0;
+        m->hash0_known = true;
+        apply_hdr(m, &h);
+        m->before_attach = true;
+        m->arr_span = f[i].arr_span;
+        m->arr_buckets = h.buckets;
+        if (h.oldbuckets) { /* mid-growth already: watched from now */
+            m->growing = true;
+            m->grow_old = h.oldbuckets;
+            m->last_nevacuate = h.nevacuate;
+            m->grow_start = m->progress = now;
+        }
+        if (f[i].nsite > 0) { /* return addresses, the first one too: point into the call */
+            m->site[0] = f[i].site[0] - 1;
+            memcpy(m->site + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof m->site[0]);
+            m->nsite = f[i].nsite;
+            m->site_kind = GM_SITE_PROFILE;
+        }
+        taken++;
+    }
+    st->adopted = taken;
+    return taken;
+}
+
 /* ---------------------------------------------------------------- polling -- */
 
 /* len(*p) for a *[]*bmap, or -1. */
@@ -509,6 +625,33 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
     return NULL;
 }
 
+/*
+ * A map found by the heap scan was live then; it may have been dropped since
+ * (or just before, with the collector not yet done).  Its bucket array goes with
+ * it, so until the map gets a new array (a write, proof of life), check that the
+ * span the array had is still in use and still starts there.
+ */
+static void check_arrays(struct gm_tracker *tr)
+{
+    const struct ms_golayout *l = &tr->lay;
+    uint8_t sp[256];
+    size_t need = (l->sp_state > l->sp_start ? l->sp_state + 1 : l->sp_start + 8);
+    if (need > sizeof sp)
+        return;
+    for (size_t i = 0; i < tr->n; i++) {
+        struct gm_map *m = &tr->maps[i];
+        if (!m->arr_span || m->dead)
+            continue;
+        if (m->buckets != m->arr_buckets) {
+            m->arr_span = 0; /* it has a new array: alive and written */
+            continue;
+        }
+        if (read_remote(tr->pid, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
+            rdn(sp + l->sp_start, 8) != m->arr_buckets)
+            m->dead = "its bucket array was freed: the map was garbage-collected";
+    }
+}
+
 /* Is the process still running (not exiting, not a zombie)? */
 static bool running(pid_t pid)
 {
@@ -549,7 +692,15 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
             struct hdr h;
             decode(tr, buf[i], &h);
             struct gm_map *m = &tr->maps[base + i];
-            m->dead = update(tr, m, &h, now);
+            /* One odd read is not enough to retire a map: the header is read while the
+             * program may be writing it (count drops to 0, then a new seed is drawn),
+             * and a torn read looks like a stranger.  Memory that really changed hands
+             * still looks wrong at the next poll. */
+            const char *why = update(tr, m, &h, now);
+            if (!why)
+                m->suspect = 0;
+            else if (++m->suspect >= 2)
+                m->dead = why;
         }
         if (ok < k) {
             tr->maps[base + ok].dead = unreadable;
@@ -563,6 +714,7 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     uint64_t probe = ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias, word;
     if (lost && (!running(tr->pid) || read_remote(tr->pid, probe, &word, sizeof word) < 0))
         goto gone;
+    check_arrays(tr);
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
@@ -602,7 +754,11 @@ const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf,
 
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", m->site_kind == GM_SITE_NONE ? "unknown (not seen growing)" : "?");
+    snprintf(buf, len, "%s",
+             m->site_kind != GM_SITE_NONE ? "?"
+             : m->before_attach ? "unknown (existed before attach; Go's heap profiler did not "
+                                  "sample its bucket array, or is off in this program)"
+                                : "unknown (not seen growing)");
     for (int i = 0; i < m->nsite; i++) {
         const char *fn, *file;
         int line;

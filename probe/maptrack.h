@@ -28,7 +28,19 @@ struct gm_type {
     char key[96], elem[96];
 };
 
-enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED };
+enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED, GM_SITE_PROFILE };
+
+/* Where a map's type came from: a probe event names its maptype; a map found by the
+ * heap scan is recognised by the size of its buckets when exactly one of the
+ * binary's map types fits, else its type is unknown (names "?" or the part all
+ * fitting types share). */
+enum gm_type_from {
+    GM_TYPE_EVENT,
+    GM_TYPE_BUCKET_SIZE, /* the only map type with buckets of that size and kind */
+    GM_TYPE_CONTENT,     /* of several, the only one whose pointer words fit the entries */
+    GM_TYPE_AMBIGUOUS,
+    GM_TYPE_UNKNOWN
+};
 
 struct gm_map {
     uint64_t h;
@@ -58,6 +70,13 @@ struct gm_map {
     uint64_t site[GM_SITE_FRAMES];
     int nsite;
     const char *dead; /* why the entry is being retired, NULL while live */
+    unsigned suspect; /* consecutive polls that did not look like this map */
+    /* found by the heap scan at attach (existed before): its type's origin, and the
+     * span of the bucket array it had then, re-checked until the array changes so a
+     * map collected since is retired */
+    bool before_attach;
+    enum gm_type_from type_from;
+    uint64_t arr_span, arr_buckets;
 };
 
 struct gm_stats {
@@ -91,6 +110,8 @@ struct gm_tracker {
     } callers[GM_CALLER_CACHE];
     double start, now;
     bool target_gone;
+    bool scanned; /* the attach-time heap scan ran: scan says what it did */
+    struct gm_scan_stats *scan;
     FILE *log; /* -v: retirements and other decisions, NULL = silent */
 };
 
@@ -100,6 +121,8 @@ void ms_gm_free(struct gm_tracker *tr);
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
 /* Re-read every tracked map's header; returns -1 when the process is gone. */
 int ms_gm_poll(struct gm_tracker *tr, double now);
+/* Buckets makeBucketArray asks for: 2^B, plus 2^(B-4) preallocated overflow from B = 4. */
+uint64_t ms_gm_array_nbuckets(unsigned B);
 /* Bytes of a bucket array of 2^B buckets as makeBucketArray allocates it. */
 uint64_t ms_gm_array_bytes(unsigned bucketsize, unsigned B);
 /* Bytes of the overflow buckets that live outside the bucket array: makeBucketArray
@@ -112,6 +135,43 @@ const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf,
 /* The first frame outside the Go runtime: the site users care about. */
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len);
 
+/* goheap.c: the maps the process already had when the probes were attached. */
+struct gm_found {
+    uint64_t h;
+    uint8_t hdr[GOMAP_HDR_MAX]; /* its header as read */
+    uint64_t arr_span;          /* the span of its bucket array, to see it freed later */
+    uint64_t arr_bytes, old_bytes;
+    unsigned bs_lo, bs_hi;         /* bucket sizes that give arrays of exactly these sizes */
+    bool ptr_free;                 /* the bucket array is a pointer-free (noscan) object */
+    uint64_t site[GM_SITE_FRAMES]; /* allocation stack from Go's heap profile */
+    int nsite;
+    /* the binary's map types (link-time addresses) that fit: by bucket size and kind,
+     * then, among several, by whether their pointer words fit the entries */
+#define GM_FOUND_TYPES 8
+    uint64_t types[GM_FOUND_TYPES];
+    size_t ntypes; /* how many fit (more than are listed when > GM_FOUND_TYPES) */
+    bool by_content;
+};
+
+struct gm_scan_stats {
+    uint64_t allspans; /* address of mheap_.allspans */
+    uint64_t allspans_candidates, spans, inuse_spans, hmap_spans, slots, bytes_read;
+    size_t found, adopted, typed;
+    double ms;
+    bool truncated;      /* stopped at the byte or time limit */
+    bool sweepgen_known; /* liveness from the sweep generation, else either bit */
+    const char *failed;  /* why there was no scan, NULL when there was */
+};
+
+#define GM_SCAN_MAX_MS 5000.0 /* the heap scan stops after this long, read or not */
+int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
+                    uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
+                    struct gm_scan_stats *st);
+/* maptrack.c: follow the found maps from now on, their types recognised where the
+ * binary's map types allow; returns how many were taken. */
+size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
+                   struct gm_scan_stats *st);
+
 enum gm_finding_kind { GM_LINGERING, GM_OVERFLOW_BLOAT, GM_LARGE_SPAN };
 
 struct gm_finding {
@@ -121,7 +181,7 @@ struct gm_finding {
     uint64_t bucket_bytes, old_bytes, overflow_buckets, overflow_bytes, old_overflow_buckets;
     uint64_t old_overflow_bytes; /* overflow bytes: only buckets allocated outside the array */
     double lingering_s, samesize_per_min;
-    char why[320], advice[320];
+    char why[512], advice[320];
 };
 
 struct gm_summary {

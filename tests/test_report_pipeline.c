@@ -131,6 +131,41 @@ static void named_profile(struct ms_profile *p, const char *const *fn, size_t n)
     }
 }
 
+/* The site of an allocation is the program's own innermost frame, even
+ * when the program is stripped (no function, no line) and libc frames on
+ * both sides of it have lines: "prog+0x1234" says where to look, libc's
+ * allocation wrapper or start-up code does not. */
+START_TEST(test_stack_site_prefers_program)
+{
+    struct ms_profile p;
+    static const char *const fn[] = {"xmalloc", "prog_frame", "__libc_start_call_main"};
+    named_profile(&p, fn, 3);
+    struct ms_pmodule *exe = MS_VEC_PUSH(p.modules);
+    exe->path = ms_xstrdup("/usr/bin/prog");
+    exe->build_id = ms_xmalloc(1);
+    struct ms_process *pr = MS_VEC_PUSH(p.processes);
+    pr->exe = ms_xstrdup("/usr/bin/prog");
+    struct ms_frame *f = &p.frames.v[1]; /* stripped: no symbol at all */
+    f->module = 1;
+    free(f->sym[0].function);
+    free(f->sym[0].file);
+    free(f->sym);
+    f->sym = NULL;
+    f->nsym = 0;
+    struct ms_xframe *x;
+    size_t n = ms_expand_stack(&p, &p.stacks.v[0], &x);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(ms_stack_site(&p, x, n), 1);
+    free(x);
+    /* Without the program's frame, the first frame with a line wins. */
+    f->module = 0;
+    n = ms_expand_stack(&p, &p.stacks.v[0], &x);
+    ck_assert_uint_eq(ms_stack_site(&p, x, n), 0);
+    free(x);
+    ms_profile_free(&p);
+}
+END_TEST
+
 static const char *suppressed_by(const char *text)
 {
     static const char *const fn[] = {"xstrdup", "foo_init", "main"};
@@ -269,6 +304,7 @@ int main(void)
     tcase_add_test(tc, test_newest_per_pid_and_pids_merged);
     tcase_add_test(tc, test_snapshots_only);
     tcase_add_test(tc, test_view_order);
+    tcase_add_test(tc, test_stack_site_prefers_program);
     tcase_add_test(tc, test_suppressions);
     tcase_add_test(tc, test_findings);
     tcase_add_test(tc, test_json_parser);

@@ -153,12 +153,14 @@ void ms_linger_filter(struct ms_profile *p, uint64_t min_ns)
 size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n)
 {
     /* The program's own code is where a leak is fixed: the first frame in
-     * one of the profiled executables, else the first with a source line
-     * (allocation wrappers in libc or libstdc++ without debug info have
-     * none), else the innermost frame. */
+     * one of the profiled executables (symbolized or not: in a stripped
+     * program its offset still beats libc's start-up code, the first frame
+     * with a line there), else the first with a source line (allocation
+     * wrappers in libc or libstdc++ without debug info have none), else the
+     * innermost frame.  report_template.html's firstOwn() does the same. */
     for (size_t i = 0; i < n; i++) {
         const struct ms_frame *f = x[i].frame;
-        if (f->module < 0 || !f->nsym)
+        if (f->module < 0)
             continue;
         for (size_t k = 0; k < p->processes.n; k++)
             if (!strcmp(p->modules.v[f->module].path, p->processes.v[k].exe))

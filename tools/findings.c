@@ -102,6 +102,8 @@ static void take(struct ms_findings *f, const struct ms_json *o)
     x->site = site(o);
     x->reason = str(o, "reason");
     x->site_kind = str(o, "site_kind");
+    const struct ms_json *ba = ms_json_get(o, "before_attach");
+    x->before_attach = ba && ba->type == MS_J_BOOL && ba->b;
     x->why = str(o, "why");
     x->advice = str(o, "advice");
     x->json = serialise(o);

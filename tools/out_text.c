@@ -274,6 +274,25 @@ static void overhead(FILE *out, const struct ms_profile *p)
 
 /* Why a finding matters and what to do, when the findings file did not
  * say (older gomaps output). */
+/* How a gomaps finding's site relates to the map (the "site_kind" field,
+ * mapscope-gomaps(8)): a site is only useful if the reader knows whether
+ * it made the map or merely grew, cleared or allocated its array. */
+static const char *site_label(const char *kind)
+{
+    static const struct {
+        const char *kind, *label;
+    } labels[] = {
+        {"created", "created at"},
+        {"first_growth", "first grew at"},
+        {"cleared", "cleared at"},
+        {"heap_profile", "bucket array allocated at"},
+    };
+    for (size_t i = 0; kind && i < sizeof labels / sizeof labels[0]; i++)
+        if (!strcmp(kind, labels[i].kind))
+            return labels[i].label;
+    return "site:";
+}
+
 static const char *default_why(const char *finding)
 {
     if (!finding)
@@ -317,14 +336,12 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
                 x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes), ms_fmt_bytes(b2, x->old_bytes),
                 x->overflow_buckets);
         if (x->lingering_s > 0)
-            fprintf(out, ", growth stalled for %.1f s", x->lingering_s);
+            fprintf(out, ", growth stalled for %s%.1f s", x->before_attach ? "at least " : "",
+                    x->lingering_s);
         fputc('\n', out);
         if (x->site)
-            fprintf(out, "      %s at %s\n",
-                    x->site_kind && !strcmp(x->site_kind, "first_growth") ? "first grew"
-                    : x->site_kind && !strcmp(x->site_kind, "cleared")    ? "cleared"
-                                                                          : "created",
-                    x->site);
+            fprintf(out, "      %s %s%s\n", site_label(x->site_kind), x->site,
+                    x->before_attach ? " (the map existed before gomaps attached)" : "");
         const char *why = x->why ? x->why : default_why(x->finding);
         if (why)
             fprintf(out, "      why: %s\n", why);

@@ -57,8 +57,9 @@ struct ms_finding {
     uint64_t pid, count, B, bucket_bytes, old_bytes, overflow_buckets;
     double lingering_s;
     char *map, *finding, *key_type, *elem_type, *site;
-    char *reason;    /* e.g. "stalled", "emptied" (may be NULL) */
-    char *site_kind; /* "created", "first_growth", ... (may be NULL) */
+    char *reason;       /* e.g. "stalled", "emptied" (may be NULL) */
+    char *site_kind;    /* "created", "first_growth", ... (may be NULL) */
+    bool before_attach; /* found by gomaps' heap scan: ages count from attach */
     char *why, *advice;
     char *json; /* the object itself, re-serialised, for --json and HTML */
 };

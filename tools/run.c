@@ -47,7 +47,8 @@ static const char usage_text[] =
     "  -s, --sample BYTES       sample one allocation per BYTES on average (e.g. 512K);\n"
     "                           0 = record every allocation (default)\n"
     "  -d, --depth N            frames recorded per stack (1..256)\n"
-    "      --unwind METHOD      libunwind (default) or fp (frame pointers, faster)\n"
+    "      --unwind METHOD      dwarf (default: cached CFI walk), libunwind, or fp\n"
+    "                           (frame pointers: fastest, truncated in code built without)\n"
     "  -l, --linger DUR         blocks alive longer than DUR count as lingering (default 60s)\n"
     "  -f, --follow-children    keep profiling programs the program executes\n"
     "      --signal SIG         write a snapshot when the program gets SIG (e.g. USR2)\n"
@@ -139,8 +140,8 @@ static int parse(int argc, char **argv, struct run_args *a)
             break;
         }
         case OPT_UNWIND:
-            if (strcmp(optarg, "libunwind") && strcmp(optarg, "fp"))
-                return bad_value("--unwind", optarg, "libunwind or fp");
+            if (strcmp(optarg, "dwarf") && strcmp(optarg, "libunwind") && strcmp(optarg, "fp"))
+                return bad_value("--unwind", optarg, "dwarf, libunwind or fp");
             add(a, "MAPSCOPE_UNWIND", optarg);
             break;
         case 'l':

@@ -163,6 +163,33 @@ START_TEST(test_types)
     ck_assert_str_eq(ms_gotype_name(&b, t, buf, sizeof buf), env("GOMAPS_TYPE_NAME"));
     ck_assert_str_eq(ms_gotype_name(&b, 0, buf, sizeof buf), "?");
     ck_assert_str_eq(ms_gotype_name(&b, 1, buf, sizeof buf), "?");
+    /* The map types, as the heap scan recognises maps: map[string]int has buckets of
+     * 8 + 8 x 16 + 8 x 8 + 8 = 208 bytes; pointer words: each key's data pointer and
+     * the overflow link, never a key length or an int. */
+    struct ms_golayout lay;
+    static struct ms_gomaptype mt[4096];
+    ck_assert_int_eq(ms_golayout_builtin(b.major, b.minor, &lay), 0);
+    size_t n = ms_gotypes_maps(&b, &lay, mt, 4096), seen = 0;
+    ck_assert_uint_ge(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(mt[i].bucketsize >= 16 && mt[i].bucketsize <= 2064);
+        if (mt[i].addr != t)
+            continue;
+        seen++;
+        ck_assert_uint_eq(mt[i].bucketsize, 208);
+        ck_assert_uint_eq(mt[i].keysize, 16);
+        ck_assert_uint_eq(mt[i].elemsize, 8);
+        ck_assert(!mt[i].ptr_free);
+        ck_assert_uint_eq(mt[i].ptrwords, 26);
+        ck_assert_ptr_nonnull(mt[i].ptrmask);
+        for (unsigned w = 0; w < 26; w++)
+            ck_assert_msg(((mt[i].ptrmask[w / 8] >> (w % 8)) & 1) ==
+                              (w == 25 || (w >= 1 && w <= 16 && w % 2)),
+                          "pointer bit of word %u", w);
+        ck_assert_uint_eq(mt[i].key_pointee, 0);
+        ck_assert_uint_eq(mt[i].elem_pointee, 0);
+    }
+    ck_assert_uint_eq(seen, 1);
     ms_gobin_close(&b);
 }
 END_TEST
@@ -226,8 +253,13 @@ START_TEST(test_fuzz)
             for (uint64_t pc = mm; pc < mm + 256; pc += 7)
                 ms_gopcln_lookup(b.pcln, pc, &fn, &file, &line);
             char buf[64];
-            if (ms_gotypes_init(&b) == 0)
+            struct ms_golayout lay;
+            struct ms_gomaptype mt[64];
+            if (ms_gotypes_init(&b) == 0) {
                 ms_gotype_name(&b, strtoull(env("GOMAPS_TYPE_ADDR"), NULL, 16), buf, sizeof buf);
+                if (ms_golayout_builtin(b.major, b.minor, &lay) == 0)
+                    ms_gotypes_maps(&b, &lay, mt, 64);
+            }
         }
         ms_gobin_close(&b);
     }

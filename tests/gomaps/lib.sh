@@ -42,6 +42,33 @@ build() {
     echo "$out"
 }
 
+# start_ready PROG OUT [ARGS...]: start PROG in the background (output in OUT) and wait
+# until it prints READY, its maps built; sets $target.
+start_ready() {
+    local prog=$1 out=$2
+    shift 2
+    "$prog" "$@" >"$out" 2>&1 &
+    target=$!
+    bg_pids="$bg_pids $target"
+    for _ in $(seq 600); do grep -q READY "$out" && return 0; sleep 0.1; done
+    cat "$out"
+    echo "FAIL: $prog never got READY"
+    exit 1
+}
+
+# stop_target: end the background program started by start_ready
+stop_target() {
+    kill "$target" 2>/dev/null
+    wait "$target" 2>/dev/null
+    bg_pids=""
+}
+
+# field JSON NAME KIND FIELD: one field of the finding of that kind for map NAME
+# (its address from the TRUTH lines in $W/out)
+field() {
+    finding "$1" "$(truth "$W/out" "$2" map)" "$3" | jq -r ".$4"
+}
+
 # truth OUTFILE NAME FIELD: a field of the program's own TRUTH line for map NAME
 truth() {
     grep "^TRUTH name=$2 " "$1" | tr ' ' '\n' | sed -n "s/^$3=//p" | head -n1
@@ -121,7 +148,7 @@ run_linger() {
         lingering_oldbuckets | jq -r .key_type)" "struct { main.a int32; main.b int32; main.s string }"
     site=$(finding "$W/f.json" "$(truth "$W/out" linger_big map)" lingering_oldbuckets | jq -r .site)
     case "$site" in
-    main.fillUntilGrowing*linger.go:*) pass "site $site" ;;
+    main.fillUntilGrowing*truth.go:*) pass "site $site" ;;
     *) fail "site of linger_big: '$site'" ;;
     esac
     ling=$(finding "$W/f.json" "$(truth "$W/out" linger_int64 map)" lingering_oldbuckets | jq -r .lingering_s)

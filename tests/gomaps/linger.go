@@ -16,17 +16,6 @@ type skey struct {
 	s    string
 }
 
-// fillUntilGrowing inserts key(i) for i = 0, 1, ... until a growth to at least
-// 2^minB buckets has started.
-func fillUntilGrowing[K comparable, V any](m map[K]V, key func(int) K, v V, minB uint8) {
-	for i := 0; ; i++ {
-		m[key(i)] = v
-		if h := hdr(m); h.oldbuckets != nil && h.B >= minB {
-			return
-		}
-	}
-}
-
 func main() {
 	start()
 	i64 := func(i int) int64 { return int64(i) * 7919 }

@@ -7,36 +7,13 @@
 // filled to its hint.
 package main
 
-import "strconv"
-
 func main() {
 	start()
-	emptied := map[int64]int64{}
-	for i := int64(0); i < 1_000_000; i++ {
-		emptied[i] = i
-	}
-	for i := int64(0); i < 1_000_000; i++ {
-		delete(emptied, i)
-	}
-	cleared := map[string]int{}
-	for i := 0; i < 100_000; i++ {
-		cleared[strconv.Itoa(i)] = i
-	}
-	for k := range cleared { // compiled to runtime.mapclear
-		delete(cleared, k)
-	}
-	sparse := map[int64][2]int64{}
-	for i := int64(0); i < 200_000; i++ {
-		sparse[i] = [2]int64{i, i}
-	}
-	for i := int64(100); i < 200_000; i++ {
-		delete(sparse, i)
-	}
+	emptied := emptiedMap(1_000_000)
+	cleared := clearedMap(100_000)
+	sparse := sparseMap(200_000, 100)
 	prealloc := make(map[int64]string, 500_000)
-	control := make(map[int64]int64, 100_000)
-	for i := int64(0); i < 100_000; i++ {
-		control[i] = i
-	}
+	control := filledMap(100_000)
 
 	truth("emptied", emptied, 0)
 	truth("cleared", cleared, 0)

@@ -12,7 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
+	"strconv"
 	"time"
 	"unsafe"
 )
@@ -101,8 +103,9 @@ func truth(name string, m any, samesize int) {
 }
 
 var (
-	hold    = flag.Duration("hold", 3*time.Second, "stay alive this long after READY")
-	trigger = flag.String("trigger", "", "wait for this file to exist before building the maps")
+	hold     = flag.Duration("hold", 3*time.Second, "stay alive this long after READY")
+	trigger  = flag.String("trigger", "", "wait for this file to exist before building the maps")
+	graceful = flag.Duration("graceful", 0, "on SIGINT, take this long to shut down, then exit 0")
 )
 
 // start waits for the trigger file (when given), so a test can attach first.
@@ -116,10 +119,79 @@ func start() {
 	}
 }
 
+// fillUntilGrowing inserts key(i) for i = 0, 1, ... until a growth to at least
+// 2^minB buckets has started.
+func fillUntilGrowing[K comparable, V any](m map[K]V, key func(int) K, v V, minB uint8) {
+	for i := 0; ; i++ {
+		m[key(i)] = v
+		if h := hdr(m); h.oldbuckets != nil && h.B >= minB {
+			return
+		}
+	}
+}
+
+// emptiedMap fills a map with n entries, then deletes them all: it keeps its array.
+func emptiedMap(n int64) map[int64]int64 {
+	m := map[int64]int64{}
+	for i := int64(0); i < n; i++ {
+		m[i] = i
+	}
+	for i := int64(0); i < n; i++ {
+		delete(m, i)
+	}
+	return m
+}
+
+// clearedMap fills a map with n entries and empties it with the clear idiom.
+func clearedMap(n int) map[string]int {
+	m := map[string]int{}
+	for i := 0; i < n; i++ {
+		m[strconv.Itoa(i)] = i
+	}
+	for k := range m { // compiled to runtime.mapclear
+		delete(m, k)
+	}
+	return m
+}
+
+// sparseMap fills a map with n entries and deletes all but the first keep.
+func sparseMap(n, keep int64) map[int64][2]int64 {
+	m := map[int64][2]int64{}
+	for i := int64(0); i < n; i++ {
+		m[i] = [2]int64{i, i}
+	}
+	for i := keep; i < n; i++ {
+		delete(m, i)
+	}
+	return m
+}
+
+// filledMap makes a map with a hint of n and fills it to that.
+func filledMap(n int64) map[int64]int64 {
+	m := make(map[int64]int64, n)
+	for i := int64(0); i < n; i++ {
+		m[i] = i
+	}
+	return m
+}
+
 // ready tells the test the maps are built, then keeps the process and the maps alive.
+// With -graceful, a SIGINT starts a shutdown like a service's: a message, some work,
+// a clean exit.
 func ready(maps ...any) {
+	intr := make(chan os.Signal, 1)
+	if *graceful > 0 {
+		signal.Notify(intr, os.Interrupt)
+	}
 	fmt.Println("READY")
 	os.Stdout.Sync()
-	time.Sleep(*hold)
+	select {
+	case <-time.After(*hold):
+	case <-intr:
+		fmt.Println("SIGINT: shutting down")
+		time.Sleep(*graceful)
+		fmt.Println("BYE")
+		os.Exit(0)
+	}
 	runtime.KeepAlive(maps)
 }

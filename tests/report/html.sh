@@ -8,7 +8,7 @@ CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || skip "chromium not installed (apt-get install chromium): cannot load the HTML report"
 
 make_dump "$T/d.4242"
-printf '%s\n' '{"pid":4242,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":12,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"site":"main.newStore (store.go:88)"}' > "$T/findings.jsonl"
+printf '%s\n' '{"pid":4242,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":12,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"before_attach":true,"site_kind":"heap_profile","site":"main.newStore (store.go:88)"}' > "$T/findings.jsonl"
 "$MS" report --html "$T/r.html" "$T/d.4242" "$T/findings.jsonl" || fail "--html exited $?"
 grep -q 'src="http\|href="http\|@import\|url(http' "$T/r.html" && fail "page references the network"
 
@@ -31,6 +31,9 @@ done
 grep -q 'id="heapline"' "$T/dom.html" || fail "heap chart not drawn"
 grep -q '<summary>make_token  sessiond.c:' "$T/dom.html" || fail "leak table"
 grep -q 'lingering_oldbuckets' "$T/dom.html" || fail "gomaps findings section"
+grep -q 'bucket array allocated at main.newStore (store.go:88) (the map existed before gomaps attached)' \
+    "$T/dom.html" || fail "gomaps site labelled by its kind"
+grep -q '≥ 42.5 s' "$T/dom.html" || fail "stall of a map found before attach is a lower bound"
 
 shot="$top_builddir/tests/report/html.png"
 chrome shot --virtual-time-budget=5000 --screenshot="$shot" "file://$T/r.html" > /dev/null ||

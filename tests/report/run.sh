@@ -98,6 +98,17 @@ import json, sys
 s = json.load(open(sys.argv[1]))["settings"]
 assert s["sample_bytes"] == "524288" and s["depth"] == "8" and s["linger_s"] == "2", s
 PY
+# Every unwinder the shim offers is accepted by run and reaches the shim.
+for m in dwarf libunwind fp; do
+    rm -f "$T"/uw.*
+    "$MS" run -q -o "$T/uw" --unwind "$m" -- "$EX" 10 > /dev/null || fail "run --unwind $m"
+    "$MS" report --json "$T"/uw.[0-9]* > "$T/uj"
+    python3 - "$T/uj" "$m" <<'PY' || fail "--unwind $m did not reach the shim"
+import json, sys
+s = json.load(open(sys.argv[1]))["settings"]
+assert s["unwind"] == sys.argv[2], s
+PY
+done
 
 # Exit status and death by signal pass through.
 set +e

@@ -79,11 +79,12 @@ grep -q "unknown metric" "$T/err" || fail "bad metric message"
 # gomaps findings given with the dump: their own section, in JSON too; a
 # bad line is named by file:line and skipped.
 cat > "$T/maps.jsonl" <<'JSONL'
-{"pid":7,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":100000,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"site":{"function":"main.newStore","file":"session/store.go","line":88}}
+{"pid":7,"map":"0xc000123000","finding":"lingering_oldbuckets","key_type":"string","elem_type":"*main.Session","count":100000,"B":14,"bucket_bytes":50331648,"old_bytes":25165824,"overflow_buckets":3,"lingering_s":42.5,"site_kind":"created","site":{"function":"main.newStore","file":"session/store.go","line":88}}
 this line is broken
 {"record":"summary","pid":7,"go_version":"go1.19.8","binary":"./api","duration_s":120,"maps":6,"growing":1,"bucket_bytes":40370176,"old_bytes":25165824,"overflow_buckets":3,"overflow_bytes":432,"large_arrays":2,"large_array_bytes":1,"findings":2}
 {"record":"future_kind","pid":7}
 {"record":"finding","reason":"emptied","why":"0 entries in a 300 MiB array: maps never shrink","advice":"copy it into a fresh map","site_kind":"first_growth","pid":7,"map":"0xc000777000","finding":"large_span","key_type":"int64","elem_type":"[]uint8","count":12,"B":20,"bucket_bytes":314572800,"old_bytes":0,"overflow_buckets":0,"lingering_s":0,"site":"main.cache (cache.go:12)"}
+{"record":"finding","pid":7,"map":"0xc000888000","finding":"lingering_oldbuckets","reason":"stalled","key_type":"int64","elem_type":"int64","count":5000,"B":10,"bucket_bytes":147456,"old_bytes":73728,"overflow_buckets":0,"lingering_s":12.0,"before_attach":true,"site_kind":"heap_profile","site":"main.fill (fill.go:7)"}
 JSONL
 set +e
 "$MS" report "$T/d.4242" "$T/maps.jsonl" > "$T/text" 2> "$T/err"
@@ -92,7 +93,7 @@ set -e
 [ "$rc" = 4 ] || fail "a damaged findings line makes the input partial (exit $rc)"
 grep -q "maps.jsonl:2: column 1: unexpected character" "$T/err" || fail "bad line named: $(cat "$T/err")"
 sed -n '/^== Go maps/,/^== Profiler/p' "$T/text" > "$T/maps"
-grep -q "^== Go maps (mapscope gomaps findings): 2" "$T/maps" || fail "findings section"
+grep -q "^== Go maps (mapscope gomaps findings): 3" "$T/maps" || fail "findings section"
 grep -q "#1 lingering_oldbuckets: map 0xc000123000 in pid 7" "$T/maps" || fail "finding 1"
 grep -q "map\[string\]\*main.Session" "$T/maps" || fail "map type"
 grep -q "buckets 48.0 MiB, old buckets 24.0 MiB" "$T/maps" || fail "sizes"
@@ -100,6 +101,11 @@ grep -q "created at main.newStore (session/store.go:88)" "$T/maps" || fail "site
 grep -q "evacuation only advances on writes" "$T/maps" || fail "why"
 grep -q "#2 large_span/emptied: map 0xc000777000" "$T/maps" || fail "finding 2"
 grep -q "first grew at main.cache (cache.go:12)" "$T/maps" || fail "site kind"
+# A map the heap scan found: its site is where its bucket array was allocated, and
+# its stall is counted from attach, so it is a lower bound.
+grep -q "bucket array allocated at main.fill (fill.go:7) (the map existed before gomaps attached)" \
+    "$T/maps" || fail "heap-profile site of a map found before attach"
+grep -q "growth stalled for at least 12.0 s" "$T/maps" || fail "stall of a map found before attach"
 grep -q "why: 0 entries in a 300 MiB array: maps never shrink" "$T/maps" || fail "why from the file"
 grep -q "what to do: copy it into a fresh map" "$T/maps" || fail "advice from the file"
 grep -q "pid 7 ./api go1.19.8: 6 maps followed (1 growing), bucket arrays 38.5 MiB" "$T/maps" ||
@@ -110,6 +116,7 @@ set +e
 set -e
 python3 -c "
 import json; d = json.load(open('$T/json'))
-assert [f['finding'] for f in d['findings']] == ['lingering_oldbuckets', 'large_span'], d['findings']
-assert d['findings'][0]['site']['line'] == 88" || fail "findings in JSON"
+assert [f['finding'] for f in d['findings']] == ['lingering_oldbuckets', 'large_span', 'lingering_oldbuckets'], d['findings']
+assert d['findings'][0]['site']['line'] == 88
+assert d['findings'][2]['before_attach'] is True and d['findings'][2]['site_kind'] == 'heap_profile'" || fail "findings in JSON"
 echo "synthetic: ok"
