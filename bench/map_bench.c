@@ -10,7 +10,11 @@
  * Then the latency of every single insert over a fill to 10M keys (cycle
  * counter): p50, p99, p99.99 and max.  Every figure is the median of
  * several runs, the tables taking turns, because the machines this runs on
- * are shared.  The last line is machine-readable (ratios at 10M keys).
+ * are shared; the load average is printed at the start and the end, and
+ * absl's and GHashTable's latency tails next to ours, so that a reader can
+ * tell the machine's noise from the table's.  The last line is
+ * machine-readable (ratios at 10M keys; lookup_vs_absl is the worse of the
+ * hit and miss ratios).
  *
  * Environment: MS_BENCH_REPS (runs per size, default 5; the latency fills
  * use min(reps, 3)), MS_BENCH_MAX (largest size, default 10000000).
@@ -289,6 +293,35 @@ static const char *size_name(size_t n)
     return buf;
 }
 
+/* The machine's own noise, measured the way single inserts are: a loop of
+ * ~50 ns of arithmetic timed per iteration for about half a second.  An
+ * interruption longer than 5 us (a timer interrupt, another process
+ * scheduled on this core) lands in whatever operation is being timed: a
+ * fill of 10M inserts taking T seconds collects about T * rate of them, so
+ * whenever that is over 1000 the p99.99 of any table is above 5 us. */
+struct noise {
+    double per_s; /* iterations slower than 5 us, per second */
+    double max_us;
+};
+
+static struct noise measure_noise(void)
+{
+    volatile uint64_t x = 1;
+    uint64_t slow = 0, worst = 0, limit = (uint64_t)(5000 * tsc_per_ns);
+    double t0 = wall_ns();
+    for (unsigned i = 0; i < 8000000; i++) {
+        uint64_t a = mb_tsc_start();
+        for (int j = 0; j < 16; j++)
+            x = x * 0x9e3779b97f4a7c15ull + (uint64_t)j;
+        uint64_t d = mb_tsc_stop() - a;
+        slow += d > limit;
+        if (d > worst)
+            worst = d;
+    }
+    double secs = (wall_ns() - t0) / 1e9;
+    return (struct noise){slow / secs, (double)worst / tsc_per_ns / 1000};
+}
+
 /* Fill to n keys timing each insert, reps times per table; medians of the
  * quantiles.  lat[table] = {p50, p99, p99.99, max} in µs. */
 static void bench_latency(size_t n, unsigned reps, double lat[NTABLES][4])
@@ -322,6 +355,34 @@ static void bench_latency(size_t n, unsigned reps, double lat[NTABLES][4])
     free_workload(&w);
 }
 
+/* "1.23 0.98 0.75" from /proc/loadavg, or "?" */
+static const char *loadavg(void)
+{
+    static char buf[64];
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a = 0, b = 0, c = 0;
+    int n = f ? fscanf(f, "%lf %lf %lf", &a, &b, &c) : 0;
+    if (f)
+        fclose(f);
+    if (n != 3)
+        return "?";
+    snprintf(buf, sizeof buf, "%.2f %.2f %.2f", a, b, c);
+    return buf;
+}
+
+/* Our ns/op over absl's; lookups: the worse of hits and misses. */
+struct ratios {
+    double insert, hit, miss, lookup, bytes;
+};
+
+static struct ratios ratios_of(double fig[NTABLES][5])
+{
+    struct ratios r = {fig[T_OURS][0] / fig[T_ABSL][0], fig[T_OURS][1] / fig[T_ABSL][1],
+                       fig[T_OURS][2] / fig[T_ABSL][2], 0, fig[T_OURS][4] / fig[T_ABSL][4]};
+    r.lookup = r.hit > r.miss ? r.hit : r.miss;
+    return r;
+}
+
 static unsigned env_uint(const char *name, unsigned dflt, unsigned lo, unsigned hi)
 {
     const char *e = getenv(name);
@@ -347,6 +408,9 @@ int main(void)
 
     calibrate_tsc();
     printf("map-bench: mapscope's map engine vs absl::flat_hash_map and GLib GHashTable\n");
+    printf("load average at start: %s (2 cores shared with other work: figures above ~1\n"
+           "are noisy; ratios come from the same run, tables taking turns)\n",
+           loadavg());
     printf("keys: 8-byte pointer-like (16-byte aligned, one dense range), values: 8 bytes;\n"
            "each phase in its own random key order; misses are absent keys between present ones.\n"
            "ns/op: thread CPU time (user+sys); medians of %u runs, tables taking turns;\n"
@@ -378,14 +442,29 @@ int main(void)
     for (int t = 0; t < NTABLES; t++)
         printf("%-11s %9.3f %9.3f %9.3f %11.1f\n", table_name[t], lat[t][0], lat[t][1], lat[t][2],
                lat[t][3]);
+    struct noise nz = measure_noise();
+    printf("%-11s %9s %9s %9s %11.1f   (a busy loop: %.0f interruptions > 5 us per second)\n",
+           "timer noise", "", "", "", nz.max_us, nz.per_s);
+    printf("(absl and GHashTable do no incremental work: their p99.99 shows this machine's\n"
+           "noise, their max a whole-table rehash)\n");
 
+    printf("\nload average at end: %s\n", loadavg());
+    for (size_t s = 0; s < nsizes; s++) {
+        if (sizes[s] < 1000000)
+            continue;
+        struct ratios r = ratios_of(fig[s]);
+        printf("ratios at %s keys: insert %.2f, lookups %.2f (worse of hit %.2f and miss %.2f), "
+               "bytes %.2f\n",
+               size_name(sizes[s]), r.insert, r.lookup, r.hit, r.miss, r.bytes);
+    }
+    printf("insert latency p99.99/max, us: mapscope %.2f/%.1f, absl %.2f/%.1f, GHashTable "
+           "%.2f/%.1f; machine: %.0f interruptions > 5 us per second, longest %.1f us\n",
+           lat[T_OURS][2], lat[T_OURS][3], lat[T_ABSL][2], lat[T_ABSL][3], lat[T_GLIB][2],
+           lat[T_GLIB][3], nz.per_s, nz.max_us);
     size_t last = nsizes - 1;
-    printf("\nratios at %s keys: lookup_vs_absl is hit lookups; misses ran %.2fx, deletes %.2fx\n",
-           size_name(sizes[last]), fig[last][0][2] / fig[last][1][2],
-           fig[last][0][3] / fig[last][1][3]);
+    struct ratios r = ratios_of(fig[last]);
     printf("map-bench: insert_vs_absl=%.2f lookup_vs_absl=%.2f bytes_vs_absl=%.2f "
            "insert_p9999_us=%.2f insert_max_us=%.1f absl_insert_max_us=%.1f\n",
-           fig[last][0][0] / fig[last][1][0], fig[last][0][1] / fig[last][1][1],
-           fig[last][0][4] / fig[last][1][4], lat[T_OURS][2], lat[T_OURS][3], lat[T_ABSL][3]);
+           r.insert, r.lookup, r.bytes, lat[T_OURS][2], lat[T_OURS][3], lat[T_ABSL][3]);
     return 0;
 }

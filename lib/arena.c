@@ -87,6 +87,10 @@ static bool add_chunk(struct ms_arena *a, size_t need)
     struct ms_arena_chunk *c = ms_pages_map(size);
     if (!c)
         return false;
+    if ((uintptr_t)c + size > ARENA_ADDR_LIMIT) { /* never seen: see arena.h */
+        ms_pages_unmap(c, size);
+        return false;
+    }
     shelve_current(a);
     c->next = a->chunks;
     c->size = size;
@@ -182,6 +186,17 @@ void ms_arena_free_units(struct ms_arena *a, void *p, size_t n)
 size_t ms_arena_capacity(const struct ms_arena *a)
 {
     return a->nfree + units_between(a, a->bump, a->end) + a->partial_units;
+}
+
+bool ms_arena_contains(const struct ms_arena *a, const void *p, size_t len)
+{
+    const uint8_t *u = p;
+    for (const struct ms_arena_chunk *c = a->chunks; c; c = c->next) {
+        const uint8_t *lo = (const uint8_t *)c + CHUNK_HDR, *hi = (const uint8_t *)c + c->size;
+        if (u >= lo && u <= hi && len <= (size_t)(hi - u))
+            return true;
+    }
+    return false;
 }
 
 bool ms_arena_reserve(struct ms_arena *a, size_t n)

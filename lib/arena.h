@@ -16,6 +16,12 @@
  * fault in 256 fresh pages at once (~0.4 ms on the project's VMs) inside
  * whichever operation needed the new chunk.
  *
+ * Every chunk lies below 2^48 (ARENA_ADDR_LIMIT): the map keeps a filter in
+ * the top 16 bits of its pointers to overflow buckets.  Linux gives user
+ * space addresses above 2^47 only to mmap calls that ask for them with a
+ * hint, which the arena never passes, so a chunk beyond the limit is
+ * treated as a failed mapping rather than expected.
+ *
  * The arena struct holds no pointer to itself, so its owner may copy it
  * (the map bootstraps its arena on the stack, allocates itself from it and
  * then moves the arena inside).  One arena is single-threaded, like its map.
@@ -28,6 +34,8 @@
 #include <stdint.h>
 
 struct ms_arena_chunk;
+
+#define ARENA_ADDR_LIMIT (1ull << 48)
 
 struct ms_arena {
     size_t unit;                    /* bytes per unit: a multiple of 16 */
@@ -64,5 +72,8 @@ void ms_arena_free_units(struct ms_arena *a, void *p, size_t n);
 bool ms_arena_reserve(struct ms_arena *a, size_t n);
 /* Single units available without mapping more memory. */
 size_t ms_arena_capacity(const struct ms_arena *a);
+/* Whether [p, p + len) lies inside one of the arena's chunks, past its
+ * header (for invariant checks: O(chunks)). */
+bool ms_arena_contains(const struct ms_arena *a, const void *p, size_t len);
 
 #endif /* MS_ARENA_H */

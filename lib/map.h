@@ -57,8 +57,8 @@ struct ms_map_stats {
     uint64_t ns_growing;        /* nanoseconds spent with old buckets alive */
     uint64_t longest_chain;     /* most overflow buckets behind one bucket */
     uint64_t chain_hist[MS_MAP_CHAIN_BINS];
-    uint64_t bytes_next;        /* the next doubling's array, faulted in ahead of time
-                                   (just before a doubling; counted in bytes_total) */
+    uint64_t bytes_next; /* the next doubling's array, faulted in ahead of time
+                            (just before a doubling; counted in bytes_total) */
 };
 
 /* Create a map.  keysize and valsize are fixed for the map's life
@@ -135,8 +135,10 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val);
  * ms_smap: a sharded map for many threads.  2^shard_bits engines, chosen by
  * high bits of the key's hash (just below the top byte, which the engines
  * use as tophash; see map_shard.c), each behind its own lock (which never
- * allocates), so threads rarely contend.  Locks are plain mutexes: the
- * owner may hold one while doing a compound update (ms_smap_lock).
+ * allocates), so threads rarely contend.  The locks are the engine's own
+ * futex locks (a short spin, then sleep; plain stores while the process
+ * has one thread); the owner may hold one while doing a compound update
+ * (ms_smap_lock).  They are not recursive.
  */
 typedef struct ms_smap ms_smap;
 

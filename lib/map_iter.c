@@ -82,7 +82,7 @@ static inline uint64_t tie_hash(const ms_map *m, const void *key)
 }
 
 struct pick {
-    uint8_t *b;
+    struct bkt b;
     unsigned i;
     uint64_t rh;
 };
@@ -99,7 +99,7 @@ static bool scan_bucket(ms_map *m, uint64_t bucket, const struct iter_state *s, 
                         struct pick *best)
 {
     bool found = false;
-    for (uint8_t *b = bkt_at(m, m->buckets, bucket); b; b = bkt_overflow(m, b)) {
+    for (struct bkt b = cur_bkt(m, bucket); b.top; b = bkt_next(m, b)) {
         for (uint64_t full = swar_full(bkt_top_word(b)); full; full &= full - 1) {
             unsigned i = swar_first(full);
             const uint8_t *k = bkt_key(m, b, i);
@@ -125,7 +125,7 @@ static bool scan_bucket(ms_map *m, uint64_t bucket, const struct iter_state *s, 
 static bool fill_cache(ms_map *m, uint64_t bucket, struct iter_state *s, bool after)
 {
     unsigned n = 0, total = 0, hop = 0;
-    for (uint8_t *b = bkt_at(m, m->buckets, bucket); b; b = bkt_overflow(m, b), hop++) {
+    for (struct bkt b = cur_bkt(m, bucket); b.top; b = bkt_next(m, b), hop++) {
         if (hop > 31)
             return false; /* a position must fit in a byte: the exact path */
         for (uint64_t full = swar_full(bkt_top_word(b)); full; full &= full - 1) {
@@ -171,24 +171,24 @@ static bool cache_usable(const struct iter_state *s, const ms_map *m, uint64_t b
 }
 
 /* The next cached entry that is still there, or NULL. */
-static uint8_t *cache_pop(struct iter_state *s, ms_map *m, unsigned *slot, uint64_t *rh)
+static struct bkt cache_pop(struct iter_state *s, ms_map *m, unsigned *slot, uint64_t *rh)
 {
     while (s->next < s->n) {
         unsigned k = s->next++;
-        uint8_t *b = bkt_at(m, m->buckets, s->cache_bucket);
-        for (unsigned hop = s->pos[k] >> 3; b && hop; hop--)
-            b = bkt_overflow(m, b);
+        struct bkt b = cur_bkt(m, s->cache_bucket);
+        for (unsigned hop = s->pos[k] >> 3; b.top && hop; hop--)
+            b = bkt_next(m, b);
         unsigned i = s->pos[k] & 7;
-        if (b && b[i] >= MIN_TOPHASH && rev64(map_hash(m, bkt_key(m, b, i))) == s->rh[k]) {
+        if (b.top && b.top[i] >= MIN_TOPHASH && rev64(map_hash(m, bkt_key(m, b, i))) == s->rh[k]) {
             *slot = i;
             *rh = s->rh[k];
             return b;
         }
     }
-    return NULL;
+    return (struct bkt){NULL, NULL, NULL};
 }
 
-static bool give(struct iter_state *s, ms_map *m, uint8_t *b, unsigned i, uint64_t rh,
+static bool give(struct iter_state *s, ms_map *m, struct bkt b, unsigned i, uint64_t rh,
                  const void **key, void **val)
 {
     s->last_rh = rh;
@@ -223,26 +223,26 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val)
     bool after = s->started;
     for (; r < n; r++, after = false) {
         uint64_t bucket = B ? rev64(r) >> (64 - B) : 0;
-        if (m->oldbuckets)
-            ms_map_grow_work(m, bucket); /* the bucket's entries are now all in `buckets` */
+        if (m->oldtops)
+            ms_map_grow_work(m, bucket); /* the bucket's entries are all in the current array now */
         /* Bit-reversed order jumps across the array: ask for the next
          * interval's bucket now, it is needed a few steps later. */
         if (r + 1 < n) {
-            const uint8_t *nb = bkt_at(m, m->buckets, rev64(r + 1) >> (64 - B));
-            __builtin_prefetch(nb);
-            bkt_prefetch(m, nb);
+            struct bkt nb = cur_bkt(m, rev64(r + 1) >> (64 - B));
+            __builtin_prefetch(nb.top);
+            bkt_prefetch_kv(m, nb);
         }
         unsigned i;
         uint64_t rh;
-        uint8_t *b;
+        struct bkt b;
         if (cache_usable(s, m, bucket)) {
-            if ((b = cache_pop(s, m, &i, &rh)))
+            if ((b = cache_pop(s, m, &i, &rh)).top)
                 return give(s, m, b, i, rh, key, val);
             if (s->complete)
                 continue; /* nothing more in this bucket */
         }
         if (fill_cache(m, bucket, s, after)) {
-            if ((b = cache_pop(s, m, &i, &rh)))
+            if ((b = cache_pop(s, m, &i, &rh)).top)
                 return give(s, m, b, i, rh, key, val);
             continue;
         }

@@ -67,7 +67,9 @@ START_TEST(old_array_released_progressively)
         st = stats_of(m);
         uint64_t left = (nold - st.nevacuate) * 144;
         ck_assert_uint_lt(st.bytes_old, last);
-        ck_assert_uint_le(st.bytes_old, left + 16384 + 8192);
+        /* Three regions (tophash words, overflow words, data), each behind
+         * by at most a release step, a partial page and its page rounding. */
+        ck_assert_uint_le(st.bytes_old, left + 3 * (16384 + 8192));
         ck_assert_uint_ge(st.bytes_old, left);
         last = st.bytes_old;
     }
