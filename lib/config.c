@@ -30,7 +30,7 @@ void ms_config_defaults(struct ms_config *c)
     c->follow_children = false;
     c->signal = 0;
     c->trigger[0] = '\0';
-    c->timeline_ns = 1000000000ull;
+    c->timeline_ns = 10000000ull; /* 10 ms, coarsened as the run goes on (timeline.c) */
     c->max_stacks = MS_STACK_MAX; /* every id the packed value can hold */
 }
 
@@ -328,7 +328,7 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
         if (ms_parse_duration(v, true, &x) == 0 && (x == 0 || x >= 10000000ull))
             c->timeline_ns = x;
         else
-            MS_BAD("MAPSCOPE_TIMELINE", "0, off, or N[ms|s|m|h] of at least 10ms, e.g. 1s", "1s");
+            MS_BAD("MAPSCOPE_TIMELINE", "0, off, or N[ms|s|m|h] of at least 10ms, e.g. 1s", "10ms");
     }
     if ((v = get("MAPSCOPE_MAX_STACKS")) != NULL) {
         if (ms_parse_uint(v, 16, MS_STACK_MAX, &x) == 0)

@@ -241,8 +241,9 @@ static void write_timeline(struct ms_dw *w)
     if (!t.interval)
         return;
     /* The interval is read before the points; a merge in between would
-     * only happen from this thread's own tick, which is not running. */
-    ms_timeline_read(tl_point, &t);
+     * only happen from this thread's own tick, which is not running.  The
+     * last point is the moment of this snapshot. */
+    ms_timeline_read(tl_point, &t, ms_now_ns());
     tl_flush(&t);
 }
 

@@ -591,8 +591,11 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
     /* Identity: the seed is random per map; mapdelete draws a new one when the map
      * becomes empty, mapclear (an event) too.  Anything else means the memory now
      * belongs to something else.  (The bucket pointer is no identity: several growths
-     * can pass between two polls, before their events are read.) */
-    bool emptied = h->count == 0 && h->buckets == m->buckets && h->B == m->B;
+     * can pass between two polls, before their events are read — a map filled, grown
+     * and emptied between two polls shows a new array, a larger B and a new seed.
+     * Maps never shrink, so an empty map whose B is at least the last one seen is
+     * taken as the same map emptied.) */
+    bool emptied = h->count == 0 && h->B >= m->B;
     if (m->hash0_known && h->hash0 != m->hash0 && !emptied && !m->evented)
         return "hash seed changed: freed and reused";
     m->evented = false;

@@ -240,7 +240,7 @@ START_TEST(defaults)
     ck_assert(!c.follow_children);
     ck_assert_int_eq(c.signal, 0);
     ck_assert_str_eq(c.trigger, "");
-    ck_assert_uint_eq(c.timeline_ns, NS(1));
+    ck_assert_uint_eq(c.timeline_ns, 10000000ull);
     ms_config_resolve(&c, "/home/u");
     ck_assert_str_eq(c.output, "/home/u/mapscope.dump");
 }

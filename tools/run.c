@@ -53,7 +53,7 @@ static const char usage_text[] =
     "  -f, --follow-children    keep profiling programs the program executes\n"
     "      --signal SIG         write a snapshot when the program gets SIG (e.g. USR2)\n"
     "      --trigger PATH       write a snapshot when PATH appears (then it is removed)\n"
-    "      --timeline DUR       heap-over-time resolution (default 1s)\n"
+    "      --timeline DUR       heap-over-time starting resolution (default 10ms)\n"
     "      --shim PATH          use this libmapscope.so\n"
     "  -q, --quiet              no summary at the end\n"
     "\n"

@@ -11,7 +11,7 @@
 prog=(sleep 3.2)
 
 # Interval 1s: snapshots .1 .2 (.3 at most) and the exit dump.
-run_shim MAPSCOPE_INTERVAL=1 -- "${prog[@]}" || fail "interval run: exit $?"
+run_shim MAPSCOPE_INTERVAL=1 MAPSCOPE_TIMELINE=1s -- "${prog[@]}" || fail "interval run: exit $?"
 pid=$(basename "$(the_dump)" | cut -d. -f2)
 [ -f "$W/d.$pid.1" ] && [ -f "$W/d.$pid.2" ] || fail "interval: snapshots missing: $(ls "$W")"
 for f in "$W/d.$pid".*; do
@@ -19,9 +19,36 @@ for f in "$W/d.$pid".*; do
 done
 "$MSDUMP" "$W/d.$pid.2" | grep -q '^process .* reason=1 seq=2 ' || fail "snapshot 2: wrong reason/seq"
 "$MSDUMP" "$W/d.$pid" | grep -q '^process .* reason=0 seq=0 ' || fail "exit dump: wrong reason/seq"
-# Timeline: about one point a second.
+# Timeline: about one point a second, and one at the moment of the dump.
 n=$("$MSDUMP" "$W/d.$pid" | grep -c '^timeline ')
-[ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "timeline points: $n, want 2..4 for 3.2 s"
+[ "$n" -ge 3 ] && [ "$n" -le 5 ] || fail "timeline points: $n, want 3..5 for 3.2 s at 1s"
+# check_timeline DUMP MIN: at least MIN points, in time order, whose
+# allocations add up to the dump's total and whose last point is the dump's
+# live heap (the final point is taken when the dump is written).
+check_timeline() {
+    "$MSDUMP" "$1" > "$W/all" || fail "$1 unreadable"
+    awk -v min="$2" '
+        /^timeline / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                       if (n && v["t_ns"] + 0 <= t) bad = "points out of order"
+                       t = v["t_ns"] + 0; sum += v["allocs"]; live = v["live_bytes"]; n++ }
+        /^total allocations=/ { split($2, kv, "="); total = kv[2] }
+        /^total inuse_bytes=/ { split($2, kv, "="); inuse = kv[2] }
+        END { if (bad) { print bad; exit 1 }
+              if (n < min) { print n " points, want at least " min; exit 1 }
+              if (sum != total) { print "allocations over the points " sum ", total " total; exit 1 }
+              if (live != inuse) { print "last point live " live ", dump in use " inuse; exit 1 } }
+    ' "$W/all" || fail "timeline of $1 (above)"
+}
+check_timeline "$W/d.$pid" 3
+# A program shorter than one interval still has a timeline (its last point).
+rm -f "$W"/d.*
+run_shim MAPSCOPE_TIMELINE=1h -- ls / > /dev/null || fail "ls run: exit $?"
+check_timeline "$(the_dump)" 1
+# The default resolution (10 ms) draws a curve for a run of a fraction of a
+# second: churn allocates for ~0.3-1 s.
+rm -f "$W"/d.*
+run_shim -- "$PROGS/churn" -n 2000000 > /dev/null || fail "churn run: exit $?"
+check_timeline "$(the_dump)" 10
 # Lingering, exactly: 50 blocks of 1000 bytes kept for 1.5 s linger under
 # a 1 s threshold, on their own stack, aged 1.5 s to the tick (62.5 ms);
 # the 7 blocks made just before exit do not.
