@@ -10,9 +10,10 @@
 
 /* Table entry for byte n: the CRC of that byte alone (reflected polynomial
  * 0xEDB88320), computed by the preprocessor so there is no init step. */
-#define MS_CRC_POLY  0xEDB88320u
-#define MS_CRC_B(c)  (((c) >> 1) ^ (((c)&1u) ? MS_CRC_POLY : 0u))
-#define MS_CRC_8(c)  MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(c))))))))
+#define MS_CRC_POLY 0xEDB88320u
+#define MS_CRC_B(c) (((c) >> 1) ^ (((c)&1u) ? MS_CRC_POLY : 0u))
+#define MS_CRC_8(c)                                                                                \
+    MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(MS_CRC_B(c))))))))
 #define MS_CRC_R4(n) MS_CRC_8(n##u), MS_CRC_8(n##u + 1u), MS_CRC_8(n##u + 2u), MS_CRC_8(n##u + 3u)
 
 static const uint32_t crc_table[256] = {

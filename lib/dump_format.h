@@ -38,11 +38,11 @@
 #define MS_DUMP_MAGIC_LEN   8
 #define MS_DUMP_VERSION     1
 #define MS_DUMP_HEADER_SIZE 16
-#define MS_DUMP_REC_HEAD    8          /* type, flags, payload_len */
-#define MS_DUMP_REC_TAIL    4          /* crc32 */
+#define MS_DUMP_REC_HEAD    8 /* type, flags, payload_len */
+#define MS_DUMP_REC_TAIL    4 /* crc32 */
 /* No record is larger: a reader treats a larger length as damage instead of
  * trying to allocate it. Big tables (timeline) are split across records. */
-#define MS_DUMP_MAX_RECORD  (16u << 20)
+#define MS_DUMP_MAX_RECORD (16u << 20)
 
 enum ms_rec_type {
     /* Who and when: u32 pid | u32 ppid | u64 start_unix_ns | u64 dump_unix_ns
@@ -91,26 +91,26 @@ enum ms_rec_type {
 };
 
 enum ms_dump_reason {
-    MS_DUMP_AT_EXIT = 0,     /* destructor / atexit */
-    MS_DUMP_INTERVAL = 1,    /* periodic snapshot */
-    MS_DUMP_SIGNAL = 2,      /* the configured signal */
-    MS_DUMP_TRIGGER = 3,     /* the trigger file */
-    MS_DUMP_API = 4,         /* an explicit request by the program */
+    MS_DUMP_AT_EXIT = 0,  /* destructor / atexit */
+    MS_DUMP_INTERVAL = 1, /* periodic snapshot */
+    MS_DUMP_SIGNAL = 2,   /* the configured signal */
+    MS_DUMP_TRIGGER = 3,  /* the trigger file */
+    MS_DUMP_API = 4,      /* an explicit request by the program */
 };
 
 /* Field order of MS_REC_STACK_STATS.  Append only. */
 enum ms_stack_field {
-    MS_SF_ALLOCS = 0,        /* allocations from this stack */
-    MS_SF_BYTES_ALLOCATED,   /* bytes requested by them */
-    MS_SF_FREES,             /* of those, freed */
+    MS_SF_ALLOCS = 0,      /* allocations from this stack */
+    MS_SF_BYTES_ALLOCATED, /* bytes requested by them */
+    MS_SF_FREES,           /* of those, freed */
     MS_SF_BYTES_FREED,
-    MS_SF_LIVE_BLOCKS,       /* alive at dump time (at exit: leaked) */
+    MS_SF_LIVE_BLOCKS, /* alive at dump time (at exit: leaked) */
     MS_SF_LIVE_BYTES,
-    MS_SF_FAILED,            /* allocation calls from here that returned NULL */
-    MS_SF_PEAK_BLOCKS,       /* alive at the moment of the global peak */
+    MS_SF_FAILED,      /* allocation calls from here that returned NULL */
+    MS_SF_PEAK_BLOCKS, /* alive at the moment of the global peak */
     MS_SF_PEAK_BYTES,
-    MS_SF_TEMPORARY,         /* freed with no other allocation in between
-                                (heaptrack's "temporary allocation") */
+    MS_SF_TEMPORARY, /* freed with no other allocation in between
+                        (heaptrack's "temporary allocation") */
     MS_SF_COUNT
 };
 
@@ -129,8 +129,9 @@ enum ms_stack_field {
 #define MS_TOTAL_TEMPORARY       "temporary"
 #define MS_TOTAL_STACKS          "stacks"
 #define MS_TOTAL_SAMPLED         "sampled_allocations" /* raw samples taken (sampled mode) */
-#define MS_TOTAL_DROPPED         "dropped"             /* events not recorded (out of memory,
-                                                          table full): figures are lower bounds */
+#define MS_TOTAL_DROPPED                                                                           \
+    "dropped" /* events not recorded (out of memory,                                               \
+                 table full): figures are lower bounds */
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): crc = ms_crc32(0, buf,
  * len) and chaining crc = ms_crc32(crc, more, n).  Written here rather than

@@ -80,7 +80,8 @@ void ms_timeline_tick(uint64_t now)
     pthread_mutex_unlock(&lock);
 }
 
-uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), void *ctx, uint64_t now)
+uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), void *ctx,
+                          uint64_t now)
 {
     struct ms_totals t;
     if (now)
@@ -88,7 +89,8 @@ uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), 
     pthread_mutex_lock(&lock);
     for (unsigned i = 0; i < npts; i++)
         fn(&pts[i], ctx);
-    if (now && pts && now > ms_start_mono_ns && (!npts || now - ms_start_mono_ns > pts[npts - 1].t_ns)) {
+    if (now && pts && now > ms_start_mono_ns &&
+        (!npts || now - ms_start_mono_ns > pts[npts - 1].t_ns)) {
         struct ms_timeline_point last;
         point_at(&last, &t, now);
         fn(&last, ctx);
