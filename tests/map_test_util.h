@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check_run.h"
 
 /* Check's ck_assert_* record the location on every call (a write to its
  * message file), which dominates a loop of millions of operations.  These
@@ -53,11 +54,7 @@ static inline TCase *add_tcase(Suite *su, const char *name, double timeout_s)
 /* Run a suite with Check's summary line in the log; exit status for main. */
 static inline int run_suite(Suite *su)
 {
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ms_check_run(su, 0);
 }
 
 /* Keys look like malloc'd addresses: 16-byte aligned, in one dense range. */

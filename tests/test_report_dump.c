@@ -9,6 +9,7 @@
 
 #include "profile.h"
 #include "report/dumpgen.h"
+#include "check_run.h"
 
 /* A small complete dump: process, settings, 1 module, 2 stacks with stats,
  * a linger record, a timeline, totals, engine, END. */
@@ -245,9 +246,5 @@ int main(void)
     tcase_add_test(tc, test_not_a_dump);
     tcase_add_test(tc, test_forward_compat);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

@@ -9,6 +9,7 @@
 
 #include "json_parse.h"
 #include "report.h"
+#include "check_run.h"
 
 /* A dump of `pid` with one module at `bias` and one stack whose single
  * frame is bias + off, leaking `live` bytes in one block. */
@@ -27,7 +28,7 @@ static void mk(struct ms_dump *d, uint32_t pid, uint32_t reason, uint32_t seq, u
     m->start = bias;
     m->end = bias + 0x10000;
     m->path = ms_xstrdup("/nonexistent/prog");
-    m->build_id = ms_xstrdup("ab");
+    m->build_id = (unsigned char *)ms_xstrdup("ab");
     m->build_id_len = 2;
     struct ms_raw_stack *s = MS_VEC_PUSH(d->stacks);
     s->id = 7;
@@ -310,9 +311,5 @@ int main(void)
     tcase_add_test(tc, test_json_parser);
     tcase_add_test(tc, test_parsers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "check_run.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -235,7 +236,9 @@ START_TEST(test_debug_dir_by_build_id)
     char hex[200] = "";
     for (uint32_t i = 0; i < self_mod.build_id_len; i++)
         sprintf(hex + 2 * i, "%02x", self_mod.build_id[i]);
-    char sub[PATH_MAX], dbg[PATH_MAX], cmd[3 * PATH_MAX];
+    /* sub is short (a mkdtemp name and two hex digits); dbg has room for it
+     * and the rest of the hex. */
+    char sub[256], dbg[PATH_MAX], cmd[3 * PATH_MAX];
     snprintf(sub, sizeof sub, "%s/.build-id/%.2s", dir, hex);
     snprintf(dbg, sizeof dbg, "%s/%s.debug", sub, hex + 2);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s'", sub, self_mod.path, dbg);
@@ -267,9 +270,5 @@ int main(void)
     tcase_add_test(tc, test_missing_and_fifo_modules);
     tcase_add_test(tc, test_debug_dir_by_build_id);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ms_check_run(s, 0);
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "shim.h"
-#include "shim_check.h"
+#include "check_run.h"
 
 #define NS(s) ((uint64_t)(s)*1000000000ull)
 

@@ -19,7 +19,7 @@
 
 #include "guard.h"
 #include "shim.h"
-#include "shim_check.h"
+#include "check_run.h"
 
 static uint64_t size_of(uint64_t i)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "shim.h"
-#include "shim_check.h"
+#include "check_run.h"
 
 #define MAX 300
 

@@ -9,7 +9,7 @@
 #include <check.h>
 
 #include "shim.h"
-#include "shim_check.h"
+#include "check_run.h"
 
 #define MS 1000000ull
 

@@ -18,7 +18,7 @@
 #include "cfi.h"
 #include "guard.h"
 #include "unwind.h"
-#include "shim_check.h"
+#include "check_run.h"
 
 static int checks;
 

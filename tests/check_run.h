@@ -1,8 +1,9 @@
 /*
- * shim_check.h — the one way the shim's Check tests run their suite.
+ * check_run.h — the one way mapscope's Check tests run their suite, so every
+ * test prints Check's summary line and honours CK_VERBOSITY/CK_FORK.
  */
-#ifndef MS_SHIM_CHECK_H
-#define MS_SHIM_CHECK_H
+#ifndef MS_CHECK_RUN_H
+#define MS_CHECK_RUN_H
 
 #include <check.h>
 
@@ -13,10 +14,10 @@ static inline int ms_check_run(Suite *s, int nofork)
     SRunner *sr = srunner_create(s);
     if (nofork)
         srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
+    srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
 }
 
-#endif /* MS_SHIM_CHECK_H */
+#endif /* MS_CHECK_RUN_H */
