@@ -70,6 +70,65 @@ START_TEST(test_newest_per_pid_and_pids_merged)
 }
 END_TEST
 
+/* Points at T ns after the process start, live bytes L. */
+static void add_points(struct ms_dump *d, uint64_t interval, const uint64_t (*tl)[2], size_t n)
+{
+    d->timeline_interval_ns = interval;
+    for (size_t i = 0; i < n; i++) {
+        struct ms_tl_point *pt = MS_VEC_PUSH(d->timeline);
+        memset(pt, 0, sizeof *pt);
+        pt->t_ns = tl[i][0];
+        pt->live_bytes = tl[i][1];
+    }
+}
+
+START_TEST(test_timeline_merged_on_wall_clock)
+{
+    const uint64_t ms = 1000000;
+    struct ms_dump d[2];
+    mk(&d[0], 100, MS_DUMP_AT_EXIT, 0, 0x10000, 0x100, 10);
+    mk(&d[1], 200, MS_DUMP_AT_EXIT, 0, 0x70000, 0x100, 5);
+    d[1].start_ns = 1000 + 25 * ms; /* started 25 ms after pid 100 */
+    /* pid 100: 10 ms points and its dump's own point at 34 ms; pid 200: one
+     * point, at its dump (10 ms after it started: 35 ms on pid 100's clock). */
+    const uint64_t a[][2] = {{10 * ms, 100}, {20 * ms, 300}, {30 * ms, 200}, {34 * ms, 50}};
+    const uint64_t b[][2] = {{10 * ms, 7}};
+    add_points(&d[0], 10 * ms, a, 4);
+    add_points(&d[1], 10 * ms, b, 1);
+    bool use[2];
+    struct ms_profile p = {0};
+    ms_profile_merge(d, 2, use, &p);
+    ck_assert_uint_eq(p.timeline_interval_ns, 10 * ms);
+    ck_assert_uint_eq(p.timeline.n, 4); /* slots from the earliest start: 0, 10, 20, 30 ms */
+    /* Slots are dated by their latest point; levels add up per slot. */
+    ck_assert_uint_eq(p.timeline.v[0].t_ns, 0);
+    ck_assert_uint_eq(p.timeline.v[0].live_bytes, 0);
+    ck_assert_uint_eq(p.timeline.v[1].t_ns, 10 * ms);
+    ck_assert_uint_eq(p.timeline.v[1].live_bytes, 100);
+    ck_assert_uint_eq(p.timeline.v[2].t_ns, 20 * ms);
+    ck_assert_uint_eq(p.timeline.v[2].live_bytes, 300);
+    ck_assert_uint_eq(p.timeline.v[3].t_ns, 35 * ms);
+    ck_assert_uint_eq(p.timeline.v[3].live_bytes, 50 + 7);
+    /* The text chart: its figures, and the columns' heights (0, 100, 300,
+     * 57 of 300 in 8 rows: 0, 3, 8 and 2 cells). */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ms_text_timeline(f, &p);
+    fclose(f);
+    ck_assert_msg(strstr(text, "== Heap over time (live bytes): 4 points over 35 ms"), "%s", text);
+    ck_assert_msg(strstr(text, "highest 300 B at 20 ms; at the end 57 B"), "%s", text);
+    ck_assert_msg(strstr(text, "second half of the run: -43 B (-2.4 KiB/s)"), "%s", text);
+    ck_assert_msg(strstr(text, "     300 B |  # \n"), "%s", text);
+    ck_assert_msg(strstr(text, "|  # \n              |  # \n              | ## \n"), "%s", text);
+    ck_assert_msg(strstr(text, "| ## \n              | ###\n          0 B | ###\n"), "%s", text);
+    free(text);
+    ms_profile_free(&p);
+    for (int i = 0; i < 2; i++)
+        ms_dump_free(&d[i]);
+}
+END_TEST
+
 START_TEST(test_snapshots_only)
 {
     struct ms_dump d[2];
@@ -304,6 +363,7 @@ int main(void)
     TCase *tc = tcase_create("pipeline");
     tcase_add_test(tc, test_newest_per_pid_and_pids_merged);
     tcase_add_test(tc, test_snapshots_only);
+    tcase_add_test(tc, test_timeline_merged_on_wall_clock);
     tcase_add_test(tc, test_view_order);
     tcase_add_test(tc, test_stack_site_prefers_program);
     tcase_add_test(tc, test_suppressions);

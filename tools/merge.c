@@ -370,6 +370,12 @@ static void merge_timelines(struct ms_profile *p, struct ms_dump *dumps, size_t 
         for (size_t s = first; s <= last && s < nslots; s++) {
             while (k < d->timeline.n &&
                    (d->start_ns + d->timeline.v[k].t_ns - t0) / interval <= s) {
+                /* A slot is dated by its latest point: its level is the
+                 * level at that moment (a dump's last point is taken when
+                 * it is written, mid-slot). */
+                uint64_t at = d->start_ns + d->timeline.v[k].t_ns - t0;
+                if (at > p->timeline.v[s].t_ns)
+                    p->timeline.v[s].t_ns = at;
                 cur.live_bytes = d->timeline.v[k].live_bytes;
                 cur.live_blocks = d->timeline.v[k].live_blocks;
                 p->timeline.v[s].allocs += d->timeline.v[k].allocs;

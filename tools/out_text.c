@@ -1,5 +1,6 @@
 /*
- * out_text.c — the default, human-readable report: totals, peak, leaks,
+ * out_text.c — the default, human-readable report: totals, the heap over
+ * time (out_text_timeline.c), peak, leaks,
  * lingering blocks, hot spots, temporary allocations, unknown frees, gomaps
  * findings and the profiler's own cost, each with symbolized stacks.
  *
@@ -364,6 +365,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
                     "none (the threshold is the run's --linger setting, or --lingering=DUR)");
         } else {
             totals(out, p);
+            ms_text_timeline(out, p);
             section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
                     "none: every allocation was freed");
             for (size_t i = 0; s && i < ms_supp_count(s); i++) {

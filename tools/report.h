@@ -123,6 +123,8 @@ int ms_out_html(const char *path, const struct ms_profile *p, const struct ms_re
 /* A stack as indented "function (file:line)" lines, at most max_frames. */
 void ms_text_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s,
                    size_t max_frames);
+/* The heap over time as an ASCII chart with its figures (text report). */
+void ms_text_timeline(FILE *out, const struct ms_profile *p);
 /* Findings as a text section (also used alone when no dump was given). */
 void ms_out_findings_text(FILE *out, const struct ms_findings *f);
 

@@ -29,6 +29,16 @@ grep -q "^== Unknown frees: 3" "$T/text" || fail "unknown frees"
 grep -q "^== Profiler overhead" "$T/text" || fail "overhead section"
 grep -Eq "^     shim +bytes_mapped=1.0 MiB" "$T/text" || fail "engine figures"
 grep -q "^== Lingering allocations" "$T/text" || fail "lingering section"
+# Heap over time: the dump's 4 points (0, 20000, 71317, then the leaks) as
+# a chart and its figures.
+sed -n '/^== Heap over time/,/^== /p' "$T/text" > "$T/chart"
+grep -q "^== Heap over time (live bytes): 4 points over 3.0 s, every 1.0 s at most" "$T/chart" ||
+    fail "timeline title"
+grep -q "^     69.6 KiB |  ##$" "$T/chart" || fail "timeline chart top row"
+grep -q "^          0 B | ###$" "$T/chart" || fail "timeline chart bottom row"
+grep -q "^   highest 69.6 KiB at 2.0 s; at the end 68.2 KiB in 1992 blocks$" "$T/chart" ||
+    fail "timeline figures"
+grep -q "^   second half of the run: +48.6 KiB (+32.4 KiB/s)$" "$T/chart" || fail "timeline trend"
 
 # --lingering view: only the lingering section; with an age filter.
 "$MS" report --lingering "$T/d.4242" > "$T/ling" || fail "--lingering"
