@@ -137,16 +137,38 @@ set +e
 set -e
 [ "$rc" = 1 ] && grep -q "is setuid" "$T/err" || fail "setuid: $rc $(cat "$T/err")"
 
-# Children followed, one dump each, merged: 90 + 190 tokens leaked.
-"$MS" run -q -f -o "$T/kids" -- sh -c "'$EX' 100; '$EX' 200; true" > /dev/null
-"$MS" report --json "$T"/kids.* > "$T/kj"
-python3 - "$T/kj" <<'PY' || fail "children merged"
+# Children followed (the default, and -f), one dump each, merged: 90 + 190
+# tokens leaked.
+for opt in "" -f; do
+    rm -f "$T"/kids.*
+    "$MS" run -q $opt -o "$T/kids" -- sh -c "'$EX' 100; '$EX' 200; true" > /dev/null
+    "$MS" report --json "$T"/kids.* > "$T/kj"
+    python3 - "$T/kj" <<'PY' || fail "children merged (option '$opt')"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert len([p for p in d["processes"] if p["exe"].endswith("sessiond")]) == 2, d["processes"]
 tok = [e for e in d["leaks"] if e["stack"][0]["function"] == "make_token"]
 assert len(tok) == 1 and tok[0]["blocks"] == 280, tok
 PY
+done
+# --no-follow-children: the shell alone (its own dump, no sessiond); the last
+# of repeated options wins, and many repeated options are no problem.
+rm -f "$T"/kids.*
+"$MS" run -q -f --no-follow-children -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 -i 9 \
+    -o "$T/kids" -- sh -c "'$EX' 100; '$EX' 200; true" > /dev/null || fail "--no-follow-children run"
+set -- "$T"/kids.*
+[ $# = 1 ] || fail "--no-follow-children: $# dumps, want the shell's only: $*"
+"$MS" report --json "$1" > "$T/kj"
+python3 - "$T/kj" <<'PY' || fail "--no-follow-children profiled sessiond"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [p["exe"] for p in d["processes"] if p["exe"].endswith("sessiond")] == [], d["processes"]
+PY
+# A wrapper that execs the program without following: no dump, and the
+# summary says why.
+"$MS" run --no-follow-children -o "$T/w" -- sh -c "exec '$EX' 10" > /dev/null 2> "$T/err"
+grep -q "executed another program and --no-follow-children was given" "$T/err" ||
+    fail "no hint for an exec'd program: $(cat "$T/err")"
 
 # Two runs diff: only the token stack grows (990 -> 2990 blocks).
 "$MS" run -q -o "$T/r1" -- "$EX" 1000 > /dev/null
