@@ -21,6 +21,9 @@ pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev c
   libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
   elfutils binutils procps"
+# Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
+# ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
+pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"
 pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd"
 
 say() { printf '\n== %s\n' "$*"; }
@@ -37,6 +40,24 @@ install_missing() {
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Debian's newer suites, for the Go toolchains above only: added to apt's sources with a low pin
+# priority (50, below the installed release's 100), so nothing else is ever taken from them.
+add_go_suites() {
+    local src=/etc/apt/sources.list.d/mapscope-go.sources pin=/etc/apt/preferences.d/mapscope-go
+    [ -f "$src" ] && [ -f "$pin" ] && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "adding bookworm-backports, trixie and forky to apt's sources (pinned to 50: Go toolchains only)"
+    printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" \
+        "Suites: bookworm-backports trixie forky" "Components: main" \
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" | $sudo tee "$src" >/dev/null
+    local r
+    for r in bookworm-backports trixie forky; do
+        printf 'Package: *\nPin: release n=%s\nPin-Priority: 50\n\n' "$r"
+    done | $sudo tee "$pin" >/dev/null
+    $sudo apt-get update -qq
 }
 
 bootstrap() {
@@ -87,6 +108,8 @@ demo)
     ;;
 check)
     install_missing $pkgs_build $pkgs_test
+    add_go_suites
+    install_missing $pkgs_go
     build
     say "test suite (make check)"
     rc=0
@@ -106,6 +129,8 @@ check)
     ;;
 bench)
     install_missing $pkgs_build $pkgs_test $pkgs_bench
+    add_go_suites
+    install_missing $pkgs_go
     build
     make -C _build bench
     make -C _build bench-shim
