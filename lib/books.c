@@ -369,6 +369,8 @@ void ms_on_free(void *p)
     uint64_t packed;
     if (ms_books_take(p, &packed))
         ms_books_account_free(p, packed);
+    else if (MS_UNLIKELY(ms_inherit_levels) && ms_inherit_free(p))
+        ; /* a fork child freed a block of its parent's (inherit.c) */
     else if (!sampled)
         COUNT(ms_tcount_self(), MS_TC_UNKNOWN_FREES, 1);
     *ep = saved;
@@ -451,4 +453,58 @@ void ms_books_reinit_locks(void)
 {
     ms_smap_reinit_locks(live);
     ms_smap_reinit_locks(big);
+}
+
+/* Fork child: the books it inherited describe the parent's heap, which the
+ * parent's own dumps report.  Hand the live maps over to inherit.c as they
+ * are (no copy: the child touches none of their pages unless it frees an
+ * inherited block, so copy-on-write copies nothing) and start empty ones;
+ * every figure starts again from zero, so the child's allocations, in-use
+ * figures, peak and leaks are its own.  Runs in the child's fork handler,
+ * single-threaded; *before receives the figures handed over. */
+int ms_books_hand_over(struct ms_smap **old_live, struct ms_smap **old_big,
+                       struct ms_totals *before)
+{
+    ms_nursery_drain_all(0); /* young blocks join the map handed over */
+    ms_books_totals(before);
+    ms_smap *nl = ms_smap_create(sizeof(void *), sizeof(uint64_t), LIVE_SHARD_BITS, 0);
+    ms_smap *nb = ms_smap_create(sizeof(void *), sizeof(uint64_t), 0, 0);
+    if (!nl || !nb) {
+        if (nl)
+            ms_smap_destroy(nl);
+        if (nb)
+            ms_smap_destroy(nb);
+        return -1; /* the child keeps the parent's books, as before */
+    }
+    *old_live = live, *old_big = big;
+    live = nl, big = nb;
+    atomic_store(&g.live_bytes, 0);
+    atomic_store(&g.live_blocks, 0);
+    memset(&g.dead, 0, sizeof g.dead);
+    atomic_store(&g.peak_bytes, 0);
+    atomic_store(&g.peak_blocks, 0);
+    atomic_store(&g.peak_time, 0);
+    if (ms_stack_cache_get())
+        memset(ms_self.tc, 0, sizeof *ms_self.tc);
+    ms_self.last_alloc = 0;
+    uint32_t n = ms_stack_count();
+    for (uint32_t id = 0; id < n; id++) {
+        struct ms_stack_entry *e = ms_stack_entry(id);
+        /* Only entries with figures are written: the others' pages stay
+         * shared with the parent. */
+        if (e && (ms_sc_get(&e->c, MS_SC_ALLOCS) || ms_sc_get(&e->c, MS_SC_FAILED) ||
+                  atomic_load_explicit(&e->c.snap_epoch, RELAXED)))
+            memset(&e->c, 0, sizeof e->c);
+    }
+    return 0;
+}
+
+uint64_t ms_books_weight(uint64_t size, uint64_t *bytes)
+{
+    return weight(size, bytes);
+}
+
+uint64_t ms_books_units(uint64_t v)
+{
+    return units(v);
 }

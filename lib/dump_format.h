@@ -78,7 +78,9 @@ enum ms_rec_type {
      * timeline is several records; points ascend by t_ns across them. */
     MS_REC_TIMELINE = 7,
     /* Process-wide figures: u32 n | n × (str name | u64 value).  Names are
-     * listed in enum-like MS_TOTAL_* strings below. */
+     * listed in enum-like MS_TOTAL_* strings below.  A dump may hold more
+     * than one TOTALS record (a fork child's inherited_* figures come in a
+     * second one); a reader takes the names of all of them. */
     MS_REC_TOTALS = 8,
     /* The profiler's own cost: u32 n | n × (str name | u64 value): the map
      * engine's ms_map_stats (prefixed "map."), the stack table's, the
@@ -132,6 +134,15 @@ enum ms_stack_field {
 #define MS_TOTAL_DROPPED                                                                           \
     "dropped" /* events not recorded (out of memory,                                               \
                  table full): figures are lower bounds */
+
+/* Fork children only (a TOTALS record of its own): the blocks alive in the
+ * parent at the fork (its own and those it had inherited itself), and the
+ * child's frees of them.  None of these is in the child's other figures:
+ * inherited blocks are the parent's, reported by the parent. */
+#define MS_TOTAL_INHERITED_BLOCKS      "inherited_blocks"
+#define MS_TOTAL_INHERITED_BYTES       "inherited_bytes"
+#define MS_TOTAL_INHERITED_FREES       "inherited_frees"
+#define MS_TOTAL_INHERITED_BYTES_FREED "inherited_bytes_freed"
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): crc = ms_crc32(0, buf,
  * len) and chaining crc = ms_crc32(crc, more, n).  Written here rather than

@@ -79,6 +79,7 @@ static void fork_child(void)
     ms_stack_cache_after_fork_child();
     ms_timeline_reinit_lock();
     ms_snapshot_reinit_after_fork();
+    ms_inherit_after_fork_child(); /* the parent's blocks stay the parent's */
     ms_helper_after_fork_child();
     ms_filter_unlock();
     ms_cfi_unlock();

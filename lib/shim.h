@@ -17,6 +17,7 @@
  *   nursery.c      each thread's youngest live blocks, before the map
  *   stack_table.c  deduplicated stacks and their counters
  *   books.c        live blocks (the map engine), totals, peak
+ *   inherit.c      a fork child's inherited blocks, kept apart from its own
  *   sampler.c      Poisson sampling by bytes and the unsampled-free filter
  *   timeline.c     heap over time, bounded
  *   linger.c       blocks alive past the threshold, by stack
@@ -366,6 +367,27 @@ void ms_books_clamp_births(void);
 void ms_books_lock_all(void);
 void ms_books_unlock_all(void);
 void ms_books_reinit_locks(void);
+
+/* Fork child (inherit.c): swap the books for empty ones; the old maps and
+ * the figures they held are handed over.  Returns -1 when out of memory. */
+int ms_books_hand_over(struct ms_smap **old_live, struct ms_smap **old_big,
+                       struct ms_totals *before);
+/* A sampled event's weight (fixed point) and scaled bytes; units() of a
+ * count.  In full mode 1, size and v. */
+uint64_t ms_books_weight(uint64_t size, uint64_t *bytes);
+uint64_t ms_books_units(uint64_t v);
+
+/* ---------------------------------------------------------- inherit.c -- */
+
+/* Blocks a fork child inherited: levels of handed-over books (0 outside
+ * fork children, so the free path tests one word). */
+extern unsigned ms_inherit_levels;
+void ms_inherit_after_fork_child(void);
+/* p is a block inherited from a parent: count its free and forget it. */
+bool ms_inherit_free(void *p);
+struct ms_dw;
+/* A TOTALS record of the inherited_* figures (fork children only). */
+void ms_inherit_write(struct ms_dw *w);
 
 static inline uint64_t ms_pack(uint64_t size, uint32_t stack, uint32_t birth)
 {

@@ -405,6 +405,7 @@ int ms_snapshot(unsigned reason)
         write_timeline(w);
         ms_books_totals(&t); /* the latest figures, after the walk */
         write_totals(w, &t);
+        ms_inherit_write(w);
         write_engine(w);
         err = ms_dw_close(w);
     }

@@ -117,3 +117,12 @@ void ms_timeline_reinit_lock(void)
 {
     pthread_mutex_init(&lock, NULL);
 }
+
+/* Fork child: the parent's points describe the parent's heap; the child's
+ * timeline starts at the fork with its own figures (inherit.c). */
+void ms_timeline_after_fork_child(void);
+void ms_timeline_after_fork_child(void)
+{
+    npts = 0;
+    prev_allocs = prev_bytes = 0;
+}

@@ -146,6 +146,25 @@ static void header(FILE *out, const struct ms_profile *p)
     }
 }
 
+/* Fork children start with their parent's heap: those blocks are the
+ * parent's (counted once, in the parent's figures), so they are shown
+ * apart, with the children's frees of them. */
+static void inherited(FILE *out, const struct ms_profile *p)
+{
+    char b1[32], b2[32];
+    uint64_t blocks = ms_profile_total(p, MS_TOTAL_INHERITED_BLOCKS);
+    if (!blocks)
+        return;
+    uint64_t frees = ms_profile_total(p, MS_TOTAL_INHERITED_FREES);
+    fprintf(out,
+            "   inherited         %s in %" PRIu64 " %s alive in a parent when a child forked:\n"
+            "                     the parent's, counted once, in its figures; the children "
+            "freed %" PRIu64 " of them (%s)\n",
+            ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INHERITED_BYTES)), blocks,
+            plural(blocks, "block", "blocks"), frees,
+            ms_fmt_bytes(b2, ms_profile_total(p, MS_TOTAL_INHERITED_BYTES_FREED)));
+}
+
 static void totals(FILE *out, const struct ms_profile *p)
 {
     char b1[32], b2[32];
@@ -157,6 +176,7 @@ static void totals(FILE *out, const struct ms_profile *p)
     fprintf(out, "   in use at dump    %s in %" PRIu64 " blocks\n",
             ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INUSE_BYTES)),
             ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS));
+    inherited(out, p);
     fprintf(out, "   peak              %s in %" PRIu64 " blocks",
             ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_PEAK_BYTES)),
             ms_profile_total(p, MS_TOTAL_PEAK_BLOCKS));
