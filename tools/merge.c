@@ -282,15 +282,26 @@ static void dedup_stacks(struct ms_profile *p, struct tstack *ts, size_t nts)
             s->nframes = ts[i].nframes;
             s->frames = ts[i].frames;
         }
-        for (int f = 0; f < MS_SF_COUNT; f++)
-            s->f[f] += ts[i].f[f];
-        s->lg_blocks += ts[i].lg_blocks;
-        s->lg_bytes += ts[i].lg_bytes;
-        if (ts[i].lg_oldest > s->lg_oldest_ns)
-            s->lg_oldest_ns = ts[i].lg_oldest;
-        merge_bins(&s->lg_bins, &s->lg_nbins, ts[i].lg_bins, ts[i].lg_nbins);
+        struct ms_pstack add = {.lg_blocks = ts[i].lg_blocks,
+                                .lg_bytes = ts[i].lg_bytes,
+                                .lg_oldest_ns = ts[i].lg_oldest,
+                                .lg_nbins = ts[i].lg_nbins,
+                                .lg_bins = ts[i].lg_bins};
+        memcpy(add.f, ts[i].f, sizeof add.f);
+        ms_pstack_add(s, &add);
         free(ts[i].lg_bins);
     }
+}
+
+void ms_pstack_add(struct ms_pstack *s, const struct ms_pstack *add)
+{
+    for (int f = 0; f < MS_SF_COUNT; f++)
+        s->f[f] += add->f[f];
+    s->lg_blocks += add->lg_blocks;
+    s->lg_bytes += add->lg_bytes;
+    if (add->lg_oldest_ns > s->lg_oldest_ns)
+        s->lg_oldest_ns = add->lg_oldest_ns;
+    merge_bins(&s->lg_bins, &s->lg_nbins, add->lg_bins, add->lg_nbins);
 }
 
 /* ---------------------------------------------------------- totals, etc. -- */

@@ -178,6 +178,8 @@ struct ms_profile {
  * dumps used.  Frames are not yet symbolized. */
 void ms_profile_merge(struct ms_dump *dumps, size_t n, bool *use, struct ms_profile *p);
 void ms_profile_free(struct ms_profile *p);
+/* Add a stack's counters and lingering blocks into s (frames untouched). */
+void ms_pstack_add(struct ms_pstack *s, const struct ms_pstack *add);
 uint64_t ms_profile_total(const struct ms_profile *p, const char *name);
 
 /* Symbolization options. */

@@ -45,7 +45,14 @@ static const char usage_text[] =
     "CI gate:\n"
     "  --fail-on-leak BYTES   exit 3 when unsuppressed leaked bytes exceed BYTES (0 = any)\n"
     "  --suppressions FILE    leaks to ignore (LSan 'leak:PATTERN' or valgrind {...} style);\n"
-    "                         may be repeated\n"
+    "                         may be repeated; its alloc-fn:NAME lines name wrappers\n"
+    "\n"
+    "allocation wrappers (valgrind's --alloc-fn):\n"
+    "  --alloc-fn NAME        a function that wraps malloc (name or glob): stacks start\n"
+    "                         at its caller; repeatable.  Common libraries' wrappers\n"
+    "                         (zmalloc, ngx_alloc, g_malloc, PyObject_Malloc, xmalloc,\n"
+    "                         operator new, ...) are skipped by default\n"
+    "  --no-default-alloc-fns keep the common libraries' wrappers in stacks\n"
     "\n"
     "symbols:\n"
     "  --debug-dir DIR        also look for DIR/.build-id/xx/yyyy.debug (repeatable)\n"
@@ -72,6 +79,8 @@ enum {
     OPT_SUPP,
     OPT_LINGER,
     OPT_DEBUGDIR,
+    OPT_ALLOCFN,
+    OPT_NO_DEFAULT_ALLOCFN,
     OPT_HELP
 };
 
@@ -88,6 +97,8 @@ static const struct option long_opts[] = {
     {"suppressions", required_argument, NULL, OPT_SUPP},
     {"lingering", optional_argument, NULL, OPT_LINGER},
     {"debug-dir", required_argument, NULL, OPT_DEBUGDIR},
+    {"alloc-fn", required_argument, NULL, OPT_ALLOCFN},
+    {"no-default-alloc-fns", no_argument, NULL, OPT_NO_DEFAULT_ALLOCFN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -102,6 +113,8 @@ struct args {
     MS_VEC(const char *) debug_dirs;
     struct ms_report_opts ro;
     struct ms_supps supps;
+    struct ms_alloc_fns alloc_fns;
+    bool no_default_alloc_fns;
 };
 
 static int usage_error(const char *fmt, const char *what)
@@ -178,6 +191,16 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_SUPP:
             *MS_VEC_PUSH(a->supp_files) = optarg;
+            break;
+        case OPT_ALLOCFN:
+            if (!*optarg)
+                return usage_error("--alloc-fn %s: expected a function name or a glob (e.g. "
+                                   "zmalloc, 'my_alloc*')",
+                                   "''");
+            ms_alloc_fns_add(&a->alloc_fns, optarg);
+            break;
+        case OPT_NO_DEFAULT_ALLOCFN:
+            a->no_default_alloc_fns = true;
             break;
         case OPT_DEBUGDIR:
             *MS_VEC_PUSH(a->debug_dirs) = optarg;
@@ -290,8 +313,7 @@ static void free_inputs(struct inputs *in)
     free(in->problems.v);
 }
 
-static void build_profile(struct ms_dump *dumps, size_t n, const struct args *a,
-                          struct ms_profile *p)
+static void build_profile(struct ms_dump *dumps, size_t n, struct args *a, struct ms_profile *p)
 {
     bool *use = ms_xcalloc(n, sizeof *use);
     ms_profile_merge(dumps, n, use, p);
@@ -299,6 +321,9 @@ static void build_profile(struct ms_dump *dumps, size_t n, const struct args *a,
     struct ms_symbolize_opts so = {
         .debug_dirs = a->debug_dirs.v, .ndebug_dirs = a->debug_dirs.n, .quiet = a->quiet};
     ms_symbolize(p, &so);
+    /* Suppressions see the stacks as recorded; then wrappers go. */
+    ms_supp_apply(&a->supps, p);
+    ms_alloc_fns_apply(&a->alloc_fns, p);
 }
 
 /* ------------------------------------------------------------------ main -- */
@@ -382,24 +407,31 @@ int ms_cmd_report(int argc, char **argv)
     struct args a = {0};
     int rc = parse_args(argc, argv, &a);
     if (rc) {
+        ms_alloc_fns_free(&a.alloc_fns);
         free(a.supp_files.v);
         free(a.debug_dirs.v);
         return rc < 0 ? MS_EXIT_OK : rc;
     }
     if (optind >= argc) {
+        ms_alloc_fns_free(&a.alloc_fns);
         free(a.supp_files.v);
         free(a.debug_dirs.v);
         return usage_error("%s: no input given (dump files written by libmapscope.so, or "
                            "gomaps findings)",
                            "report");
     }
-    for (size_t i = 0; i < a.supp_files.n; i++)
+    for (size_t i = 0; i < a.supp_files.n; i++) {
         if (ms_supp_load(a.supp_files.v[i], &a.supps)) {
             ms_supp_free(&a.supps);
+            ms_alloc_fns_free(&a.alloc_fns);
             free(a.supp_files.v);
             free(a.debug_dirs.v);
             return MS_EXIT_USAGE;
         }
+        ms_alloc_fns_load(a.supp_files.v[i], &a.alloc_fns);
+    }
+    if (!a.no_default_alloc_fns)
+        ms_alloc_fns_defaults(&a.alloc_fns);
 
     struct inputs in = {0};
     read_inputs(argv + optind, (size_t)(argc - optind), a.quiet, &in);
@@ -414,7 +446,6 @@ int ms_cmd_report(int argc, char **argv)
     } else {
         struct ms_profile p = {0};
         build_profile(in.dumps, in.ndumps, &a, &p);
-        ms_supp_apply(&a.supps, &p);
         if (a.ro.lingering_only && a.ro.linger_min_ns)
             ms_linger_filter(&p, a.ro.linger_min_ns);
         rc = write_outputs(&p, &in, &a);
@@ -435,6 +466,7 @@ int ms_cmd_report(int argc, char **argv)
         rc = MS_EXIT_PARTIAL;
     free_inputs(&in);
     ms_supp_free(&a.supps);
+    ms_alloc_fns_free(&a.alloc_fns);
     free(a.supp_files.v);
     free(a.debug_dirs.v);
     return rc;

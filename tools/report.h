@@ -110,6 +110,27 @@ const char *ms_supp_name(const struct ms_supps *s, size_t i, uint64_t *stacks, u
 /* Bytes and blocks leaked by stacks no suppression matched. */
 uint64_t ms_unsuppressed_leak(const struct ms_profile *p, uint64_t *blocks);
 
+/* ---------------------------------------------------- allocation wrappers -- */
+
+/* Functions whose frames are taken off the inner end of stacks
+ * (valgrind's --alloc-fn): names or fnmatch(3) globs. */
+struct ms_alloc_fns {
+    char **v;
+    size_t n, cap;
+};
+/* A suppressions file line naming one: "alloc-fn:NAME". */
+#define MS_ALLOC_FN_PREFIX "alloc-fn:"
+void ms_alloc_fns_defaults(struct ms_alloc_fns *a);
+void ms_alloc_fns_add(struct ms_alloc_fns *a, const char *pattern);
+/* The alloc-fn: lines of a suppressions file; returns how many. */
+size_t ms_alloc_fns_load(const char *path, struct ms_alloc_fns *a);
+void ms_alloc_fns_free(struct ms_alloc_fns *a);
+/* Is fr a wrapper's frame (its real function matches)? */
+bool ms_alloc_fn_frame(const struct ms_alloc_fns *a, const struct ms_frame *fr);
+/* Trim wrappers' frames off every stack of p (symbolized) and merge the
+ * stacks that became equal. */
+void ms_alloc_fns_apply(const struct ms_alloc_fns *a, struct ms_profile *p);
+
 /* -------------------------------------------------------------- outputs -- */
 
 void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,

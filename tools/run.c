@@ -57,6 +57,9 @@ static const char usage_text[] =
     "      --trigger PATH       write a snapshot when PATH appears (then it is removed)\n"
     "      --timeline DUR       heap-over-time starting resolution (default 10ms)\n"
     "      --shim PATH          use this libmapscope.so\n"
+    "      --alloc-fn NAME      a malloc wrapper of the program's (name or glob): the\n"
+    "                           summary names its caller; repeatable (common libraries'\n"
+    "                           wrappers are known: mapscope-report(1))\n"
     "  -q, --quiet              no summary at the end\n"
     "\n"
     "The exit status is the program's (a program killed by a signal kills mapscope with\n"
@@ -67,7 +70,16 @@ static const char usage_text[] =
     "  mapscope run -o /var/tmp/svc.dump --interval 10m --sample 512K -- ./svc -c prod.conf\n"
     "  mapscope run -o t.dump -- make test    # then: mapscope report t.dump.*\n";
 
-enum { OPT_UNWIND = 256, OPT_SIGNAL, OPT_TRIGGER, OPT_TIMELINE, OPT_SHIM, OPT_NO_FOLLOW, OPT_HELP };
+enum {
+    OPT_UNWIND = 256,
+    OPT_SIGNAL,
+    OPT_TRIGGER,
+    OPT_TIMELINE,
+    OPT_SHIM,
+    OPT_NO_FOLLOW,
+    OPT_ALLOC_FN,
+    OPT_HELP
+};
 
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
@@ -82,6 +94,7 @@ static const struct option long_opts[] = {
     {"trigger", required_argument, NULL, OPT_TRIGGER},
     {"timeline", required_argument, NULL, OPT_TIMELINE},
     {"shim", required_argument, NULL, OPT_SHIM},
+    {"alloc-fn", required_argument, NULL, OPT_ALLOC_FN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -99,6 +112,7 @@ struct run_args {
     const char *output;
     const char *shim;
     bool quiet;
+    struct ms_alloc_fns alloc_fns; /* --alloc-fn, for the summary */
 };
 
 static int bad_value(const char *opt, const char *val, const char *accepted)
@@ -185,6 +199,9 @@ static int parse(int argc, char **argv, struct run_args *a)
             break;
         case OPT_SHIM:
             a->shim = optarg;
+            break;
+        case OPT_ALLOC_FN:
+            ms_alloc_fns_add(&a->alloc_fns, optarg);
             break;
         case 'q':
             a->quiet = true;
@@ -401,7 +418,8 @@ static size_t find_dumps(const char *prefix, const struct timespec *since, char 
     return n;
 }
 
-static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed)
+static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed,
+                    struct ms_alloc_fns *alloc_fns)
 {
     char **files;
     size_t n = find_dumps(prefix, since, &files);
@@ -433,6 +451,8 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     ms_profile_merge(d, nd, use, &p);
     struct ms_symbolize_opts so = {.quiet = true};
     ms_symbolize(&p, &so);
+    ms_alloc_fns_defaults(alloc_fns); /* the site named is the wrapper's caller */
+    ms_alloc_fns_apply(alloc_fns, &p);
     size_t nproc = p.processes.n;
     char b1[32], b2[32];
     if (main_dump)
@@ -561,6 +581,7 @@ int ms_cmd_run(int argc, char **argv)
     }
     bool exec_failed = WIFEXITED(status) && WEXITSTATUS(status) >= 126;
     if (!a.quiet)
-        summary(prefix, &since, pid, exec_failed);
+        summary(prefix, &since, pid, exec_failed, &a.alloc_fns);
+    ms_alloc_fns_free(&a.alloc_fns);
     return pass_status(status);
 }

@@ -118,6 +118,8 @@ int ms_supp_parse(const char *name, const char *text, struct ms_supps *s)
                 x->frames = ms_xcalloc(1, sizeof *x->frames);
                 x->frames[0] = ms_xstrdup(trim(t + 5));
                 x->nframes = 1;
+            } else if (!strncmp(t, MS_ALLOC_FN_PREFIX, strlen(MS_ALLOC_FN_PREFIX))) {
+                /* An allocation wrapper (alloc_fn.c reads these). */
             } else if (strchr(t, ':') && !strchr(t, ' ')) {
                 /* Another sanitizer's rule (race:, called_from_lib:, ...). */
             } else {

@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "util.h"
 
-static void *check(void *p)
+void *ms_xcheck(void *p)
 {
     if (!p) {
         fputs("mapscope: out of memory\n", stderr);
@@ -25,27 +25,27 @@ static void *check(void *p)
 
 void *ms_xmalloc(size_t n)
 {
-    return check(malloc(n ? n : 1));
+    return ms_xcheck(malloc(n ? n : 1));
 }
 
 void *ms_xcalloc(size_t n, size_t size)
 {
-    return check(calloc(n ? n : 1, size ? size : 1));
+    return ms_xcheck(calloc(n ? n : 1, size ? size : 1));
 }
 
 void *ms_xrealloc(void *p, size_t n)
 {
-    return check(realloc(p, n ? n : 1));
+    return ms_xcheck(realloc(p, n ? n : 1));
 }
 
 char *ms_xstrdup(const char *s)
 {
-    return check(strdup(s ? s : ""));
+    return ms_xcheck(strdup(s ? s : ""));
 }
 
 char *ms_xstrndup(const char *s, size_t n)
 {
-    return check(strndup(s, n));
+    return ms_xcheck(strndup(s, n));
 }
 
 char *ms_xasprintf(const char *fmt, ...)
@@ -55,7 +55,7 @@ char *ms_xasprintf(const char *fmt, ...)
     va_start(ap, fmt);
     int r = vasprintf(&s, fmt, ap);
     va_end(ap);
-    return check(r < 0 ? NULL : s);
+    return ms_xcheck(r < 0 ? NULL : s);
 }
 
 void ms_grow(void **v, size_t *cap, size_t need, size_t size)
@@ -65,7 +65,7 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size)
     size_t ncap = *cap ? *cap : 8;
     while (ncap < need) {
         if (ncap > SIZE_MAX / 2 / size)
-            check(NULL);
+            ms_xcheck(NULL);
         ncap *= 2;
     }
     *v = ms_xrealloc(*v, ncap * size);

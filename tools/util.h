@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* p, or exit with "out of memory" when it is NULL. */
+void *ms_xcheck(void *p);
 void *ms_xmalloc(size_t n);
 void *ms_xcalloc(size_t n, size_t size);
 void *ms_xrealloc(void *p, size_t n);
