@@ -411,6 +411,17 @@ void ms_books_totals(struct ms_totals *t)
     }
 }
 
+/* After a dump: what it reported as the peak (the sum of its stacks' peak
+ * figures) is the level a later peak has to pass, so a later dump never
+ * reports a lower one. */
+void ms_books_raise_peak(uint64_t bytes, uint64_t blocks)
+{
+    if (bytes > atomic_load_explicit(&g.peak_bytes, RELAXED)) {
+        atomic_store_explicit(&g.peak_bytes, bytes, RELAXED);
+        atomic_store_explicit(&g.peak_blocks, blocks << ms_count_shift, RELAXED);
+    }
+}
+
 /* Called by the helper thread every 2^13 ticks: saturate old births so
  * that ages never wrap (see the top of this file). */
 static bool clamp_one(const void *key, void *val, void *ctx)

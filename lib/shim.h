@@ -24,6 +24,7 @@
  *   modules.c      loaded objects for offline symbolization
  *   dump_write.c   record encoder and safe file output
  *   snapshot.c     one dump, record by record
+ *   dump_peak.c    the peak a dump reports, stack by stack
  *   helper.c       the helper thread: interval, trigger, signal, timeline
  *   shim_mem.c     the shim's own mmap-backed memory, accounted
  *
@@ -39,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "dump_format.h"
 
 /* Everything declared here is the library's own: referenced directly, not
  * through the GOT (the exported functions are marked one by one). */
@@ -355,6 +358,24 @@ struct ms_totals {
     uint64_t temporary, sampled, dropped;
 };
 void ms_books_totals(struct ms_totals *t);
+/* After a dump: a new peak has to pass what it reported (dump_peak.c). */
+void ms_books_raise_peak(uint64_t bytes, uint64_t blocks);
+
+/* -------------------------------------------------------- dump_peak.c -- */
+
+/* One stack's figures as a dump writes them (enum ms_stack_field), and
+ * its figures at the peak the previous dump reported. */
+struct ms_stack_figs {
+    uint64_t f[MS_SF_COUNT];
+    uint64_t rep_bytes, rep_blocks;
+    bool present; /* written by this dump */
+};
+/* Room for n stacks' figures (kept between dumps), or NULL. */
+struct ms_stack_figs *ms_dump_figs(uint32_t n);
+/* Choose the dump's peak picture (see dump_peak.c), rewrite the stacks'
+ * peak figures to it and set t's peak figures to their sums. */
+void ms_dump_peak_choose(struct ms_stack_figs *v, uint32_t n, struct ms_totals *t);
+void ms_dump_peak_after_fork(void);
 extern unsigned ms_count_shift;
 struct ms_smap;
 struct ms_smap *ms_books_live_map(void);

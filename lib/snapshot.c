@@ -47,6 +47,7 @@ void ms_snapshot_reinit_after_fork(void)
 {
     pthread_mutex_init(&snap_lock, NULL);
     seq = 0;
+    ms_dump_peak_after_fork();
 }
 
 static uint64_t unix_ns(void)
@@ -152,50 +153,81 @@ static uint64_t units(uint64_t v)
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-static void write_stacks(struct ms_dw *w, uint64_t peak_epoch)
+/* One stack's figures now, in the dump's units; false when it has none to
+ * write. */
+static bool read_figures(struct ms_stack_entry *e, uint64_t peak_epoch, uint64_t f[MS_SF_COUNT])
+{
+    if (!e || !__atomic_load_n(&e->frames, __ATOMIC_ACQUIRE))
+        return false;
+    struct ms_stack_counters *c = &e->c;
+    uint64_t allocs = ms_sc_get(c, MS_SC_ALLOCS), frees = ms_sc_get(c, MS_SC_FREES),
+             bytes = ms_sc_get(c, MS_SC_BYTES), freed = ms_sc_get(c, MS_SC_BYTES_FREED),
+             failed = ms_sc_get(c, MS_SC_FAILED);
+    if (allocs == 0 && failed == 0)
+        return false;
+    uint64_t live_blocks = allocs - frees, live_bytes = bytes - freed;
+    uint64_t peak_blocks = live_blocks, peak_bytes = live_bytes;
+    if (LD(c->snap_epoch) == peak_epoch) {
+        peak_blocks = LD(c->snap_blocks);
+        peak_bytes = LD(c->snap_bytes);
+    }
+    f[MS_SF_ALLOCS] = units(allocs);
+    f[MS_SF_BYTES_ALLOCATED] = bytes;
+    f[MS_SF_FREES] = units(frees);
+    f[MS_SF_BYTES_FREED] = freed;
+    f[MS_SF_LIVE_BLOCKS] = units(live_blocks);
+    f[MS_SF_LIVE_BYTES] = live_bytes;
+    f[MS_SF_FAILED] = units(failed);
+    f[MS_SF_PEAK_BLOCKS] = units(peak_blocks);
+    f[MS_SF_PEAK_BYTES] = peak_bytes;
+    f[MS_SF_TEMPORARY] = units(ms_sc_get(c, MS_SC_TEMPORARY));
+    return true;
+}
+
+static void write_stack(struct ms_dw *w, uint32_t id, const struct ms_stack_entry *e,
+                        const uint64_t f[MS_SF_COUNT])
+{
+    ms_dw_rec_begin(w, MS_REC_STACK);
+    ms_dw_u32(w, id);
+    ms_dw_u32(w, e->nframes);
+    ms_dw_bytes(w, e->frames, e->nframes * sizeof(uint64_t));
+    ms_dw_rec_end(w);
+    ms_dw_rec_begin(w, MS_REC_STACK_STATS);
+    ms_dw_u32(w, id);
+    ms_dw_u32(w, MS_SF_COUNT);
+    for (unsigned i = 0; i < MS_SF_COUNT; i++)
+        ms_dw_u64(w, f[i]);
+    ms_dw_rec_end(w);
+}
+
+/* Every stack's records.  The figures are read once, then the peak
+ * picture is chosen (dump_peak.c): t's peak figures become the sums of the
+ * stacks' and, in full mode, its in-use figures too, so the dump's peak is
+ * never below its own present. */
+static void write_stacks(struct ms_dw *w, struct ms_totals *t)
 {
     uint32_t n = ms_stack_count();
-    for (uint32_t id = 0; id < n; id++) {
-        struct ms_stack_entry *e = ms_stack_entry(id);
-        const uintptr_t *frames = e ? __atomic_load_n(&e->frames, __ATOMIC_ACQUIRE) : NULL;
-        if (!frames)
-            continue;
-        struct ms_stack_counters *c = &e->c;
-        uint64_t allocs = ms_sc_get(c, MS_SC_ALLOCS), frees = ms_sc_get(c, MS_SC_FREES),
-                 bytes = ms_sc_get(c, MS_SC_BYTES), freed = ms_sc_get(c, MS_SC_BYTES_FREED),
-                 failed = ms_sc_get(c, MS_SC_FAILED);
-        if (allocs == 0 && failed == 0)
-            continue;
-        ms_dw_rec_begin(w, MS_REC_STACK);
-        ms_dw_u32(w, id);
-        ms_dw_u32(w, e->nframes);
-        ms_dw_bytes(w, frames, e->nframes * sizeof(uint64_t));
-        ms_dw_rec_end(w);
-
-        uint64_t live_blocks = allocs - frees, live_bytes = bytes - freed;
-        uint64_t peak_blocks = live_blocks, peak_bytes = live_bytes;
-        if (LD(c->snap_epoch) == peak_epoch) {
-            peak_blocks = LD(c->snap_blocks);
-            peak_bytes = LD(c->snap_bytes);
-        }
+    struct ms_stack_figs *v = ms_dump_figs(n);
+    if (!v) { /* out of memory: the figures as they are, in one pass */
         uint64_t f[MS_SF_COUNT];
-        f[MS_SF_ALLOCS] = units(allocs);
-        f[MS_SF_BYTES_ALLOCATED] = bytes;
-        f[MS_SF_FREES] = units(frees);
-        f[MS_SF_BYTES_FREED] = freed;
-        f[MS_SF_LIVE_BLOCKS] = units(live_blocks);
-        f[MS_SF_LIVE_BYTES] = live_bytes;
-        f[MS_SF_FAILED] = units(failed);
-        f[MS_SF_PEAK_BLOCKS] = units(peak_blocks);
-        f[MS_SF_PEAK_BYTES] = peak_bytes;
-        f[MS_SF_TEMPORARY] = units(ms_sc_get(c, MS_SC_TEMPORARY));
-        ms_dw_rec_begin(w, MS_REC_STACK_STATS);
-        ms_dw_u32(w, id);
-        ms_dw_u32(w, MS_SF_COUNT);
-        for (unsigned i = 0; i < MS_SF_COUNT; i++)
-            ms_dw_u64(w, f[i]);
-        ms_dw_rec_end(w);
+        for (uint32_t id = 0; id < n; id++)
+            if (read_figures(ms_stack_entry(id), t->peak_epoch, f))
+                write_stack(w, id, ms_stack_entry(id), f);
+        return;
     }
+    for (uint32_t id = 0; id < n; id++)
+        v[id].present = read_figures(ms_stack_entry(id), t->peak_epoch, v[id].f);
+    ms_dump_peak_choose(v, n, t);
+    uint64_t live_bytes = 0, live_blocks = 0;
+    for (uint32_t id = 0; id < n; id++) {
+        if (!v[id].present)
+            continue;
+        write_stack(w, id, ms_stack_entry(id), v[id].f);
+        live_bytes += v[id].f[MS_SF_LIVE_BYTES];
+        live_blocks += v[id].f[MS_SF_LIVE_BLOCKS];
+    }
+    if (!ms_count_shift) /* sampled: per-stack rounding; the totals' own are better */
+        t->live_bytes = live_bytes, t->live_blocks = live_blocks;
 }
 
 /* Timeline points, split into records that respect the record budget. */
@@ -395,16 +427,22 @@ int ms_snapshot(unsigned reason)
     if (!w) {
         err = errno;
     } else {
-        struct ms_totals t;
+        struct ms_totals t, now;
         write_process(w, reason, s);
         write_settings(w);
         ms_modules_write(w);
         ms_books_totals(&t);
-        write_stacks(w, t.peak_epoch);
+        write_stacks(w, &t);
         ms_linger_write(w, ms_now_ns());
         write_timeline(w);
-        ms_books_totals(&t); /* the latest figures, after the walk */
-        write_totals(w, &t);
+        /* The latest counts, after the walk; the peak (and in full mode
+         * the in-use figures) as the stacks say. */
+        ms_books_totals(&now);
+        now.peak_bytes = t.peak_bytes, now.peak_blocks = t.peak_blocks;
+        now.peak_time_ns = t.peak_time_ns;
+        if (!ms_count_shift)
+            now.live_bytes = t.live_bytes, now.live_blocks = t.live_blocks;
+        write_totals(w, &now);
         ms_inherit_write(w);
         write_engine(w);
         err = ms_dw_close(w);
