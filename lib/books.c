@@ -351,11 +351,12 @@ void ms_books_account_free(void *p, uint64_t packed)
     sc_add(e, MS_SC_BYTES_FREED, bytes);
     struct ms_tcount *tc = ms_tcount_self();
     if (ms_self.last_alloc == (uintptr_t)p && ms_self.last_left == ms_self.sample_left) {
-        /* Nothing was allocated on this thread since p: a temporary. */
+        /* Nothing was allocated or freed on this thread since p: a
+         * temporary (heaptrack's definition, per thread). */
         sc_add(e, MS_SC_TEMPORARY, w);
         COUNT(tc, MS_TC_TEMPORARY, w);
-        ms_self.last_alloc = 0;
     }
+    ms_self.last_alloc = 0; /* any free in between disqualifies (heaptrack) */
     COUNT(tc, MS_TC_FREES, w);
     COUNT(tc, MS_TC_BYTES_FREED, bytes);
     live_change(tc, -(int64_t)bytes, -(int64_t)w, 0);
@@ -373,6 +374,7 @@ void ms_on_free(void *p)
         ; /* a fork child freed a block of its parent's (inherit.c) */
     else if (!sampled)
         COUNT(ms_tcount_self(), MS_TC_UNKNOWN_FREES, 1);
+    ms_self.last_alloc = 0; /* a free in between, recorded or not */
     *ep = saved;
 }
 

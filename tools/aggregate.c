@@ -124,30 +124,54 @@ uint64_t ms_unsuppressed_leak(const struct ms_profile *p, uint64_t *blocks)
     return bytes;
 }
 
-void ms_linger_filter(struct ms_profile *p, uint64_t min_ns)
+uint64_t ms_linger_recorded(const struct ms_profile *p)
 {
+    /* The smallest bin boundary is the run's threshold (bins start at 1x
+     * it); without lingering blocks, the run's setting says it. */
+    uint64_t t = 0;
+    for (size_t i = 0; i < p->stacks.n; i++)
+        if (p->stacks.v[i].lg_nbins && (!t || p->stacks.v[i].lg_bins[0].min_age_ns < t))
+            t = p->stacks.v[i].lg_bins[0].min_age_ns;
+    for (size_t i = 0; !t && i < p->settings.n; i++)
+        if (!strcmp(p->settings.v[i].name, "linger_s"))
+            t = (uint64_t)(strtod(p->settings.v[i].value, NULL) * 1e9 + 0.5);
+    return t;
+}
+
+uint64_t ms_linger_filter(struct ms_profile *p, uint64_t want_ns)
+{
+    uint64_t recorded = ms_linger_recorded(p);
+    /* The largest bin boundary at or below the request, over every stack
+     * (one shim version uses the same boundaries everywhere). */
+    uint64_t applied = recorded;
+    for (size_t i = 0; i < p->stacks.n; i++)
+        for (uint32_t b = 0; b < p->stacks.v[i].lg_nbins; b++) {
+            uint64_t edge = p->stacks.v[i].lg_bins[b].min_age_ns;
+            if (edge <= want_ns && edge > applied)
+                applied = edge;
+        }
     for (size_t i = 0; i < p->stacks.n; i++) {
         struct ms_pstack *s = &p->stacks.v[i];
         if (!s->lg_blocks)
             continue;
-        if (s->lg_oldest_ns < min_ns) {
+        if (s->lg_oldest_ns < want_ns) { /* none of its blocks is that old */
             s->lg_blocks = s->lg_bytes = 0;
             continue;
         }
-        /* With a histogram, count the bins that reach the age asked for.
-         * The bin holding that age is counted whole: a coarse bin may
-         * overstate, but never hides a block that is old enough. */
-        if (!s->lg_nbins)
+        if (applied <= recorded)
             continue;
+        /* Whole bins from the applied boundary on: every block counted is
+         * at least that old, and every block that old is counted. */
         uint64_t blocks = 0, bytes = 0;
         for (uint32_t b = 0; b < s->lg_nbins; b++)
-            if (b + 1 == s->lg_nbins || s->lg_bins[b + 1].min_age_ns > min_ns) {
+            if (s->lg_bins[b].min_age_ns >= applied) {
                 blocks += s->lg_bins[b].blocks;
                 bytes += s->lg_bins[b].bytes;
             }
         s->lg_blocks = blocks;
         s->lg_bytes = bytes;
     }
+    return applied;
 }
 
 size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n)

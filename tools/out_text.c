@@ -371,18 +371,51 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
     }
 }
 
+/* The lingering section's title names the threshold really applied. */
+static void linger_title(char *buf, size_t cap, const struct ms_report_opts *o)
+{
+    char b[32];
+    if (o->linger_min_ns)
+        snprintf(buf, cap, "Lingering allocations (alive at least %s)",
+                 ms_fmt_duration(b, o->linger_min_ns));
+    else
+        snprintf(buf, cap, "Lingering allocations");
+}
+
+/* When the threshold applied is not the one asked for, say why. */
+static void linger_note(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o)
+{
+    char b1[32], b2[32], b3[32];
+    uint64_t rec = ms_linger_recorded(p);
+    if (!o->linger_asked_ns || o->linger_asked_ns == o->linger_min_ns || !rec)
+        return;
+    if (o->linger_asked_ns < rec)
+        fprintf(out,
+                "\n   (asked for %s: the dumps noted blocks from %s on, the run's --linger; "
+                "a finer threshold needs a run with a smaller --linger)\n",
+                ms_fmt_duration(b1, o->linger_asked_ns), ms_fmt_duration(b2, rec));
+    else
+        fprintf(out,
+                "\n   (asked for %s: ages are recorded in bins starting at %s x 1, 4, 16, ...; "
+                "shown: the bins from %s on, the last boundary at or below it)\n",
+                ms_fmt_duration(b1, o->linger_asked_ns), ms_fmt_duration(b2, rec),
+                ms_fmt_duration(b3, o->linger_min_ns));
+}
+
 void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
                  const struct ms_findings *f, const struct ms_supps *s)
 {
     char b[32];
     if (p->processes.n) {
         header(out, p);
+        char title[96];
+        linger_title(title, sizeof title, o);
         if (o->lingering_only) {
-            char title[96];
-            snprintf(title, sizeof title, "Lingering allocations (alive at least %s)",
-                     ms_fmt_duration(b, o->linger_min_ns));
             section(out, p, o, MS_M_LINGERING, title,
-                    "none (the threshold is the run's --linger setting, or --lingering=DUR)");
+                    o->linger_min_ns
+                        ? "none"
+                        : "none (the run recorded no ages: mapscope run --linger DUR)");
+            linger_note(out, p, o);
         } else {
             totals(out, p);
             ms_text_timeline(out, p);
@@ -397,8 +430,8 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
             }
             section(out, p, o, MS_M_PEAK, "Peak heap: stacks holding it at the peak",
                     "no peak recorded");
-            section(out, p, o, MS_M_LINGERING, "Lingering allocations (older than the threshold)",
-                    "none");
+            section(out, p, o, MS_M_LINGERING, title, "none");
+            linger_note(out, p, o);
             section(out, p, o, MS_M_ALLOCS, "Hot spots (most allocations)", "no allocations");
             section(out, p, o, MS_M_TEMPORARY, "Temporary allocations (freed right after)", "none");
             unknown_frees(out, p);

@@ -207,7 +207,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_LINGER:
             a->ro.lingering_only = true;
-            if (optarg && ms_parse_duration(optarg, &a->ro.linger_min_ns))
+            if (optarg && ms_parse_duration(optarg, &a->ro.linger_asked_ns))
                 return usage_error("--lingering=%s: expected a duration, N[s|m|h|d] (e.g. 1h)",
                                    optarg);
             break;
@@ -446,8 +446,15 @@ int ms_cmd_report(int argc, char **argv)
     } else {
         struct ms_profile p = {0};
         build_profile(in.dumps, in.ndumps, &a, &p);
-        if (a.ro.lingering_only && a.ro.linger_min_ns)
-            ms_linger_filter(&p, a.ro.linger_min_ns);
+        a.ro.linger_min_ns = ms_linger_filter(&p, a.ro.linger_asked_ns);
+        if (a.ro.linger_asked_ns && a.ro.linger_asked_ns < a.ro.linger_min_ns && !a.quiet) {
+            char b1[32], b2[32];
+            fprintf(stderr,
+                    "mapscope report: --lingering=%s is finer than the dumps recorded: "
+                    "blocks are noted from %s on (the run's --linger); showing %s\n",
+                    ms_fmt_duration(b1, a.ro.linger_asked_ns),
+                    ms_fmt_duration(b2, a.ro.linger_min_ns), b2);
+        }
         rc = write_outputs(&p, &in, &a);
         if (a.fail_set && rc == MS_EXIT_OK) {
             uint64_t blocks, bytes = ms_unsuppressed_leak(&p, &blocks);

@@ -33,9 +33,16 @@ uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m);
  * malloc'ed. */
 size_t ms_view(const struct ms_profile *p, enum ms_metric m, uint32_t **out);
 
-/* --lingering=DUR: keep only lingering blocks at least min_ns old (to the
- * resolution of the recorded age histogram). */
-void ms_linger_filter(struct ms_profile *p, uint64_t min_ns);
+/* The age from which the dumps recorded lingering blocks (the run's
+ * --linger), 0 when unknown. */
+uint64_t ms_linger_recorded(const struct ms_profile *p);
+/* --lingering[=DUR]: keep only lingering blocks at least the threshold
+ * applied old and return it.  Ages are recorded in bins (1, 4, 16, ... x
+ * the run's threshold): the threshold applied is the largest boundary at
+ * or below want_ns, or the recorded threshold when want_ns is finer, so
+ * whole bins are kept and no bin is labelled with an age some of its
+ * blocks do not have. */
+uint64_t ms_linger_filter(struct ms_profile *p, uint64_t want_ns);
 
 /* ------------------------------------------------------------- options -- */
 
@@ -44,7 +51,8 @@ struct ms_report_opts {
     bool top_given;              /* --top was given: JSON is cut too (else it has all) */
     size_t frames;               /* frames printed per stack (0 = all) */
     bool lingering_only;         /* --lingering: only that view */
-    uint64_t linger_min_ns;      /* --lingering=DUR: only blocks at least this old */
+    uint64_t linger_min_ns;      /* the lingering threshold applied (ms_linger_filter) */
+    uint64_t linger_asked_ns;    /* --lingering=DUR as given (0: none) */
     const char *title;           /* shown in text/HTML headings */
     const char *const *problems; /* damaged-input messages, shown in every output */
     size_t nproblems;

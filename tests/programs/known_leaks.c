@@ -18,7 +18,8 @@
  *   kl_zero_malloc          malloc(50), then kl_zero_realloc: realloc(p, 0) frees it
  *   kl_null_realloc         realloc(NULL, 30), freed
  *   kl_memalign             memalign(32, 40), freed
- *   kl_valloc               valloc(100), freed
+ *   kl_valloc               valloc(100), freed after kl_memalign's block (so not
+ *                           a temporary: a free came between, heaptrack's rule)
  *   kl_fail_malloc          malloc(huge) -> NULL
  *   kl_fail_calloc          calloc(SIZE_MAX, 2) -> NULL (overflow)
  *   kl_fail_memalign        posix_memalign(&p, 3, 10) -> EINVAL
