@@ -413,6 +413,16 @@ void ms_books_totals(struct ms_totals *t)
     }
 }
 
+/* A timeline point saw the exact live figures above the detected peak
+ * (threads publish in steps): that level is a peak, with a new epoch, so
+ * the chart never shows a point above the peak. */
+void ms_books_note_level(const struct ms_totals *t)
+{
+    if (t->live_bytes > atomic_load_explicit(&g.peak_bytes, RELAXED))
+        new_peak((int64_t)t->live_bytes, (int64_t)(t->live_blocks << ms_count_shift),
+                 ms_coarse_ns());
+}
+
 /* After a dump: what it reported as the peak (the sum of its stacks' peak
  * figures) is the level a later peak has to pass, so a later dump never
  * reports a lower one. */

@@ -358,6 +358,8 @@ struct ms_totals {
     uint64_t temporary, sampled, dropped;
 };
 void ms_books_totals(struct ms_totals *t);
+/* The helper's timeline point saw these exact figures. */
+void ms_books_note_level(const struct ms_totals *t);
 /* After a dump: a new peak has to pass what it reported (dump_peak.c). */
 void ms_books_raise_peak(uint64_t bytes, uint64_t blocks);
 

@@ -68,6 +68,7 @@ void ms_timeline_tick(uint64_t now)
         return;
     struct ms_totals t;
     ms_books_totals(&t);
+    ms_books_note_level(&t);
     pthread_mutex_lock(&lock);
     if (npts == MAX_POINTS) {
         ms_timeline_halve(pts, MAX_POINTS);

@@ -117,7 +117,7 @@ START_TEST(test_timeline_merged_on_wall_clock)
     ms_text_timeline(f, &p);
     fclose(f);
     ck_assert_msg(strstr(text, "== Heap over time (live bytes): 4 points over 35 ms"), "%s", text);
-    ck_assert_msg(strstr(text, "highest 300 B at 20 ms; at the end 57 B"), "%s", text);
+    ck_assert_msg(strstr(text, "highest point 300 B at 20 ms; at the end 57 B"), "%s", text);
     ck_assert_msg(strstr(text, "second half of the run: -43 B (-2.4 KiB/s)"), "%s", text);
     ck_assert_msg(strstr(text, "     300 B |  # \n"), "%s", text);
     ck_assert_msg(strstr(text, "|  # \n              |  # \n              | ## \n"), "%s", text);

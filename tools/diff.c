@@ -156,9 +156,12 @@ void ms_diff_text(FILE *out, const struct ms_profile *old, const struct ms_profi
         const struct ms_pstack *s = d[i].cur ? d[i].cur : d[i].old;
         const struct ms_profile *p = d[i].cur ? cur : old;
         signed_bytes(b3, delta_bytes(&d[i]));
-        fprintf(out, "\n  #%zu %s, %+" PRId64 " blocks (now %s in %" PRIu64 " blocks)\n", i + 1, b3,
-                delta_blocks(&d[i]), ms_fmt_bytes(b1, d[i].cur ? d[i].cur->f[MS_SF_LIVE_BYTES] : 0),
-                d[i].cur ? d[i].cur->f[MS_SF_LIVE_BLOCKS] : 0);
+        int64_t db = delta_blocks(&d[i]);
+        uint64_t now = d[i].cur ? d[i].cur->f[MS_SF_LIVE_BLOCKS] : 0;
+        fprintf(out, "\n  #%zu %s, %+" PRId64 " %s (now %s in %" PRIu64 " %s)\n", i + 1, b3, db,
+                db == 1 || db == -1 ? "block" : "blocks",
+                ms_fmt_bytes(b1, d[i].cur ? d[i].cur->f[MS_SF_LIVE_BYTES] : 0), now,
+                now == 1 ? "block" : "blocks");
         ms_text_stack(out, p, s, o->frames);
     }
     if (shown < n)

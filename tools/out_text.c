@@ -208,60 +208,87 @@ static void unknown_frees(FILE *out, const struct ms_profile *p)
           out);
 }
 
-static size_t prefix_len(const char *name)
+/* An engine figure (ENGINE records, summed over processes). */
+static uint64_t eng(const struct ms_profile *p, const char *name, bool *found)
 {
-    const char *dot = strchr(name, '.');
-    return dot ? (size_t)(dot - name) : 0;
+    return ms_nv_get(p->engine.v, p->engine.n, name, found);
 }
 
-/* The engine figures grouped by what they describe (the part of the name
- * before the dot: "map", "stacks", "shim", ...), one wrapped line of
- * key=value per group, byte figures in binary units. */
-static void engine_groups(FILE *out, const struct ms_profile *p)
+/* The shim's own memory, by what it holds. */
+static void overhead_memory(FILE *out, const struct ms_profile *p)
 {
-    for (size_t i = 0; i < p->engine.n; i++) {
-        const char *name = p->engine.v[i].name;
-        size_t pl = prefix_len(name);
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = prefix_len(p->engine.v[j].name) == pl && !strncmp(p->engine.v[j].name, name, pl);
-        if (seen)
-            continue;
-        int col = fprintf(out, "     %-12.*s", (int)pl, pl ? name : "(other)");
-        const char *stem = NULL; /* "chain_hist" while printing chain_hist.0, .1, ... */
-        size_t stem_len = 0;
-        for (size_t k = i; k < p->engine.n; k++) {
-            const char *n = p->engine.v[k].name;
-            if (prefix_len(n) != pl || strncmp(n, name, pl))
-                continue;
-            const char *key = pl ? n + pl + 1 : n;
-            char val[32];
-            if (!strncmp(key, "bytes", 5) && !strstr(key, "per_"))
-                ms_fmt_bytes(val, p->engine.v[k].value);
-            else
-                snprintf(val, sizeof val, "%" PRIu64, p->engine.v[k].value);
-            /* A histogram (name.0, name.1, ...) prints as name=a/b/c. */
-            const char *dot = strrchr(key, '.');
-            bool bin = dot && dot[1] >= '0' && dot[1] <= '9';
-            if (bin && stem && (size_t)(dot - key) == stem_len && !strncmp(key, stem, stem_len)) {
-                col += fprintf(out, "/%s", val);
-                continue;
-            }
-            stem = bin ? key : NULL;
-            stem_len = bin ? (size_t)(dot - key) : 0;
-            size_t w = (bin ? stem_len : strlen(key)) + strlen(val) + 2;
-            if (col + (int)w > 100)
-                col = fprintf(out, "\n     %-12s", "") - 1;
-            col += fprintf(out, " %.*s=%s", (int)(bin ? stem_len : strlen(key)), key, val);
-        }
-        fputc('\n', out);
+    char b[6][32];
+    bool found;
+    uint64_t mapped = eng(p, "shim.bytes_mapped", &found);
+    if (!found)
+        return;
+    uint64_t books = eng(p, "map.bytes_total", NULL) + eng(p, "bigmap.bytes_total", NULL);
+    uint64_t blocks = eng(p, "map.count", NULL);
+    fprintf(out, "   profiler memory   %s mapped by the shim: live-block books %s",
+            ms_fmt_bytes(b[0], mapped), ms_fmt_bytes(b[1], books));
+    if (blocks)
+        fprintf(out, " (%.1f B per live block)", (double)books / (double)blocks);
+    fprintf(out,
+            ",\n                     stack table %s + index %s, unwind caches %s,\n"
+            "                     timeline %s, dump buffers %s\n",
+            ms_fmt_bytes(b[2], eng(p, "shim.bytes_stacks", NULL)),
+            ms_fmt_bytes(b[3], eng(p, "stackindex.bytes_total", NULL)),
+            ms_fmt_bytes(b[4], eng(p, "shim.bytes_stack_cache", NULL)),
+            ms_fmt_bytes(b[5], eng(p, "shim.bytes_timeline", NULL)),
+            ms_fmt_bytes(b[0], eng(p, "shim.bytes_dump", NULL)));
+}
+
+/* The map engine holding the live blocks: the project's own map, held to
+ * what it reports about others (size, growth, how long old arrays stay). */
+static void overhead_map(FILE *out, const struct ms_profile *p)
+{
+    bool found;
+    uint64_t count = eng(p, "map.count", &found);
+    if (!found)
+        return;
+    char b1[32];
+    fprintf(out,
+            "   live-block map    %" PRIu64 " blocks in %" PRIu64 " buckets + %" PRIu64
+            " overflow buckets, longest chain %" PRIu64 "\n",
+            count, eng(p, "map.buckets", NULL), eng(p, "map.overflow_buckets", NULL),
+            eng(p, "map.longest_chain", NULL));
+    uint64_t ns = eng(p, "map.ns_growing", NULL), ops = eng(p, "map.ops_while_growing", NULL);
+    if (!eng(p, "map.grows_doubling", NULL) && !eng(p, "map.grows_same_size", NULL)) {
+        fputs("                     never grew\n", out);
+        return;
     }
+    fprintf(out,
+            "                     grew %" PRIu64 " times by doubling, %" PRIu64
+            " in place; old bucket arrays stayed\n"
+            "                     mapped %s in all while moved over %" PRIu64
+            " operations (a sum over the map's\n"
+            "                     shards%s: how long, not time spent moving)\n",
+            eng(p, "map.grows_doubling", NULL), eng(p, "map.grows_same_size", NULL),
+            ms_fmt_duration(b1, ns), ops, p->processes.n > 1 ? " and processes" : "");
+}
+
+static void overhead_unwind(FILE *out, const struct ms_profile *p)
+{
+    bool found;
+    uint64_t hits = eng(p, "stack_cache.hits", &found), misses = eng(p, "stack_cache.misses", NULL);
+    if (!found)
+        return;
+    fprintf(out, "   unwinding         %" PRIu64 " stacks from the cache, %" PRIu64 " walked", hits,
+            misses);
+    if (hits + misses)
+        fprintf(out, " (%.1f %% from the cache)", 100.0 * (double)hits / (double)(hits + misses));
+    fprintf(out,
+            ";\n                     %" PRIu64 " unwind rules from %" PRIu64 " objects, %" PRIu64
+            " walks left to libunwind\n",
+            eng(p, "unwind.rules", NULL), eng(p, "unwind.objects", NULL),
+            eng(p, "unwind.fallbacks", NULL));
 }
 
 static void overhead(FILE *out, const struct ms_profile *p)
 {
     char b[32];
-    fputs("\n== Profiler overhead\n", out);
+    fprintf(out, "\n== Profiler overhead%s\n",
+            p->processes.n > 1 ? " (summed over the processes)" : "");
     const char *sample = NULL, *unwind = NULL, *depth = NULL;
     for (size_t i = 0; i < p->settings.n; i++) {
         if (!strcmp(p->settings.v[i].name, "sample_bytes"))
@@ -278,19 +305,24 @@ static void overhead(FILE *out, const struct ms_profile *p)
                 "   sampling          one sample per %s bytes on average (figures are "
                 "unbiased estimates)\n",
                 sample);
-    if (unwind || depth)
-        fprintf(out, "   stacks            %s unwinder, up to %s frames\n", unwind ? unwind : "?",
+    if (unwind || depth) {
+        fprintf(out, "   stacks            %s unwinder, up to %s frames", unwind ? unwind : "?",
                 depth ? depth : "?");
-    bool found;
-    uint64_t mapped = ms_nv_get(p->engine.v, p->engine.n, "shim.bytes_mapped", &found);
-    if (found)
-        fprintf(out, "   profiler memory   %s mapped by the shim\n", ms_fmt_bytes(b, mapped));
-    if (p->engine.n) {
-        fprintf(out, "   its own books%s:\n", p->processes.n > 1 ? " (summed over processes)" : "");
-        engine_groups(out, p);
-    } else {
-        fputs("   (no engine figures in the dump)\n", out);
+        bool found;
+        uint64_t n = eng(p, "stacks.count", &found);
+        if (found)
+            fprintf(out, "; %" PRIu64 " distinct stacks (%s of frames)", n,
+                    ms_fmt_bytes(b, eng(p, "stacks.bytes_frames", NULL)));
+        fputc('\n', out);
     }
+    if (!p->engine.n) {
+        fputs("   (no engine figures in the dump)\n", out);
+        return;
+    }
+    overhead_memory(out, p);
+    overhead_map(out, p);
+    overhead_unwind(out, p);
+    fputs("   (every raw figure: --json, \"engine\")\n", out);
 }
 
 /* Why a finding matters and what to do, when the findings file did not

@@ -35,6 +35,27 @@ static uint64_t live_at(const struct ms_tl_point *v, size_t n, uint64_t t)
     return v[i].live_bytes;
 }
 
+/* The chart's highest point and the totals' peak are different figures
+ * when the peak fell between two points, or when several processes are
+ * merged (the totals add each process's own peak, the chart adds the
+ * processes up at each moment): say so instead of showing two peaks. */
+static void peak_note(FILE *out, const struct ms_profile *p, uint64_t highest)
+{
+    char b1[32], b2[32];
+    uint64_t peak = ms_profile_total(p, MS_TOTAL_PEAK_BYTES);
+    if (p->processes.n > 1)
+        fprintf(out,
+                "   (the chart adds the processes up at each moment; the peak in the totals, "
+                "%s, adds each process's own peak)\n",
+                ms_fmt_bytes(b1, peak));
+    else if (peak > highest)
+        fprintf(out,
+                "   (the peak, %s at %s, fell between two points of the chart: points are "
+                "taken every few ms, the peak is exact)\n",
+                ms_fmt_bytes(b1, peak),
+                ms_fmt_duration(b2, ms_profile_total(p, MS_TOTAL_PEAK_TIME_NS)));
+}
+
 void ms_text_timeline(FILE *out, const struct ms_profile *p)
 {
     const struct ms_tl_point *v = p->timeline.v;
@@ -107,9 +128,10 @@ void ms_text_timeline(FILE *out, const struct ms_profile *p)
     uint64_t mid = live_at(v, n, t0 + span / 2), last = v[n - 1].live_bytes;
     uint64_t moved = last > mid ? last - mid : mid - last;
     double rate = (double)moved / ((double)span / 2 / 1e9);
-    fprintf(out, "   highest %s at %s; at the end %s in %" PRIu64 " blocks\n",
+    fprintf(out, "   highest point %s at %s; at the end %s in %" PRIu64 " blocks\n",
             ms_fmt_bytes(b1, max), ms_fmt_duration(b2, v[top].t_ns), ms_fmt_bytes(b3, last),
             v[n - 1].live_blocks);
+    peak_note(out, p, max);
     fprintf(out, "   second half of the run: %s%s (%s%s/s)\n", last >= mid ? "+" : "-",
             ms_fmt_bytes(b1, moved), last >= mid ? "+" : "-",
             ms_fmt_bytes(b2, rate < 1.8e19 ? (uint64_t)rate : UINT64_MAX));

@@ -18,6 +18,11 @@ assert len(g) == 1 and g[0]["bytes"] == 33000 and g[0]["blocks"] == 1000, g
 assert g[0]["stack"][0]["function"] == "make_token"
 assert d["new"]["inuse_bytes"] - d["old"]["inuse_bytes"] == 33000
 PY
+# One block more: "1 block", singular.
+make_dump "$T/d.4242.3" 1501 3 1
+"$MS" report --diff "$T/d.4242.2" "$T/d.4242.3" > "$T/out1" || fail "--diff by one block"
+grep -q "^  #1 +33 B, +1 block (now 48.4 KiB in 1501 blocks)" "$T/out1" ||
+    fail "one block: $(grep '^  #1' "$T/out1")"
 # Reversed: nothing grew.
 "$MS" report --diff "$T/d.4242.2" "$T/d.4242.1" > "$T/out" || fail "reverse diff"
 grep -q "^== Growth by stack: 0 stacks grew, 1 shrank" "$T/out" || fail "reverse: nothing grew"

@@ -27,7 +27,9 @@ grep -q "^== Temporary allocations (freed right after): 2000 from 1 stack" "$T/t
     fail "temporary section"
 grep -q "^== Unknown frees: 3" "$T/text" || fail "unknown frees"
 grep -q "^== Profiler overhead" "$T/text" || fail "overhead section"
-grep -Eq "^     shim +bytes_mapped=1.0 MiB" "$T/text" || fail "engine figures"
+grep -q "^   profiler memory   1.0 MiB mapped by the shim" "$T/text" || fail "engine figures"
+grep -q "^   live-block map    1992 blocks in" "$T/text" || fail "map figures"
+grep -q "ns_growing\|_x100\|bytes_per_live_block" "$T/text" && fail "raw engine fields in the text"
 grep -q "^== Lingering allocations" "$T/text" || fail "lingering section"
 # Heap over time: the dump's 4 points (0, 20000, 71317, then the leaks) as
 # a chart and its figures.
@@ -36,9 +38,22 @@ grep -q "^== Heap over time (live bytes): 4 points over 3.0 s, every 1.0 s at mo
     fail "timeline title"
 grep -q "^     69.6 KiB |  ##$" "$T/chart" || fail "timeline chart top row"
 grep -q "^          0 B | ###$" "$T/chart" || fail "timeline chart bottom row"
-grep -q "^   highest 69.6 KiB at 2.0 s; at the end 68.2 KiB in 1992 blocks$" "$T/chart" ||
+grep -q "^   highest point 69.6 KiB at 2.0 s; at the end 68.2 KiB in 1992 blocks$" "$T/chart" ||
     fail "timeline figures"
 grep -q "^   second half of the run: +48.6 KiB (+32.4 KiB/s)$" "$T/chart" || fail "timeline trend"
+grep -q "fell between two points" "$T/chart" && fail "a peak note although the chart reaches the peak"
+# A peak between two points of the chart is named, not contradicted.
+write_spec "$T/spec"
+sed -i "s/^total peak_bytes .*/total peak_bytes 80000/; s/^total peak_time_ns .*/total peak_time_ns 1500000000/" "$T/spec"
+"$MKDUMP" "$T/spec" "$T/p.4242" || fail "mkdump failed"
+"$MS" report "$T/p.4242" | grep -q "^   (the peak, 78.1 KiB at 1.5 s, fell between two points of the chart" ||
+    fail "peak between points not named"
+# Two processes: the chart's highest point is not the totals' peak (which
+# adds each process's own), and the report says so.
+sed "s/^process 4242 /process 4243 /" "$T/spec" > "$T/spec3"
+"$MKDUMP" "$T/spec3" "$T/p.4243" || fail "mkdump failed"
+"$MS" report "$T/p.4242" "$T/p.4243" | grep -q "^   (the chart adds the processes up at each moment; the peak in the totals, 156.2 KiB, adds" ||
+    fail "merged: chart and peak not told apart"
 
 # --lingering view: only the lingering section; with an age filter.
 "$MS" report --lingering "$T/d.4242" > "$T/ling" || fail "--lingering"
