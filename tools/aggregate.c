@@ -181,7 +181,8 @@ size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size
      * program its offset still beats libc's start-up code, the first frame
      * with a line there), else the first with a source line (allocation
      * wrappers in libc or libstdc++ without debug info have none), else the
-     * innermost frame.  report_template.html's firstOwn() does the same. */
+     * innermost frame.  The HTML page's "where" column shows this frame
+     * too (out_html.c passes its index). */
     for (size_t i = 0; i < n; i++) {
         const struct ms_frame *f = x[i].frame;
         if (f->module < 0)

@@ -27,7 +27,7 @@
 #define MARKER "/*MAPSCOPE_DATA*/"
 
 /* Every stack's figures, in the order the page reads them. */
-static void stack_figures(FILE *out, const struct ms_pstack *s, int64_t supp)
+static void stack_figures(FILE *out, const struct ms_pstack *s, int64_t supp, size_t site)
 {
     const uint64_t *f = s->f;
     fprintf(out,
@@ -39,7 +39,7 @@ static void stack_figures(FILE *out, const struct ms_pstack *s, int64_t supp)
     for (uint32_t b = 0; b < s->lg_nbins; b++)
         fprintf(out, "%s[%.3f,%" PRIu64 ",%" PRIu64 "]", b ? "," : "",
                 (double)s->lg_bins[b].min_age_ns / 1e9, s->lg_bins[b].blocks, s->lg_bins[b].bytes);
-    fputs("]]", out);
+    fprintf(out, "],%zu]", site);
 }
 
 /* {head, strings, frames, stacks, tail}: see the comment at the top. */
@@ -70,6 +70,8 @@ static void write_data(FILE *out, const struct ms_profile *p, const struct ms_re
 
     fputc('{', out);
     ms_json_head(out, p);
+    /* --top: rows per table (0 = all). */
+    fprintf(out, ",\"top\":%zu", o->top);
     fputs(",\"strings\":[", out);
     for (size_t i = 0; i < st.n; i++) {
         if (i)
@@ -98,7 +100,13 @@ static void write_data(FILE *out, const struct ms_profile *p, const struct ms_re
                 first = false;
             }
         fputc(']', out);
-        stack_figures(out, s, s->suppressed ? ms_strtab_index(&st, s->suppressed) : -1);
+        /* The site the "where" column names: the text report's choice
+         * (ms_stack_site), one rule for both. */
+        struct ms_xframe *x;
+        size_t nx = ms_expand_stack(p, s, &x);
+        size_t site = nx ? ms_stack_site(p, x, nx) : 0;
+        free(x);
+        stack_figures(out, s, s->suppressed ? ms_strtab_index(&st, s->suppressed) : -1, site);
     }
     fputc(']', out);
     ms_json_tail(out, p, o, f);
