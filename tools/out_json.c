@@ -152,6 +152,12 @@ void ms_json_head(FILE *out, const struct ms_profile *p)
 {
     fprintf(out, "\"schema\":%d,\"totals\":", MS_JSON_SCHEMA);
     totals(out, p);
+    /* Frames left without a function name, and how to get the names. */
+    char mods[512];
+    uint64_t unnamed;
+    const char *hint = ms_names_hint(p, &unnamed, mods, sizeof mods);
+    fprintf(out, ",\"unnamed_frames\":%" PRIu64 ",\"names_hint\":", unnamed);
+    ms_json_str(out, hint);
 }
 
 void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,

@@ -197,6 +197,34 @@ static void totals(FILE *out, const struct ms_profile *p)
                 dropped);
 }
 
+/* Frames without names, and how to get them (distribution binaries are
+ * stripped: memcached was all "memcached+0x11d1d"). */
+static void names_note(FILE *out, const struct ms_profile *p)
+{
+    char mods[512];
+    uint64_t n;
+    const char *hint = ms_names_hint(p, &n, mods, sizeof mods);
+    if (!hint)
+        return;
+    fprintf(out, "\n== Names: %" PRIu64 " %s without a function name (%s)\n", n,
+            plural(n, "frame", "frames"), mods);
+    /* The hint, wrapped at word boundaries for a terminal. */
+    for (const char *s = hint; *s;) {
+        size_t len = strlen(s), cut = len;
+        if (len > 94) {
+            cut = 94;
+            while (cut > 0 && s[cut] != ' ')
+                cut--;
+            if (!cut)
+                cut = 94;
+        }
+        fprintf(out, "   %.*s\n", (int)cut, s);
+        s += cut;
+        while (*s == ' ')
+            s++;
+    }
+}
+
 static void unknown_frees(FILE *out, const struct ms_profile *p)
 {
     uint64_t n = ms_profile_total(p, MS_TOTAL_UNKNOWN_FREES);
@@ -450,6 +478,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
             linger_note(out, p, o);
         } else {
             totals(out, p);
+            names_note(out, p);
             ms_text_timeline(out, p);
             section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
                     "none: every allocation was freed");

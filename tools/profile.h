@@ -134,6 +134,7 @@ struct ms_pmodule {
     uint32_t build_id_len;
     uint64_t bias, start, end; /* of the first dump it came from */
     bool symbolized;           /* a matching ELF file was found */
+    uint32_t unnamed;          /* its distinct frames left without a function name */
     bool has_lines, has_inlines;
 };
 
@@ -196,6 +197,10 @@ void ms_symbolize(struct ms_profile *p, const struct ms_symbolize_opts *o);
  * else "module+0xoffset", else "0xaddress".  Writes into buf (>= 512). */
 const char *ms_frame_label(const struct ms_profile *p, const struct ms_frame *fr, uint32_t symi,
                            char *buf, size_t len);
+/* Frames left without a function name: how many (*unnamed), by module
+ * ("memcached 30, libevent 7" into mods), and how to get the names; NULL
+ * when every frame has one. */
+const char *ms_names_hint(const struct ms_profile *p, uint64_t *unnamed, char *mods, size_t cap);
 /* basename of a path (no allocation). */
 const char *ms_basename(const char *path);
 

@@ -7,10 +7,15 @@
  * build-id: a binary rebuilt since the run would give confident wrong
  * answers, which is worse than none.  When the file is missing or differs,
  * the debug file with the recorded build-id is looked for under
- * /usr/lib/debug/.build-id (and --debug-dir); failing that the module's
- * frames stay raw addresses and one warning names the module.  Separate
- * debug info of a matching binary is found by libdwfl's standard search
- * (build-id, .gnu_debuglink).
+ * /usr/lib/debug/.build-id (and --debug-dir), then, with DEBUGINFOD_URLS
+ * set, on the debuginfod servers it names (libdwfl's own client, by
+ * build-id); failing that the module's frames stay raw addresses and one
+ * warning names the module.  Separate debug info of a matching binary
+ * (the usual case for a distribution's stripped programs) is found by
+ * libdwfl's standard search: build-id and .gnu_debuglink in the debug
+ * directories, then the debuginfod servers.  Frames left without a name
+ * are counted per module (ms_pmodule.unnamed) so the report can say how
+ * many and how to get them.
  *
  * Every frame is a return address, so the call instruction is looked up at
  * address - 1 (otherwise a call at the very end of a function, e.g. to a
@@ -154,6 +159,30 @@ static bool open_by_build_id(struct symctx *sc, Dwfl_Callbacks *cb, const struct
     return ok;
 }
 
+/* A module whose file is gone (or differs), by its build-id alone:
+ * libdwfl's build-id search for the ELF file tries the debug directories,
+ * then the debuginfod servers of DEBUGINFOD_URLS (executable, then debug
+ * info).  The module is placed at its ELF addresses, as open_module does. */
+static bool open_by_debuginfod(struct symctx *sc, Dwfl_Callbacks *cb, const struct ms_pmodule *m)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (!urls || !*urls || !m->build_id_len || m->end <= m->start || m->start < m->bias)
+        return false;
+    sc->dwfl = dwfl_begin(cb);
+    if (!sc->dwfl)
+        return false;
+    sc->mod = dwfl_report_module(sc->dwfl, m->path, m->start - m->bias, m->end - m->bias);
+    if (sc->mod && dwfl_module_report_build_id(sc->mod, m->build_id, m->build_id_len, 0) != 0)
+        sc->mod = NULL;
+    dwfl_report_end(sc->dwfl, NULL, NULL);
+    Dwarf_Addr bias;
+    if (!sc->mod || !dwfl_module_getelf(sc->mod, &bias) || !build_id_matches(sc, m)) {
+        close_module(sc);
+        return false;
+    }
+    return true;
+}
+
 /* The pseudo-modules the kernel maps (vDSO) have no file to read. */
 static bool is_pseudo(const char *path)
 {
@@ -180,14 +209,14 @@ static bool open_checked(struct symctx *sc, Dwfl_Callbacks *cb, const struct ms_
     if (exists && build_id_matches(sc, m))
         return true;
     close_module(sc);
-    if (open_by_build_id(sc, cb, m, o))
+    if (open_by_build_id(sc, cb, m, o) || open_by_debuginfod(sc, cb, m))
         return true;
     warn_module(o, m,
                 exists ? "build-id differs from the one recorded in the dump (the file was "
                          "rebuilt or replaced since the run) and no debug file with the "
-                         "recorded build-id was found"
+                         "recorded build-id was found (debug directories, DEBUGINFOD_URLS)"
                        : "cannot be read (missing here?) and no debug file with its build-id "
-                         "was found");
+                         "was found (debug directories, DEBUGINFOD_URLS)");
     return false;
 }
 
@@ -304,10 +333,43 @@ void ms_symbolize(struct ms_profile *p, const struct ms_symbolize_opts *o)
                     symbolize_frame(&sc, m, &p->frames.v[k]);
             }
             close_module(&sc);
+            if (!is_pseudo(m->path))
+                for (size_t k = i; k < j; k++)
+                    m->unnamed += !p->frames.v[k].nsym || !p->frames.v[k].sym[0].function;
         }
         i = j;
     }
     free(dipath);
+}
+
+const char *ms_names_hint(const struct ms_profile *p, uint64_t *unnamed, char *mods, size_t cap)
+{
+    uint64_t n = 0;
+    size_t len = 0;
+    mods[0] = 0;
+    for (size_t i = 0; i < p->modules.n; i++) {
+        const struct ms_pmodule *m = &p->modules.v[i];
+        if (!m->unnamed)
+            continue;
+        n += m->unnamed;
+        if (len < cap)
+            len += (size_t)snprintf(mods + len, cap - len, "%s%s %" PRIu32, len ? ", " : "",
+                                    ms_basename(m->path), m->unnamed);
+    }
+    *unnamed = n;
+    if (!n)
+        return NULL;
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    return urls && *urls
+               ? "neither the debug directories nor the debuginfod servers of DEBUGINFOD_URLS "
+                 "had their debug info: install the distribution's debug packages (Debian: "
+                 "PKG-dbgsym from the debian-debug archive) or give --debug-dir DIR "
+                 "(DIR/.build-id/xx/yyyy.debug)"
+               : "the binaries are stripped (or missing) and their debug info is not installed: "
+                 "set "
+                 "DEBUGINFOD_URLS (e.g. https://debuginfod.debian.net) and the report fetches "
+                 "it by build-id, or install the distribution's debug packages (Debian: "
+                 "PKG-dbgsym from the debian-debug archive), or give --debug-dir DIR";
 }
 
 const char *ms_frame_label(const struct ms_profile *p, const struct ms_frame *fr, uint32_t symi,
