@@ -87,3 +87,15 @@ expect_frame() {
     addr2line -f -e "$file" "$(printf '0x%x' $((0x$base + off - 1)))" |
         { read -r fn; read -r loc; echo "$fn ${loc##*/}"; } | sed 's/ (discriminator [0-9]*)//'
 }
+
+# chrome TAG ARGS...: headless Chromium ($CHROMIUM, found by the caller) with
+# a fresh profile and no network of its own, at CHROME_SIZE (default
+# 1280,1400) CSS pixels, one device pixel each (screenshots are measured).
+chrome() {
+    tag=$1
+    shift
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --hide-scrollbars --force-device-scale-factor=1 --user-data-dir="$T/profile.$tag" \
+        --window-size="${CHROME_SIZE:-1280,1400}" "$@" 2> "$T/chrome.$tag.err"
+}

@@ -12,12 +12,6 @@ printf '%s\n' '{"pid":4242,"map":"0xc000123000","finding":"lingering_oldbuckets"
 "$MS" report --html "$T/r.html" "$T/d.4242" "$T/findings.jsonl" || fail "--html exited $?"
 grep -q 'src="http\|href="http\|@import\|url(http' "$T/r.html" && fail "page references the network"
 
-chrome() {
-    tag=$1; shift
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$T/profile.$tag" --window-size=1280,1400 "$@" 2> "$T/chrome.$tag.err"
-}
 chrome dom --virtual-time-budget=5000 --dump-dom "file://$T/r.html" > "$T/dom.html" ||
     fail "chromium failed: $(tail -5 "$T/chrome.dom.err")"
 grep -q 'data-ready="1"' "$T/dom.html" || fail "page script did not finish"

@@ -23,13 +23,7 @@ SPEC
 sed 's|</body>|<script>(function () { const r = document.getElementById("peaklabel").getBoundingClientRect(); document.body.setAttribute("data-label", [r.left, r.top, r.right, r.bottom].map(Math.round).join(",")); })();</script></body>|' \
     "$T/r.html" > "$T/probe.html"
 grep -q 'data-label' "$T/probe.html" || fail "probe not inserted"
-chrome() {
-    tag=$1
-    shift
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \
-        --disable-component-update --no-first-run --hide-scrollbars --force-device-scale-factor=1 \
-        --user-data-dir="$T/profile.$tag" --window-size=1280,2400 "$@" 2> "$T/chrome.$tag.err"
-}
+CHROME_SIZE=1280,2400 # the chart in view
 chrome dom --virtual-time-budget=5000 --dump-dom "file://$T/probe.html" > "$T/dom.html" ||
     fail "chromium failed: $(tail -3 "$T/chrome.dom.err")"
 grep -q 'data-ready="1"' "$T/dom.html" || fail "page script did not finish"
