@@ -195,6 +195,7 @@ void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_o
 {
     fputc('{', out);
     ms_json_head(out, p);
+    fprintf(out, ",\"lingering_min_s\":%.3f", (double)o->linger_min_ns / 1e9);
     view(out, p, o, "leaks", MS_M_LEAKED);
     view(out, p, o, "lingering", MS_M_LINGERING);
     view(out, p, o, "peak", MS_M_PEAK);

@@ -44,6 +44,8 @@ grep -q "shown: the bins from 40.0 s on" "$T/out" || fail "--lingering=1m: no no
 check --lingering=40s "40.0 s" "99 B in 3 blocks"
 grep -q "asked for" "$T/out" && fail "--lingering=40s: a note although nothing was rounded"
 check --lingering=3m "2 m 40 s" "33 B in 1 block"
+"$MS" report --json --lingering=1m "$T/d.4242" | grep -q '"lingering_min_s":40.000,' ||
+    fail "JSON: lingering_min_s"
 # The full report's section says the threshold too.
 "$MS" report "$T/d.4242" | grep -q "^== Lingering allocations (alive at least 10.0 s)" ||
     fail "full report: lingering title"
