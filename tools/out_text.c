@@ -185,10 +185,12 @@ static void totals(FILE *out, const struct ms_profile *p)
     if (p->processes.n > 1)
         fputs(" (sum of each process's own peak)", out);
     fputc('\n', out);
-    fprintf(out, "   temporary         %" PRIu64 " allocations freed right away\n",
-            ms_profile_total(p, MS_TOTAL_TEMPORARY));
-    fprintf(out, "   failed            %" PRIu64 " allocation calls returned NULL\n",
-            ms_profile_total(p, MS_TOTAL_FAILED));
+    uint64_t temp = ms_profile_total(p, MS_TOTAL_TEMPORARY);
+    uint64_t failed = ms_profile_total(p, MS_TOTAL_FAILED);
+    fprintf(out, "   temporary         %" PRIu64 " %s freed right away\n", temp,
+            plural(temp, "allocation", "allocations"));
+    fprintf(out, "   failed            %" PRIu64 " allocation %s returned NULL\n", failed,
+            plural(failed, "call", "calls"));
     uint64_t dropped = ms_profile_total(p, MS_TOTAL_DROPPED);
     if (dropped)
         fprintf(out,
