@@ -44,4 +44,8 @@ $want"
 
 check_tree "full mode"
 check_tree "frame-pointer unwinder" MAPSCOPE_UNWIND=fp
+# Sampled mode (the inherited blocks are in the map, frees of them pass
+# the sampler's filter): one sample per byte on average takes every block
+# of these sizes with a weight of 1, so the figures are exact.
+check_tree "sampled mode" MAPSCOPE_SAMPLE=1
 echo "fork_tree: each process counts its own blocks; inherited ones are apart; merged once"
