@@ -71,7 +71,7 @@ static void write_data(FILE *out, const struct ms_profile *p, const struct ms_re
     fputc('{', out);
     ms_json_head(out, p);
     /* --top: rows per table (0 = all). */
-    fprintf(out, ",\"top\":%zu", o->top);
+    fprintf(out, ",\"top\":%zu,\"lingering_min_s\":%.3f", o->top, (double)o->linger_min_ns / 1e9);
     fputs(",\"strings\":[", out);
     for (size_t i = 0; i < st.n; i++) {
         if (i)

@@ -25,6 +25,7 @@ done
 grep -q 'id="heapline"' "$T/dom.html" || fail "heap chart not drawn"
 grep -q '<summary>make_token  sessiond.c:' "$T/dom.html" || fail "leak table"
 grep -q 'lingering_oldbuckets' "$T/dom.html" || fail "gomaps findings section"
+grep -q 'Lingering allocations (alive at least 1.0 s)' "$T/dom.html" || fail "lingering threshold in the title"
 grep -q 'bucket array allocated at main.newStore (store.go:88) (the map existed before gomaps attached)' \
     "$T/dom.html" || fail "gomaps site labelled by its kind"
 grep -q '≥ 42.5 s' "$T/dom.html" || fail "stall of a map found before attach is a lower bound"
