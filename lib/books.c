@@ -464,10 +464,12 @@ void ms_books_lock_all(void)
 {
     ms_smap_lock_all(live);
     ms_smap_lock_all(big);
+    ms_inherit_lock_all();
 }
 
 void ms_books_unlock_all(void)
 {
+    ms_inherit_unlock_all();
     ms_smap_unlock_all(big);
     ms_smap_unlock_all(live);
 }
@@ -476,6 +478,7 @@ void ms_books_reinit_locks(void)
 {
     ms_smap_reinit_locks(live);
     ms_smap_reinit_locks(big);
+    ms_inherit_reinit_locks();
 }
 
 /* Fork child: the books it inherited describe the parent's heap, which the

@@ -90,6 +90,32 @@ bool ms_inherit_free(void *p)
     return false;
 }
 
+/* fork: a grandchild must not inherit a shard lock held mid-free by
+ * another thread (books.c takes these with its own). */
+void ms_inherit_lock_all(void)
+{
+    for (unsigned i = 0; i < ms_inherit_levels; i++) {
+        ms_smap_lock_all(level[i].live);
+        ms_smap_lock_all(level[i].big);
+    }
+}
+
+void ms_inherit_unlock_all(void)
+{
+    for (unsigned i = ms_inherit_levels; i-- > 0;) {
+        ms_smap_unlock_all(level[i].big);
+        ms_smap_unlock_all(level[i].live);
+    }
+}
+
+void ms_inherit_reinit_locks(void)
+{
+    for (unsigned i = 0; i < ms_inherit_levels; i++) {
+        ms_smap_reinit_locks(level[i].live);
+        ms_smap_reinit_locks(level[i].big);
+    }
+}
+
 static void nv(struct ms_dw *w, const char *name, uint64_t v)
 {
     ms_dw_str(w, name);

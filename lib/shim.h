@@ -411,6 +411,10 @@ bool ms_inherit_free(void *p);
 struct ms_dw;
 /* A TOTALS record of the inherited_* figures (fork children only). */
 void ms_inherit_write(struct ms_dw *w);
+/* fork handlers (through ms_books_lock_all and co.). */
+void ms_inherit_lock_all(void);
+void ms_inherit_unlock_all(void);
+void ms_inherit_reinit_locks(void);
 
 static inline uint64_t ms_pack(uint64_t size, uint32_t stack, uint32_t birth)
 {
