@@ -14,10 +14,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "findings_contract.h"
 #include "gobin.h"
 #include "gomap.h"
+#include "gosite.h"
 
-#define GM_SITE_FRAMES  12
 #define GM_LARGE_OBJECT 32768 /* bytes: Go's largest size class; bigger = own span */
 
 /* What we know about one maptype (read from the binary). */
@@ -27,8 +28,6 @@ struct gm_type {
     bool ptr_free; /* bucket holds no pointers: hmap.extra.overflow lists every overflow bucket */
     char key[96], elem[96];
 };
-
-enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED, GM_SITE_PROFILE };
 
 /* Where a map's type came from: a probe event names its maptype; a map found by the
  * heap scan is recognised by the size of its buckets when exactly one of the
@@ -66,9 +65,7 @@ struct gm_map {
     uint64_t peak_count, hint;
     bool from_makemap;
     /* where it was made or first grew */
-    enum gm_site_kind site_kind;
-    uint64_t site[GM_SITE_FRAMES];
-    int nsite;
+    struct gm_site site;
     const char *dead; /* why the entry is being retired, NULL while live */
     unsigned suspect; /* consecutive polls that did not look like this map */
     /* found by the heap scan at attach (existed before): its type's origin, and the
@@ -172,8 +169,6 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
                    struct gm_scan_stats *st);
 
-enum gm_finding_kind { GM_LINGERING, GM_OVERFLOW_BLOAT, GM_LARGE_SPAN };
-
 struct gm_finding {
     enum gm_finding_kind kind;
     const struct gm_map *m;
@@ -196,7 +191,6 @@ struct gm_options {
 /* findings.c: judge every live map; returns the number of findings (array grows). */
 size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
                       struct gm_finding **out, struct gm_summary *sum);
-const char *ms_gm_finding_name(enum gm_finding_kind k);
 
 /* findings_text.c / findings_json.c */
 void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
