@@ -53,8 +53,8 @@ int ms_gm_finding_kind(const char *name)
 
 static const char *const site_names[GM_SITE_KINDS] = {"unknown", "created", "first_growth",
                                                       "cleared", "heap_profile"};
-static const char *const site_labels[GM_SITE_KINDS] = {
-    "site:", "created at", "first grew at", "cleared at", "bucket array allocated at"};
+static const char *const site_labels[GM_SITE_KINDS] = {"site:", "created at", "first grew at",
+                                                       "cleared at", "bucket array allocated at"};
 
 const char *ms_gm_site_kind_name(enum gm_site_kind k)
 {

@@ -42,10 +42,10 @@ enum gm_site_kind {
 };
 
 /* Swiss-map thresholds, shared by the rules and the man page's wording. */
-#define GM_SWISS_MIN_WASTE  (128u << 10) /* bytes: smaller waste is never flagged */
-#define GM_SWISS_SPARSE_DEN 4            /* live < 1/4 of the usable slots = sparse */
-#define GM_SWISS_CHURN_GROWS 2 /* growths at no new live peak before tombstone_bloat */
-#define GM_SWISS_ROOM        4 /* tombstone_bloat: room for this many times the peak */
+#define GM_SWISS_MIN_WASTE   (128u << 10) /* bytes: smaller waste is never flagged */
+#define GM_SWISS_SPARSE_DEN  4            /* live < 1/4 of the usable slots = sparse */
+#define GM_SWISS_CHURN_GROWS 2            /* growths at no new live peak before tombstone_bloat */
+#define GM_SWISS_ROOM        4            /* tombstone_bloat: room for this many times the peak */
 
 const struct gm_finding_def *ms_gm_finding_def(enum gm_finding_kind k);
 const char *ms_gm_finding_name(enum gm_finding_kind k);

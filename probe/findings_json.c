@@ -59,8 +59,7 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
                 (unsigned long long)m->peak_count, m->before_attach ? "true" : "false",
-                type_from[m->type_from],
-                ms_gm_site_kind_name(m->site.kind));
+                type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
         ms_gm_jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
         fputs(",\"stack\":[", f);
         for (int k = 0; k < m->site.n; k++) {

@@ -33,8 +33,8 @@
 const volatile unsigned int target_tgid = 0;
 const volatile unsigned int hdr_size = 48;
 const volatile bool array_probe_at_entry = false;
-const volatile unsigned int buckets_off = 16; /* hmap.buckets */
-const volatile unsigned int hash0_off = 12;   /* hmap.hash0 */
+const volatile unsigned int buckets_off = 16;    /* hmap.buckets */
+const volatile unsigned int hash0_off = 12;      /* hmap.hash0 */
 const volatile unsigned int swiss_min_cap = 128; /* rehash of smaller tables: no event */
 
 struct {
@@ -190,10 +190,15 @@ int on_makemap_ret(struct pt_regs *ctx)
 static __always_inline int swiss_event(struct pt_regs *ctx, unsigned int kind)
 {
     unsigned long long t = BPF_CORE_READ(ctx, ax);
-    unsigned short cap = 0;
+    unsigned short th[3] = {0}; /* table.used, capacity, growthLeft */
     if (t)
-        bpf_probe_read_user(&cap, sizeof cap, (void *)(t + 2)); /* table.capacity */
-    if (kind == GOMAP_EV_SWISS_REHASH && cap < swiss_min_cap)
+        bpf_probe_read_user(th, sizeof th, (void *)t);
+    if (th[1] < swiss_min_cap)
+        return 0;
+    /* pruneTombstones is entered before every growth on the fast paths and returns
+     * at once below 10% tombstones (its own test): only real prunes are events */
+    unsigned int max = th[1] * 7 / 8;
+    if (kind == GOMAP_EV_SWISS_PRUNE && (th[0] + th[2] > max || (max - th[0] - th[2]) * 10 < th[1]))
         return 0;
     struct gomap_event *e = start(kind);
     if (!e)

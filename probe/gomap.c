@@ -369,9 +369,10 @@ static int inspect(struct ms_gobin *bin, const char *path, const char *label,
             fprintf(stderr, PROG ": note: runtime type names not found; map types print as "
                                  "'?'\n");
         if (env.verbose)
-            fprintf(stderr, PROG ": %s: %s%s%s, Swiss-table maps, pclntab from %s (%zu functions)\n",
-                    label, bin->version, bin->experiment[0] ? " GOEXPERIMENT=" : "",
-                    bin->experiment, ms_gopcln_origin(bin->pcln), ms_gopcln_nfunc(bin->pcln));
+            fprintf(stderr,
+                    PROG ": %s: %s%s%s, Swiss-table maps, pclntab from %s (%zu functions)\n", label,
+                    bin->version, bin->experiment[0] ? " GOEXPERIMENT=" : "", bin->experiment,
+                    ms_gopcln_origin(bin->pcln), ms_gopcln_nfunc(bin->pcln));
         return 0;
     }
     if (ms_golayout_builtin(bin->major, bin->minor, lay) < 0)
@@ -444,9 +445,9 @@ static void detach_kind(struct attached *a, int kind)
 struct plan {
     bool swiss;
     uint64_t rehash, prune; /* Swiss: (*table).rehash, (*table).pruneTombstones (1.25+) */
-    uint64_t array;    /* makeBucketArray's large-array branch (or its entry) */
-    bool at_entry;     /* fallback: the branch was not found */
-    uint64_t rets[32]; /* makemap's RET instructions */
+    uint64_t array;         /* makeBucketArray's large-array branch (or its entry) */
+    bool at_entry;          /* fallback: the branch was not found */
+    uint64_t rets[32];      /* makemap's RET instructions */
     int nret;
 };
 
@@ -515,8 +516,7 @@ static int attach_all(struct attached *a, struct gomap_bpf *skel, pid_t pid, con
                     pruned ? ", (*table).pruneTombstones" : " (no pruneTombstones: Go 1.24)");
         return 0;
     }
-    if (attach_one(a, skel->progs.on_bucket_array, GOMAP_EV_BUCKETS, pid, path, bin, p->array) <
-        0)
+    if (attach_one(a, skel->progs.on_bucket_array, GOMAP_EV_BUCKETS, pid, path, bin, p->array) < 0)
         return attach_failed(bin);
     int nret = 0;
     for (int i = 0; i < p->nret; i++)
@@ -620,8 +620,8 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
 /* -------------------------------------------------------------- the loop -- */
 
 struct run {
-    struct gm_tracker tr;  /* classic maps */
-    struct sw_tracker sw;  /* Swiss-table maps */
+    struct gm_tracker tr; /* classic maps */
+    struct sw_tracker sw; /* Swiss-table maps */
     const struct gm_tracker_ops *ops;
     void *cur; /* &tr or &sw */
     double linger;

@@ -22,6 +22,12 @@ static unsigned types_field(const struct ms_gobin *bin)
     return (bin->major == 1 && bin->minor < 20) ? 280 : 296;
 }
 
+/* moduledata.etypes: Go 1.27 put typedesclen between types and etypes. */
+static unsigned etypes_field(const struct ms_gobin *bin)
+{
+    return types_field(bin) + (bin->major == 1 && bin->minor >= 27 ? 16 : 8);
+}
+
 static uint64_t rd64(const uint8_t *p)
 {
     uint64_t v;
@@ -32,12 +38,12 @@ static uint64_t rd64(const uint8_t *p)
 /* Does a moduledata start at md?  Its pcHeader and funcnametab fields must agree. */
 static int is_moduledata(const struct ms_gobin *bin, uint64_t md, uint64_t hdr)
 {
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
+    const uint8_t *m = ms_gobin_at(bin, md, etypes_field(bin) + 8);
     const uint8_t *h = ms_gobin_at(bin, hdr, 40);
     if (!m || !h || rd64(m) != hdr)
         return 0;
     uint64_t fn_off = rd64(h + (bin->minor < 18 ? 24 : 32));
-    uint64_t types = rd64(m + types_field(bin)), etypes = rd64(m + types_field(bin) + 8);
+    uint64_t types = rd64(m + types_field(bin)), etypes = rd64(m + etypes_field(bin));
     return rd64(m + 8) == hdr + fn_off && types && types < etypes;
 }
 
@@ -63,9 +69,9 @@ int ms_gotypes_init(struct ms_gobin *bin)
     }
     if (!md)
         return -1;
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
+    const uint8_t *m = ms_gobin_at(bin, md, etypes_field(bin) + 8);
     bin->types_base = rd64(m + types_field(bin));
-    bin->types_end = rd64(m + types_field(bin) + 8);
+    bin->types_end = rd64(m + etypes_field(bin));
     return 0;
 }
 

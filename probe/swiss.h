@@ -30,8 +30,7 @@ struct ms_gobin;
  * The same from 1.24 to 1.27 for every field read here (1.27 moved only fields
  * after GroupSize); tombstonePossible exists from 1.25. */
 struct sw_layout {
-    unsigned map_size, used, seed, dirptr, dirlen, gdepth, gshift, writing, tomb_possible,
-        clearseq;
+    unsigned map_size, used, seed, dirptr, dirlen, gdepth, gshift, writing, tomb_possible, clearseq;
     bool has_tomb_possible;
     unsigned table_size, t_used, t_cap, t_growth, t_ldepth, t_index, t_groups, t_mask;
     unsigned mt_key, mt_elem, mt_group, mt_groupsize, type_ptrbytes;
@@ -40,7 +39,7 @@ struct sw_layout {
 /* 0, or -1 when the version has no Swiss maps we know. */
 int ms_swiss_layout(int major, int minor, struct sw_layout *l);
 
-#define SW_MAX_TABLE_CAP 1024    /* internal/runtime/maps.maxTableCapacity */
+#define SW_MAX_TABLE_CAP 1024      /* internal/runtime/maps.maxTableCapacity */
 #define SW_MAX_DIRLEN    (1 << 20) /* directories longer than this are not read */
 #define SW_GROUP_SLOTS   8
 
@@ -139,8 +138,8 @@ uint64_t ms_sw_held(const struct sw_map *m);
 /* swissfindings_out.c */
 void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs, size_t n,
                        const struct sw_summary *s, double elapsed, bool clear);
-void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs,
-                        size_t n, const struct sw_summary *s, double elapsed);
+void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs, size_t n,
+                        const struct sw_summary *s, double elapsed);
 int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs, size_t n,
                      const struct sw_summary *s, double elapsed);
 

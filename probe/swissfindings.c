@@ -142,11 +142,11 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
                 break;
             f->kind = large ? GM_LARGE_SPAN : GM_RETAINED_CAPACITY;
             bool history = m->peak_used || m->grows || m->tombstones;
-            f->reason = m->used                 ? (m->peak_used >= 2 * m->used ? "shrunk" : "sparse")
-                        : m->clearseq          ? "cleared"
-                        : history              ? "emptied"
-                        : m->before_attach     ? "empty"
-                                               : "preallocated_unused";
+            f->reason = m->used            ? (m->peak_used >= 2 * m->used ? "shrunk" : "sparse")
+                        : m->clearseq      ? "cleared"
+                        : history          ? "emptied"
+                        : m->before_attach ? "empty"
+                                           : "preallocated_unused";
             snprintf(f->why, sizeof f->why,
                      "%llu live entries (peak seen %llu%s) in %llu tables with %llu slots "
                      "(directory of %llu)%s: it holds %s%s, %s of it unused; maps never shrink "
@@ -156,8 +156,7 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
                      (unsigned long long)m->capacity, (unsigned long long)m->dirlen,
                      m->clearseq ? ", cleared with clear()" : "", h1,
                      large ? " mostly in large objects, each its own span" : "", h2,
-                     m->clearseq ? "and clear() keeps every table"
-                                 : "deletes keep every table");
+                     m->clearseq ? "and clear() keeps every table" : "deletes keep every table");
             snprintf(f->advice, sizeof f->advice, "%s",
                      !strcmp(f->reason, "preallocated_unused") || !strcmp(f->reason, "empty")
                          ? "if it is not about to be filled, size the make hint to the real "

@@ -54,7 +54,8 @@ static size_t sort_n;
 
 static int by_interest(const void *a, const void *b)
 {
-    const struct sw_map *x = *(const struct sw_map *const *)a, *y = *(const struct sw_map *const *)b;
+    const struct sw_map *x = *(const struct sw_map *const *)a,
+                        *y = *(const struct sw_map *const *)b;
     int fx = finding_of(x, sort_fs, sort_n) != NULL, fy = finding_of(y, sort_fs, sort_n) != NULL;
     if (fx != fy)
         return fy - fx;
@@ -87,24 +88,23 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
         if (!m->polled)
             continue;
         const struct sw_finding *x = finding_of(m, fs, n);
-        fprintf(f, "0x%-12llx %-9llu %9llu %6llu %8llu %8s %-36.36s %s\n",
-                (unsigned long long)m->m, (unsigned long long)m->used,
-                (unsigned long long)m->capacity, (unsigned long long)m->tables,
-                (unsigned long long)m->tombstones, mib(a, sizeof a, ms_sw_held(m)),
-                type_str(m, ty, sizeof ty), x ? ms_gm_finding_def(x->kind)->flag : "");
+        fprintf(f, "0x%-12llx %-9llu %9llu %6llu %8llu %8s %-36.36s %s\n", (unsigned long long)m->m,
+                (unsigned long long)m->used, (unsigned long long)m->capacity,
+                (unsigned long long)m->tables, (unsigned long long)m->tombstones,
+                mib(a, sizeof a, ms_sw_held(m)), type_str(m, ty, sizeof ty),
+                x ? ms_gm_finding_def(x->kind)->flag : "");
         shown++;
     }
     free(order);
     fflush(f);
 }
 
-void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs,
-                        size_t n, const struct sw_summary *s, double elapsed)
+void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_finding *fs, size_t n,
+                        const struct sw_summary *s, double elapsed)
 {
     char a[16], b[16], c[16], ty[200], site[512];
     fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s (Swiss-table maps), watched %.1f s\n",
-            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?",
-            elapsed);
+            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed);
     if (!n)
         fprintf(f, "\nno findings: no map held much more capacity than its live entries, "
                    "and no table grew from tombstones\n");
@@ -177,21 +177,20 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
                 (unsigned long long)m->used, (unsigned long long)m->peak_used,
                 (unsigned long long)m->capacity, (unsigned long long)m->tables,
                 (unsigned long long)m->dirlen, (unsigned long long)m->tombstones,
-                (unsigned long long)(m->type ? m->type->groupsize : 0),
-                (unsigned long long)x->held, (unsigned long long)m->group_bytes,
-                (unsigned long long)m->table_bytes, (unsigned long long)m->dir_bytes,
-                (unsigned long long)m->large_arrays, (unsigned long long)m->large_bytes,
-                (unsigned long long)x->wasted, m->grows, m->splits, m->churn_grows,
-                x->grows_per_min, m->prunes, (unsigned long long)m->clearseq,
-                m->before_attach ? "true" : "false", type_from[m->type_from],
-                ms_gm_site_kind_name(m->site.kind));
+                (unsigned long long)(m->type ? m->type->groupsize : 0), (unsigned long long)x->held,
+                (unsigned long long)m->group_bytes, (unsigned long long)m->table_bytes,
+                (unsigned long long)m->dir_bytes, (unsigned long long)m->large_arrays,
+                (unsigned long long)m->large_bytes, (unsigned long long)x->wasted, m->grows,
+                m->splits, m->churn_grows, x->grows_per_min, m->prunes,
+                (unsigned long long)m->clearseq, m->before_attach ? "true" : "false",
+                type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
         ms_gm_jstr(f, site_str(tr, m, buf, sizeof buf));
         fputs(",\"stack\":[", f);
         for (int k = 0; k < m->site.n; k++) {
             if (k)
                 fputc(',', f);
-            ms_gm_jstr(f, ms_gm_pc_name(tr->bin, tr->bias, m->site.pc[k] - (k > 0), buf,
-                                        sizeof buf));
+            ms_gm_jstr(f,
+                       ms_gm_pc_name(tr->bin, tr->bias, m->site.pc[k] - (k > 0), buf, sizeof buf));
         }
         fputs("],\"why\":", f);
         ms_gm_jstr(f, x->why);
@@ -199,8 +198,8 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
         ms_gm_jstr(f, x->advice);
         fputs("}\n", f);
     }
-    fprintf(f, "{\"record\":\"summary\",\"impl\":\"swiss\",\"pid\":%d,\"go_version\":",
-            (int)tr->pid);
+    fprintf(f,
+            "{\"record\":\"summary\",\"impl\":\"swiss\",\"pid\":%d,\"go_version\":", (int)tr->pid);
     ms_gm_jstr(f, tr->bin ? tr->bin->version : "");
     fputs(",\"binary\":", f);
     ms_gm_jstr(f, tr->bin ? tr->bin->path : "");

@@ -110,8 +110,8 @@ static const struct sw_type *type_of(struct sw_tracker *tr, uint64_t t)
     /* 8 control bytes + 8 slots of at least one byte, at most 8 x (128 + 128) */
     if (ty.groupsize < 16 || ty.groupsize > 8 + 8 * 256)
         return NULL;
-    ty.pointers = rd(tr, rdn(mt + l->mt_group, 8) + l->type_ptrbytes, &ptrbytes, 8) == 0 &&
-                  ptrbytes != 0;
+    ty.pointers =
+        rd(tr, rdn(mt + l->mt_group, 8) + l->type_ptrbytes, &ptrbytes, 8) == 0 && ptrbytes != 0;
     snprintf(ty.key, sizeof ty.key, "?");
     snprintf(ty.elem, sizeof ty.elem, "?");
     if (tr->bin) {
@@ -195,8 +195,8 @@ struct tsum {
 };
 
 /* Read the directory and every distinct table; NULL, or what is wrong. */
-static const char *read_tables(struct sw_tracker *tr, const struct hdr *h,
-                               const struct sw_type *ty, struct tsum *s)
+static const char *read_tables(struct sw_tracker *tr, const struct hdr *h, const struct sw_type *ty,
+                               struct tsum *s)
 {
     const struct sw_layout *l = &tr->lay;
     uint64_t *dir = malloc(h->dirlen * 8);

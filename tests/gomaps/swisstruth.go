@@ -41,17 +41,17 @@ type swissTable struct {
 
 // The leading fields of runtime.mspan (Go 1.22 and later), up to elemsize.
 type mspan struct {
-	next, prev, list                        unsafe.Pointer
-	startAddr, npages, manualFreeList       uintptr
-	freeindex, nelems, freeIndexForScan     uint16
-	allocCache                              uint64
-	allocBits, gcmarkBits, pinnerBits       unsafe.Pointer
-	sweepgen, divMul                        uint32
-	allocCount                              uint16
-	spanclass, state, needzero              uint8
-	isUserArenaChunk                        bool
-	allocCountBeforeCache                   uint16
-	elemsize                                uintptr
+	next, prev, list                    unsafe.Pointer
+	startAddr, npages, manualFreeList   uintptr
+	freeindex, nelems, freeIndexForScan uint16
+	allocCache                          uint64
+	allocBits, gcmarkBits, pinnerBits   unsafe.Pointer
+	sweepgen, divMul                    uint32
+	allocCount                          uint16
+	spanclass, state, needzero          uint8
+	isUserArenaChunk                    bool
+	allocCountBeforeCache               uint16
+	elemsize                            uintptr
 }
 
 //go:linkname findObject runtime.findObject
