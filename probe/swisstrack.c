@@ -190,6 +190,12 @@ static bool sane(const struct hdr *h)
     return true;
 }
 
+/* Table capacities are powers of two from one group to maxTableCapacity. */
+static bool table_cap_ok(uint64_t cap)
+{
+    return cap >= SW_GROUP_SLOTS && cap <= SW_MAX_TABLE_CAP && !(cap & (cap - 1));
+}
+
 struct tsum {
     uint64_t capacity, used, tombstones, tables, group_bytes, large_arrays, large_bytes;
 };
@@ -218,8 +224,8 @@ static const char *read_tables(struct sw_tracker *tr, const struct hdr *h, const
         uint64_t left = rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
         uint64_t mask = rdn(t + l->t_mask, 8), groups = rdn(t + l->t_groups, 8);
         uint64_t max = ms_sw_max_growth(cap);
-        if (cap < SW_GROUP_SLOTS || cap > SW_MAX_TABLE_CAP || (cap & (cap - 1)) || ld > h->gdepth ||
-            used + left > max || mask + 1 != cap / SW_GROUP_SLOTS || !groups) {
+        if (!table_cap_ok(cap) || ld > h->gdepth || used + left > max ||
+            mask + 1 != cap / SW_GROUP_SLOTS || !groups) {
             why = "table header no longer a table's";
             break;
         }
@@ -321,7 +327,7 @@ static void on_rehash(struct sw_tracker *tr, const struct gomap_event *e, double
     decode(l, e->hdr, &h);
     uint64_t cap = rdn(e->tbl + l->t_cap, 2), used = rdn(e->tbl + l->t_used, 2);
     uint64_t left = rdn(e->tbl + l->t_growth, 2), max = ms_sw_max_growth(cap);
-    if (!sane(&h) || cap < SW_GROUP_SLOTS || cap > SW_MAX_TABLE_CAP || used + left > max) {
+    if (!sane(&h) || !table_cap_ok(cap) || used + left > max) {
         tr->st.unattributed++;
         return;
     }
