@@ -587,7 +587,7 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
     size_t n = 0;
     uint64_t bias = 0;
     ms_gobin_load_bias(tr->bin, tr->pid, &bias);
-    ms_gm_heap_scan(tr->pid, tr->bin, &tr->lay, bias, env.scan_limit, &found, &n, sc);
+    ms_gm_heap_scan(tr->pid, tr->bin, &tr->lay, NULL, bias, env.scan_limit, &found, &n, sc);
     ms_gm_adopt(tr, found, n, now_s(), sc);
     free(found);
     tr->scanned = true;
@@ -615,6 +615,61 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
                      "from %s\n",
                 (unsigned long long)sc->allspans, (unsigned long long)sc->allspans_candidates,
                 sc->sweepgen_known ? "the sweep generation" : "allocation or mark bits");
+}
+
+/* The Swiss-map heap scan reads the same runtime heap structures, unchanged from Go
+ * 1.22 through 1.27: the classic table of the last release that has one describes them. */
+static struct ms_golayout heap_lay;
+
+static int slot_live(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen)
+{
+    return ms_gm_heap_slot_live((pid_t)(intptr_t)ctx, &heap_lay, span, slot, sweepgen);
+}
+
+static void scan_heap_swiss(struct sw_tracker *tr)
+{
+    struct gm_scan_stats sc = {0};
+    struct gm_found *found = NULL;
+    size_t n = 0, named = 0;
+    uint64_t bias = 0;
+    ms_gobin_load_bias(tr->bin, tr->pid, &bias);
+    if (ms_golayout_builtin(1, tr->lay.minor < 25 ? tr->lay.minor : 25, &heap_lay) < 0)
+        return;
+    ms_gm_heap_scan(tr->pid, tr->bin, &heap_lay, &tr->lay, bias, env.scan_limit, &found, &n, &sc);
+    double now = now_s();
+    for (size_t i = 0; i < n; i++) {
+        struct sw_type proto = {.groupsize = found[i].groupsize, .pointers = !found[i].ptr_free};
+        snprintf(proto.key, sizeof proto.key, "%s", found[i].key);
+        snprintf(proto.elem, sizeof proto.elem, "%s", found[i].elem);
+        struct sw_map *m = ms_sw_adopt(tr, found[i].h, 0, proto.groupsize ? &proto : NULL, now);
+        if (!m)
+            break;
+        named += found[i].named;
+        if (!found[i].named)
+            m->type_from = SW_TYPE_UNKNOWN;
+        m->hdr_span = found[i].hdr_span;
+        m->hdr_slot = found[i].hdr_slot;
+    }
+    free(found);
+    if (!sc.failed && sc.sweepgen_known) {
+        tr->gc_addr = sc.sweepgen_addr;
+        tr->gc_at_scan = sc.sweepgen;
+        tr->slot_live = slot_live;
+        tr->slot_ctx = (void *)(intptr_t)tr->pid;
+    }
+    if (sc.failed)
+        fprintf(stderr,
+                PROG ": heap scan at attach not done: %s; maps that already exist are seen "
+                     "only when a table grows\n",
+                sc.failed);
+    else
+        fprintf(stderr,
+                PROG ": heap scan at attach: %llu spans (%llu in use), %.1f MiB read in %.0f ms: "
+                     "%zu Swiss maps holding 64 KiB or more existed before attach, %zu with "
+                     "their type from the heap's type records%s\n",
+                (unsigned long long)sc.spans, (unsigned long long)sc.inuse_spans,
+                (double)sc.bytes_read / (1 << 20), sc.ms, n, named,
+                sc.truncated ? "; stopped at --scan-limit or after 5 s" : "");
 }
 
 /* -------------------------------------------------------------- the loop -- */
@@ -801,6 +856,8 @@ int ms_cmd_gomaps(int argc, char **argv)
     struct gm_scan_stats scan = {0};
     if (env.pid && !env.no_scan && !bin.swiss)
         scan_heap(&r.tr, &scan);
+    else if (env.pid && !env.no_scan)
+        scan_heap_swiss(&r.sw);
     if (gate >= 0) { /* probes are in place: let the program run */
         if (write(gate, "g", 1) != 1) {
             rc = fail(MS_EXIT_FAILURE, "cannot release %s", prog);

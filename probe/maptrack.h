@@ -148,6 +148,12 @@ struct gm_found {
     uint64_t types[GM_FOUND_TYPES];
     size_t ntypes; /* how many fit (more than are listed when > GM_FOUND_TYPES) */
     bool by_content;
+    /* Swiss maps: the span and slot of the Map header (to check it survives the next
+     * GC), and its type from the group array's heap type record (named = found) */
+    uint64_t hdr_span, hdr_slot;
+    char key[96], elem[96];
+    uint64_t groupsize;
+    bool named;
 };
 
 struct gm_scan_stats {
@@ -155,15 +161,23 @@ struct gm_scan_stats {
     uint64_t allspans_candidates, spans, inuse_spans, hmap_spans, slots, bytes_read;
     size_t found, adopted, typed;
     double ms;
-    bool truncated;      /* stopped at the byte or time limit */
-    bool sweepgen_known; /* liveness from the sweep generation, else either bit */
-    const char *failed;  /* why there was no scan, NULL when there was */
+    bool truncated;         /* stopped at the byte or time limit */
+    bool sweepgen_known;    /* liveness from the sweep generation, else either bit */
+    const char *failed;     /* why there was no scan, NULL when there was */
+    uint64_t sweepgen_addr; /* mheap_.sweepgen: +2 per GC cycle */
+    uint32_t sweepgen;      /* its value during the scan */
 };
 
 #define GM_SCAN_MAX_MS 5000.0 /* the heap scan stops after this long, read or not */
+/* swl: scan for Swiss maps with that layout; NULL: classic maps. */
+struct sw_layout;
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
-                    uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
-                    struct gm_scan_stats *st);
+                    const struct sw_layout *swl, uint64_t bias, uint64_t limit,
+                    struct gm_found **out, size_t *nout, struct gm_scan_stats *st);
+/* Is slot of the span at span allocated, judged like the scan does with the sweep
+ * generation H?  1 yes, 0 no (freed), -1 cannot tell. */
+int ms_gm_heap_slot_live(pid_t pid, const struct ms_golayout *lay, uint64_t span, uint64_t slot,
+                         uint32_t H);
 /* maptrack.c: follow the found maps from now on, their types recognised where the
  * binary's map types allow; returns how many were taken. */
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,

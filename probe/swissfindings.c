@@ -7,9 +7,9 @@
  * specific first:
  *
  * tombstone_bloat: tables grew while the live count did not (GM_SWISS_CHURN_GROWS
- *   growths at no new live peak, each in a table holding tombstones), or the
- *   tables now hold more tombstones than live entries; and the map has room for
- *   more than twice its peak.  Go 1.24 never prunes tombstones (golang/go#70886);
+ *   growths at no new live peak, each in a table holding tombstones; tombstones
+ *   alone prove nothing: deletes leave them in any emptied map), and it has room for
+ *   GM_SWISS_ROOM times its peak.  Go 1.24 never prunes tombstones (golang/go#70886);
  *   1.25+ prunes them on the fast assign paths only.
  * large_span: the map is sparse (live entries under 1/GM_SWISS_SPARSE_DEN of its
  *   usable slots for --linger seconds) and most of what it holds is in large
@@ -110,14 +110,13 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
         human(h2, sizeof h2, waste);
         bool roomy = usable >= GM_SWISS_ROOM * (m->peak_used > m->used ? m->peak_used : m->used);
         bool churn = m->churn_grows >= GM_SWISS_CHURN_GROWS;
-        bool tombs = m->tombstones > m->used && m->tombstones * GM_SWISS_SPARSE_DEN >= usable;
         bool sparse = m->sparse_since && tr->now - m->sparse_since >= o->linger;
         struct sw_finding *f;
-        if (roomy && (churn || tombs)) {
+        if (roomy && churn) {
             if (!(f = push(&fs, &n, &cap)))
                 break;
             f->kind = GM_TOMBSTONE_BLOAT;
-            f->reason = churn ? "churn" : "tombstones";
+            f->reason = "churn";
             tomb_cause(tr, m, cause, sizeof cause);
             snprintf(f->why, sizeof f->why,
                      "%llu live entries (peak seen %llu) in %llu tables of %llu slots with %llu "
@@ -156,14 +155,27 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
                      (unsigned long long)m->capacity, (unsigned long long)m->dirlen,
                      m->clearseq ? ", cleared with clear()" : "", h1,
                      large ? " mostly in large objects, each its own span" : "", h2,
-                     m->clearseq ? "and clear() keeps every table" : "deletes keep every table");
-            snprintf(f->advice, sizeof f->advice, "%s",
-                     !strcmp(f->reason, "preallocated_unused") || !strcmp(f->reason, "empty")
-                         ? "if it is not about to be filled, size the make hint to the real "
-                           "population, or set the variable to a fresh map (or nil)"
-                         : "copy the live entries into a new map (m2 := make(map[K]V, len(m)); "
-                           "for k, v := range m { m2[k] = v }) and drop this one; after "
-                           "clear(m), m = make(map[K]V) instead when it will not refill");
+                     m->clearseq ? "and clear() keeps every table"
+                     : history   ? "deletes keep every table"
+                                 : "and nothing shows it ever held more: made with a large size "
+                                   "hint and never filled, or emptied before mapscope attached");
+            if (ms_sw_maybe_garbage(m)) {
+                size_t l = strlen(f->why);
+                snprintf(f->why + l, sizeof f->why - l,
+                         ". Found by the heap scan at attach and unchanged since, with no GC "
+                         "cycle completed yet: it may be garbage the next GC frees");
+                snprintf(f->advice, sizeof f->advice,
+                         "if nothing references it any more, nothing to do (the next GC frees "
+                         "it); if it is still in use, copy its live entries into a new map and "
+                         "drop this one");
+            } else
+                snprintf(f->advice, sizeof f->advice, "%s",
+                         !strcmp(f->reason, "preallocated_unused") || !strcmp(f->reason, "empty")
+                             ? "if it is not about to be filled, size the make hint to the real "
+                               "population, or set the variable to a fresh map (or nil)"
+                             : "copy the live entries into a new map (m2 := make(map[K]V, len(m)); "
+                               "for k, v := range m { m2[k] = v }) and drop this one; after "
+                               "clear(m), m = make(map[K]V) instead when it will not refill");
         } else {
             continue;
         }

@@ -271,6 +271,9 @@ static const char *update(struct sw_tracker *tr, struct sw_map *m, const struct 
         return "more entries than slots: not a map";
     if (m->polled && h->clearseq > m->clearseq)
         m->clears += (unsigned)(h->clearseq - m->clearseq);
+    if (m->polled && (h->used != m->used || h->clearseq != m->clearseq || h->seed != m->seed ||
+                      s.capacity != m->capacity))
+        m->changed = true; /* written to while watched: in use */
     m->used = h->used;
     m->seed = h->seed;
     m->dirptr = h->dirptr;
@@ -344,6 +347,7 @@ static void on_rehash(struct sw_tracker *tr, const struct gomap_event *e, double
         m->type = ty;
         m->type_from = SW_TYPE_PROBE;
     }
+    m->changed = true;
     m->last_tbl = e->t2;
     m->last_cap = cap;
     m->last_ev = ts;
@@ -386,13 +390,16 @@ void ms_sw_event(struct sw_tracker *tr, const struct gomap_event *e)
     }
 }
 
-struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_addr, double now)
+struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_addr,
+                           const struct sw_type *proto, double now)
 {
     learn_bias(tr);
     struct sw_map *m = find(tr, addr);
     if (m)
         return m; /* a probe event came first: it knows more */
     const struct sw_type *ty = type_of(tr, type_addr);
+    if (!ty && proto)
+        ty = add_type(tr, proto);
     if (!(m = add(tr, addr, now)))
         return NULL;
     m->type = ty;
@@ -402,6 +409,31 @@ struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_a
 }
 
 /* ---------------------------------------------------------------- polling -- */
+
+bool ms_sw_maybe_garbage(const struct sw_map *m)
+{
+    return m->before_attach && !m->changed && !m->gc_checked;
+}
+
+/* Once a GC cycle has completed since the heap scan, a found map whose header slot
+ * is no longer allocated was garbage: retire it; one still allocated is reachable. */
+static void gc_check(struct sw_tracker *tr)
+{
+    uint32_t H;
+    if (!tr->gc_addr || !tr->slot_live || rd(tr, tr->gc_addr, &H, 4) < 0 ||
+        H - tr->gc_at_scan < 2 || H - tr->gc_at_scan > (1u << 30))
+        return;
+    for (size_t i = 0; i < tr->n; i++) {
+        struct sw_map *m = &tr->maps[i];
+        if (!m->before_attach || m->gc_checked || m->changed || m->dead || !m->hdr_span)
+            continue;
+        int live = tr->slot_live(tr->slot_ctx, m->hdr_span, m->hdr_slot, H);
+        if (live == 0)
+            m->dead = "garbage: freed by the first GC cycle after the heap scan";
+        else if (live == 1)
+            m->gc_checked = true;
+    }
+}
 
 int ms_sw_poll(struct sw_tracker *tr, double now)
 {
@@ -431,6 +463,7 @@ int ms_sw_poll(struct sw_tracker *tr, double now)
         tr->target_gone = true;
         return -1;
     }
+    gc_check(tr);
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {

@@ -168,7 +168,7 @@ static void three_tables(uint64_t used_total)
 START_TEST(poll_sums_tables)
 {
     three_tables(300);
-    struct sw_map *m = ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, 1.0);
+    struct sw_map *m = ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
     ck_assert_ptr_nonnull(m);
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     ck_assert_uint_eq(tr.n, 1);
@@ -186,7 +186,7 @@ END_TEST
 START_TEST(retire_on_new_seed)
 {
     three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     put(mem[nmem - 2].bytes, lay.seed, 43, 8); /* the header region: before the directory */
     ck_assert_int_eq(ms_sw_poll(&tr, 3.0), 0);
@@ -200,7 +200,7 @@ END_TEST
 START_TEST(new_seed_after_clear_is_same_map)
 {
     three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     uint8_t *h = mem[nmem - 2].bytes;
     put(h, lay.seed, 43, 8);
@@ -216,7 +216,7 @@ END_TEST
 START_TEST(retire_on_shorter_directory)
 {
     three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     uint8_t *h = mem[nmem - 2].bytes;
     put(h, lay.dirlen, 2, 8);
@@ -231,7 +231,7 @@ END_TEST
 START_TEST(gone_when_nothing_reads)
 {
     three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     reset_mem();
     ck_assert_int_eq(ms_sw_poll(&tr, 3.0), -1);
@@ -264,7 +264,7 @@ static size_t judge(double linger, struct sw_finding **fs)
 
 START_TEST(emptied_is_retained_capacity)
 {
-    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 0), TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
     tr.maps[0].peak_used = 12000; /* it was full once */
     ms_sw_poll(&tr, 2.0);
     struct sw_finding *fs = NULL;
@@ -282,7 +282,7 @@ END_TEST
 
 START_TEST(cleared_reason)
 {
-    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 3), TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 3), TYPE_ADDR, NULL, 1.0);
     ms_sw_poll(&tr, 2.0);
     struct sw_finding *fs = NULL;
     ck_assert_uint_eq(judge(0, &fs), 1);
@@ -294,7 +294,7 @@ END_TEST
 START_TEST(small_waste_not_flagged)
 {
     /* 4 tables of 17 KiB: 74 KiB, under GM_SWISS_MIN_WASTE */
-    ms_sw_adopt(&tr, big_map(0, 2, 136, false, 0), TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, big_map(0, 2, 136, false, 0), TYPE_ADDR, NULL, 1.0);
     ms_sw_poll(&tr, 2.0);
     struct sw_finding *fs = NULL;
     ck_assert_uint_eq(judge(0, &fs), 0);
@@ -304,7 +304,7 @@ END_TEST
 
 START_TEST(full_map_not_flagged)
 {
-    ms_sw_adopt(&tr, big_map(16 * 800, 4, 136, false, 0), TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, big_map(16 * 800, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
     ms_sw_poll(&tr, 2.0);
     struct sw_finding *fs = NULL;
     ck_assert_uint_eq(judge(0, &fs), 0);
@@ -315,7 +315,7 @@ END_TEST
 START_TEST(large_groups_are_large_span)
 {
     /* map[string]string: 264-byte groups, a full table's array is a large object */
-    ms_sw_adopt(&tr, big_map(16, 4, 264, true, 0), TYPE_ADDR, 1.0);
+    ms_sw_adopt(&tr, big_map(16, 4, 264, true, 0), TYPE_ADDR, NULL, 1.0);
     ms_sw_poll(&tr, 2.0);
     struct sw_finding *fs = NULL;
     ck_assert_uint_eq(judge(0, &fs), 1);
@@ -403,6 +403,64 @@ START_TEST(bad_event_not_attributed)
 }
 END_TEST
 
+static int fake_live;
+static int fake_slot_live(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen)
+{
+    (void)ctx;
+    ck_assert_uint_eq(span, 0x800000);
+    ck_assert_uint_eq(slot, 5);
+    ck_assert_uint_eq(sweepgen, 12);
+    return fake_live;
+}
+
+/* A map the scan found: judged only once a GC cycle completed since (sweepgen + 2). */
+static void found_map_after_gc(int live)
+{
+    three_tables(300);
+    uint8_t *gc = region(0x400000, 8);
+    put(gc, 0, 10, 4);
+    tr.gc_addr = 0x400000;
+    tr.gc_at_scan = 10;
+    tr.slot_live = fake_slot_live;
+    fake_live = live;
+    struct sw_map *m = ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
+    m->hdr_span = 0x800000;
+    m->hdr_slot = 5;
+    ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
+    ck_assert_uint_eq(tr.n, 1); /* no GC yet: cannot tell */
+    ck_assert(ms_sw_maybe_garbage(&tr.maps[0]));
+    put(gc, 0, 12, 4);
+    ck_assert_int_eq(ms_sw_poll(&tr, 3.0), 0);
+}
+
+START_TEST(garbage_retired_after_gc)
+{
+    found_map_after_gc(0);
+    ck_assert_uint_eq(tr.n, 0);
+}
+END_TEST
+
+START_TEST(reachable_after_gc)
+{
+    found_map_after_gc(1);
+    ck_assert_uint_eq(tr.n, 1);
+    ck_assert(!ms_sw_maybe_garbage(&tr.maps[0]));
+}
+END_TEST
+
+START_TEST(maybe_garbage_advice)
+{
+    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
+    ms_sw_poll(&tr, 2.0);
+    struct sw_finding *fs = NULL;
+    ck_assert_uint_eq(judge(0, &fs), 1);
+    ck_assert_str_eq(fs[0].reason, "empty");
+    ck_assert_ptr_nonnull(strstr(fs[0].why, "may be garbage"));
+    ck_assert_ptr_nonnull(strstr(fs[0].advice, "nothing to do"));
+    free(fs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("swiss");
@@ -419,6 +477,8 @@ static Suite *suite(void)
     tcase_add_test(tc, growth_at_same_size_is_churn);
     tcase_add_test(tc, reentry_dropped);
     tcase_add_test(tc, bad_event_not_attributed);
+    tcase_add_test(tc, garbage_retired_after_gc);
+    tcase_add_test(tc, reachable_after_gc);
     suite_add_tcase(s, tc);
     TCase *rules = tcase_create("rules");
     tcase_add_checked_fixture(rules, setup, teardown);
@@ -427,6 +487,7 @@ static Suite *suite(void)
     tcase_add_test(rules, small_waste_not_flagged);
     tcase_add_test(rules, full_map_not_flagged);
     tcase_add_test(rules, large_groups_are_large_span);
+    tcase_add_test(rules, maybe_garbage_advice);
     suite_add_tcase(s, rules);
     return s;
 }

@@ -123,6 +123,10 @@ var hold = flag.Duration("hold", 3*time.Second, "stay alive this long after READ
 
 func flag_parse() { flag.Parse() }
 
+func flagDuration(name string, d time.Duration, usage string) *time.Duration {
+	return flag.Duration(name, d, usage)
+}
+
 // ready tells the test the maps are built, then keeps the process and the maps alive.
 func ready(maps ...any) {
 	fmt.Println("READY")
