@@ -458,11 +458,17 @@ static int make_plan(struct plan *p, const struct ms_gobin *bin)
         p->swiss = true;
         p->rehash = func_addr(bin, "internal/runtime/maps.(*table).rehash", NULL);
         p->prune = func_addr(bin, "internal/runtime/maps.(*table).pruneTombstones", NULL);
+        if (!p->rehash && func_addr(bin, "runtime.hashGrow", NULL))
+            return fail(MS_EXIT_UNSUPPORTED,
+                        "%s: its build info says %s (Swiss-table maps) but its runtime has the "
+                        "classic map functions (runtime.hashGrow): the two disagree, refusing "
+                        "to guess",
+                        bin->path, bin->version);
         if (!p->rehash)
             return fail(MS_EXIT_UNSUPPORTED,
-                        "%s has no internal/runtime/maps.(*table).rehash: not a Swiss-map Go "
-                        "runtime (or one we do not know)",
-                        bin->path);
+                        "%s (%s) has no internal/runtime/maps.(*table).rehash: not a Swiss-map "
+                        "Go runtime we know",
+                        bin->path, bin->version);
         return 0;
     }
     uint64_t arr = func_addr(bin, "runtime.makeBucketArray", NULL);
@@ -824,7 +830,8 @@ int ms_cmd_gomaps(int argc, char **argv)
         rc = fail(e == EPERM || e == EACCES ? MS_EXIT_NOPERM : MS_EXIT_UNSUPPORTED,
                   "cannot load the BPF probe: %s%s", strerror(e),
                   e == EPERM || e == EACCES
-                      ? " (needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)"
+                      ? " (needs root: CAP_BPF and CAP_PERFMON to load it, CAP_SYS_ADMIN for "
+                        "uprobes, CAP_SYS_PTRACE to read the maps)"
                       : " (needs a kernel with BPF ring buffers and BTF: Linux 5.8 or later)");
         goto cleanup;
     }
