@@ -344,22 +344,34 @@ static int inspect(struct ms_gobin *bin, const char *path, const char *label,
         return fail(errno == EACCES ? MS_EXIT_NOPERM : MS_EXIT_UNSUPPORTED, "%s", err);
     free(bin->path);
     bin->path = strdup(label);
-    int have_bi = ms_gobin_buildinfo(bin) == 0;
+    ms_gobin_buildinfo(bin);
     if (ms_gopcln_load(bin, err, sizeof err) < 0)
         return fail(MS_EXIT_UNSUPPORTED, "%s", err);
-    if (!have_bi)
+    char what[256];
+    if (ms_gobin_recognize(bin) < 0)
         return fail(MS_EXIT_UNSUPPORTED,
-                    "%s: cannot tell its Go version (no .go.buildinfo): supported are Go 1.17 and "
-                    "later with classic maps",
-                    label);
-    if (bin->swiss)
+                    "%s: cannot tell its map implementation (%s; its function table has neither "
+                    "runtime.hashGrow nor internal/runtime/maps): supported are Go 1.17 and later",
+                    label, ms_gobin_describe(bin, what, sizeof what));
+    ms_gobin_describe(bin, what, sizeof what);
+    if (bin->swiss && bin->version[0])
         return fail(MS_EXIT_UNSUPPORTED,
                     "%s was built with %s%s%s, which uses Swiss-table maps: not supported yet "
                     "(supported: classic maps, Go 1.17-1.23, or Go 1.24/1.25 built with "
                     "GOEXPERIMENT=noswissmap)",
                     label, bin->version, bin->experiment[0] ? " GOEXPERIMENT=" : "",
                     bin->experiment);
-    if (ms_golayout_builtin(bin->major, bin->minor, lay) < 0)
+    if (bin->swiss)
+        return fail(MS_EXIT_UNSUPPORTED,
+                    "%s: %s: not supported yet (supported: classic maps, Go 1.17-1.23, or Go "
+                    "1.24/1.25 built with GOEXPERIMENT=noswissmap)",
+                    label, what);
+    if (!bin->version[0])
+        return fail(MS_EXIT_UNSUPPORTED,
+                    "%s: %s: the classic layouts depend on the Go version, which only the build "
+                    "info gives (supported: Go 1.17 and later with build info)",
+                    label, what);
+    if (ms_golayout_for(bin, lay) < 0)
         return fail(MS_EXIT_UNSUPPORTED,
                     "%s was built with %s: not supported (classic maps with the register ABI: "
                     "Go 1.17 to 1.23, or 1.24/1.25 with GOEXPERIMENT=noswissmap)",
@@ -367,6 +379,11 @@ static int inspect(struct ms_gobin *bin, const char *path, const char *label,
     struct ms_golayout dw = *lay;
     int d = ms_golayout_dwarf(bin, &dw);
     const char *diff = d == 1 ? ms_golayout_diff(lay, &dw) : NULL;
+    if (diff && dw.impl != lay->impl)
+        return fail(MS_EXIT_UNSUPPORTED,
+                    "%s: its DWARF describes %s maps, its %s %s maps: refusing to guess", label,
+                    dw.impl == MS_GOMAP_SWISS ? "Swiss-table" : "classic", bin->impl_from,
+                    lay->impl == MS_GOMAP_SWISS ? "Swiss-table" : "classic");
     if (diff) {
         fprintf(stderr,
                 PROG ": note: %s's DWARF puts field %s elsewhere than the built-in %s "

@@ -296,6 +296,16 @@ uint64_t ms_gopcln_func(const struct ms_gopcln *p, const char *name, uint64_t *e
     return 0;
 }
 
+size_t ms_gopcln_count_prefix(const struct ms_gopcln *p, const char *prefix)
+{
+    struct func f;
+    size_t n = 0, len = strlen(prefix);
+    for (uint64_t i = 0; i < p->nfunc; i++)
+        if (func_at(p, i, &f) == 0 && !strncmp(f.name, prefix, len))
+            n++;
+    return n;
+}
+
 static int find_func(const struct ms_gopcln *p, uint64_t pc, struct func *f)
 {
     uint64_t lo = 0, hi = p->nfunc; /* entry(lo) <= pc < entry(hi) */

@@ -16,10 +16,28 @@
 
 #include "gobin.h"
 
-/* moduledata.types: Go 1.20 added covctrs/ecovctrs before it. */
-static unsigned types_field(const struct ms_gobin *bin)
+/* Where moduledata keeps types, etypes and gofunc (the base of funcdata offsets, Go
+ * 1.18+; 0: none).  Go 1.20 added covctrs/ecovctrs before types; 1.27 put typedesclen
+ * between types and etypes and itaboffset/itabsize before rodata. */
+struct md_fields {
+    unsigned types, etypes, gofunc;
+};
+
+static struct md_fields md_fields(const struct ms_gobin *bin)
 {
-    return (bin->major == 1 && bin->minor < 20) ? 280 : 296;
+    if (bin->major == 1 && bin->minor < 18)
+        return (struct md_fields){280, 288, 0};
+    if (bin->major == 1 && bin->minor < 20)
+        return (struct md_fields){280, 288, 304};
+    if (bin->major == 1 && bin->minor < 27)
+        return (struct md_fields){296, 304, 320};
+    return (struct md_fields){296, 312, 344};
+}
+
+static unsigned md_len(const struct ms_gobin *bin)
+{
+    struct md_fields f = md_fields(bin);
+    return (f.gofunc > f.etypes ? f.gofunc : f.etypes) + 8;
 }
 
 static uint64_t rd64(const uint8_t *p)
@@ -32,12 +50,13 @@ static uint64_t rd64(const uint8_t *p)
 /* Does a moduledata start at md?  Its pcHeader and funcnametab fields must agree. */
 static int is_moduledata(const struct ms_gobin *bin, uint64_t md, uint64_t hdr)
 {
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
+    const uint8_t *m = ms_gobin_at(bin, md, md_len(bin));
     const uint8_t *h = ms_gobin_at(bin, hdr, 40);
     if (!m || !h || rd64(m) != hdr)
         return 0;
     uint64_t fn_off = rd64(h + (bin->minor < 18 ? 24 : 32));
-    uint64_t types = rd64(m + types_field(bin)), etypes = rd64(m + types_field(bin) + 8);
+    struct md_fields f = md_fields(bin);
+    uint64_t types = rd64(m + f.types), etypes = rd64(m + f.etypes);
     return rd64(m + 8) == hdr + fn_off && types && types < etypes;
 }
 
@@ -49,8 +68,9 @@ int ms_gotypes_init(struct ms_gobin *bin)
     uint64_t md = ms_gobin_symbol(bin, "runtime.firstmoduledata");
     if (!md || !is_moduledata(bin, md, hdr)) {
         md = 0;
-        static const char *const where[] = {".noptrdata", ".data"};
-        for (size_t w = 0; !md && w < 2; w++) {
+        /* Go 1.26 gave moduledata its own section */
+        static const char *const where[] = {".go.module", ".noptrdata", ".data"};
+        for (size_t w = 0; !md && w < 3; w++) {
             uint64_t addr;
             size_t size;
             const uint8_t *s = ms_gobin_section(bin, where[w], &addr, &size);
@@ -63,9 +83,11 @@ int ms_gotypes_init(struct ms_gobin *bin)
     }
     if (!md)
         return -1;
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
-    bin->types_base = rd64(m + types_field(bin));
-    bin->types_end = rd64(m + types_field(bin) + 8);
+    const uint8_t *m = ms_gobin_at(bin, md, md_len(bin));
+    struct md_fields f = md_fields(bin);
+    bin->types_base = rd64(m + f.types);
+    bin->types_end = rd64(m + f.etypes);
+    bin->gofunc = f.gofunc ? rd64(m + f.gofunc) : 0;
     return 0;
 }
 
