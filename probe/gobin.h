@@ -90,9 +90,23 @@ uint64_t ms_gopcln_pcheader_addr(const struct ms_gopcln *p);
 uint64_t ms_gopcln_func(const struct ms_gopcln *p, const char *name, uint64_t *end);
 /* How many functions have a name starting with prefix. */
 size_t ms_gopcln_count_prefix(const struct ms_gopcln *p, const char *prefix);
-/* Function containing pc: name, file, line (file/line may be NULL/0).  -1 when none. */
+/* The function whose code is at pc — when the compiler inlined it into another, the
+ * inlined one — and its file, line (NULL/0 when unknown).  -1 when pc is in no function. */
 int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, const char **file,
                      int *line);
+/* The source frames at pc, innermost first: each inlined call, then the function the code
+ * belongs to; each with its file:line at pc (for an outer frame: the call site of the one
+ * before).  Returns how many were stored (up to max), -1 when pc is in no function.  For
+ * Go 1.18+ the inline trees are found through moduledata (ms_gotypes_init) or, when not
+ * stripped, the go:func.* symbol; without either, one frame. */
+struct ms_goframe {
+    const char *func, *file;
+    int line;
+};
+int ms_gopcln_frames(const struct ms_gopcln *p, uint64_t pc, struct ms_goframe *out, int max);
+/* "func file:line", or for inlined code "inner file:line (inlined into outer file:line)";
+ * "0x..." when pc is in no function.  Returns buf. */
+const char *ms_gopcln_describe(const struct ms_gopcln *p, uint64_t pc, char *buf, size_t len);
 /* Walk one pc-value table of the function at entry: cb(pc, end, value) per range
  * (stack-pointer delta, file number or line). */
 enum ms_pctab { MS_PCSP, MS_PCFILE, MS_PCLN };

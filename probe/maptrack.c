@@ -744,14 +744,8 @@ gone: /* The process is exiting: its memory is going away, its maps did not. */
 
 const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len)
 {
-    const char *fn, *file;
-    int line;
-    if (ms_gopcln_lookup(tr->bin->pcln, pc - tr->bias, &fn, &file, &line) < 0)
-        snprintf(buf, len, "0x%llx", (unsigned long long)pc);
-    else if (file && line)
-        snprintf(buf, len, "%s %s:%d", fn, file, line);
-    else
-        snprintf(buf, len, "%s", fn);
+    if (ms_gopcln_describe(tr->bin->pcln, pc - tr->bias, buf, len)[0] == '0')
+        snprintf(buf, len, "0x%llx", (unsigned long long)pc); /* the address as seen */
     return buf;
 }
 
@@ -772,10 +766,7 @@ const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char
         if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
             !strncmp(fn, "reflect.", 8))
             continue;
-        if (file && line)
-            snprintf(buf, len, "%s %s:%d", fn, file, line);
-        else
-            snprintf(buf, len, "%s", fn);
+        ms_gopcln_describe(tr->bin->pcln, pc, buf, len); /* names inlined calls */
         break;
     }
     return buf;

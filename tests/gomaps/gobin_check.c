@@ -517,6 +517,47 @@ START_TEST(test_m_no_buildinfo)
 }
 END_TEST
 
+/* The frames the runtime itself reported for a pc inside inlined calls ("pc=0x...
+ * func@file:line ..."): the inline tree must give the same, innermost first, down to the
+ * function the code belongs to. */
+START_TEST(test_m_inline)
+{
+    const struct entry *e = &ents[_i];
+    struct ms_gobin b;
+    open_entry(&b, e);
+    if (ms_gotypes_init(&b) < 0)
+        ck_assert_msg(strstr(e->label, "-pie"), "%s: moduledata not found", e->label);
+    uint64_t bias = strtoull(e->main, NULL, 16) - ms_gopcln_func(b.pcln, "main.main", NULL);
+    char *list = strdup(e->inl), *save = NULL;
+    char *t = strtok_r(list, " ", &save);
+    ck_assert(!strncmp(t, "pc=", 3));
+    uint64_t pc = strtoull(t + 3, NULL, 16) - bias;
+    struct ms_goframe fr[8];
+    int n = ms_gopcln_frames(b.pcln, pc, fr, 8);
+    ck_assert_msg(n >= 2, "%s: %d frames at %#llx (no inlined call found)", e->label, n,
+                  (unsigned long long)pc);
+    for (int i = 0; i < n; i++) {
+        t = strtok_r(NULL, " ", &save);
+        ck_assert_msg(t != NULL, "%s: more frames than the runtime reports", e->label);
+        char want[256];
+        snprintf(want, sizeof want, "%s@%s:%d", fr[i].func,
+                 fr[i].file ? strrchr(fr[i].file, '/') + 1 : "?", fr[i].line);
+        ck_assert_msg(!strcmp(want, t), "%s: frame %d is %s, the runtime says %s", e->label, i,
+                      want, t);
+    }
+    const char *fn, *file;
+    int line;
+    ck_assert_int_eq(ms_gopcln_lookup(b.pcln, pc, &fn, &file, &line), 0);
+    ck_assert_str_eq(fn, fr[0].func);
+    ck_assert_int_eq(line, fr[0].line);
+    char buf[512];
+    ms_gopcln_describe(b.pcln, pc, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, " (inlined into ") && strstr(buf, fr[n - 1].func), "%s", buf);
+    free(list);
+    ms_gobin_close(&b);
+}
+END_TEST
+
 static int run_matrix(const char *manifest)
 {
     parse_manifest(manifest);
@@ -528,6 +569,7 @@ static int run_matrix(const char *manifest)
     tcase_add_loop_test(tc, test_m_points, 0, nents);
     tcase_add_loop_test(tc, test_m_types, 0, nents);
     tcase_add_loop_test(tc, test_m_no_buildinfo, 0, nents);
+    tcase_add_loop_test(tc, test_m_inline, 0, nents);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
