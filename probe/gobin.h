@@ -24,6 +24,10 @@ enum ms_gomap_impl { MS_GOMAP_UNKNOWN, MS_GOMAP_CLASSIC, MS_GOMAP_SWISS };
 /* A field the runtime of this version does not have. */
 #define MS_GO_NOFIELD 0xffffffffu
 
+struct ms_gorel {
+    uint64_t at, addend;
+};
+
 /* A Go executable read into memory (goelf.c). */
 struct ms_gobin {
     char *path;
@@ -31,6 +35,8 @@ struct ms_gobin {
     size_t image_size;
     void *elf; /* libelf handle over image (Elf *) */
     struct ms_gopcln *pcln;
+    struct ms_gorel *rel; /* R_X86_64_RELATIVE relocations, sorted (PIE) */
+    size_t nrel;
     /* from .go.buildinfo (gobuildinfo.c) */
     char version[64];     /* "go1.19.8"; "" when the binary has no build info */
     char experiment[128]; /* GOEXPERIMENT value, "" when none */
@@ -59,6 +65,13 @@ int ms_gobin_section_range(const struct ms_gobin *bin, const char *name, uint64_
                            uint64_t *size);
 /* Bytes at a virtual address backed by the file (PT_LOAD), at least len long, or NULL. */
 const uint8_t *ms_gobin_at(const struct ms_gobin *bin, uint64_t vaddr, size_t len);
+/* The pointer at vaddr as the loader leaves it at link-time addresses (applying a
+ * R_X86_64_RELATIVE relocation there, as position-independent binaries have); 0 when
+ * read, -1 when vaddr is not file-backed. */
+int ms_gobin_word(const struct ms_gobin *bin, uint64_t vaddr, uint64_t *out);
+/* gotypes.c: the runtime's moduledata for the pclntab header at hdr (any Go version);
+ * 0 when not found.  Its field at +176 is the start of Go's text. */
+uint64_t ms_gobin_moduledata(const struct ms_gobin *bin, uint64_t hdr);
 /* Virtual address to file offset (for uprobes); 0 when not in an executable segment. */
 uint64_t ms_gobin_file_offset(const struct ms_gobin *bin, uint64_t vaddr);
 /* Load bias of the binary in process pid (0 unless PIE); -1 while it is not mapped yet. */

@@ -210,8 +210,12 @@ static int try_at(struct ms_gopcln *p, const struct ms_gobin *bin, const uint8_t
     if (parse_header(p, b, size, addr) < 0)
         return -1;
     if (p->fmt != FMT_116 && p->text_start == 0) {
-        /* Position-independent builds leave the field to a relocation: use the text symbol. */
-        uint64_t t = ms_gobin_symbol(bin, "runtime.text");
+        /* Position-independent and externally linked builds leave the field 0: Go's text
+         * starts at runtime.text, which moduledata also records; .text is a last resort
+         * (an external linker puts C start-up code before Go's). */
+        uint64_t t = ms_gobin_symbol(bin, "runtime.text"), md;
+        if (!t && (md = ms_gobin_moduledata(bin, addr)) != 0)
+            ms_gobin_word(bin, md + 176, &t);
         if (!t)
             ms_gobin_section(bin, ".text", &t, NULL);
         p->text_start = t;
