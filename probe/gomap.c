@@ -350,32 +350,62 @@ static int inspect(struct ms_gobin *bin, const char *path, const char *label,
         return fail(errno == EACCES ? MS_EXIT_NOPERM : MS_EXIT_UNSUPPORTED, "%s", err);
     free(bin->path);
     bin->path = strdup(label);
-    int have_bi = ms_gobin_buildinfo(bin) == 0;
+    ms_gobin_buildinfo(bin);
     if (ms_gopcln_load(bin, err, sizeof err) < 0)
         return fail(MS_EXIT_UNSUPPORTED, "%s", err);
-    if (!have_bi)
+    char what[256];
+    if (ms_gobin_recognize(bin) < 0)
         return fail(MS_EXIT_UNSUPPORTED,
-                    "%s: cannot tell its Go version (no .go.buildinfo): supported are Go 1.17 and "
-                    "later with classic maps",
-                    label);
+                    "%s: cannot tell its map implementation (%s; its function table has neither "
+                    "runtime.hashGrow nor internal/runtime/maps): supported are Go 1.17 and later",
+                    label, ms_gobin_describe(bin, what, sizeof what));
+    ms_gobin_describe(bin, what, sizeof what);
     if (bin->swiss) {
-        if (ms_swiss_layout(bin->major, bin->minor, swl) < 0)
+        struct ms_golayout gl;
+        if (!bin->version[0])
+            return fail(MS_EXIT_UNSUPPORTED,
+                        "%s: %s: the Swiss-map layouts depend on the Go release, which only the "
+                        "build info gives (supported: Go 1.24 to 1.27 with build info)",
+                        label, what);
+        if (ms_golayout_for(bin, &gl) < 0 || ms_swiss_layout_from(&gl, bin->minor, swl) < 0)
             return fail(MS_EXIT_UNSUPPORTED,
                         "%s was built with %s, whose Swiss-table maps are not known yet "
                         "(supported: Swiss maps of Go 1.24 to 1.27, classic maps of Go 1.17 to "
                         "1.25)",
                         label, bin->version);
+        struct ms_golayout dw = gl;
+        const char *diff = ms_golayout_dwarf(bin, &dw) == 1 ? ms_golayout_diff(&gl, &dw) : NULL;
+        if (diff && dw.impl != gl.impl)
+            return fail(MS_EXIT_UNSUPPORTED,
+                        "%s: its DWARF describes classic maps, its %s Swiss-table maps: "
+                        "refusing to guess",
+                        label, bin->impl_from);
+        if (diff) {
+            fprintf(stderr,
+                    PROG ": note: %s's DWARF puts field %s elsewhere than the built-in %s "
+                         "table; using DWARF\n",
+                    label, diff, bin->version);
+            if (ms_swiss_layout_from(&dw, bin->minor, swl) < 0)
+                return fail(MS_EXIT_UNSUPPORTED,
+                            "%s: its DWARF describes a Swiss map we do not "
+                            "know",
+                            label);
+        }
+        *lay = diff ? dw : gl; /* also the heap structures, for the heap scan */
         if (ms_gotypes_init(bin) < 0 && env.verbose)
             fprintf(stderr, PROG ": note: runtime type names not found; map types print as "
                                  "'?'\n");
         if (env.verbose)
-            fprintf(stderr,
-                    PROG ": %s: %s%s%s, Swiss-table maps, pclntab from %s (%zu functions)\n", label,
-                    bin->version, bin->experiment[0] ? " GOEXPERIMENT=" : "", bin->experiment,
+            fprintf(stderr, PROG ": %s: %s, pclntab from %s (%zu functions)\n", label, what,
                     ms_gopcln_origin(bin->pcln), ms_gopcln_nfunc(bin->pcln));
         return 0;
     }
-    if (ms_golayout_builtin(bin->major, bin->minor, lay) < 0)
+    if (!bin->version[0])
+        return fail(MS_EXIT_UNSUPPORTED,
+                    "%s: %s: the classic layouts depend on the Go version, which only the build "
+                    "info gives (supported: Go 1.17 and later with build info)",
+                    label, what);
+    if (ms_golayout_for(bin, lay) < 0)
         return fail(MS_EXIT_UNSUPPORTED,
                     "%s was built with %s: not supported (classic maps with the register ABI: "
                     "Go 1.17 to 1.23, or 1.24/1.25 with GOEXPERIMENT=noswissmap)",
@@ -383,6 +413,11 @@ static int inspect(struct ms_gobin *bin, const char *path, const char *label,
     struct ms_golayout dw = *lay;
     int d = ms_golayout_dwarf(bin, &dw);
     const char *diff = d == 1 ? ms_golayout_diff(lay, &dw) : NULL;
+    if (diff && dw.impl != lay->impl)
+        return fail(MS_EXIT_UNSUPPORTED,
+                    "%s: its DWARF describes %s maps, its %s %s maps: refusing to guess", label,
+                    dw.impl == MS_GOMAP_SWISS ? "Swiss-table" : "classic", bin->impl_from,
+                    lay->impl == MS_GOMAP_SWISS ? "Swiss-table" : "classic");
     if (diff) {
         fprintf(stderr,
                 PROG ": note: %s's DWARF puts field %s elsewhere than the built-in %s "
@@ -623,8 +658,7 @@ static void scan_heap(struct gm_tracker *tr, struct gm_scan_stats *sc)
                 sc->sweepgen_known ? "the sweep generation" : "allocation or mark bits");
 }
 
-/* The Swiss-map heap scan reads the same runtime heap structures, unchanged from Go
- * 1.22 through 1.27: the classic table of the last release that has one describes them. */
+/* The heap structures of the Swiss binary (its layout, for the slot checks after a GC). */
 static struct ms_golayout heap_lay;
 
 static int slot_live(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen)
@@ -632,15 +666,14 @@ static int slot_live(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen)
     return ms_gm_heap_slot_live((pid_t)(intptr_t)ctx, &heap_lay, span, slot, sweepgen);
 }
 
-static void scan_heap_swiss(struct sw_tracker *tr)
+static void scan_heap_swiss(struct sw_tracker *tr, const struct ms_golayout *lay)
 {
     struct gm_scan_stats sc = {0};
     struct gm_found *found = NULL;
     size_t n = 0, named = 0;
     uint64_t bias = 0;
     ms_gobin_load_bias(tr->bin, tr->pid, &bias);
-    if (ms_golayout_builtin(1, tr->lay.minor < 25 ? tr->lay.minor : 25, &heap_lay) < 0)
-        return;
+    heap_lay = *lay;
     ms_gm_heap_scan(tr->pid, tr->bin, &heap_lay, &tr->lay, bias, env.scan_limit, &found, &n, &sc);
     double now = now_s();
     for (size_t i = 0; i < n; i++) {
@@ -864,7 +897,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     if (env.pid && !env.no_scan && !bin.swiss)
         scan_heap(&r.tr, &scan);
     else if (env.pid && !env.no_scan)
-        scan_heap_swiss(&r.sw);
+        scan_heap_swiss(&r.sw, &lay);
     if (gate >= 0) { /* probes are in place: let the program run */
         if (write(gate, "g", 1) != 1) {
             rc = fail(MS_EXIT_FAILURE, "cannot release %s", prog);

@@ -50,14 +50,9 @@ void ms_gm_site_from_event(struct gm_site *s, int stacks_fd, const struct gomap_
 const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc, char *buf,
                           size_t len)
 {
-    const char *fn, *file;
-    int line;
-    if (!bin || !bin->pcln || ms_gopcln_lookup(bin->pcln, pc - bias, &fn, &file, &line) < 0)
-        snprintf(buf, len, "0x%llx", (unsigned long long)pc);
-    else if (file && line)
-        snprintf(buf, len, "%s %s:%d", fn, file, line);
-    else
-        snprintf(buf, len, "%s", fn);
+    /* names inlined calls: "inner file:line (inlined into outer file:line)" */
+    if (!bin || !bin->pcln || ms_gopcln_describe(bin->pcln, pc - bias, buf, len)[0] == '0')
+        snprintf(buf, len, "0x%llx", (unsigned long long)pc); /* the address as seen */
     return buf;
 }
 
@@ -75,10 +70,7 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
         if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
             !strncmp(fn, "reflect.", 8))
             continue;
-        if (file && line)
-            snprintf(buf, len, "%s %s:%d", fn, file, line);
-        else
-            snprintf(buf, len, "%s", fn);
+        ms_gopcln_describe(bin->pcln, pc, buf, len); /* names inlined calls */
         break;
     }
     return buf;

@@ -26,9 +26,8 @@
 
 struct ms_gobin;
 
-/* Field offsets of internal/runtime/maps.Map, table and the map type descriptor.
- * The same from 1.24 to 1.27 for every field read here (1.27 moved only fields
- * after GroupSize); tombstonePossible exists from 1.25. */
+/* The fields of internal/runtime/maps.Map, table and the map type descriptor the
+ * tracker reads, taken from the inspection's layout (struct ms_golayout). */
 struct sw_layout {
     unsigned map_size, used, seed, dirptr, dirlen, gdepth, gshift, writing, tomb_possible, clearseq;
     bool has_tomb_possible;
@@ -36,7 +35,11 @@ struct sw_layout {
     unsigned mt_key, mt_elem, mt_group, mt_groupsize, type_ptrbytes;
     int minor; /* Go 1.minor: prunes tombstones from 1.25 */
 };
-/* 0, or -1 when the version has no Swiss maps we know. */
+/* From the inspection's layout of a Swiss binary of Go 1.minor; -1 when it is not a
+ * Swiss layout or a release past the last one checked. */
+struct ms_golayout;
+int ms_swiss_layout_from(const struct ms_golayout *g, int minor, struct sw_layout *l);
+/* The same from the built-in table of Go major.minor. */
 int ms_swiss_layout(int major, int minor, struct sw_layout *l);
 
 #define SW_MAX_TABLE_CAP 1024      /* internal/runtime/maps.maxTableCapacity */

@@ -1,54 +1,59 @@
 /*
- * swisslayout.c — field offsets of Go's Swiss-table maps, checked in the
- * runtime sources of go1.24.4, 1.26.10 and 1.27.3 (internal/runtime/maps
- * map.go and table.go, internal/abi/map*.go).  Every field read here sits at
- * the same place in all of them: 1.25 filled padding with tombstonePossible,
- * and 1.27's MapType changed only what follows GroupSize.  A release past the
- * last one checked is refused rather than guessed.
+ * swisslayout.c — the Swiss tracker's view of the runtime layout.
+ *
+ * The offsets themselves are the binary inspection's (golayout.c built-in
+ * tables, checked against DWARF in godwarf.c); this picks the fields the
+ * tracker reads and refuses a Go release past the last one whose map code we
+ * checked (the tracker's invariants, not only the offsets, must still hold).
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "gobin.h"
 #include "swiss.h"
 
-#define SW_LAST_MINOR 27
+#define SW_LAST_MINOR 27 /* last Go release whose internal/runtime/maps was checked */
+#define TYPE_PTRBYTES 8  /* abi.Type.PtrBytes: the same since Go 1.17 */
 
-int ms_swiss_layout(int major, int minor, struct sw_layout *l)
+int ms_swiss_layout_from(const struct ms_golayout *g, int minor, struct sw_layout *l)
 {
-    if (major != 1 || minor < 24 || minor > SW_LAST_MINOR)
+    if (g->impl != MS_GOMAP_SWISS || minor < 24 || minor > SW_LAST_MINOR || g->m_size > 64 ||
+        g->t_size > 64 || g->mt_groupsize > 88)
         return -1;
     memset(l, 0, sizeof *l);
     l->minor = minor;
-    /* Map: used uint64; seed uintptr; dirPtr unsafe.Pointer; dirLen int; globalDepth,
-     * globalShift, writing uint8; tombstonePossible bool (1.25+); clearSeq uint64 */
-    l->map_size = 48;
-    l->used = 0;
-    l->seed = 8;
-    l->dirptr = 16;
-    l->dirlen = 24;
-    l->gdepth = 32;
-    l->gshift = 33;
-    l->writing = 34;
-    l->tomb_possible = 35;
-    l->has_tomb_possible = minor >= 25;
-    l->clearseq = 40;
-    /* table: used, capacity, growthLeft uint16; localDepth uint8; index int;
-     * groups {data unsafe.Pointer; lengthMask uint64} */
-    l->table_size = 32;
-    l->t_used = 0;
-    l->t_cap = 2;
-    l->t_growth = 4;
-    l->t_ldepth = 6;
-    l->t_index = 8;
-    l->t_groups = 16;
-    l->t_mask = 24;
-    /* abi.SwissMapType / MapType: Type (48 bytes); Key, Elem, Group *Type; Hasher;
-     * GroupSize uintptr.  Type.PtrBytes at +8. */
-    l->mt_key = 48;
-    l->mt_elem = 56;
-    l->mt_group = 64;
-    l->mt_groupsize = 80;
-    l->type_ptrbytes = 8;
+    l->map_size = g->m_size;
+    l->used = g->m_used;
+    l->seed = g->m_seed;
+    l->dirptr = g->m_dirptr;
+    l->dirlen = g->m_dirlen;
+    l->gdepth = g->m_globaldepth;
+    l->gshift = g->m_globalshift;
+    l->writing = g->m_writing;
+    l->has_tomb_possible = g->m_tombstones != MS_GO_NOFIELD && g->m_tombstones != 0;
+    l->tomb_possible = l->has_tomb_possible ? g->m_tombstones : 0;
+    l->clearseq = g->m_clearseq;
+    l->table_size = g->t_size;
+    l->t_used = g->t_used;
+    l->t_cap = g->t_capacity;
+    l->t_growth = g->t_growthleft;
+    l->t_ldepth = g->t_localdepth;
+    l->t_index = g->t_index;
+    l->t_groups = g->t_groups;
+    l->t_mask = g->t_lengthmask;
+    l->mt_key = g->mt_key;
+    l->mt_elem = g->mt_elem;
+    l->mt_group = g->mt_group;
+    l->mt_groupsize = g->mt_groupsize;
+    l->type_ptrbytes = TYPE_PTRBYTES;
     return 0;
+}
+
+int ms_swiss_layout(int major, int minor, struct sw_layout *l)
+{
+    struct ms_golayout g;
+    if (ms_golayout_swiss(major, minor, false, &g) < 0)
+        return -1;
+    return ms_swiss_layout_from(&g, minor, l);
 }
