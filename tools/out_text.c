@@ -282,12 +282,19 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
     fprintf(out, "\n== Go maps (mapscope gomaps findings): %zu\n", f->n);
     for (size_t i = 0; i < f->summaries.n; i++) {
         const struct ms_findings_summary *s = &f->summaries.v[i];
-        fprintf(out,
-                "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
-                " growing), bucket arrays %s, old arrays %s, overflow %s\n",
-                s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
-                s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
-                ms_fmt_bytes(b3, s->overflow_bytes));
+        if (s->swiss)
+            fprintf(out,
+                    "   pid %" PRIu64 " %s %s: %" PRIu64 " Swiss-table maps followed, %s held, "
+                    "%" PRIu64 " live entries in %" PRIu64 " slots, %" PRIu64 " tombstones\n",
+                    s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                    ms_fmt_bytes(b1, s->bytes_held), s->count, s->capacity, s->tombstones);
+        else
+            fprintf(out,
+                    "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
+                    " growing), bucket arrays %s, old arrays %s, overflow %s\n",
+                    s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                    s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
+                    ms_fmt_bytes(b3, s->overflow_bytes));
     }
     for (size_t i = 0; i < f->n; i++) {
         const struct ms_finding *x = &f->v[i];
@@ -297,11 +304,19 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
         if (x->key_type || x->elem_type)
             fprintf(out, "      map[%s]%s\n", x->key_type ? x->key_type : "?",
                     x->elem_type ? x->elem_type : "?");
-        fprintf(out,
-                "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
-                "%" PRIu64 " overflow buckets",
-                x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes), ms_fmt_bytes(b2, x->old_bytes),
-                x->overflow_buckets);
+        if (x->swiss)
+            fprintf(out,
+                    "      %" PRIu64 " entries (peak seen %" PRIu64 "), %" PRIu64
+                    " slots in %" PRIu64 " tables, directory %" PRIu64 ", %" PRIu64
+                    " tombstones, holds %s (%s unused)",
+                    x->count, x->peak_count, x->capacity, x->tables, x->dir_len, x->tombstones,
+                    ms_fmt_bytes(b1, x->bytes_held), ms_fmt_bytes(b2, x->wasted_bytes));
+        else
+            fprintf(out,
+                    "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
+                    "%" PRIu64 " overflow buckets",
+                    x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes),
+                    ms_fmt_bytes(b2, x->old_bytes), x->overflow_buckets);
         if (x->lingering_s > 0)
             fprintf(out, ", growth stalled for %s%.1f s", x->before_attach ? "at least " : "",
                     x->lingering_s);
