@@ -59,11 +59,11 @@ static int slot_live(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen)
 }
 
 void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
-                      const struct ms_gm_opts *o)
+                      const struct ms_gm_opts *o, bool at_attach)
 {
     struct gm_scan_stats sc = {0};
     struct gm_found *found = NULL;
-    size_t n = 0, named = 0;
+    size_t n = 0, named = 0, adopted = 0;
     uint64_t bias = 0;
     ms_gobin_load_bias(tr->bin, tr->pid, &bias);
     heap_lay = *lay;
@@ -75,7 +75,10 @@ void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
         snprintf(proto.elem, sizeof proto.elem, "%s", found[i].elem);
         struct sw_map *m = ms_sw_adopt(tr, found[i].h, 0, proto.groupsize ? &proto : NULL, now);
         if (!m)
-            break;
+            continue; /* followed already, or no room */
+        adopted++;
+        m->before_attach = at_attach;
+        m->scan_gen = sc.sweepgen;
         named += found[i].named;
         if (!found[i].named)
             m->type_from = SW_TYPE_UNKNOWN;
@@ -85,9 +88,17 @@ void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
     free(found);
     if (!sc.failed && sc.sweepgen_known) {
         tr->gc_addr = sc.sweepgen_addr;
-        tr->gc_at_scan = sc.sweepgen;
         tr->slot_live = slot_live;
         tr->slot_ctx = (void *)(intptr_t)tr->pid;
+    }
+    if (!at_attach) { /* a later scan: only new maps are news */
+        if (o->verbose || adopted)
+            fprintf(stderr,
+                    MS_GM_PROG ": heap scan: %zu new Swiss maps holding 64 KiB or more "
+                               "(%.1f MiB read in %.0f ms)%s%s\n",
+                    adopted, (double)sc.bytes_read / (1 << 20), sc.ms, sc.failed ? ": " : "",
+                    sc.failed ? sc.failed : "");
+        return;
     }
     if (sc.failed)
         fprintf(stderr,

@@ -80,6 +80,8 @@ struct sw_map {
     double last_ev;
     struct gm_site site;
     bool before_attach; /* found by the heap scan at attach */
+    bool scanned;       /* found by a heap scan (at attach, or a later one) */
+    uint32_t scan_gen;  /* mheap_.sweepgen during that scan */
     /* Reachability of a map the scan found: the heap holds garbage until the next GC
      * cycle frees it.  A map that changed while watched is in use; one whose slot is
      * still allocated after a GC cycle completed is reachable. */
@@ -111,10 +113,9 @@ struct sw_tracker {
     double start, now;
     bool target_gone;
     FILE *log; /* -v: retirements */
-    /* after a heap scan: mheap_.sweepgen (+2 per GC cycle) and its value at the scan,
-     * and how to ask whether a slot is still allocated (1 yes, 0 freed, -1 unknown) */
+    /* after a heap scan: mheap_.sweepgen (+2 per GC cycle), and how to ask whether a
+     * slot is still allocated (1 yes, 0 freed, -1 unknown) */
     uint64_t gc_addr;
-    uint32_t gc_at_scan;
     int (*slot_live)(void *ctx, uint64_t span, uint64_t slot, uint32_t sweepgen);
     void *slot_ctx;
 };
@@ -124,11 +125,13 @@ void ms_sw_init(struct sw_tracker *tr, pid_t pid, const struct ms_remote *rd,
                 size_t max_maps);
 void ms_sw_free(struct sw_tracker *tr);
 void ms_sw_event(struct sw_tracker *tr, const struct gomap_event *e);
-/* Start following the map at m (the heap scan found it); its type descriptor when
- * known, else proto (names and group size from the heap's type record) or NULL. */
+/* Start following the map at m (a heap scan found it); its type descriptor when
+ * known, else proto (names and group size from the heap's type record) or NULL.
+ * NULL when it is followed already (a probe event came first: it knows more) or the
+ * table is full. */
 struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t m, uint64_t type_addr,
                            const struct sw_type *proto, double now);
-/* May the map be garbage the next GC collects (found by the scan, not yet shown alive)? */
+/* May the map be garbage the next GC collects (found by a scan, not yet shown alive)? */
 bool ms_sw_maybe_garbage(const struct sw_map *m);
 /* Re-read every map; -1 when the process is gone. */
 int ms_sw_poll(struct sw_tracker *tr, double now);

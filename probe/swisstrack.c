@@ -396,7 +396,7 @@ struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_a
     learn_bias(tr);
     struct sw_map *m = find(tr, addr);
     if (m)
-        return m; /* a probe event came first: it knows more */
+        return NULL; /* a probe event came first: it knows more */
     const struct sw_type *ty = type_of(tr, type_addr);
     if (!ty && proto)
         ty = add_type(tr, proto);
@@ -405,6 +405,7 @@ struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_a
     m->type = ty;
     m->type_from = ty ? SW_TYPE_HEAP : SW_TYPE_UNKNOWN;
     m->before_attach = true;
+    m->scanned = true;
     return m;
 }
 
@@ -412,7 +413,7 @@ struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_a
 
 bool ms_sw_maybe_garbage(const struct sw_map *m)
 {
-    return m->before_attach && !m->changed && !m->gc_checked;
+    return m->scanned && !m->changed && !m->gc_checked;
 }
 
 /* Once a GC cycle has completed since the heap scan, a found map whose header slot
@@ -420,12 +421,12 @@ bool ms_sw_maybe_garbage(const struct sw_map *m)
 static void gc_check(struct sw_tracker *tr)
 {
     uint32_t H;
-    if (!tr->gc_addr || !tr->slot_live || rd(tr, tr->gc_addr, &H, 4) < 0 ||
-        H - tr->gc_at_scan < 2 || H - tr->gc_at_scan > (1u << 30))
+    if (!tr->gc_addr || !tr->slot_live || rd(tr, tr->gc_addr, &H, 4) < 0)
         return;
     for (size_t i = 0; i < tr->n; i++) {
         struct sw_map *m = &tr->maps[i];
-        if (!m->before_attach || m->gc_checked || m->changed || m->dead || !m->hdr_span)
+        if (!m->scanned || m->gc_checked || m->changed || m->dead || !m->hdr_span ||
+            H - m->scan_gen < 2 || H - m->scan_gen > (1u << 30))
             continue;
         int live = tr->slot_live(tr->slot_ctx, m->hdr_span, m->hdr_slot, H);
         if (live == 0)

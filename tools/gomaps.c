@@ -167,10 +167,13 @@ static void start_tracker(struct run *r, pid_t pid, const struct ms_gobin *bin,
 
 /* Events, header polls, the live table and the guard until the run ends; why it ended. */
 static const char *loop(struct run *r, struct ring_buffer *rb, struct ms_gm_probes *probes,
-                        double start)
+                        const struct ms_golayout *lay, double start)
 {
     bool tty = isatty(STDOUT_FILENO) && !env.quiet;
     double next_poll = start, next_guard = start + 1, last_guard = start;
+    bool rescan = r->ops == &ms_gm_swiss_ops && env.rescan > 0 && !env.no_scan;
+    double next_scan = start + env.rescan;
+    struct ms_gm_opts o = ms_gomaps_probe_opts();
     struct ms_gm_guard guard = {.max_rate = env.max_rate};
     for (;;) {
         int e = ring_buffer__poll(rb, 100);
@@ -188,6 +191,10 @@ static const char *loop(struct run *r, struct ring_buffer *rb, struct ms_gm_prob
             ms_gm_guard_check(&guard, probes, now - last_guard);
             last_guard = now;
             next_guard = now + 1;
+        }
+        if (rescan && now >= next_scan) {
+            ms_gm_scan_swiss(&r->sw, lay, &o, false);
+            next_scan = ms_gm_now() + env.rescan;
         }
         if (now >= next_poll) {
             if (r->ops->poll(r->cur, now) < 0)
@@ -250,7 +257,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     if (env.pid && !env.no_scan && !bin.swiss)
         ms_gm_scan_classic(&r.tr, &scan, &o);
     else if (env.pid && !env.no_scan)
-        ms_gm_scan_swiss(&r.sw, &lay, &o);
+        ms_gm_scan_swiss(&r.sw, &lay, &o, true);
     if (gate >= 0) { /* probes are in place: let the program run */
         if (write(gate, "g", 1) != 1) {
             rc = ms_gm_fail(MS_GM_FAILURE, "cannot release %s", prog);
@@ -263,7 +270,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     r.ops->set_clock(r.cur, start, start);
     fprintf(stderr, PROG ": attached to pid %d (%s, %s); %s\n", (int)pid, label, bin.version,
             env.duration ? "stops at --duration" : "Ctrl-C to stop");
-    const char *ended = loop(&r, rb, probes, start);
+    const char *ended = loop(&r, rb, probes, &lay, start);
     /* Detach first, so the target runs unprobed while we write the report. */
     ms_gm_probes_detach(probes, -1);
     ring_buffer__consume(rb);

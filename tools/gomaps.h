@@ -30,6 +30,7 @@ struct ms_gomaps_env {
     bool verbose;        /* -v: libbpf and inspection details on stderr */
     bool no_scan;        /* --no-scan: no heap scan for the maps that exist at attach */
     uint64_t scan_limit; /* --scan-limit: bytes the heap scan may read */
+    double rescan;       /* --rescan: Swiss maps: scan the heap again every S s (0 = never) */
 };
 extern struct ms_gomaps_env env;
 

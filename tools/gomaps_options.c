@@ -23,6 +23,7 @@ static const struct ms_gomaps_env env_defaults = {
     .max_rate = 400,
     .max_maps = 16384,
     .scan_limit = 256ULL << 20,
+    .rescan = 30.0,
 };
 
 static void usage(FILE *f)
@@ -49,6 +50,9 @@ static void usage(FILE *f)
                "      --no-scan           with -p: do not scan the heap at attach for maps that\n"
                "                          already exist (they are then seen only when they grow)\n"
                "      --scan-limit SIZE   bytes the attach-time heap scan may read (256M)\n"
+               "      --rescan S          Swiss maps: scan the heap again every S s for maps that\n"
+               "                          never grow (a large make hint), also without -p (30;\n"
+               "                          0 = never)\n"
                "  -v, --verbose           say what was found in the binary; libbpf messages\n"
                "  -h, --help              this text\n"
                "\n"
@@ -96,7 +100,7 @@ static int parse_size(const char *s, uint64_t *out)
 int ms_gomaps_parse_args(int argc, char **argv)
 {
     env = env_defaults;
-    enum { OPT_RATE = 256, OPT_MAPS, OPT_ENTRY, OPT_NOSCAN, OPT_SCANLIMIT };
+    enum { OPT_RATE = 256, OPT_MAPS, OPT_ENTRY, OPT_NOSCAN, OPT_SCANLIMIT, OPT_RESCAN };
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},
         {"duration", required_argument, NULL, 'd'},
@@ -109,6 +113,7 @@ int ms_gomaps_parse_args(int argc, char **argv)
         {"probe-entry", no_argument, NULL, OPT_ENTRY},
         {"no-scan", no_argument, NULL, OPT_NOSCAN},
         {"scan-limit", required_argument, NULL, OPT_SCANLIMIT},
+        {"rescan", required_argument, NULL, OPT_RESCAN},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -169,6 +174,12 @@ int ms_gomaps_parse_args(int argc, char **argv)
                     "bad --scan-limit '%s' (accepted: bytes > 0 with an optional K, M or "
                     "G suffix, up to 1T)",
                     optarg);
+            break;
+        case OPT_RESCAN:
+            if (parse_num(optarg, 0, 1e7, &env.rescan) < 0 || (env.rescan > 0 && env.rescan < 1))
+                return ms_gm_fail(MS_EXIT_USAGE,
+                                  "bad --rescan '%s' (accepted: seconds >= 1, or 0 for never)",
+                                  optarg);
             break;
         case 'v':
             env.verbose = true;

@@ -8,6 +8,8 @@
 // churn64, churnstr, churngen: 6000 live keys under 1M insert/delete steps, on
 // the fast64, faststr and generic assign paths (tombstone_bloat where the
 // toolchain never prunes them: every path on 1.24, the generic one on 1.25+).
+// prealloc: a make hint of 500k never used: no growth, found by the periodic heap
+// scan (retained_capacity/preallocated_unused).
 // Controls: full (a healthy 1M map), small (1000 entries emptied: too little
 // waste to flag), steady (200k live, 20k insert/delete steps at low load).
 package main
@@ -71,6 +73,7 @@ func main() {
 		delete(small, i)
 	}
 	steady := churn(func(i int) int64 { return int64(i) }, 200_000, 20_000)
+	prealloc := make(map[int64]int64, 500_000)
 
 	truth("retained", retained)
 	truth("cleared", cleared)
@@ -82,5 +85,7 @@ func main() {
 	truth("full", full)
 	truth("small", small)
 	truth("steady", steady)
-	ready(retained, cleared, shrunk, large, churn64, churnstr, churngen, full, small, steady)
+	truth("prealloc", prealloc)
+	ready(retained, cleared, shrunk, large, churn64, churnstr, churngen, full, small, steady,
+		prealloc)
 }

@@ -382,6 +382,18 @@ START_TEST(growth_at_same_size_is_churn)
 }
 END_TEST
 
+START_TEST(scan_does_not_replace_probe_map)
+{
+    make_type(136, false);
+    struct gomap_event e = rehash(0x600000, 0x700000, 512, 448, 448, 1.0);
+    ms_sw_event(&tr, &e);
+    ck_assert_ptr_null(ms_sw_adopt(&tr, 0x600000, 0, NULL, 2.0));
+    ck_assert_uint_eq(tr.n, 1);
+    ck_assert_uint_eq(tr.maps[0].type_from, SW_TYPE_PROBE);
+    ck_assert(!tr.maps[0].scanned);
+}
+END_TEST
+
 START_TEST(reentry_dropped)
 {
     make_type(136, false);
@@ -420,10 +432,10 @@ static void found_map_after_gc(int live)
     uint8_t *gc = region(0x400000, 8);
     put(gc, 0, 10, 4);
     tr.gc_addr = 0x400000;
-    tr.gc_at_scan = 10;
     tr.slot_live = fake_slot_live;
     fake_live = live;
     struct sw_map *m = ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
+    m->scan_gen = 10;
     m->hdr_span = 0x800000;
     m->hdr_slot = 5;
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
@@ -476,6 +488,7 @@ static Suite *suite(void)
     tcase_add_test(tc, growth_by_inserts_is_no_churn);
     tcase_add_test(tc, growth_at_same_size_is_churn);
     tcase_add_test(tc, reentry_dropped);
+    tcase_add_test(tc, scan_does_not_replace_probe_map);
     tcase_add_test(tc, bad_event_not_attributed);
     tcase_add_test(tc, garbage_retired_after_gc);
     tcase_add_test(tc, reachable_after_gc);
