@@ -155,15 +155,19 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
                      (unsigned long long)m->capacity, (unsigned long long)m->dirlen,
                      m->clearseq ? ", cleared with clear()" : "", h1,
                      large ? " mostly in large objects, each its own span" : "", h2,
-                     m->clearseq ? "and clear() keeps every table"
-                     : history   ? "deletes keep every table"
-                                 : "and nothing shows it ever held more: made with a large size "
-                                   "hint and never filled, or emptied before mapscope attached");
+                     m->clearseq        ? "and clear() keeps every table"
+                     : history          ? "deletes keep every table"
+                     : m->before_attach ? "and nothing shows it ever held more: made with a "
+                                          "large size hint and never filled, or emptied before "
+                                          "mapscope attached"
+                                        : "and it never grew while watched: made with a large "
+                                          "size hint and never filled");
             if (ms_sw_maybe_garbage(m)) {
                 size_t l = strlen(f->why);
                 snprintf(f->why + l, sizeof f->why - l,
-                         ". Found by the heap scan at attach and unchanged since, with no GC "
-                         "cycle completed yet: it may be garbage the next GC frees");
+                         ". Found by a heap scan %s and unchanged since, with no GC cycle "
+                         "completed yet: it may be garbage the next GC frees",
+                         m->before_attach ? "at attach" : "while watched");
                 snprintf(f->advice, sizeof f->advice,
                          "if nothing references it any more, nothing to do (the next GC frees "
                          "it); if it is still in use, copy its live entries into a new map and "
