@@ -75,3 +75,23 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
     }
     return buf;
 }
+
+void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why)
+{
+    if (!addr)
+        return;
+    uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ULL;
+    for (unsigned i = 0; i < GM_RETIRED_SEEN; i++) {
+        uint64_t *slot = &seen->addr[(h + i) % GM_RETIRED_SEEN];
+        if (*slot == addr) {
+            seen->repeats++;
+            return;
+        }
+        if (!*slot) {
+            *slot = addr;
+            break;
+        }
+    } /* full: every address is noted, as before */
+    if (log)
+        fprintf(log, "mapscope gomaps: map 0x%llx retired: %s\n", (unsigned long long)addr, why);
+}

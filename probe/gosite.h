@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <stdio.h>
+
 #include "findings_contract.h"
 #include "gomap.h"
 
@@ -47,8 +49,18 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
 const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc, char *buf,
                           size_t len);
 
+/* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
+ * address Go keeps reusing for new maps, would otherwise repeat its note at every
+ * growth (issue 9, defect 6).  Later retirements of an address are only counted. */
+#define GM_RETIRED_SEEN 1024
+struct gm_retired_log {
+    uint64_t addr[GM_RETIRED_SEEN]; /* open addressing, 0 = free */
+    uint64_t repeats;               /* notes not printed: an address seen before */
+};
+/* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
+void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
+
 /* findings_json.c: s as a JSON string (quotes, backslashes, control characters escaped). */
-#include <stdio.h>
 void ms_gm_jstr(FILE *f, const char *s);
 
 #endif /* MS_GOSITE_H */

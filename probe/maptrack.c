@@ -702,9 +702,7 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.maps_dropped++;
-            if (tr->log)
-                fprintf(tr->log, "mapscope gomaps: map 0x%llx retired: %s\n",
-                        (unsigned long long)tr->maps[i].h, tr->maps[i].dead);
+            ms_gm_note_retired(tr->log, &tr->retired, tr->maps[i].h, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];

@@ -110,6 +110,7 @@ struct gm_tracker {
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
     FILE *log; /* -v: retirements and other decisions, NULL = silent */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
 void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,

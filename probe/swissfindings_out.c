@@ -142,12 +142,12 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
             "probe hits: table growths %llu, tombstone prunes %llu (re-entries dropped %llu, "
-            "not attributed %llu, events lost %llu); maps retired (freed or reused) %llu, "
-            "evicted %llu\n",
+            "not attributed %llu, events lost %llu); maps retired (freed or reused) %llu (%llu "
+            "at an address retired before), evicted %llu\n",
             (unsigned long long)tr->st.rehash, (unsigned long long)tr->st.prunes,
             (unsigned long long)tr->st.dups, (unsigned long long)tr->st.unattributed,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.dropped,
-            (unsigned long long)tr->st.evicted);
+            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.evicted);
     fflush(f);
 }
 

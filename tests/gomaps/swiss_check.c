@@ -197,6 +197,31 @@ START_TEST(retire_on_new_seed)
 }
 END_TEST
 
+START_TEST(retired_noted_once_per_address)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    tr.log = open_memstream(&buf, &len);
+    for (int round = 0; round < 3; round++) {
+        three_tables(300);
+        ck_assert_ptr_nonnull(ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0));
+        ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
+        put(mem[nmem - 2].bytes, lay.seed, 43, 8); /* the memory changes hands */
+        ms_sw_poll(&tr, 3.0);
+        ms_sw_poll(&tr, 4.0);
+        ck_assert_uint_eq(tr.n, 0);
+        reset_mem();
+    }
+    fclose(tr.log);
+    tr.log = NULL;
+    ck_assert_uint_eq(tr.st.dropped, 3);
+    ck_assert_uint_eq(tr.retired.repeats, 2);
+    ck_assert_ptr_nonnull(strstr(buf, "map 0x600000 retired: hash seed changed"));
+    ck_assert_ptr_null(strstr(strstr(buf, "retired") + 1, "retired"));
+    free(buf);
+}
+END_TEST
+
 START_TEST(new_seed_after_clear_is_same_map)
 {
     three_tables(300);
@@ -483,6 +508,7 @@ static Suite *suite(void)
     tcase_add_test(tc, poll_sums_tables);
     tcase_add_test(tc, retire_on_new_seed);
     tcase_add_test(tc, new_seed_after_clear_is_same_map);
+    tcase_add_test(tc, retired_noted_once_per_address);
     tcase_add_test(tc, retire_on_shorter_directory);
     tcase_add_test(tc, gone_when_nothing_reads);
     tcase_add_test(tc, growth_by_inserts_is_no_churn);
