@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -94,4 +95,44 @@ void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, c
     } /* full: every address is noted, as before */
     if (log)
         fprintf(log, "mapscope gomaps: map 0x%llx retired: %s\n", (unsigned long long)addr, why);
+}
+
+void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first)
+{
+    void **arr = v;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        void *p = realloc(*arr, nc * elem);
+        if (!p)
+            return NULL;
+        *arr = p;
+        *cap = nc;
+    }
+    void *e = (char *)*arr + (*n)++ * elem;
+    memset(e, 0, elem);
+    return e;
+}
+
+const char *ms_gm_human(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 10ULL << 20)
+        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
+    else if (b >= 1 << 20)
+        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
+    else if (b >= 10 << 10)
+        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+    return buf;
+}
+
+const char *ms_gm_mib(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 1 << 20)
+        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
+    else if (b >= 1024)
+        snprintf(buf, len, "%.0fK", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)b);
+    return buf;
 }

@@ -49,6 +49,14 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
 const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc, char *buf,
                           size_t len);
 
+/* Room for one more element at the end of a growable array (*v with *n used of *cap,
+ * elements of elem bytes, first capacity first): the new element, zeroed; NULL when out
+ * of memory. */
+void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
+/* Bytes for people: "36 MiB", "853 KiB", "512 B" (whys) and "36.0M", "853K" (tables). */
+const char *ms_gm_human(char *buf, size_t len, uint64_t b);
+const char *ms_gm_mib(char *buf, size_t len, uint64_t b);
+
 /* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
  * address Go keeps reusing for new maps, would otherwise repeat its note at every
  * growth (issue 9, defect 6).  Later retirements of an address are only counted. */

@@ -218,16 +218,9 @@ static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
         tr->maps[victim] = tr->maps[--tr->n];
         tr->st.maps_evicted++;
     }
-    if (tr->n == tr->cap) {
-        size_t nc = tr->cap ? tr->cap * 2 : 64;
-        struct gm_map *nm = realloc(tr->maps, nc * sizeof *nm);
-        if (!nm)
-            return NULL;
-        tr->maps = nm;
-        tr->cap = nc;
-    }
-    struct gm_map *m = &tr->maps[tr->n++];
-    memset(m, 0, sizeof *m);
+    struct gm_map *m = ms_gm_push(&tr->maps, &tr->n, &tr->cap, sizeof *m, 64);
+    if (!m)
+        return NULL;
     m->h = h;
     m->first_seen = now;
     return m;

@@ -109,7 +109,7 @@ struct gm_tracker {
     bool target_gone;
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
-    FILE *log; /* -v: retirements and other decisions, NULL = silent */
+    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
     struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
