@@ -169,11 +169,11 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             ms_gm_mib(a, sizeof a, tr->st.large_array_bytes),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
-            "probe hits: bucket arrays %llu, makemap returns %llu (re-entries dropped %llu, "
+            "probe hits: bucket arrays %llu (large sized makes %llu) (re-entries dropped %llu, "
             "events lost %llu); maps retired (freed or reused) %llu (%llu at an address "
             "retired before), evicted %llu\n",
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
-            (unsigned long long)tr->st.events[GOMAP_EV_MAKEMAP], (unsigned long long)tr->st.dups,
+            (unsigned long long)tr->st.preallocs, (unsigned long long)tr->st.dups,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.maps_dropped,
             (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.maps_evicted);
     fflush(f);

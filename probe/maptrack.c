@@ -323,23 +323,13 @@ static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, const s
     set_site(tr, m, e, GM_SITE_CLEARED);
 }
 
-static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool create)
-{
-    for (unsigned i = 0; i < tr->npending; i++)
-        if (tr->pending[i].g == g)
-            return &tr->pending[i];
-    if (!create)
-        return NULL;
-    unsigned n = sizeof tr->pending / sizeof tr->pending[0];
-    struct pending_arr *p = &tr->pending[tr->npending < n ? tr->npending++ : g % n];
-    p->g = g;
-    return p;
-}
-
 /*
  * A bucket array of 16+ buckets is being made.  Who called makeBucketArray says
  * what it means: hashGrow (a growth of the map in hashGrow's h slot), mapclear
- * (a clear), makemap (a sized make: the map's address comes with makemap's RET).
+ * (a clear), makemap (a sized make).  makemap itself is never probed: it runs for
+ * every make with a size hint, per request in a service (issue 9, defect 2).  A large
+ * preallocation is found where its array is allocated: this event asks for a heap
+ * scan a moment later, when makemap has returned, which adopts the new map.
  */
 static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, double ts)
 {
@@ -365,47 +355,21 @@ static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, 
         else
             tr->st.unattributed++;
     } else if (!strcmp(fn, "runtime.makemap")) {
-        struct pending_arr *p = pending(tr, e->g, true);
-        p->t = ty ? ty->t : 0;
-        p->b = (uint8_t)e->b;
+        tr->st.preallocs++;
+        if (ty) {
+            if (tr->npreallocs == GM_PREALLOCS) /* full: the oldest goes */
+                memmove(tr->preallocs, tr->preallocs + 1,
+                        --tr->npreallocs * sizeof tr->preallocs[0]);
+            struct gm_prealloc *p = &tr->preallocs[tr->npreallocs++];
+            p->t = ty->t;
+            memset(&p->site, 0, sizeof p->site);
+            ms_gm_site_from_event(&p->site, tr->stacks_fd, e, GM_SITE_CREATED);
+        }
+        if (!tr->rescan_at)
+            tr->rescan_at = ts + GM_PREALLOC_SCAN_DELAY;
     } else {
         tr->st.unattributed++;
     }
-}
-
-static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, double ts)
-{
-    struct pending_arr *p = pending(tr, e->g, false);
-    struct hdr h;
-    if (!p || e->hdr_len < tr->lay.hmap_size)
-        return; /* no large array was made in this call */
-    decode(tr, e->hdr, &h);
-    p->g = 0;
-    const struct gm_type *ty = type_of(tr, p->t);
-    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, h.B) : 0;
-    if (!ty || h.B < 4 || !sane(&h))
-        return;
-    if (bytes > GM_LARGE_OBJECT) {
-        tr->st.large_arrays++;
-        tr->st.large_array_bytes += bytes;
-    } else {
-        return; /* only large preallocations are worth following */
-    }
-    struct gm_map *m = find(tr, e->h);
-    if (m) { /* the old map at this address is gone: this is a new one */
-        memset(m, 0, sizeof *m);
-        m->h = e->h;
-        m->first_seen = ts;
-    } else if (!(m = add(tr, e->h, ts))) {
-        return;
-    }
-    m->type = ty;
-    m->hash0 = h.hash0;
-    m->hash0_known = true;
-    m->from_makemap = true;
-    m->evented = true;
-    apply_hdr(m, &h);
-    set_site(tr, m, e, GM_SITE_CREATED);
 }
 
 /* The load bias, once the process maps the binary (an event or a poll means it does). */
@@ -423,8 +387,6 @@ void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
         tr->st.events[e->kind]++;
     if (e->kind == GOMAP_EV_BUCKETS)
         on_bucket_array(tr, e, ts);
-    else if (e->kind == GOMAP_EV_MAKEMAP)
-        on_makemap(tr, e, ts);
 }
 
 /* ------------------------------------------------- maps found at attach -- */
@@ -482,8 +444,32 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
     return add_type(tr, &st);
 }
 
+/* A map a later scan found, made with a size hint: the newest sized make the probe saw
+ * whose map type is one the scan found fitting its arrays gives its type and where it
+ * was made.  (The probe point does not know B, so an older make of another type with
+ * the same bucket size, e.g. a package's init tables, could fit too: newest first.) */
+static void claim_prealloc(struct gm_tracker *tr, struct gm_map *m, const struct gm_found *f)
+{
+    for (unsigned i = tr->npreallocs; i-- > 0;) {
+        const struct gm_prealloc *p = &tr->preallocs[i];
+        const struct gm_type *ty = type_of(tr, p->t);
+        bool listed = f->ntypes > GM_FOUND_TYPES; /* too many to list: any fitting one */
+        for (size_t k = 0; k < f->ntypes && k < GM_FOUND_TYPES; k++)
+            listed |= f->types[k] + tr->bias == p->t;
+        if (!ty || !listed || ty->bucketsize < f->bs_lo || ty->bucketsize > f->bs_hi ||
+            ty->ptr_free != f->ptr_free)
+            continue;
+        m->type = ty;
+        m->type_from = GM_TYPE_EVENT;
+        m->site = p->site;
+        memmove(tr->preallocs + i, tr->preallocs + i + 1,
+                (--tr->npreallocs - i) * sizeof tr->preallocs[0]);
+        return;
+    }
+}
+
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
-                   struct gm_scan_stats *st)
+                   bool at_attach, struct gm_scan_stats *st)
 {
     size_t taken = 0;
     learn_bias(tr);
@@ -498,12 +484,17 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
         if (!m)
             break;
         m->type = ty;
-        m->type_from = from;
+        m->type_from = from; /* (a sized make seen by the probe may name it below) */
         st->typed += from == GM_TYPE_BUCKET_SIZE || from == GM_TYPE_CONTENT;
         m->hash0 = h.hash0;
         m->hash0_known = true;
         apply_hdr(m, &h);
-        m->before_attach = true;
+        m->before_attach = at_attach;
+        /* found by a later scan and never grown (nevacuate is left where the last
+         * growth ended, 0 when there was none): made with a size hint while watched */
+        m->from_makemap = !at_attach && !h.oldbuckets && !h.nevacuate;
+        if (m->from_makemap)
+            claim_prealloc(tr, m, &f[i]);
         m->arr_span = f[i].arr_span;
         m->arr_buckets = h.buckets;
         if (h.oldbuckets) { /* mid-growth already: watched from now */
@@ -512,7 +503,8 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
             m->last_nevacuate = h.nevacuate;
             m->grow_start = m->progress = now;
         }
-        if (f[i].nsite > 0) { /* return addresses, the first one too: point into the call */
+        if (f[i].nsite > 0 && m->site.kind == GM_SITE_NONE) {
+            /* return addresses, the first one too: point into the call */
             m->site.pc[0] = f[i].site[0] - 1;
             memcpy(m->site.pc + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof f[i].site[0]);
             m->site.n = f[i].nsite;
