@@ -37,12 +37,6 @@
 #define BLOAT_MIN_BUCKETS 8 /* tiny maps' chains are not worth a finding */
 #define BLOAT_SAMESIZE    2
 
-const char *ms_gm_finding_name(enum gm_finding_kind k)
-{
-    static const char *const names[] = {"lingering_oldbuckets", "overflow_bloat", "large_span"};
-    return names[k];
-}
-
 static void human(char *buf, size_t len, uint64_t b)
 {
     if (b >= 10ULL << 20)

@@ -53,10 +53,7 @@ static const char *flags_of(const struct gm_map *m, const struct gm_finding *fs,
     for (size_t i = 0; i < n; i++)
         if (fs[i].m == m) {
             size_t l = strlen(buf);
-            snprintf(buf + l, len - l, "%s%s", l ? "," : "",
-                     fs[i].kind == GM_LINGERING        ? "LINGER"
-                     : fs[i].kind == GM_OVERFLOW_BLOAT ? "OVERFLOW"
-                                                       : "LARGE");
+            snprintf(buf + l, len - l, "%s%s", l ? "," : "", ms_gm_finding_def(fs[i].kind)->flag);
         }
     return buf;
 }
@@ -164,13 +161,9 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             fprintf(f, "  lingering %.1f s; old overflow buckets %llu (%s outside the old array)\n",
                     x->lingering_s, (unsigned long long)x->old_overflow_buckets,
                     mib(d, sizeof d, x->old_overflow_bytes));
-        const char *kind = m->site_kind == GM_SITE_CREATED   ? "created at"
-                           : m->site_kind == GM_SITE_GREW    ? "first grew at"
-                           : m->site_kind == GM_SITE_CLEARED ? "cleared at"
-                           : m->site_kind == GM_SITE_PROFILE ? "bucket array allocated at"
-                                                             : "site";
+        const char *kind = ms_gm_site_label(ms_gm_site_kind_name(m->site.kind));
         fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
-                m->site_kind == GM_SITE_PROFILE && m->before_attach
+                m->site.kind == GM_SITE_PROFILE && m->before_attach
                     ? " (from Go's heap profile; the map existed before attach)"
                     : "");
         fprintf(f, "  why: %s\n  what to do: %s\n", x->why, x->advice);

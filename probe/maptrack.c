@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <bpf/bpf.h>
 
 #include "maptrack.h"
 
@@ -237,26 +236,7 @@ static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
 static void set_site(struct gm_tracker *tr, struct gm_map *m, const struct gomap_event *e,
                      enum gm_site_kind kind)
 {
-    if (m->site_kind != GM_SITE_NONE)
-        return;
-    uint64_t st[GOMAP_STACK_DEPTH] = {0}; /* zeroed: the kernel fills it, valgrind cannot see */
-    int n = 0;
-    if (e->stack_id >= 0 && tr->stacks_fd >= 0) {
-        unsigned int id = (unsigned int)e->stack_id;
-        if (bpf_map_lookup_elem(tr->stacks_fd, &id, st) == 0)
-            while (n < GOMAP_STACK_DEPTH && st[n])
-                n++;
-    }
-    /* A frame-pointer walk started at a function's first instruction (or at its RET)
-     * skips the immediate caller: its return address is at [SP], not behind BP. */
-    m->nsite = 0;
-    if (n > 0)
-        m->site[m->nsite++] = st[0];
-    if (e->caller && (n < 2 || st[1] != e->caller))
-        m->site[m->nsite++] = e->caller;
-    for (int i = 1; i < n && m->nsite < GM_SITE_FRAMES; i++)
-        m->site[m->nsite++] = st[i];
-    m->site_kind = kind;
+    ms_gm_site_from_event(&m->site, tr->stacks_fd, e, kind);
 }
 
 static void apply_hdr(struct gm_map *m, const struct hdr *h)
@@ -540,10 +520,10 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
             m->grow_start = m->progress = now;
         }
         if (f[i].nsite > 0) { /* return addresses, the first one too: point into the call */
-            m->site[0] = f[i].site[0] - 1;
-            memcpy(m->site + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof m->site[0]);
-            m->nsite = f[i].nsite;
-            m->site_kind = GM_SITE_PROFILE;
+            m->site.pc[0] = f[i].site[0] - 1;
+            memcpy(m->site.pc + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof f[i].site[0]);
+            m->site.n = f[i].nsite;
+            m->site.kind = GM_SITE_PROFILE;
         }
         taken++;
     }
@@ -744,30 +724,15 @@ gone: /* The process is exiting: its memory is going away, its maps did not. */
 
 const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len)
 {
-    if (ms_gopcln_describe(tr->bin->pcln, pc - tr->bias, buf, len)[0] == '0')
-        snprintf(buf, len, "0x%llx", (unsigned long long)pc); /* the address as seen */
-    return buf;
+    return ms_gm_pc_name(tr->bin, tr->bias, pc, buf, len);
 }
 
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s",
-             m->site_kind != GM_SITE_NONE ? "?"
-             : m->before_attach ? "unknown (existed before attach; Go's heap profiler did not "
-                                  "sample its bucket array, or is off in this program)"
-                                : "unknown (not seen growing)");
-    for (int i = 0; i < m->nsite; i++) {
-        const char *fn, *file;
-        int line;
-        /* return addresses point after the call: look up the call itself */
-        uint64_t pc = m->site[i] - tr->bias - (i > 0);
-        if (ms_gopcln_lookup(tr->bin->pcln, pc, &fn, &file, &line) < 0)
-            continue;
-        if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
-            !strncmp(fn, "reflect.", 8))
-            continue;
-        ms_gopcln_describe(tr->bin->pcln, pc, buf, len); /* names inlined calls */
-        break;
-    }
-    return buf;
+    return ms_gm_site_name(tr->bin, tr->bias, &m->site,
+                           m->before_attach
+                               ? "unknown (existed before attach; Go's heap profiler did not "
+                                 "sample its bucket array, or is off in this program)"
+                               : "unknown (not seen growing)",
+                           buf, len);
 }

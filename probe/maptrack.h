@@ -14,10 +14,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "findings_contract.h"
 #include "gobin.h"
 #include "gomap.h"
+#include "gosite.h"
 
-#define GM_SITE_FRAMES  12
 #define GM_LARGE_OBJECT 32768 /* bytes: Go's largest size class; bigger = own span */
 
 /* What we know about one maptype (read from the binary). */
@@ -27,8 +28,6 @@ struct gm_type {
     bool ptr_free; /* bucket holds no pointers: hmap.extra.overflow lists every overflow bucket */
     char key[96], elem[96];
 };
-
-enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED, GM_SITE_PROFILE };
 
 /* Where a map's type came from: a probe event names its maptype; a map found by the
  * heap scan is recognised by the size of its buckets when exactly one of the
@@ -66,9 +65,7 @@ struct gm_map {
     uint64_t peak_count, hint;
     bool from_makemap;
     /* where it was made or first grew */
-    enum gm_site_kind site_kind;
-    uint64_t site[GM_SITE_FRAMES];
-    int nsite;
+    struct gm_site site;
     const char *dead; /* why the entry is being retired, NULL while live */
     unsigned suspect; /* consecutive polls that did not look like this map */
     /* found by the heap scan at attach (existed before): its type's origin, and the
@@ -151,6 +148,12 @@ struct gm_found {
     uint64_t types[GM_FOUND_TYPES];
     size_t ntypes; /* how many fit (more than are listed when > GM_FOUND_TYPES) */
     bool by_content;
+    /* Swiss maps: the span and slot of the Map header (to check it survives the next
+     * GC), and its type from the group array's heap type record (named = found) */
+    uint64_t hdr_span, hdr_slot;
+    char key[96], elem[96];
+    uint64_t groupsize;
+    bool named;
 };
 
 struct gm_scan_stats {
@@ -158,21 +161,27 @@ struct gm_scan_stats {
     uint64_t allspans_candidates, spans, inuse_spans, hmap_spans, slots, bytes_read;
     size_t found, adopted, typed;
     double ms;
-    bool truncated;      /* stopped at the byte or time limit */
-    bool sweepgen_known; /* liveness from the sweep generation, else either bit */
-    const char *failed;  /* why there was no scan, NULL when there was */
+    bool truncated;         /* stopped at the byte or time limit */
+    bool sweepgen_known;    /* liveness from the sweep generation, else either bit */
+    const char *failed;     /* why there was no scan, NULL when there was */
+    uint64_t sweepgen_addr; /* mheap_.sweepgen: +2 per GC cycle */
+    uint32_t sweepgen;      /* its value during the scan */
 };
 
 #define GM_SCAN_MAX_MS 5000.0 /* the heap scan stops after this long, read or not */
+/* swl: scan for Swiss maps with that layout; NULL: classic maps. */
+struct sw_layout;
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
-                    uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
-                    struct gm_scan_stats *st);
+                    const struct sw_layout *swl, uint64_t bias, uint64_t limit,
+                    struct gm_found **out, size_t *nout, struct gm_scan_stats *st);
+/* Is slot of the span at span allocated, judged like the scan does with the sweep
+ * generation H?  1 yes, 0 no (freed), -1 cannot tell. */
+int ms_gm_heap_slot_live(pid_t pid, const struct ms_golayout *lay, uint64_t span, uint64_t slot,
+                         uint32_t H);
 /* maptrack.c: follow the found maps from now on, their types recognised where the
  * binary's map types allow; returns how many were taken. */
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
                    struct gm_scan_stats *st);
-
-enum gm_finding_kind { GM_LINGERING, GM_OVERFLOW_BLOAT, GM_LARGE_SPAN };
 
 struct gm_finding {
     enum gm_finding_kind kind;
@@ -196,7 +205,6 @@ struct gm_options {
 /* findings.c: judge every live map; returns the number of findings (array grows). */
 size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
                       struct gm_finding **out, struct gm_summary *sum);
-const char *ms_gm_finding_name(enum gm_finding_kind k);
 
 /* findings_text.c / findings_json.c */
 void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,

@@ -55,6 +55,9 @@ struct ms_report_opts {
 /* One finding from `mapscope gomaps --json` (JSON lines). */
 struct ms_finding {
     uint64_t pid, count, B, bucket_bytes, old_bytes, overflow_buckets;
+    /* Swiss-table maps (impl "swiss"): slots, tables, directory length, bytes held */
+    bool swiss;
+    uint64_t peak_count, capacity, tables, dir_len, tombstones, bytes_held, wasted_bytes;
     double lingering_s;
     char *map, *finding, *key_type, *elem_type, *site;
     char *reason;       /* e.g. "stalled", "emptied" (may be NULL) */
@@ -67,6 +70,8 @@ struct ms_finding {
 /* A gomaps "summary" record: the process-wide figures of one run. */
 struct ms_findings_summary {
     uint64_t pid, maps, growing, bucket_bytes, old_bytes, overflow_bytes, findings;
+    bool swiss;
+    uint64_t bytes_held, count, capacity, tombstones;
     char *go_version, *binary;
     char *json;
 };

@@ -42,6 +42,31 @@ build() {
     echo "$out"
 }
 
+# swiss_toolchains: the installed Go toolchains with Swiss-table maps (one go binary per line)
+swiss_toolchains() {
+    local v
+    for v in 1.24 1.26 1.27; do
+        [ -x "/usr/lib/go-$v/bin/go" ] && echo "/usr/lib/go-$v/bin/go"
+    done
+    return 0
+}
+
+# build_cached GO NAME HELPER: tests/gomaps/NAME.go + HELPER.go built with toolchain GO,
+# kept in the build tree (rebuilt when a source is newer) so each CI run builds it once.
+build_cached() {
+    local go=$1 name=$2 helper=$3 ver dir out
+    ver=$("$go" env GOVERSION) || { echo "FAIL: $go env GOVERSION" >&2; exit 1; }
+    dir="$top_builddir/tests/gomaps/gocache"
+    out="$dir/$name.$ver"
+    mkdir -p "$dir"
+    if [ ! -x "$out" ] || [ "$src/$name.go" -nt "$out" ] || [ "$src/$helper.go" -nt "$out" ]; then
+        (cd "$src" && GOCACHE="$dir/build" GOPATH="$W/gopath" HOME="$W" GOFLAGS= GO111MODULE=off \
+            GOTOOLCHAIN=local "$go" build -o "$out.tmp" "$name.go" "$helper.go" && mv "$out.tmp" "$out") >&2 ||
+            { echo "FAIL: $go build $name" >&2; exit 1; }
+    fi
+    echo "$out"
+}
+
 # start_ready PROG OUT [ARGS...]: start PROG in the background (output in OUT) and wait
 # until it prints READY, its maps built; sets $target.
 start_ready() {

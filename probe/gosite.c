@@ -1,0 +1,77 @@
+/*
+ * gosite.c — what the classic and Swiss trackers share: reading the target
+ * (process_vm_readv behind a small interface a unit test can replace), the
+ * stack a probe recorded, and the frame to show users (the first one outside
+ * the Go runtime).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "gobin.h"
+#include "gosite.h"
+
+int ms_remote_pid_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    pid_t pid = (pid_t)(intptr_t)ctx;
+    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+struct ms_remote ms_remote_pid(pid_t pid)
+{
+    return (struct ms_remote){ms_remote_pid_read, (void *)(intptr_t)pid};
+}
+
+void ms_gm_site_from_event(struct gm_site *s, int stacks_fd, const struct gomap_event *e,
+                           enum gm_site_kind kind)
+{
+    if (s->kind != GM_SITE_NONE)
+        return;
+    uint64_t st[GOMAP_STACK_DEPTH];
+    int n = 0;
+    if (ms_gm_stack_lookup(stacks_fd, e->stack_id, st) == 0)
+        while (n < GOMAP_STACK_DEPTH && st[n])
+            n++;
+    /* A frame-pointer walk started at a function's first instruction (or at its RET)
+     * skips the immediate caller: its return address is at [SP], not behind BP. */
+    s->n = 0;
+    if (n > 0)
+        s->pc[s->n++] = st[0];
+    if (e->caller && (n < 2 || st[1] != e->caller))
+        s->pc[s->n++] = e->caller;
+    for (int i = 1; i < n && s->n < GM_SITE_FRAMES; i++)
+        s->pc[s->n++] = st[i];
+    s->kind = kind;
+}
+
+const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc, char *buf,
+                          size_t len)
+{
+    /* names inlined calls: "inner file:line (inlined into outer file:line)" */
+    if (!bin || !bin->pcln || ms_gopcln_describe(bin->pcln, pc - bias, buf, len)[0] == '0')
+        snprintf(buf, len, "0x%llx", (unsigned long long)pc); /* the address as seen */
+    return buf;
+}
+
+const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const struct gm_site *s,
+                            const char *fallback, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", s->kind != GM_SITE_NONE ? "?" : fallback);
+    for (int i = 0; bin && bin->pcln && i < s->n; i++) {
+        const char *fn, *file;
+        int line;
+        /* return addresses point after the call: look up the call itself */
+        uint64_t pc = s->pc[i] - bias - (i > 0);
+        if (ms_gopcln_lookup(bin->pcln, pc, &fn, &file, &line) < 0)
+            continue;
+        if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
+            !strncmp(fn, "reflect.", 8))
+            continue;
+        ms_gopcln_describe(bin->pcln, pc, buf, len); /* names inlined calls */
+        break;
+    }
+    return buf;
+}
