@@ -44,7 +44,7 @@ struct ms_gobin {
     bool swiss;           /* uses Swiss-table maps (Go >= 1.24 unless noswissmap) */
     /* gorecognize.c: the map implementation, what told it, and when the binary has no
      * build info, the oldest Go release its function table fits (major/minor are then
-     * that release and version_guessed is set). */
+     * that release, version reads "go1.N+" and version_guessed is set). */
     enum ms_gomap_impl impl;
     const char *impl_from; /* "build info", "function table"; NULL when unknown */
     bool version_guessed;

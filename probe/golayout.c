@@ -11,7 +11,9 @@
  * changed in 1.27.  Every offset was checked against the DWARF of binaries
  * built with go1.19.8, 1.23.5, 1.24.4 (both implementations), 1.26.10 and
  * 1.27.3 (with and without GOEXPERIMENT=mapsplitgroup) and against their
- * runtime sources; 1.25 from its sources only.  When the binary has DWARF,
+ * runtime sources.  No 1.25 toolchain was at hand: its tables follow 1.26 where
+ * 1.24 and 1.26 differ (tombstonePossible, _KindSpecialProfile), as its release
+ * notes and DESIGN.md's source reading say.  When the binary has DWARF,
  * godwarf.c reads the same offsets from it and the loader compares the two,
  * so a runtime we have not seen is caught instead of misread.
  */

@@ -45,12 +45,13 @@ int ms_gm_inspect(struct ms_gobin *bin, const char *path, const char *label,
     ms_gobin_describe(bin, what, sizeof what);
     if (bin->swiss) {
         struct ms_golayout gl;
-        if (!bin->version[0])
-            return ms_gm_fail(
-                MS_GM_UNSUPPORTED,
-                "%s: %s: the Swiss-map layouts depend on the Go release, which only the "
-                "build info gives (supported: Go 1.24 to 1.27 with build info)",
-                label, what);
+        /* Without build info the function table bounds the release from below, which is
+         * all the Swiss layouts depend on (1.25's tombstonePossible, 1.27's descriptor). */
+        if (bin->version_guessed)
+            fprintf(stderr,
+                    MS_GM_PROG ": note: %s: %s: using the layouts of Go 1.%d, the oldest "
+                               "release with its map functions\n",
+                    label, what, bin->minor);
         if (ms_golayout_for(bin, &gl) < 0 || ms_swiss_layout_from(&gl, bin->minor, swl) < 0)
             return ms_gm_fail(
                 MS_GM_UNSUPPORTED,

@@ -59,6 +59,8 @@ int ms_gobin_recognize(struct ms_gobin *bin)
         bin->major = 1;
         bin->minor = swiss_minor_from_functions(bin);
         bin->version_guessed = true;
+        /* for reports: what is known, "go1.25+" */
+        snprintf(bin->version, sizeof bin->version, "go1.%d+", bin->minor);
     }
     return 0;
 }
@@ -69,13 +71,13 @@ const char *ms_gobin_describe(const struct ms_gobin *bin, char *buf, size_t len)
                        : bin->impl == MS_GOMAP_CLASSIC ? "classic maps"
                                                        : "map implementation unknown";
     char ver[256];
-    if (bin->version[0])
+    if (bin->version_guessed)
+        snprintf(ver, sizeof ver, "no build info, Go %d.%d or later by its runtime functions",
+                 bin->major, bin->minor);
+    else if (bin->version[0])
         snprintf(ver, sizeof ver, "%s%s%s", bin->version,
                  bin->experiment[0] && !strstr(bin->version, "X:") ? " GOEXPERIMENT=" : "",
                  bin->experiment[0] && !strstr(bin->version, "X:") ? bin->experiment : "");
-    else if (bin->version_guessed)
-        snprintf(ver, sizeof ver, "no build info, Go %d.%d or later by its runtime functions",
-                 bin->major, bin->minor);
     else
         snprintf(ver, sizeof ver, "no build info, Go version unknown");
     snprintf(buf, len, "%s, %s%s%s%s", ver, impl, bin->impl_from ? " (from the " : "",

@@ -345,6 +345,12 @@ static void open_entry(struct ms_gobin *b, const struct entry *e)
     ck_assert_int_eq(ms_gobin_recognize(b), 0);
 }
 
+/* How far the program's own addresses are from link-time ones (PIE load bias, else 0). */
+static uint64_t bias_of(const struct ms_gobin *b, const struct entry *e)
+{
+    return strtoull(e->main, NULL, 16) - ms_gopcln_func(b->pcln, "main.main", NULL);
+}
+
 /* nm's address of name in e->funcs ("name=0xaddr ..."), 0 when nm did not list it. */
 static uint64_t nm_addr(const struct entry *e, const char *name)
 {
@@ -466,7 +472,7 @@ START_TEST(test_m_types)
     open_entry(&b, e);
     ck_assert_int_eq(sscanf(e->type, "addr=%llx name=%127s", &addr, want), 2);
     ck_assert_int_eq(ms_gotypes_init(&b), 0);
-    addr -= strtoull(e->main, NULL, 16) - ms_gopcln_func(b.pcln, "main.main", NULL);
+    addr -= bias_of(&b, e);
     ck_assert_str_eq(ms_gotype_name(&b, addr, buf, sizeof buf), want);
     ms_gobin_close(&b);
 }
@@ -526,7 +532,7 @@ START_TEST(test_m_inline)
     struct ms_gobin b;
     open_entry(&b, e);
     ck_assert_msg(ms_gotypes_init(&b) == 0, "%s: moduledata not found", e->label);
-    uint64_t bias = strtoull(e->main, NULL, 16) - ms_gopcln_func(b.pcln, "main.main", NULL);
+    uint64_t bias = bias_of(&b, e);
     char *list = strdup(e->inl), *save = NULL;
     char *t = strtok_r(list, " ", &save);
     ck_assert(!strncmp(t, "pc=", 3));
