@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,38 @@ int ms_remote_pid_read(void *ctx, uint64_t addr, void *buf, size_t len)
     return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
+#define READV_BATCH 256
+
+static size_t pid_readv(void *ctx, const uint64_t *addrs, size_t n, size_t len, uint8_t *out,
+                        bool *gone)
+{
+    struct iovec lv[READV_BATCH], rv[READV_BATCH];
+    size_t k = n < READV_BATCH ? n : READV_BATCH;
+    for (size_t i = 0; i < k; i++) {
+        lv[i] = (struct iovec){out + i * len, len};
+        rv[i] = (struct iovec){(void *)(uintptr_t)addrs[i], len};
+    }
+    ssize_t got = process_vm_readv((pid_t)(intptr_t)ctx, lv, k, rv, k, 0);
+    *gone = got < 0 && errno == ESRCH;
+    /* reads stop at the first unreadable range */
+    return got > 0 ? (size_t)got / len : 0;
+}
+
 struct ms_remote ms_remote_pid(pid_t pid)
 {
-    return (struct ms_remote){ms_remote_pid_read, (void *)(intptr_t)pid};
+    return (struct ms_remote){ms_remote_pid_read, (void *)(intptr_t)pid, pid_readv};
+}
+
+size_t ms_remote_readv(const struct ms_remote *rd, const uint64_t *addrs, size_t n, size_t len,
+                       uint8_t *out, bool *gone)
+{
+    *gone = false;
+    if (rd->readv)
+        return rd->readv(rd->ctx, addrs, n, len, out, gone);
+    size_t i = 0;
+    while (i < n && rd->read(rd->ctx, addrs[i], out + i * len, len) == 0)
+        i++;
+    return i;
 }
 
 void ms_gm_site_from_event(struct gm_site *s, int stacks_fd, const struct gomap_event *e,

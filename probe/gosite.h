@@ -22,10 +22,17 @@ struct ms_gobin;
 struct ms_remote {
     int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
     void *ctx;
+    /* Optional: n ranges of len bytes at addrs[] into out (n x len) in one go; returns
+     * how many leading ranges were read whole, sets *gone when the process is. */
+    size_t (*readv)(void *ctx, const uint64_t *addrs, size_t n, size_t len, uint8_t *out,
+                    bool *gone);
 };
-/* The real reader: ctx is the pid, cast to a pointer. */
+/* The real reader: ctx is the pid, cast to a pointer (readv: process_vm_readv). */
 int ms_remote_pid_read(void *ctx, uint64_t addr, void *buf, size_t len);
 struct ms_remote ms_remote_pid(pid_t pid);
+/* rd->readv, or rd->read range by range up to the first that fails. */
+size_t ms_remote_readv(const struct ms_remote *rd, const uint64_t *addrs, size_t n, size_t len,
+                       uint8_t *out, bool *gone);
 
 #define GM_SITE_FRAMES 12
 

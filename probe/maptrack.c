@@ -3,7 +3,8 @@
  *
  * Maps enter the table through probe events (a growth, a sized make whose
  * bucket array is a large object, a clear) and are kept current by re-reading
- * their hmap headers with process_vm_readv on every poll; that is how
+ * their hmap headers on every poll (process_vm_readv, behind the remote reader of
+ * gosite.h so a unit test can stand in for the process); that is how
  * evacuation progress, completion and emptying are seen without probing any
  * per-operation function.
  *
@@ -70,11 +71,13 @@ static bool over_load(uint64_t count, unsigned B)
     return count > 8 && (B >= 58 || count > 13 * ((1ULL << B) / 2));
 }
 
-void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
-                const struct ms_golayout *lay, int stacks_fd, size_t max_maps)
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
+                const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
+                size_t max_maps)
 {
     memset(tr, 0, sizeof *tr);
     tr->pid = pid;
+    tr->rd = *rd;
     tr->bin = bin;
     tr->lay = *lay;
     tr->stacks_fd = stacks_fd;
@@ -131,11 +134,9 @@ static bool sane(const struct hdr *h)
 
 /* ------------------------------------------------------------------ types -- */
 
-static int read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
+static int read_remote(const struct gm_tracker *tr, uint64_t addr, void *buf, size_t len)
 {
-    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
-    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-    return n == (ssize_t)len ? 0 : -1;
+    return tr->rd.read(tr->rd.ctx, addr, buf, len);
 }
 
 static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty);
@@ -152,7 +153,7 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     const struct ms_golayout *l = &tr->lay;
     uint8_t mt[128];
     uint64_t ptrdata = 1;
-    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr->pid, t, mt, l->mt_bucketsize + 2) < 0)
+    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr, t, mt, l->mt_bucketsize + 2) < 0)
         return NULL;
     if ((mt[l->type_kind] & 31) != 21) /* kindMap */
         return NULL;
@@ -163,10 +164,14 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     /* tophash[8] + 8 keys + 8 elems + overflow pointer, padded */
     if (ty.bucketsize < 8 + 8 * (ty.keysize + ty.elemsize) + 8 || ty.bucketsize > 8 * 1024)
         return NULL;
-    ty.ptr_free = read_remote(tr->pid, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
+    ty.ptr_free = read_remote(tr, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
                   ptrdata == 0; /* _type.ptrdata of the bucket type */
-    ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
-    ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    snprintf(ty.key, sizeof ty.key, "?");
+    snprintf(ty.elem, sizeof ty.elem, "?");
+    if (tr->bin) {
+        ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
+        ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    }
     return add_type(tr, &ty);
 }
 
@@ -375,7 +380,7 @@ static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, 
 /* The load bias, once the process maps the binary (an event or a poll means it does). */
 static void learn_bias(struct gm_tracker *tr)
 {
-    if (!tr->bias_known)
+    if (!tr->bias_known && tr->bin)
         tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
 }
 
@@ -519,10 +524,10 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
 /* ---------------------------------------------------------------- polling -- */
 
 /* len(*p) for a *[]*bmap, or -1. */
-static int64_t slice_len(pid_t pid, uint64_t p)
+static int64_t slice_len(const struct gm_tracker *tr, uint64_t p)
 {
     uint64_t hdr[3];
-    if (!p || read_remote(pid, p, hdr, sizeof hdr) < 0 || hdr[1] > hdr[2] || hdr[2] > (1u << 30))
+    if (!p || read_remote(tr, p, hdr, sizeof hdr) < 0 || hdr[1] > hdr[2] || hdr[2] > (1u << 30))
         return -1;
     return (int64_t)hdr[1];
 }
@@ -538,10 +543,10 @@ static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
         m->ovf_known = m->oldovf_known = true;
         return;
     }
-    if (read_remote(tr->pid, m->extra, x, sizeof x) < 0)
+    if (read_remote(tr, m->extra, x, sizeof x) < 0)
         return;
-    int64_t a = x[tr->lay.x_overflow / 8] ? slice_len(tr->pid, x[tr->lay.x_overflow / 8]) : 0;
-    int64_t b = x[tr->lay.x_oldoverflow / 8] ? slice_len(tr->pid, x[tr->lay.x_oldoverflow / 8]) : 0;
+    int64_t a = x[tr->lay.x_overflow / 8] ? slice_len(tr, x[tr->lay.x_overflow / 8]) : 0;
+    int64_t b = x[tr->lay.x_oldoverflow / 8] ? slice_len(tr, x[tr->lay.x_oldoverflow / 8]) : 0;
     if (a >= 0)
         m->ovf_len = (uint64_t)a, m->ovf_known = true;
     if (b >= 0)
@@ -614,7 +619,7 @@ static void check_arrays(struct gm_tracker *tr)
             m->arr_span = 0; /* it has a new array: alive and written */
             continue;
         }
-        if (read_remote(tr->pid, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
+        if (read_remote(tr, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
             rdn(sp + l->sp_start, 8) != m->arr_buckets)
             m->dead = "its bucket array was freed: the map was garbage-collected";
     }
@@ -641,24 +646,22 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     size_t lost = 0;
     learn_bias(tr);
     enum { BATCH = 256 };
-    static uint8_t buf[BATCH][GOMAP_HDR_MAX];
-    struct iovec lv[BATCH], rv[BATCH];
+    static uint8_t buf[BATCH * GOMAP_HDR_MAX];
+    uint64_t addrs[BATCH];
     size_t hs = tr->lay.hmap_size;
     tr->now = now;
     for (size_t base = 0; base < tr->n;) {
         size_t k = tr->n - base < BATCH ? tr->n - base : BATCH;
-        for (size_t i = 0; i < k; i++) {
-            lv[i] = (struct iovec){buf[i], hs};
-            rv[i] = (struct iovec){(void *)(uintptr_t)tr->maps[base + i].h, hs};
-        }
-        ssize_t got = process_vm_readv(tr->pid, lv, k, rv, k, 0);
-        if (got < 0 && errno == ESRCH)
+        for (size_t i = 0; i < k; i++)
+            addrs[i] = tr->maps[base + i].h;
+        bool gone;
+        size_t ok = ms_remote_readv(&tr->rd, addrs, k, hs, buf, &gone);
+        if (gone)
             goto gone;
-        /* Reads stop at the first unreadable iovec: it is dead, the rest retried. */
-        size_t ok = got > 0 ? (size_t)got / hs : 0;
+        /* Reads stop at the first unreadable header: it is dead, the rest retried. */
         for (size_t i = 0; i < ok; i++) {
             struct hdr h;
-            decode(tr, buf[i], &h);
+            decode(tr, buf + i * hs, &h);
             struct gm_map *m = &tr->maps[base + i];
             /* One odd read is not enough to retire a map: the header is read while the
              * program may be writing it (count drops to 0, then a new seed is drawn),
@@ -679,8 +682,10 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     /* Go never unmaps its heap, so an unreadable map usually means the process is
      * exiting (its mappings are torn down while it still looks alive): check that
      * its pclntab, mapped for the whole life of the process, can still be read. */
-    uint64_t probe = ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias, word;
-    if (lost && (!running(tr->pid) || read_remote(tr->pid, probe, &word, sizeof word) < 0))
+    uint64_t word;
+    if (lost && (!running(tr->pid) ||
+                 (tr->bin && read_remote(tr, ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias,
+                                         &word, sizeof word) < 0)))
         goto gone;
     check_arrays(tr);
     size_t w = 0;

@@ -87,6 +87,7 @@ struct gm_stats {
 
 struct gm_tracker {
     pid_t pid;
+    struct ms_remote rd; /* how the target is read */
     const struct ms_gobin *bin;
     struct ms_golayout lay;
     uint64_t bias; /* runtime address - link address (PIE) */
@@ -119,8 +120,9 @@ struct gm_tracker {
     struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
-void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
-                const struct ms_golayout *lay, int stacks_fd, size_t max_maps);
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
+                const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
+                size_t max_maps);
 void ms_gm_free(struct gm_tracker *tr);
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
 /* Re-read every tracked map's header; returns -1 when the process is gone. */

@@ -151,14 +151,14 @@ static void start_tracker(struct run *r, pid_t pid, const struct ms_gobin *bin,
                           const struct ms_golayout *lay, const struct sw_layout *swl, int stacks_fd)
 {
     r->linger = env.linger;
+    struct ms_remote rd = ms_remote_pid(pid);
     if (bin->swiss) {
-        struct ms_remote rd = ms_remote_pid(pid);
         ms_sw_init(&r->sw, pid, &rd, bin, swl, stacks_fd, env.max_maps);
         r->sw.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_swiss_ops;
         r->cur = &r->sw;
     } else {
-        ms_gm_init(&r->tr, pid, bin, lay, stacks_fd, env.max_maps);
+        ms_gm_init(&r->tr, pid, &rd, bin, lay, stacks_fd, env.max_maps);
         r->tr.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_classic_ops;
         r->cur = &r->tr;
