@@ -48,9 +48,17 @@ size_t ms_remote_readv(const struct ms_remote *rd, const uint64_t *addrs, size_t
                        uint8_t *out, bool *gone)
 {
     *gone = false;
-    if (rd->readv)
-        return rd->readv(rd->ctx, addrs, n, len, out, gone);
     size_t i = 0;
+    if (rd->readv) { /* it may take fewer ranges a call: go on until one falls short */
+        while (i < n && !*gone) {
+            size_t want = n - i,
+                   got = rd->readv(rd->ctx, addrs + i, want, len, out + i * len, gone);
+            i += got;
+            if (!got || (got < want && got < READV_BATCH))
+                break;
+        }
+        return i;
+    }
     while (i < n && rd->read(rd->ctx, addrs[i], out + i * len, len) == 0)
         i++;
     return i;

@@ -296,6 +296,7 @@ static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, const st
     /* The header is from before the growth: describe the state it commits. */
     m->growing = true;
     m->grow_old = h->buckets;
+    m->chains_walked = false;
     m->oldbuckets = h->buckets;
     m->B = (uint8_t)(h->B + (same ? 0 : 1));
     m->grow_old_noverflow = h->noverflow;
@@ -532,10 +533,59 @@ static int64_t slice_len(const struct gm_tracker *tr, uint64_t p)
     return (int64_t)hdr[1];
 }
 
+#define CHAIN_WALK_MAX_BUCKETS (1u << 18) /* old arrays walked for their chains */
+#define CHAIN_WALK_BATCH       512
+
+/*
+ * Overflow buckets still hanging off the old array of a growing map whose buckets
+ * hold pointers (Go lists those of pointer-free buckets in extra.oldoverflow): the
+ * chains of the old buckets not yet evacuated (evacuation clears a pointer bucket's
+ * overflow word).  Counting what is held, rather than noverflow when the growth began
+ * (which was all we had when attached from the start, and nothing when the heap scan
+ * found the map mid-growth), makes -p and attach-from-start agree (issue 9, defect 6).
+ * -1 when the array is too big to walk.
+ */
+static int64_t old_chains(struct gm_tracker *tr, const struct gm_map *m)
+{
+    unsigned bs = m->type->bucketsize, oldB = (m->flags & 8) ? m->B : m->B - 1;
+    uint64_t nold = 1ULL << oldB, count = 0, addrs[CHAIN_WALK_BATCH], next[CHAIN_WALK_BATCH];
+    if (!m->B || nold > CHAIN_WALK_MAX_BUCKETS || bs < 16)
+        return -1;
+    for (uint64_t base = m->nevacuate; base < nold;) {
+        size_t k = nold - base < CHAIN_WALK_BATCH ? (size_t)(nold - base) : CHAIN_WALK_BATCH;
+        bool gone;
+        for (size_t i = 0; i < k; i++)
+            addrs[i] = m->oldbuckets + (base + i) * bs + bs - 8;
+        if (ms_remote_readv(&tr->rd, addrs, k, 8, (uint8_t *)next, &gone) < k)
+            return -1;
+        for (size_t i = 0; i < k; i++)
+            for (unsigned hops = 0; next[i] && hops < 4096; hops++) { /* follow the chain */
+                count++;
+                if (read_remote(tr, next[i] + bs - 8, &next[i], 8) < 0)
+                    return -1;
+            }
+        base += k;
+    }
+    return (int64_t)count;
+}
+
 static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
 {
     uint64_t x[3];
     m->ovf_known = m->oldovf_known = false;
+    if (m->type && !m->type->ptr_free && m->growing && m->oldbuckets) {
+        /* walked again only when evacuation moved (a stalled growth: once) */
+        if (m->chains_walked && m->chains_nevacuate == m->nevacuate) {
+            m->oldovf_known = true;
+            return;
+        }
+        int64_t c = old_chains(tr, m);
+        m->chains_walked = c >= 0;
+        m->chains_nevacuate = m->nevacuate;
+        if (c >= 0)
+            m->oldovf_len = (uint64_t)c, m->oldovf_known = true;
+        return;
+    }
     if (!m->type || !m->type->ptr_free)
         return; /* Go lists overflow buckets in extra only for pointer-free buckets */
     if (!m->extra) {
@@ -576,6 +626,7 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
             /* A growth the probes did not see (started before we attached). */
             m->growing = true;
             m->grow_old = h->oldbuckets;
+            m->chains_walked = false;
             m->grow_start = m->progress = now;
             m->last_nevacuate = h->nevacuate;
             m->grows++;

@@ -52,8 +52,11 @@ struct gm_map {
     uint32_t hash0;
     bool hash0_known, polled;
     bool evented;                 /* a probe event changed it since the last poll */
-    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps */
+    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps;
+                                   * oldovf_len: chains of the old array, pointer maps */
     bool ovf_known, oldovf_known;
+    bool chains_walked; /* oldovf_len of a pointer map counted at chains_nevacuate */
+    uint64_t chains_nevacuate;
     /* growth */
     bool growing;
     uint64_t grow_old;           /* oldbuckets of the current growth */
