@@ -51,17 +51,20 @@ swiss_toolchains() {
     return 0
 }
 
-# build_cached GO NAME HELPER: tests/gomaps/NAME.go + HELPER.go built with toolchain GO,
-# kept in the build tree (rebuilt when a source is newer) so each CI run builds it once.
+# build_cached GO NAME HELPER [go build flags...]: tests/gomaps/NAME.go + HELPER.go built
+# with toolchain GO, kept in the build tree (rebuilt when a source is newer) so each CI
+# run builds it once.  The file is NAME[.FLAGS].goVERSION.
 build_cached() {
-    local go=$1 name=$2 helper=$3 ver dir out
+    local go=$1 name=$2 helper=$3 ver dir out tag=""
+    shift 3
+    [ $# -gt 0 ] && tag=.$(echo "$*" | tr -c 'a-z0-9' _)
     ver=$("$go" env GOVERSION) || { echo "FAIL: $go env GOVERSION" >&2; exit 1; }
     dir="$top_builddir/tests/gomaps/gocache"
-    out="$dir/$name.$ver"
+    out="$dir/$name$tag.$ver"
     mkdir -p "$dir"
     if [ ! -x "$out" ] || [ "$src/$name.go" -nt "$out" ] || [ "$src/$helper.go" -nt "$out" ]; then
         (cd "$src" && GOCACHE="$dir/build" GOPATH="$W/gopath" HOME="$W" GOFLAGS= GO111MODULE=off \
-            GOTOOLCHAIN=local "$go" build -o "$out.tmp" "$name.go" "$helper.go" && mv "$out.tmp" "$out") >&2 ||
+            GOTOOLCHAIN=local "$go" build "$@" -o "$out.tmp" "$name.go" "$helper.go" && mv "$out.tmp" "$out") >&2 ||
             { echo "FAIL: $go build $name" >&2; exit 1; }
     fi
     echo "$out"
