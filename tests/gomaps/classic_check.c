@@ -259,7 +259,8 @@ START_TEST(unreadable_map_retired_others_kept)
     adopt(0x600000);
     adopt(0x680000);
     ck_assert_int_eq(ms_gm_poll(&tr, 2.0), 0);
-    memset(&mem[nmem - 1], 0, sizeof mem[0]); /* the second header goes away */
+    free(mem[nmem - 1].bytes); /* the second header goes away */
+    mem[nmem - 1] = (struct region){0};
     ck_assert_int_eq(ms_gm_poll(&tr, 3.0), 0);
     ck_assert_uint_eq(tr.n, 1);
     ck_assert_uint_eq(tr.maps[0].h, 0x600000);
