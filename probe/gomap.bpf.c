@@ -9,9 +9,10 @@
  * hashGrow or makeBucketArray: services grow thousands of small maps a second
  * (every map that outgrows its first bucket).  Instead one probe sits inside
  * makeBucketArray's large-array branch (16 buckets or more), which runs once
- * per growth, sized make or clear of a map worth following; the others sit on
- * makemap's RET instructions, to learn the address of a map made with a large
- * size hint.  Never a uretprobe: it corrupts Go stacks.
+ * per growth, sized make or clear of a map worth following.  makemap is not
+ * probed (it runs for every make with a size hint); a large sized make is found
+ * by a heap scan the loader runs after this probe saw its array.  Never a
+ * uretprobe: it corrupts Go stacks.
  *
  * When the branch cannot be found (or with --probe-entry) makeBucketArray's
  * entry is probed instead.  A Go function whose stack must grow is entered
@@ -165,19 +166,6 @@ int on_bucket_array(struct pt_regs *ctx)
     unsigned long long bp2 = peek(fbp);
     e->t2 = peek(bp2 + 16);
     e->h2 = peek(bp2 + 24);
-    return finish(ctx, e);
-}
-
-SEC("uprobe")
-int on_makemap_ret(struct pt_regs *ctx)
-{
-    struct gomap_event *e = start(GOMAP_EV_MAKEMAP);
-    if (!e)
-        return 0;
-    e->g = BPF_CORE_READ(ctx, r14);
-    e->h = BPF_CORE_READ(ctx, ax);
-    e->b = 0xff;
-    e->caller = peek(BPF_CORE_READ(ctx, sp)); /* at RET, [SP] is the return address */
     return finish(ctx, e);
 }
 

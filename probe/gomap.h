@@ -18,7 +18,6 @@
 
 enum gomap_event_kind {
     GOMAP_EV_BUCKETS = 1,  /* classic: runtime.makeBucketArray, large-array branch (16+ buckets) */
-    GOMAP_EV_MAKEMAP,      /* classic: runtime.makemap RET: h = return value */
     GOMAP_EV_SWISS_REHASH, /* Swiss: (*table).rehash(t, typ, m) of a table of 128+ slots */
     GOMAP_EV_SWISS_PRUNE,  /* Swiss: (*table).pruneTombstones(t, typ, m), Go 1.25+ */
     GOMAP_EV_KINDS,

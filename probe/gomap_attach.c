@@ -2,9 +2,8 @@
  * gomap_attach.c — the uprobes of mapscope gomaps: where they go (decided from
  * the binary before anything is loaded), the BPF object configured for the
  * target and loaded, the links attached and detached, and the probe's own
- * counters.  Classic maps: makeBucketArray's large-array branch and makemap's
- * RETs; Swiss tables: (*table).rehash and, on 1.25+, (*table).pruneTombstones.
- * Never a uretprobe (it corrupts Go stacks).
+ * counters.  Classic maps: makeBucketArray's large-array branch; Swiss tables: (*table).rehash and,
+ * on 1.25+, (*table).pruneTombstones. Never a uretprobe (it corrupts Go stacks).
  */
 #include "config.h"
 
@@ -31,8 +30,6 @@ struct plan {
     uint64_t rehash, prune; /* Swiss: (*table).rehash, (*table).pruneTombstones (1.25+) */
     uint64_t array;         /* makeBucketArray's large-array branch (or its entry) */
     bool at_entry;          /* fallback: the branch was not found */
-    uint64_t rets[32];      /* makemap's RET instructions */
-    int nret;
 };
 
 struct ms_gm_probes {
@@ -125,12 +122,6 @@ static int make_plan(struct plan *p, const struct ms_gobin *bin, const struct ms
                 MS_GM_PROG ": note: roundupsize is not inlined in this runtime; probing "
                            "makeBucketArray's entry, which also fires for small maps (costlier)\n");
     }
-    uint64_t mm = ms_gm_func_addr(bin, "runtime.makemap", NULL);
-    p->nret = mm ? ms_gobin_rets(bin, mm, p->rets, 32) : -1;
-    if (p->nret <= 0)
-        fprintf(stderr,
-                MS_GM_PROG ": note: no RET found in runtime.makemap; maps made with a large "
-                           "size hint are seen only when they grow or are cleared\n");
     return 0;
 }
 
@@ -203,15 +194,9 @@ int ms_gm_probes_attach(struct ms_gm_probes *pr, pid_t pid, const char *path,
     }
     if (attach_one(a, skel->progs.on_bucket_array, GOMAP_EV_BUCKETS, pid, path, bin, p->array) < 0)
         return attach_failed(bin);
-    int nret = 0;
-    for (int i = 0; i < p->nret; i++)
-        if (attach_one(a, skel->progs.on_makemap_ret, GOMAP_EV_MAKEMAP, pid, path, bin,
-                       p->rets[i]) == 0)
-            nret++;
     if (verbose)
-        fprintf(stderr,
-                MS_GM_PROG ": uprobes attached: makeBucketArray %s 0x%llx, makemap RETs %d\n",
-                p->at_entry ? "entry" : "large-array branch", (unsigned long long)p->array, nret);
+        fprintf(stderr, MS_GM_PROG ": uprobes attached: makeBucketArray %s 0x%llx\n",
+                p->at_entry ? "entry" : "large-array branch", (unsigned long long)p->array);
     return 0;
 }
 
@@ -225,9 +210,9 @@ int ms_gm_probes_stacks_fd(const struct ms_gm_probes *p)
     return bpf_map__fd(p->skel->maps.stacks);
 }
 
-static const char *const names[GOMAP_EV_KINDS] = {
-    "", "runtime.makeBucketArray", "runtime.makemap (RET)", "internal/runtime/maps.(*table).rehash",
-    "internal/runtime/maps.(*table).pruneTombstones"};
+static const char *const names[GOMAP_EV_KINDS] = {"", "runtime.makeBucketArray",
+                                                  "internal/runtime/maps.(*table).rehash",
+                                                  "internal/runtime/maps.(*table).pruneTombstones"};
 
 const char *ms_gm_probe_name(int kind)
 {

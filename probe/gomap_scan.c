@@ -13,16 +13,28 @@
 #include "gomaps_probe.h"
 
 /* The maps the process already has: scanned once, after the probes are in place so
- * nothing falls between the two (a map growing meanwhile is seen by both). */
-void ms_gm_scan_classic(struct gm_tracker *tr, struct gm_scan_stats *sc, const struct ms_gm_opts *o)
+ * nothing falls between the two (a map growing meanwhile is seen by both); later
+ * scans (at_attach false: sc is then the caller's scratch) adopt maps made since with
+ * a large size hint, which no probe follows. */
+void ms_gm_scan_classic(struct gm_tracker *tr, struct gm_scan_stats *sc, const struct ms_gm_opts *o,
+                        bool at_attach)
 {
     struct gm_found *found = NULL;
     size_t n = 0;
     uint64_t bias = 0;
     ms_gobin_load_bias(tr->bin, tr->pid, &bias);
     ms_gm_heap_scan(tr->pid, tr->bin, &tr->lay, NULL, bias, o->scan_limit, &found, &n, sc);
-    ms_gm_adopt(tr, found, n, ms_gm_now(), sc);
+    size_t taken = ms_gm_adopt(tr, found, n, ms_gm_now(), at_attach, sc);
     free(found);
+    if (!at_attach) {
+        if (o->verbose || taken)
+            fprintf(stderr,
+                    MS_GM_PROG ": heap scan: %zu new maps with large bucket arrays (%.1f MiB "
+                               "read in %.0f ms)%s%s\n",
+                    taken, (double)sc->bytes_read / (1 << 20), sc->ms, sc->failed ? ": " : "",
+                    sc->failed ? sc->failed : "");
+        return;
+    }
     tr->scanned = true;
     tr->scan = sc;
     if (sc->failed) {

@@ -74,11 +74,12 @@ struct ms_gm_guard {
 };
 void ms_gm_guard_check(struct ms_gm_guard *g, struct ms_gm_probes *p, double dt);
 
-/* gomap_scan.c: the maps the process already has, handed to the tracker.  Swiss maps
- * are scanned for again every --rescan seconds (at_attach false): a map made with a
- * large size hint never grows, so no probe sees it. */
-void ms_gm_scan_classic(struct gm_tracker *tr, struct gm_scan_stats *sc,
-                        const struct ms_gm_opts *o);
+/* gomap_scan.c: the maps the process already has, handed to the tracker.  The heap is
+ * scanned again every --rescan seconds, and for classic maps soon after a large sized
+ * make (at_attach false): a map made with a large size hint that never grows is seen by
+ * no probe. */
+void ms_gm_scan_classic(struct gm_tracker *tr, struct gm_scan_stats *sc, const struct ms_gm_opts *o,
+                        bool at_attach);
 void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
                       const struct ms_gm_opts *o, bool at_attach);
 

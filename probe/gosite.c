@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -20,9 +22,46 @@ int ms_remote_pid_read(void *ctx, uint64_t addr, void *buf, size_t len)
     return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
+#define READV_BATCH 256
+
+static size_t pid_readv(void *ctx, const uint64_t *addrs, size_t n, size_t len, uint8_t *out,
+                        bool *gone)
+{
+    struct iovec lv[READV_BATCH], rv[READV_BATCH];
+    size_t k = n < READV_BATCH ? n : READV_BATCH;
+    for (size_t i = 0; i < k; i++) {
+        lv[i] = (struct iovec){out + i * len, len};
+        rv[i] = (struct iovec){(void *)(uintptr_t)addrs[i], len};
+    }
+    ssize_t got = process_vm_readv((pid_t)(intptr_t)ctx, lv, k, rv, k, 0);
+    *gone = got < 0 && errno == ESRCH;
+    /* reads stop at the first unreadable range */
+    return got > 0 ? (size_t)got / len : 0;
+}
+
 struct ms_remote ms_remote_pid(pid_t pid)
 {
-    return (struct ms_remote){ms_remote_pid_read, (void *)(intptr_t)pid};
+    return (struct ms_remote){ms_remote_pid_read, (void *)(intptr_t)pid, pid_readv};
+}
+
+size_t ms_remote_readv(const struct ms_remote *rd, const uint64_t *addrs, size_t n, size_t len,
+                       uint8_t *out, bool *gone)
+{
+    *gone = false;
+    size_t i = 0;
+    if (rd->readv) { /* it may take fewer ranges a call: go on until one falls short */
+        while (i < n && !*gone) {
+            size_t want = n - i,
+                   got = rd->readv(rd->ctx, addrs + i, want, len, out + i * len, gone);
+            i += got;
+            if (!got || (got < want && got < READV_BATCH))
+                break;
+        }
+        return i;
+    }
+    while (i < n && rd->read(rd->ctx, addrs[i], out + i * len, len) == 0)
+        i++;
+    return i;
 }
 
 void ms_gm_site_from_event(struct gm_site *s, int stacks_fd, const struct gomap_event *e,
@@ -73,5 +112,65 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
         ms_gopcln_describe(bin->pcln, pc, buf, len); /* names inlined calls */
         break;
     }
+    return buf;
+}
+
+void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why)
+{
+    if (!addr)
+        return;
+    uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ULL;
+    for (unsigned i = 0; i < GM_RETIRED_SEEN; i++) {
+        uint64_t *slot = &seen->addr[(h + i) % GM_RETIRED_SEEN];
+        if (*slot == addr) {
+            seen->repeats++;
+            return;
+        }
+        if (!*slot) {
+            *slot = addr;
+            break;
+        }
+    } /* full: every address is noted, as before */
+    if (log)
+        fprintf(log, "mapscope gomaps: map 0x%llx retired: %s\n", (unsigned long long)addr, why);
+}
+
+void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first)
+{
+    void **arr = v;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        void *p = realloc(*arr, nc * elem);
+        if (!p)
+            return NULL;
+        *arr = p;
+        *cap = nc;
+    }
+    void *e = (char *)*arr + (*n)++ * elem;
+    memset(e, 0, elem);
+    return e;
+}
+
+const char *ms_gm_human(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 10ULL << 20)
+        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
+    else if (b >= 1 << 20)
+        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
+    else if (b >= 10 << 10)
+        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu B", (unsigned long long)b);
+    return buf;
+}
+
+const char *ms_gm_mib(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 1 << 20)
+        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
+    else if (b >= 1024)
+        snprintf(buf, len, "%.0fK", (double)b / 1024);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)b);
     return buf;
 }

@@ -19,7 +19,8 @@
 #include "gomap.h"
 #include "gosite.h"
 
-#define GM_LARGE_OBJECT 32768 /* bytes: Go's largest size class; bigger = own span */
+#define GM_LARGE_OBJECT        32768 /* bytes: Go's largest size class; bigger = own span */
+#define GM_PREALLOC_SCAN_DELAY 1.0   /* s after a large sized make: its map is in the heap */
 
 /* What we know about one maptype (read from the binary). */
 struct gm_type {
@@ -51,8 +52,11 @@ struct gm_map {
     uint32_t hash0;
     bool hash0_known, polled;
     bool evented;                 /* a probe event changed it since the last poll */
-    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps */
+    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps;
+                                   * oldovf_len: chains of the old array, pointer maps */
     bool ovf_known, oldovf_known;
+    bool chains_walked; /* oldovf_len of a pointer map counted at chains_nevacuate */
+    uint64_t chains_nevacuate;
     /* growth */
     bool growing;
     uint64_t grow_old;           /* oldbuckets of the current growth */
@@ -80,11 +84,13 @@ struct gm_stats {
     uint64_t events[GOMAP_EV_KINDS];
     uint64_t bucket_arrays, large_arrays, large_array_bytes;
     uint64_t unattributed, maps_dropped, maps_evicted;
+    uint64_t preallocs;  /* large bucket arrays made by makemap (sized makes) */
     uint64_t dups, lost; /* morestack re-entries dropped, events lost (ring buffer full) */
 };
 
 struct gm_tracker {
     pid_t pid;
+    struct ms_remote rd; /* how the target is read */
     const struct ms_gobin *bin;
     struct ms_golayout lay;
     uint64_t bias; /* runtime address - link address (PIE) */
@@ -94,11 +100,15 @@ struct gm_tracker {
     size_t n, cap, max;
     struct gm_type *types;
     size_t ntypes, captypes;
-    struct pending_arr {
-        uint64_t g, t;
-        uint8_t b;
-    } pending[64]; /* makeBucketArray per g */
-    unsigned npending;
+    double rescan_at; /* a large preallocation was seen: scan the heap then (0: no) */
+    /* the large sized makes seen, until a scan adopts their maps: their map type and
+     * where they were made name the map the scan finds */
+#define GM_PREALLOCS 32
+    struct gm_prealloc {
+        uint64_t t; /* runtime address of its maptype (the type table may move) */
+        struct gm_site site;
+    } preallocs[GM_PREALLOCS];
+    unsigned npreallocs;
     struct gm_stats st;
 #define GM_CALLER_CACHE 64
     struct caller_cache {
@@ -109,11 +119,13 @@ struct gm_tracker {
     bool target_gone;
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
-    FILE *log; /* -v: retirements and other decisions, NULL = silent */
+    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
-void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
-                const struct ms_golayout *lay, int stacks_fd, size_t max_maps);
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
+                const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
+                size_t max_maps);
 void ms_gm_free(struct gm_tracker *tr);
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
 /* Re-read every tracked map's header; returns -1 when the process is gone. */
@@ -179,9 +191,10 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
 int ms_gm_heap_slot_live(pid_t pid, const struct ms_golayout *lay, uint64_t span, uint64_t slot,
                          uint32_t H);
 /* maptrack.c: follow the found maps from now on, their types recognised where the
- * binary's map types allow; returns how many were taken. */
+ * binary's map types allow (at_attach: the scan at attach, else a later one); returns
+ * how many were taken. */
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
-                   struct gm_scan_stats *st);
+                   bool at_attach, struct gm_scan_stats *st);
 
 struct gm_finding {
     enum gm_finding_kind kind;

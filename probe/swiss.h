@@ -112,7 +112,8 @@ struct sw_tracker {
     struct sw_stats st;
     double start, now;
     bool target_gone;
-    FILE *log; /* -v: retirements */
+    FILE *log;                     /* -v: retirements */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
     /* after a heap scan: mheap_.sweepgen (+2 per GC cycle), and how to ask whether a
      * slot is still allocated (1 yes, 0 freed, -1 unknown) */
     uint64_t gc_addr;

@@ -27,18 +27,6 @@
 #include "gobin.h"
 #include "swiss.h"
 
-static void human(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 10ULL << 20)
-        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
-    else if (b >= 1 << 20)
-        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
-    else if (b >= 10 << 10)
-        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu B", (unsigned long long)b);
-}
-
 /* Bytes held beyond what the live entries need, at the map's own bytes per slot. */
 static uint64_t wasted(const struct sw_map *m)
 {
@@ -46,21 +34,6 @@ static uint64_t wasted(const struct sw_map *m)
     if (!usable || m->used >= usable)
         return 0;
     return held - (uint64_t)((double)held * (double)m->used / (double)usable);
-}
-
-static struct sw_finding *push(struct sw_finding **fs, size_t *n, size_t *cap)
-{
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        struct sw_finding *p = realloc(*fs, nc * sizeof *p);
-        if (!p)
-            return NULL;
-        *fs = p;
-        *cap = nc;
-    }
-    struct sw_finding *f = &(*fs)[(*n)++];
-    memset(f, 0, sizeof *f);
-    return f;
 }
 
 /* Which Go and which assign path explain tombstones that were never pruned. */
@@ -106,14 +79,14 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
         if (!m->type || !m->type->groupsize || waste < GM_SWISS_MIN_WASTE)
             continue;
         char h1[32], h2[32], cause[320];
-        human(h1, sizeof h1, held);
-        human(h2, sizeof h2, waste);
+        ms_gm_human(h1, sizeof h1, held);
+        ms_gm_human(h2, sizeof h2, waste);
         bool roomy = usable >= GM_SWISS_ROOM * (m->peak_used > m->used ? m->peak_used : m->used);
         bool churn = m->churn_grows >= GM_SWISS_CHURN_GROWS;
         bool sparse = m->sparse_since && tr->now - m->sparse_since >= o->linger;
         struct sw_finding *f;
         if (roomy && churn) {
-            if (!(f = push(&fs, &n, &cap)))
+            if (!(f = ms_gm_push(&fs, &n, &cap, sizeof *fs, 16)))
                 break;
             f->kind = GM_TOMBSTONE_BLOAT;
             f->reason = "churn";
@@ -137,7 +110,7 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
                            "fast path (an int64 or string built from it) lets Go prune");
         } else if (sparse) {
             bool large = m->large_bytes * 2 >= held;
-            if (!(f = push(&fs, &n, &cap)))
+            if (!(f = ms_gm_push(&fs, &n, &cap, sizeof *fs, 16)))
                 break;
             f->kind = large ? GM_LARGE_SPAN : GM_RETAINED_CAPACITY;
             bool history = m->peak_used || m->grows || m->tombstones;

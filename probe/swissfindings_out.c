@@ -14,17 +14,6 @@
 #include "gobin.h"
 #include "swiss.h"
 
-static const char *mib(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 1 << 20)
-        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
-    else if (b >= 1024)
-        snprintf(buf, len, "%.0fK", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu", (unsigned long long)b);
-    return buf;
-}
-
 static const char *type_str(const struct sw_map *m, char *buf, size_t len)
 {
     snprintf(buf, len, "map[%s]%s", m->type ? m->type->key : "?", m->type ? m->type->elem : "?");
@@ -73,7 +62,7 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
             "mapscope gomaps: pid %d (%s, %s, Swiss tables)  %.0fs  maps %zu  held %s  "
             "large %s  findings %zu\n",
             (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed,
-            s->maps, mib(a, sizeof a, s->held), mib(b, sizeof b, s->large_bytes), n);
+            s->maps, ms_gm_mib(a, sizeof a, s->held), ms_gm_mib(b, sizeof b, s->large_bytes), n);
     fprintf(f, "%-14s %-9s %9s %6s %8s %8s %-36s %s\n", "MAP", "LIVE", "CAPACITY", "TABLES",
             "TOMBS", "HELD", "TYPE", "FLAGS");
     const struct sw_map **order = malloc(tr->n * sizeof *order);
@@ -91,7 +80,7 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
         fprintf(f, "0x%-12llx %-9llu %9llu %6llu %8llu %8s %-36.36s %s\n", (unsigned long long)m->m,
                 (unsigned long long)m->used, (unsigned long long)m->capacity,
                 (unsigned long long)m->tables, (unsigned long long)m->tombstones,
-                mib(a, sizeof a, ms_sw_held(m)), type_str(m, ty, sizeof ty),
+                ms_gm_mib(a, sizeof a, ms_sw_held(m)), type_str(m, ty, sizeof ty),
                 x ? ms_gm_finding_def(x->kind)->flag : "");
         shown++;
     }
@@ -120,8 +109,8 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
                 (unsigned long long)m->used, (unsigned long long)m->peak_used,
                 (unsigned long long)m->capacity, (unsigned long long)m->tables,
                 (unsigned long long)m->dirlen, (unsigned long long)m->tombstones,
-                mib(a, sizeof a, x->held), mib(b, sizeof b, m->group_bytes),
-                mib(c, sizeof c, m->large_bytes), mib(ty, sizeof ty, x->wasted));
+                ms_gm_mib(a, sizeof a, x->held), ms_gm_mib(b, sizeof b, m->group_bytes),
+                ms_gm_mib(c, sizeof c, m->large_bytes), ms_gm_mib(ty, sizeof ty, x->wasted));
         fprintf(f, "  growths %u (splits %u, %u at no new live peak), clears %llu\n", m->grows,
                 m->splits, m->churn_grows, (unsigned long long)m->clearseq);
         fprintf(f, "  %s %s\n", ms_gm_site_label(ms_gm_site_kind_name(m->site.kind)),
@@ -131,23 +120,23 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
     fprintf(f,
             "\nprocess summary: %zu maps followed: %s held, %llu live entries in %llu slots, "
             "%llu tombstones, %s in large objects\n",
-            s->maps, mib(a, sizeof a, s->held), (unsigned long long)s->used,
+            s->maps, ms_gm_mib(a, sizeof a, s->held), (unsigned long long)s->used,
             (unsigned long long)s->capacity, (unsigned long long)s->tombstones,
-            mib(b, sizeof b, s->large_bytes));
+            ms_gm_mib(b, sizeof b, s->large_bytes));
     double min = elapsed / 60.0;
     fprintf(f,
             "large group-array allocations (over 32 KiB, own span) by growths: %llu (%s, "
             "%.1f/min)\n",
-            (unsigned long long)tr->st.large_arrays, mib(a, sizeof a, tr->st.large_bytes),
+            (unsigned long long)tr->st.large_arrays, ms_gm_mib(a, sizeof a, tr->st.large_bytes),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
             "probe hits: table growths %llu, tombstone prunes %llu (re-entries dropped %llu, "
-            "not attributed %llu, events lost %llu); maps retired (freed or reused) %llu, "
-            "evicted %llu\n",
+            "not attributed %llu, events lost %llu); maps retired (freed or reused) %llu (%llu "
+            "at an address retired before), evicted %llu\n",
             (unsigned long long)tr->st.rehash, (unsigned long long)tr->st.prunes,
             (unsigned long long)tr->st.dups, (unsigned long long)tr->st.unattributed,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.dropped,
-            (unsigned long long)tr->st.evicted);
+            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.evicted);
     fflush(f);
 }
 

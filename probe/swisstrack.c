@@ -145,16 +145,9 @@ static struct sw_map *add(struct sw_tracker *tr, uint64_t addr, double now)
         tr->maps[victim] = tr->maps[--tr->n];
         tr->st.evicted++;
     }
-    if (tr->n == tr->cap) {
-        size_t nc = tr->cap ? tr->cap * 2 : 64;
-        struct sw_map *nm = realloc(tr->maps, nc * sizeof *nm);
-        if (!nm)
-            return NULL;
-        tr->maps = nm;
-        tr->cap = nc;
-    }
-    struct sw_map *m = &tr->maps[tr->n++];
-    memset(m, 0, sizeof *m);
+    struct sw_map *m = ms_gm_push(&tr->maps, &tr->n, &tr->cap, sizeof *m, 64);
+    if (!m)
+        return NULL;
     m->m = addr;
     m->first_seen = now;
     m->type_from = SW_TYPE_UNKNOWN;
@@ -469,9 +462,7 @@ int ms_sw_poll(struct sw_tracker *tr, double now)
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.dropped++;
-            if (tr->log)
-                fprintf(tr->log, "mapscope gomaps: map 0x%llx retired: %s\n",
-                        (unsigned long long)tr->maps[i].m, tr->maps[i].dead);
+            ms_gm_note_retired(tr->log, &tr->retired, tr->maps[i].m, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];

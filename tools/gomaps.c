@@ -151,14 +151,14 @@ static void start_tracker(struct run *r, pid_t pid, const struct ms_gobin *bin,
                           const struct ms_golayout *lay, const struct sw_layout *swl, int stacks_fd)
 {
     r->linger = env.linger;
+    struct ms_remote rd = ms_remote_pid(pid);
     if (bin->swiss) {
-        struct ms_remote rd = ms_remote_pid(pid);
         ms_sw_init(&r->sw, pid, &rd, bin, swl, stacks_fd, env.max_maps);
         r->sw.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_swiss_ops;
         r->cur = &r->sw;
     } else {
-        ms_gm_init(&r->tr, pid, bin, lay, stacks_fd, env.max_maps);
+        ms_gm_init(&r->tr, pid, &rd, bin, lay, stacks_fd, env.max_maps);
         r->tr.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_classic_ops;
         r->cur = &r->tr;
@@ -171,7 +171,7 @@ static const char *loop(struct run *r, struct ring_buffer *rb, struct ms_gm_prob
 {
     bool tty = isatty(STDOUT_FILENO) && !env.quiet;
     double next_poll = start, next_guard = start + 1, last_guard = start;
-    bool rescan = r->ops == &ms_gm_swiss_ops && env.rescan > 0 && !env.no_scan;
+    bool rescan = env.rescan > 0 && !env.no_scan, swiss = r->ops == &ms_gm_swiss_ops;
     double next_scan = start + env.rescan;
     struct ms_gm_opts o = ms_gomaps_probe_opts();
     struct ms_gm_guard guard = {.max_rate = env.max_rate};
@@ -192,9 +192,16 @@ static const char *loop(struct run *r, struct ring_buffer *rb, struct ms_gm_prob
             last_guard = now;
             next_guard = now + 1;
         }
-        if (rescan && now >= next_scan) {
-            ms_gm_scan_swiss(&r->sw, lay, &o, false);
-            next_scan = ms_gm_now() + env.rescan;
+        /* classic: a large sized make asks for a scan soon after (defect 2) */
+        bool asked = !swiss && !env.no_scan && r->tr.rescan_at && now >= r->tr.rescan_at;
+        if ((rescan && now >= next_scan) || asked) {
+            struct gm_scan_stats sc = {0};
+            if (swiss)
+                ms_gm_scan_swiss(&r->sw, lay, &o, false);
+            else
+                ms_gm_scan_classic(&r->tr, &sc, &o, false);
+            r->tr.rescan_at = 0;
+            next_scan = ms_gm_now() + (env.rescan > 0 ? env.rescan : 1e18);
         }
         if (now >= next_poll) {
             if (r->ops->poll(r->cur, now) < 0)
@@ -255,7 +262,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     ms_gomaps_catch_signals();
     struct gm_scan_stats scan = {0};
     if (env.pid && !env.no_scan && !bin.swiss)
-        ms_gm_scan_classic(&r.tr, &scan, &o);
+        ms_gm_scan_classic(&r.tr, &scan, &o, true);
     else if (env.pid && !env.no_scan)
         ms_gm_scan_swiss(&r.sw, &lay, &o, true);
     if (gate >= 0) { /* probes are in place: let the program run */

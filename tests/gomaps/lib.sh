@@ -166,6 +166,10 @@ run_linger() {
     for m in linger_int64 linger_big; do
         expect "$W/out" "$W/f.json" $m lingering_oldbuckets stalled old_overflow_buckets=oldoverflow_len
     done
+    # pointer buckets: the chains still hanging off the old array, walked as Go does
+    for m in linger_string linger_struct; do
+        expect "$W/out" "$W/f.json" $m lingering_oldbuckets stalled old_overflow_buckets=oldoverflow_chains
+    done
     [ "${types:-yes}" = no ] && { expect_total "$W/f.json" 4; return; }
     eq "key/elem of linger_string" "$(finding "$W/f.json" "$(truth "$W/out" linger_string map)" \
         lingering_oldbuckets | jq -r '.key_type + " " + .elem_type')" "string int"

@@ -11,56 +11,8 @@
 #include <string.h>
 
 #include "../check_run.h"
+#include "fake_remote.h"
 #include "swiss.h"
-
-/* ------------------------------------------------------------ fake memory -- */
-
-#define REGIONS 64
-static struct region {
-    uint64_t addr;
-    uint8_t *bytes;
-    size_t len;
-} mem[REGIONS];
-static size_t nmem;
-
-static int fake_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-    (void)ctx;
-    for (size_t i = 0; i < nmem; i++)
-        if (addr >= mem[i].addr && addr + len <= mem[i].addr + mem[i].len) {
-            memcpy(buf, mem[i].bytes + (addr - mem[i].addr), len);
-            return 0;
-        }
-    return -1;
-}
-
-static uint8_t *region(uint64_t addr, size_t len)
-{
-    ck_assert_uint_lt(nmem, REGIONS);
-    mem[nmem] = (struct region){addr, calloc(1, len), len};
-    return mem[nmem++].bytes;
-}
-
-static void reset_mem(void)
-{
-    for (size_t i = 0; i < nmem; i++)
-        free(mem[i].bytes);
-    nmem = 0;
-}
-
-/* The BPF stack map, as the tracker sees it in tests: no stacks. */
-int ms_gm_stack_lookup(int stacks_fd, int id, uint64_t out[GOMAP_STACK_DEPTH])
-{
-    (void)stacks_fd;
-    (void)id;
-    memset(out, 0, GOMAP_STACK_DEPTH * sizeof out[0]);
-    return -1;
-}
-
-static void put(uint8_t *p, unsigned off, uint64_t v, unsigned n)
-{
-    memcpy(p + off, &v, n);
-}
 
 static struct sw_layout lay;
 
@@ -194,6 +146,31 @@ START_TEST(retire_on_new_seed)
     ck_assert_int_eq(ms_sw_poll(&tr, 4.0), 0);
     ck_assert_uint_eq(tr.n, 0);
     ck_assert_uint_eq(tr.st.dropped, 1);
+}
+END_TEST
+
+START_TEST(retired_noted_once_per_address)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    tr.log = open_memstream(&buf, &len);
+    for (int round = 0; round < 3; round++) {
+        three_tables(300);
+        ck_assert_ptr_nonnull(ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0));
+        ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
+        put(mem[nmem - 2].bytes, lay.seed, 43, 8); /* the memory changes hands */
+        ms_sw_poll(&tr, 3.0);
+        ms_sw_poll(&tr, 4.0);
+        ck_assert_uint_eq(tr.n, 0);
+        reset_mem();
+    }
+    fclose(tr.log);
+    tr.log = NULL;
+    ck_assert_uint_eq(tr.st.dropped, 3);
+    ck_assert_uint_eq(tr.retired.repeats, 2);
+    ck_assert_ptr_nonnull(strstr(buf, "map 0x600000 retired: hash seed changed"));
+    ck_assert_ptr_null(strstr(strstr(buf, "retired") + 1, "retired"));
+    free(buf);
 }
 END_TEST
 
@@ -483,6 +460,7 @@ static Suite *suite(void)
     tcase_add_test(tc, poll_sums_tables);
     tcase_add_test(tc, retire_on_new_seed);
     tcase_add_test(tc, new_seed_after_clear_is_same_map);
+    tcase_add_test(tc, retired_noted_once_per_address);
     tcase_add_test(tc, retire_on_shorter_directory);
     tcase_add_test(tc, gone_when_nothing_reads);
     tcase_add_test(tc, growth_by_inserts_is_no_churn);
