@@ -131,7 +131,7 @@ echo "  median rate after the attach point: plain $nabs/s, probed $pabs/s"
 awk -v pf="$pf" -v pa="$pa" -v nf="$nf" -v na="$na" 'BEGIN {
     printf "  first second after attach: %+.2f %% (median ratio to the run'"'"'s own rate before: probed %.4f, plain %.4f; target >= -5 %%)\n", (pf / nf - 1) * 100, pf, nf
     printf "  steady, attached:          %+.2f %% (probed %.4f, plain %.4f; target >= -2 %%)\n", (pa / na - 1) * 100, pa, na }'
-echo "  last probed run: $(grep -m1 -i 'probe hits\|maps' "$W/gomaps.out" | head -c 200)"
+echo "  last probed run: $(grep -m1 '^probe hits' "$W/gomaps.out" | head -c 200)"
 echo "  (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 kill "$svc" 2>/dev/null
 wait "$svc" 2>/dev/null
