@@ -53,7 +53,7 @@ swiss_toolchains() {
 
 # build_cached GO NAME HELPER [go build flags...]: tests/gomaps/NAME.go + HELPER.go built
 # with toolchain GO, kept in the build tree (rebuilt when a source is newer) so each CI
-# run builds it once.  The file is NAME[.FLAGS].goVERSION.
+# run builds it once, with the user's Go build cache.  The file is NAME[.FLAGS].goVERSION.
 build_cached() {
     local go=$1 name=$2 helper=$3 ver dir out tag=""
     shift 3
@@ -61,9 +61,13 @@ build_cached() {
     ver=$("$go" env GOVERSION) || { echo "FAIL: $go env GOVERSION" >&2; exit 1; }
     dir="$top_builddir/tests/gomaps/gocache"
     out="$dir/$name$tag.$ver"
+    # the user's Go build cache, as gobin.test uses: the standard library is compiled
+    # once per toolchain and machine, not per build tree (GOMAPS_GOCACHE: elsewhere)
+    local gocache=${GOMAPS_GOCACHE:-$(env -u GOCACHE "$go" env GOCACHE 2>/dev/null)}
+    [ -n "$gocache" ] || gocache="$dir/build"
     mkdir -p "$dir"
     if [ ! -x "$out" ] || [ "$src/$name.go" -nt "$out" ] || [ "$src/$helper.go" -nt "$out" ]; then
-        (cd "$src" && GOCACHE="$dir/build" GOPATH="$W/gopath" HOME="$W" GOFLAGS= GO111MODULE=off \
+        (cd "$src" && GOCACHE="$gocache" GOPATH="$W/gopath" HOME="$W" GOFLAGS= GO111MODULE=off \
             GOTOOLCHAIN=local "$go" build "$@" -o "$out.tmp" "$name.go" "$helper.go" && mv "$out.tmp" "$out") >&2 ||
             { echo "FAIL: $go build $name" >&2; exit 1; }
     fi
