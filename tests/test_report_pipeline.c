@@ -331,26 +331,27 @@ END_TEST
 START_TEST(test_parsers)
 {
     uint64_t v;
-    ck_assert_int_eq(ms_parse_bytes("512K", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("512K", false, &v), 0);
     ck_assert_uint_eq(v, 524288);
-    ck_assert_int_eq(ms_parse_bytes("2MiB", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("2MiB", false, &v), 0);
     ck_assert_uint_eq(v, 2u << 20);
-    ck_assert_int_eq(ms_parse_bytes("0", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("0", false, &v), 0);
     ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_bytes("12X", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("-1", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("99999999999999999999", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("17179869184G", &v), -1);
-    ck_assert_int_eq(ms_parse_duration("10m", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("12X", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("-1", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("99999999999999999999", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("17179869184G", false, &v), -1);
+    ck_assert_int_eq(ms_parse_duration("10m", false, &v), 0);
     ck_assert_uint_eq(v, 600000000000ull);
-    ck_assert_int_eq(ms_parse_duration("600", &v), 0);
+    ck_assert_int_eq(ms_parse_duration("600", false, &v), 0);
     ck_assert_uint_eq(v, 600000000000ull);
-    ck_assert_int_eq(ms_parse_duration("250ms", &v), 0);
+    ck_assert_int_eq(ms_parse_duration("250ms", false, &v), 0);
     ck_assert_uint_eq(v, 250000000ull);
-    ck_assert_int_eq(ms_parse_duration("1h", &v), 0);
-    ck_assert_int_eq(ms_parse_duration("off", &v), 0);
-    ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_duration("5x", &v), -1);
+    ck_assert_int_eq(ms_parse_duration("1h", false, &v), 0);
+    ck_assert_int_eq(ms_parse_duration("off", false, &v),
+                     -1); /* the report's options have no off */
+    ck_assert_int_eq(ms_parse_bytes("off", false, &v), -1);
+    ck_assert_int_eq(ms_parse_duration("5x", false, &v), -1);
     char b[32];
     ck_assert_str_eq(ms_fmt_bytes(b, 512), "512 B");
     ck_assert_str_eq(ms_fmt_bytes(b, 1536), "1.5 KiB");

@@ -1,7 +1,7 @@
 /*
  * util.h — small helpers shared by the mapscope command's files: memory
- * allocation that cannot return NULL, growable arrays, and the parsing and
- * printing of sizes and durations that `run` and `report` both accept.
+ * allocation that cannot return NULL, growable arrays, and the printing of
+ * sizes and durations (parsing them is format/option_grammar.h's job).
  *
  * The tools run offline on a developer's machine, so running out of memory
  * is reported once and ends the command (exit 1) instead of threading NULL
@@ -48,10 +48,8 @@ char *ms_fmt_bytes(char *buf, uint64_t bytes);
 /* "1.5 s", "2 h 03 m", "850 ms" for a duration in nanoseconds. */
 char *ms_fmt_duration(char *buf, uint64_t ns);
 
-/* N[K|M|G][B|iB] (binary multiples).  Returns 0 on success, -1 when s is not
- * of that form or overflows. */
-int ms_parse_bytes(const char *s, uint64_t *out);
-/* N[ms|s|m|h|d] (default seconds) into nanoseconds; "off" is 0. */
-int ms_parse_duration(const char *s, uint64_t *out_ns);
+/* Sizes and durations are parsed by the option grammar the shim uses too
+ * (ms_parse_bytes, ms_parse_duration). */
+#include "option_grammar.h"
 
 #endif /* MS_UTIL_H */
