@@ -8,13 +8,21 @@
 
 #include <stddef.h>
 
-/* Parse buf (len bytes) as one document, or (lines) as one JSON value per
- * line, keeping every tree alive until all are read, then free them all.
- * Returns the heap bytes the trees held; *secs gets the CPU time of reading
- * and freeing (measuring the heap is left out: mallinfo2 walks the free
- * lists and costs as much as a parse). */
-size_t ms_bench_parse_jsonc(const char *buf, size_t len, int lines, double *secs);
-size_t ms_bench_parse_jansson(const char *buf, size_t len, int lines, double *secs);
+/* One JSON text: the whole document, or one line of the JSON-lines shape. */
+struct ms_bench_span {
+    const char *p;
+    size_t n;
+};
+
+/* One library: parse each of the n texts into a tree (kept, all alive at
+ * once, in the returned array), then free them all. */
+struct ms_bench_lib {
+    const char *name;
+    void **(*parse_all)(const struct ms_bench_span *t, size_t n);
+    void (*free_all)(void **trees, size_t n);
+};
+extern const struct ms_bench_lib ms_bench_jsonc, ms_bench_jansson;
+
 /* CPU seconds of this process. */
 double ms_bench_cpu(void);
 /* The document's top-level arrays' elements, one per line (malloc'd). */

@@ -4,36 +4,23 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "json_bench.h"
 
-size_t ms_bench_parse_jansson(const char *buf, size_t len, int lines, double *secs)
+static void **parse_all(const struct ms_bench_span *t, size_t n)
 {
-    json_t **keep = calloc(lines ? len / 2 + 1 : 1, sizeof *keep);
-    size_t n = 0, before = ms_bench_heap(); /* the trees only, not keep[] */
+    void **trees = calloc(n, sizeof *trees);
     json_error_t err;
-    double t0 = ms_bench_cpu();
-    if (!lines) {
-        keep[n] = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
-        if (!keep[n++])
-            fprintf(stderr, "jansson: %s\n", err.text);
-    } else {
-        for (const char *p = buf, *end = buf + len; p < end;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            json_t *o = json_loadb(p, k, JSON_REJECT_DUPLICATES, &err);
-            if (o)
-                keep[n++] = o;
-            p += k + 1;
-        }
-    }
-    double t1 = ms_bench_cpu();
-    size_t held = ms_bench_heap() - before;
-    double t2 = ms_bench_cpu();
     for (size_t i = 0; i < n; i++)
-        json_decref(keep[i]);
-    *secs = (t1 - t0) + (ms_bench_cpu() - t2);
-    free(keep);
-    return held;
+        if (!(trees[i] = json_loadb(t[i].p, t[i].n, JSON_REJECT_DUPLICATES, &err)))
+            fprintf(stderr, "jansson: %s\n", err.text);
+    return trees;
 }
+
+static void free_all(void **trees, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref(trees[i]);
+}
+
+const struct ms_bench_lib ms_bench_jansson = {"jansson", parse_all, free_all};

@@ -21,35 +21,24 @@ static json_object *parse(json_tokener *t, const char *p, size_t n)
     return o;
 }
 
-size_t ms_bench_parse_jsonc(const char *buf, size_t len, int lines, double *secs)
+static void **parse_all(const struct ms_bench_span *t, size_t n)
 {
-    json_object **keep = calloc(lines ? len / 2 + 1 : 1, sizeof *keep);
-    size_t n = 0, before = ms_bench_heap(); /* the trees only, not keep[] */
-    double t0 = ms_bench_cpu();
-    json_tokener *t = json_tokener_new_ex(64);
-    json_tokener_set_flags(t, JSON_TOKENER_STRICT);
-    if (!lines) {
-        keep[n++] = parse(t, buf, len);
-    } else {
-        for (const char *p = buf, *end = buf + len; p < end;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            json_object *o = parse(t, p, k);
-            if (o)
-                keep[n++] = o;
-            p += k + 1;
-        }
-    }
-    json_tokener_free(t);
-    double t1 = ms_bench_cpu();
-    size_t held = ms_bench_heap() - before;
-    double t2 = ms_bench_cpu();
+    void **trees = calloc(n, sizeof *trees);
+    json_tokener *tok = json_tokener_new_ex(64);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     for (size_t i = 0; i < n; i++)
-        json_object_put(keep[i]);
-    *secs = (t1 - t0) + (ms_bench_cpu() - t2);
-    free(keep);
-    return held;
+        trees[i] = parse(tok, t[i].p, t[i].n);
+    json_tokener_free(tok);
+    return trees;
 }
+
+static void free_all(void **trees, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_object_put(trees[i]);
+}
+
+const struct ms_bench_lib ms_bench_jsonc = {"json-c", parse_all, free_all};
 
 /* The document's top-level array elements, one per line (the JSON-lines
  * shape), re-serialised compactly by json-c. */

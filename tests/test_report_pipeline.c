@@ -4,8 +4,11 @@
  * styles), the findings JSON reader, and the size/duration parsers.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "json_read.h"
 #include "report.h"
@@ -349,6 +352,40 @@ START_TEST(test_json_parser)
 }
 END_TEST
 
+/* Findings and suppressions are read whole, as streams: a pipe works. */
+START_TEST(test_read_file)
+{
+    size_t len;
+    errno = 0;
+    ck_assert_ptr_null(ms_read_file("/nonexistent/x.jsonl", &len));
+    ck_assert_int_eq(errno, ENOENT);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    static char big[200000]; /* more than one read's worth, and than a pipe holds */
+    memset(big, 'x', sizeof big);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        ssize_t w = 0;
+        for (size_t off = 0; off < sizeof big; off += (size_t)w)
+            if ((w = write(fds[1], big + off, sizeof big - off)) <= 0)
+                _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    char *s = ms_read_file(path, &len);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(len, sizeof big);
+    ck_assert_int_eq(s[len], '\0');
+    ck_assert(memcmp(s, big, len) == 0);
+    free(s);
+}
+END_TEST
+
 START_TEST(test_parsers)
 {
     uint64_t v;
@@ -391,6 +428,7 @@ int main(void)
     tcase_add_test(tc, test_suppressions);
     tcase_add_test(tc, test_findings);
     tcase_add_test(tc, test_json_parser);
+    tcase_add_test(tc, test_read_file);
     tcase_add_test(tc, test_parsers);
     suite_add_tcase(s, tc);
     return ms_check_run(s, 0);

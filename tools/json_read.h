@@ -5,14 +5,13 @@
  *
  * json-c was chosen over jansson by measurement (`make bench-json`: the
  * --json report of a 3.6M-block dump, 10.7 MB, CPU time, medians of 11
- * alternating rounds): as one document the two are within noise of each
- * other (jansson 0.96-1.27x json-c's time over five runs), as JSON lines,
- * the shape the report reads, jansson takes 2.1x json-c's time; jansson's
- * trees are ~20% smaller (6.9 vs 8.7 bytes per input byte), which does not
- * matter here: findings are read and freed a line at a time.  The
- * hand-written parser this replaced was faster still (0.6-0.8x json-c's
- * time, 5.3 bytes per input byte); the library is taken for its upkeep and
- * fuzzing by others, not for speed.
+ * alternating rounds, 10 runs on a loaded 2-core VM): as one document
+ * jansson took 0.96-1.27x json-c's time, as JSON lines, the shape the
+ * report reads, 1.56-2.2x; jansson's trees are ~20% smaller (6.9 vs 8.7
+ * bytes per input byte), which does not matter here: findings are read and
+ * freed a line at a time.  The hand-written parser this replaced was
+ * faster still (0.6-0.8x json-c's time, 5.3 bytes per input byte); the
+ * library is taken for its upkeep and fuzzing by others, not for speed.
  */
 #ifndef MS_JSON_READ_H
 #define MS_JSON_READ_H

@@ -72,6 +72,30 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size)
     *cap = ncap;
 }
 
+char *ms_read_file(const char *path, size_t *len)
+{
+    FILE *in = fopen(path, "re");
+    if (!in)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, k;
+    do {
+        ms_grow((void **)&buf, &cap, n + 65536 + 1, 1); /* zeroed: the NUL is there */
+        k = fread(buf + n, 1, cap - n - 1, in);
+        n += k;
+    } while (k > 0);
+    int err = ferror(in) ? errno : 0;
+    fclose(in);
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
 void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1)

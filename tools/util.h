@@ -36,6 +36,11 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size);
 #define MS_VEC_PUSH(vec)                                                                           \
     (ms_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v), &(vec).v[(vec).n++])
 
+/* The whole content of path, read as a stream (pipes and /dev/fd/N work,
+ * e.g. `<(mapscope gomaps --json ...)`), NUL-terminated, length in *len;
+ * NULL with errno set when it cannot be opened or read. */
+char *ms_read_file(const char *path, size_t *len);
+
 /* qsort and bsearch that accept an empty array given as NULL (the C
  * library's declare the pointer nonnull even when n is 0). */
 void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
