@@ -20,50 +20,33 @@
 #include "json_read.h"
 #include "report.h"
 
-/* The member k of object o, or NULL (also when o is not an object). */
-static struct json_object *get(struct json_object *o, const char *k)
+static uint64_t num(const struct ms_json *o, const char *k)
 {
-    struct json_object *v = NULL;
-    return json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v) ? v
-                                                                                           : NULL;
-}
-
-/* A non-negative number as an integer; anything else is 0. */
-static uint64_t as_u64(struct json_object *v)
-{
-    if (json_object_is_type(v, json_type_int))
-        return json_object_get_int64(v) < 0 ? 0 : json_object_get_uint64(v);
-    if (json_object_is_type(v, json_type_double)) {
-        double d = json_object_get_double(v);
-        return d >= 0 && d < 18446744073709551615.0 ? (uint64_t)d : 0;
-    }
-    if (json_object_is_type(v, json_type_string)) /* large counts may come as strings */
-        return strtoull(json_object_get_string(v), NULL, 0);
+    const struct ms_json *v = ms_json_get(o, k);
+    if (v && v->type == MS_J_NUM && v->num >= 0 && v->num < 18446744073709551615.0)
+        return (uint64_t)v->num;
+    if (v && v->type == MS_J_STR) /* large counts may come as strings */
+        return strtoull(v->str, NULL, 0);
     return 0;
 }
 
-static uint64_t num(struct json_object *o, const char *k)
+static char *str(const struct ms_json *o, const char *k)
 {
-    return as_u64(get(o, k));
-}
-
-static char *str(struct json_object *o, const char *k)
-{
-    struct json_object *v = get(o, k);
-    if (json_object_is_type(v, json_type_string))
-        return ms_xstrdup(json_object_get_string(v));
-    if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
-        return ms_xasprintf("0x%" PRIx64, as_u64(v)); /* e.g. a map address as a number */
+    const struct ms_json *v = ms_json_get(o, k);
+    if (v && v->type == MS_J_STR)
+        return ms_xstrdup(v->str);
+    if (v && v->type == MS_J_NUM) /* e.g. a map address written as a number */
+        return ms_xasprintf("0x%" PRIx64, (uint64_t)v->num);
     return NULL;
 }
 
 /* site: a string, or {function, file, line} (first frame of a stack). */
-static char *site(struct json_object *o)
+static char *site(const struct ms_json *o)
 {
-    struct json_object *v = get(o, "site");
-    if (json_object_is_type(v, json_type_array) && json_object_array_length(v))
-        v = json_object_array_get_idx(v, 0);
-    if (!json_object_is_type(v, json_type_object))
+    const struct ms_json *v = ms_json_get(o, "site");
+    if (v && v->type == MS_J_ARR && v->n)
+        v = &v->items[0];
+    if (!v || v->type != MS_J_OBJ)
         return str(o, "site");
     char *fn = str(v, "function"), *file = str(v, "file");
     uint64_t line = num(v, "line");
@@ -74,19 +57,19 @@ static char *site(struct json_object *o)
     return s;
 }
 
-static char *serialise(struct json_object *o)
+static char *serialise(const struct ms_json *o)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (m) {
-        ms_json_write_tree(m, o);
+        ms_json_write(m, o);
         fclose(m);
     }
     return buf ? buf : ms_xstrdup("{}");
 }
 
-static void take_summary(struct ms_findings *f, struct json_object *o)
+static void take_summary(struct ms_findings *f, const struct ms_json *o)
 {
     struct ms_findings_summary *x = MS_VEC_PUSH(f->summaries);
     x->pid = num(o, "pid");
@@ -101,7 +84,7 @@ static void take_summary(struct ms_findings *f, struct json_object *o)
     x->json = serialise(o);
 }
 
-static void take(struct ms_findings *f, struct json_object *o)
+static void take(struct ms_findings *f, const struct ms_json *o)
 {
     struct ms_finding *x = MS_VEC_PUSH(*f);
     x->pid = num(o, "pid");
@@ -110,11 +93,8 @@ static void take(struct ms_findings *f, struct json_object *o)
     x->bucket_bytes = num(o, "bucket_bytes");
     x->old_bytes = num(o, "old_bytes");
     x->overflow_buckets = num(o, "overflow_buckets");
-    struct json_object *l = get(o, "lingering_s");
-    x->lingering_s =
-        json_object_is_type(l, json_type_double) || json_object_is_type(l, json_type_int)
-            ? json_object_get_double(l)
-            : 0;
+    const struct ms_json *l = ms_json_get(o, "lingering_s");
+    x->lingering_s = l && l->type == MS_J_NUM ? l->num : 0;
     x->map = str(o, "map");
     x->finding = str(o, "finding");
     x->key_type = str(o, "key_type");
@@ -122,8 +102,8 @@ static void take(struct ms_findings *f, struct json_object *o)
     x->site = site(o);
     x->reason = str(o, "reason");
     x->site_kind = str(o, "site_kind");
-    struct json_object *ba = get(o, "before_attach");
-    x->before_attach = json_object_is_type(ba, json_type_boolean) && json_object_get_boolean(ba);
+    const struct ms_json *ba = ms_json_get(o, "before_attach");
+    x->before_attach = ba && ba->type == MS_J_BOOL && ba->b;
     x->why = str(o, "why");
     x->advice = str(o, "advice");
     x->json = serialise(o);
@@ -144,10 +124,10 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
             k++;
         if (k == n)
             continue;
+        struct ms_json o;
         const char *err;
         size_t pos;
-        struct json_object *o = ms_json_read(line, n, &err, &pos);
-        if (!o) {
+        if (ms_json_parse(line, n, &o, &err, &pos)) {
             fprintf(stderr,
                     "mapscope report: %s:%zu: column %zu: %s (expected one JSON object "
                     "per line, as written by mapscope gomaps --json); line skipped\n",
@@ -155,21 +135,20 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
             rc = 1;
             continue;
         }
-        struct json_object *rec = get(o, "record");
-        const char *type =
-            json_object_is_type(rec, json_type_string) ? json_object_get_string(rec) : NULL;
-        if (!json_object_is_type(o, json_type_object) || (!type && !get(o, "finding"))) {
+        const struct ms_json *rec = ms_json_get(&o, "record");
+        const char *type = rec && rec->type == MS_J_STR ? rec->str : NULL;
+        if (o.type != MS_J_OBJ || (!type && !ms_json_get(&o, "finding"))) {
             fprintf(stderr,
                     "mapscope report: %s:%zu: not a gomaps record (a JSON object with a "
                     "\"record\" or \"finding\" field); line skipped\n",
                     name, lineno);
             rc = 1;
         } else if (!type || !strcmp(type, "finding")) {
-            take(f, o);
+            take(f, &o);
         } else if (!strcmp(type, "summary")) {
-            take_summary(f, o);
+            take_summary(f, &o);
         } /* else: a record type from a newer gomaps, skipped */
-        json_object_put(o);
+        ms_json_free(&o);
     }
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * json_read.c — read JSON with json-c (see json_read.h for the choice).
+ * json_read.c — read JSON with json-c (see json_read.h for the choice) and
+ * hand the result over as a struct ms_json tree.
  *
- * json-c does the lexing and the tree; this file adds what the report's
+ * json-c does the lexing and parsing; this file adds what the report's
  * contract needs on top: the whole input must be one value (json-c stops at
  * the end of the first), numbers must be finite (json-c takes NaN and 1e999
  * even in strict mode, and they cannot be written back as JSON), and the
@@ -9,51 +10,83 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
+#include <json-c/json.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "json_read.h"
 #include "report.h"
 
 #define MAX_DEPTH 64
 
-/* True when every number in j is finite (depth is bounded by the parser). */
-static bool finite_numbers(struct json_object *j)
+/* Copy json-c's tree j into out; -1 on a number that is not finite.  The
+ * depth is bounded by the parser's MAX_DEPTH. */
+static int convert(struct json_object *j, struct ms_json *out)
 {
+    memset(out, 0, sizeof *out);
     switch (json_object_get_type(j)) {
+    case json_type_null:
+        out->type = MS_J_NULL;
+        return 0;
+    case json_type_boolean:
+        out->type = MS_J_BOOL;
+        out->b = json_object_get_boolean(j);
+        return 0;
+    case json_type_int:
+        /* Integers above INT64_MAX are kept unsigned by json-c (and clamped
+         * by its get_double's int path); as doubles, like every number. */
+        out->type = MS_J_NUM;
+        out->num = json_object_get_int64(j) == INT64_MAX ? (double)json_object_get_uint64(j)
+                                                         : (double)json_object_get_int64(j);
+        return 0;
     case json_type_double:
-        return isfinite(json_object_get_double(j));
+        out->type = MS_J_NUM;
+        out->num = json_object_get_double(j);
+        return isfinite(out->num) ? 0 : -1;
+    case json_type_string:
+        out->type = MS_J_STR;
+        out->str = ms_xstrdup(json_object_get_string(j));
+        return 0;
     case json_type_array:
-        for (size_t i = 0; i < json_object_array_length(j); i++)
-            if (!finite_numbers(json_object_array_get_idx(j, i)))
-                return false;
-        return true;
+        out->type = MS_J_ARR;
+        out->n = json_object_array_length(j);
+        out->items = ms_xcalloc(out->n, sizeof *out->items);
+        for (size_t i = 0; i < out->n; i++)
+            if (convert(json_object_array_get_idx(j, i), &out->items[i]) != 0)
+                return -1;
+        return 0;
     case json_type_object: {
+        out->type = MS_J_OBJ;
+        size_t cap = (size_t)json_object_object_length(j), i = 0;
+        out->keys = ms_xcalloc(cap, sizeof *out->keys);
+        out->items = ms_xcalloc(cap, sizeof *out->items);
         json_object_object_foreach(j, key, val)
         {
-            (void)key;
-            if (!finite_numbers(val))
-                return false;
+            out->keys[i] = ms_xstrdup(key);
+            out->n = ++i; /* counted before converting, so a failure frees it */
+            if (convert(val, &out->items[i - 1]) != 0)
+                return -1;
         }
-        return true;
+        return 0;
     }
-    default:
-        return true;
     }
+    return -1;
 }
 
-struct json_object *ms_json_read(const char *s, size_t len, const char **err, size_t *errpos)
+int ms_json_parse(const char *s, size_t len, struct ms_json *out, const char **err, size_t *errpos)
 {
+    memset(out, 0, sizeof *out);
+    *err = NULL;
+    *errpos = 0;
     if (len > INT32_MAX) {
         *err = "input too large";
-        *errpos = 0;
-        return NULL;
+        return -1;
     }
     json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
     if (!tok) {
         *err = "out of memory";
-        *errpos = 0;
-        return NULL;
+        return -1;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     struct json_object *o = json_tokener_parse_ex(tok, s, (int)len);
@@ -66,73 +99,76 @@ struct json_object *ms_json_read(const char *s, size_t len, const char **err, si
         e = json_tokener_get_error(tok);
     }
     json_tokener_free(tok);
-    if (!o) {
-        *err = e == json_tokener_success ? "null is not accepted here" : json_tokener_error_desc(e);
-        return NULL;
+    if (e != json_tokener_success) {
+        *err = json_tokener_error_desc(e);
+        return -1;
     }
-    /* Strict mode already refused anything but white space after the value. */
-    if (!finite_numbers(o)) {
-        json_object_put(o);
+    /* Strict mode already refused anything but white space after the
+     * value; a top-level null is a NULL object, and converts as one. */
+    int rc = convert(o, out);
+    json_object_put(o);
+    if (rc != 0) {
+        ms_json_free(out);
         *err = "number out of range or not a number";
         *errpos = 0;
-        return NULL;
     }
-    return o;
+    return rc;
 }
 
-void ms_json_write_tree(FILE *out, struct json_object *j)
+void ms_json_free(struct ms_json *j)
 {
-    switch (json_object_get_type(j)) {
-    case json_type_null:
+    free(j->str);
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->keys)
+            free(j->keys[i]);
+        ms_json_free(&j->items[i]);
+    }
+    free(j->keys);
+    free(j->items);
+    memset(j, 0, sizeof *j);
+}
+
+const struct ms_json *ms_json_get(const struct ms_json *obj, const char *key)
+{
+    if (!obj || obj->type != MS_J_OBJ)
+        return NULL;
+    for (size_t i = 0; i < obj->n; i++)
+        if (obj->keys[i] && !strcmp(obj->keys[i], key))
+            return &obj->items[i];
+    return NULL;
+}
+
+void ms_json_write(FILE *out, const struct ms_json *j)
+{
+    switch (j->type) {
+    case MS_J_NULL:
         fputs("null", out);
         break;
-    case json_type_boolean:
-        fputs(json_object_get_boolean(j) ? "true" : "false", out);
+    case MS_J_BOOL:
+        fputs(j->b ? "true" : "false", out);
         break;
-    case json_type_int: {
-        /* json-c keeps integers above INT64_MAX as unsigned; get_int64
-         * clamps them to INT64_MAX. */
-        int64_t v = json_object_get_int64(j);
-        if (v == INT64_MAX)
-            fprintf(out, "%" PRIu64, json_object_get_uint64(j));
+    case MS_J_NUM:
+        if (j->num == floor(j->num) && fabs(j->num) < 9007199254740992.0)
+            fprintf(out, "%.0f", j->num);
         else
-            fprintf(out, "%" PRId64, v);
+            fprintf(out, "%.17g", j->num);
         break;
-    }
-    case json_type_double: {
-        double d = json_object_get_double(j);
-        if (d == floor(d) && fabs(d) < 9007199254740992.0)
-            fprintf(out, "%.0f", d);
-        else
-            fprintf(out, "%.17g", d);
+    case MS_J_STR:
+        ms_json_str(out, j->str);
         break;
-    }
-    case json_type_string:
-        ms_json_str(out, json_object_get_string(j));
-        break;
-    case json_type_array:
-        fputc('[', out);
-        for (size_t i = 0; i < json_object_array_length(j); i++) {
+    case MS_J_ARR:
+    case MS_J_OBJ:
+        fputc(j->type == MS_J_OBJ ? '{' : '[', out);
+        for (size_t i = 0; i < j->n; i++) {
             if (i)
                 fputc(',', out);
-            ms_json_write_tree(out, json_object_array_get_idx(j, i));
+            if (j->type == MS_J_OBJ) {
+                ms_json_str(out, j->keys[i]);
+                fputc(':', out);
+            }
+            ms_json_write(out, &j->items[i]);
         }
-        fputc(']', out);
+        fputc(j->type == MS_J_OBJ ? '}' : ']', out);
         break;
-    case json_type_object: {
-        bool first = true;
-        fputc('{', out);
-        json_object_object_foreach(j, key, val)
-        {
-            if (!first)
-                fputc(',', out);
-            first = false;
-            ms_json_str(out, key);
-            fputc(':', out);
-            ms_json_write_tree(out, val);
-        }
-        fputc('}', out);
-        break;
-    }
     }
 }
