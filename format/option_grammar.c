@@ -18,6 +18,14 @@
 #define W_DURATION "N[ms|s|m|h|d], no unit = seconds"
 #define W_BYTES    "N[K|M|G|T][i][B]"
 
+/* The words of a setting that takes one of a few, in enum order. */
+static const char *const unwind_names[] = {
+    [MS_UNWIND_DWARF] = "dwarf",
+    [MS_UNWIND_LIBUNWIND] = "libunwind",
+    [MS_UNWIND_FP] = "fp",
+    NULL,
+};
+
 const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT] = {
     [MS_OPT_OUTPUT] = {"MAPSCOPE_OUTPUT", "--output", MS_KIND_PATH, false, 1, PATH_MAX - 33,
                        "a non-empty file path prefix", "mapscope.dump"},
@@ -29,8 +37,8 @@ const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT] = {
                        "off: every allocation"},
     [MS_OPT_DEPTH] = {"MAPSCOPE_DEPTH", "--depth", MS_KIND_COUNT, false, 1, MS_DEPTH_MAX,
                       "an integer from 1 to 256", "64"},
-    [MS_OPT_UNWIND] = {"MAPSCOPE_UNWIND", "--unwind", MS_KIND_UNWIND, false, 0, 0,
-                       "dwarf, libunwind or fp", "dwarf"},
+    [MS_OPT_UNWIND] = {"MAPSCOPE_UNWIND", "--unwind", MS_KIND_WORD, false, 0, 0,
+                       "dwarf, libunwind or fp", "dwarf", unwind_names},
     [MS_OPT_LINGER] = {"MAPSCOPE_LINGER", "--linger", MS_KIND_DURATION, true, 0, UINT64_MAX,
                        "0, off, or " W_DURATION ", e.g. 60s or 1h", "60s"},
     [MS_OPT_FOLLOW_CHILDREN] = {"MAPSCOPE_FOLLOW_CHILDREN", "--follow-children", MS_KIND_BOOL,
@@ -290,16 +298,9 @@ const char *ms_signal_name(int sig)
     return NULL;
 }
 
-static const char *const unwind_names[] = {
-    [MS_UNWIND_DWARF] = "dwarf",
-    [MS_UNWIND_LIBUNWIND] = "libunwind",
-    [MS_UNWIND_FP] = "fp",
-};
-
 const char *ms_unwind_name(enum ms_unwind u)
 {
-    return (unsigned)u < sizeof unwind_names / sizeof unwind_names[0] ? unwind_names[u]
-                                                                      : unwind_names[0];
+    return (unsigned)u <= MS_UNWIND_FP ? unwind_names[u] : unwind_names[0];
 }
 
 /* -------------------------------------------------------- the options -- */
@@ -342,11 +343,10 @@ int ms_opt_parse(enum ms_opt id, const char *text, struct ms_opt_value *v)
         if (ms_parse_signal(text, &r.sig) != 0)
             return -1;
         break;
-    case MS_KIND_UNWIND:
-        for (r.num = 0; r.num < sizeof unwind_names / sizeof unwind_names[0]; r.num++)
-            if (same_word(text, unwind_names[r.num]))
-                break;
-        if (r.num == sizeof unwind_names / sizeof unwind_names[0])
+    case MS_KIND_WORD:
+        for (r.num = 0; o->words[r.num] && !same_word(text, o->words[r.num]); r.num++)
+            ;
+        if (!o->words[r.num])
             return -1;
         break;
     default:

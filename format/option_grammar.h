@@ -17,6 +17,11 @@
  *
  * Everything here runs inside the profiled program's first malloc: no
  * allocation, no stdio, no locale (ASCII rules only), no static state.
+ *
+ * A new setting: an enum ms_opt entry and a row of ms_opt_specs here (a
+ * setting of a few words is MS_KIND_WORD with its word list), its field
+ * and apply() case in lib/config.c, and the `run` option calling
+ * refused() in tools/run.c; tests/shim/options.sh gets a line.
  */
 #ifndef MS_OPTION_GRAMMAR_H
 #define MS_OPTION_GRAMMAR_H
@@ -59,7 +64,7 @@ enum ms_opt_kind {
     MS_KIND_COUNT,
     MS_KIND_BOOL,
     MS_KIND_SIGNAL, /* a signal the shim may take: not KILL, STOP or a fault signal */
-    MS_KIND_UNWIND, /* one of enum ms_unwind's names */
+    MS_KIND_WORD,   /* one of the spec's words; the value is its index */
 };
 
 #define MS_DEPTH_MAX      256
@@ -70,14 +75,15 @@ struct ms_opt_spec {
     const char *env;  /* MAPSCOPE_... */
     const char *flag; /* `mapscope run`'s long option, NULL when it has none */
     enum ms_opt_kind kind;
-    bool off_ok;          /* 0, off and none mean off (paths: "" means none) */
-    uint64_t lo, hi;      /* range of the other numeric values, inclusive */
-    const char *accepted; /* the grammar in words, for the one-line refusal */
-    const char *dflt;     /* the default in words */
+    bool off_ok;              /* 0, off and none mean off (paths: "" means none) */
+    uint64_t lo, hi;          /* range of the other numeric values, inclusive */
+    const char *accepted;     /* the grammar in words, for the one-line refusal */
+    const char *dflt;         /* the default in words */
+    const char *const *words; /* MS_KIND_WORD: the words, NULL-terminated */
 };
 extern const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT];
 
-/* A parsed value: num for durations (ns), bytes, counts and unwinders; on
+/* A parsed value: num for durations (ns), bytes, counts and words; on
  * for booleans; sig for signals (0 = off); text for paths (the input). */
 struct ms_opt_value {
     uint64_t num;
