@@ -37,7 +37,7 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size);
     (ms_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v), &(vec).v[(vec).n++])
 
 /* The whole content of path, read as a stream (pipes and /dev/fd/N work,
- * e.g. `<(mapscope gomaps --json ...)`), NUL-terminated, length in *len;
+ * e.g. `<(zcat maps.jsonl.gz)`), NUL-terminated, length in *len;
  * NULL with errno set when it cannot be opened or read. */
 char *ms_read_file(const char *path, size_t *len);
 
