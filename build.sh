@@ -4,7 +4,7 @@
 #   ./build.sh demo    install what is missing, build, profile the bundled example, print the report
 #   ./build.sh check   install what is missing, build, run the whole test suite (plus a sanitizer
 #                      build of the unit tests and a bounded fuzzing run)
-#   ./build.sh bench   install what is missing, build, run the benchmarks (make bench, make bench-shim)
+#   ./build.sh bench   install what is missing, build, run the benchmarks (make bench, bench-shim, bench-json)
 #   ./build.sh build   install what is missing and build only
 #
 # Builds out of tree in _build/ (and _build-san/ for the sanitizer run).  Needs root (or sudo) only
@@ -18,13 +18,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages per purpose.  Keep in step with README.md and configure.ac.
 pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev check libelf-dev
-  libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
+  libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
+  libjson-c-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
   elfutils binutils procps"
 # Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
 # ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
 pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"
-pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd hey curl"
+pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd hey curl libjansson-dev"
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -134,6 +135,7 @@ bench)
     build
     make -C _build bench
     make -C _build bench-shim
+    make -C _build bench-json
     ;;
 *)
     echo "build.sh: unknown mode '$mode' (accepted: demo, check, bench, build)" >&2

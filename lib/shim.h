@@ -48,14 +48,9 @@
 
 /* ------------------------------------------------------------ config.c -- */
 
-enum ms_unwind {
-    MS_UNWIND_DWARF = 0, /* cached .eh_frame walk, libunwind where rules are unusual */
-    MS_UNWIND_LIBUNWIND, /* unw_backtrace on every allocation */
-    MS_UNWIND_FP,        /* frame-pointer walk (programs built with frame pointers) */
-};
-
-#define MS_DEPTH_MAX     256
-#define MS_DEPTH_DEFAULT 64
+/* enum ms_unwind, MS_DEPTH_* and the parsers: the option grammar, shared
+ * with `mapscope run`. */
+#include "option_grammar.h"
 
 struct ms_config {
     char output[PATH_MAX]; /* dump path prefix, absolute after ms_config_resolve */
@@ -82,16 +77,6 @@ void ms_config_defaults(struct ms_config *c);
 int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn complain);
 /* Make output and trigger absolute against cwd (a program may chdir later). */
 void ms_config_resolve(struct ms_config *c, const char *cwd);
-
-/* The parsers, exposed for unit tests.  Each returns 0 on success, -1 when
- * the text is not of the accepted form. */
-int ms_parse_duration(const char *s, bool allow_off, uint64_t *ns);
-int ms_parse_bytes(const char *s, uint64_t *bytes);
-int ms_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v);
-int ms_parse_bool(const char *s, bool *v);
-int ms_parse_signal(const char *s, int *sig);
-const char *ms_unwind_name(enum ms_unwind u);
-const char *ms_signal_name(int sig); /* "USR2", or NULL for unnamed numbers */
 
 extern struct ms_config ms_cfg;
 

@@ -1,5 +1,5 @@
 /*
- * dump_read.c — parse a mapscope dump file (lib/dump_format.h,
+ * dump_read.c — parse a mapscope dump file (format/dump_format.h,
  * man/mapscope-dump.5) into a struct ms_dump.
  *
  * Dumps are hostile input: a service killed mid-write leaves a truncated

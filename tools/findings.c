@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_parse.h"
+#include "json_read.h"
 #include "report.h"
 
 static uint64_t num(const struct ms_json *o, const char *k)
@@ -175,21 +175,13 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
 
 int ms_findings_read(const char *path, struct ms_findings *f)
 {
-    FILE *in = fopen(path, "re");
-    if (!in) {
+    size_t len;
+    char *buf = ms_read_file(path, &len);
+    if (!buf) {
         fprintf(stderr, "mapscope report: cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char *buf = NULL;
-    size_t len = 0, n;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    while (m && (n = fread(chunk, 1, sizeof chunk, in)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(in);
-    if (m)
-        fclose(m);
-    int rc = buf ? ms_findings_parse(path, buf, len, f) : -1;
+    int rc = ms_findings_parse(path, buf, len, f);
     free(buf);
     return rc;
 }

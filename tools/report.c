@@ -171,7 +171,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->diff = true;
             break;
         case OPT_FAIL:
-            if (ms_parse_bytes(optarg, &a->fail_limit))
+            if (ms_parse_bytes(optarg, false, &a->fail_limit))
                 return usage_error("--fail-on-leak %s: expected bytes, N[K|M|G] (e.g. 0, 4K)",
                                    optarg);
             a->fail_set = true;
@@ -184,7 +184,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_LINGER:
             a->ro.lingering_only = true;
-            if (optarg && ms_parse_duration(optarg, &a->ro.linger_min_ns))
+            if (optarg && ms_parse_duration(optarg, false, &a->ro.linger_min_ns))
                 return usage_error("--lingering=%s: expected a duration, N[s|m|h|d] (e.g. 1h)",
                                    optarg);
             break;

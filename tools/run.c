@@ -101,10 +101,18 @@ struct run_args {
     bool quiet;
 };
 
-static int bad_value(const char *opt, const char *val, const char *accepted)
+/* True (after one line on stderr) when the shim would refuse value for
+ * option id: the shim's grammar and words (format/option_grammar.h), so a
+ * value the shim would replace by its default stops here instead. */
+static bool refused(enum ms_opt id, const char *value)
 {
-    fprintf(stderr, "mapscope run: %s %s: expected %s\n", opt, val, accepted);
-    return MS_EXIT_USAGE;
+    struct ms_opt_value v;
+    if (ms_opt_parse(id, value, &v) == 0)
+        return false;
+    char why[1024];
+    ms_opt_refusal(why, sizeof why, id, value);
+    fprintf(stderr, "mapscope run: %s: %s\n", ms_opt_specs[id].flag, why);
+    return true;
 }
 
 /* Set a shim variable for the program; a repeated option replaces the
@@ -125,7 +133,6 @@ static void add(struct run_args *a, const char *env, const char *value)
 static int parse(int argc, char **argv, struct run_args *a)
 {
     int c;
-    uint64_t v;
     optind = 1;
     /* Programs the program executes are profiled unless asked otherwise:
      * under `mapscope run`, a wrapper script or `make test` is the usual
@@ -136,34 +143,33 @@ static int parse(int argc, char **argv, struct run_args *a)
     while ((c = getopt_long(argc, argv, "+o:i:s:d:l:fq", long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            if (refused(MS_OPT_OUTPUT, optarg))
+                return MS_EXIT_USAGE;
             a->output = optarg;
             break;
         case 'i':
-            if (ms_parse_duration(optarg, &v))
-                return bad_value("--interval", optarg, "a duration N[s|m|h] (0 = off)");
+            if (refused(MS_OPT_INTERVAL, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_INTERVAL", optarg);
             break;
         case 's':
-            if (strcmp(optarg, "off") && ms_parse_bytes(optarg, &v))
-                return bad_value("--sample", optarg, "bytes N[K|M|G] (0 = every allocation)");
+            if (refused(MS_OPT_SAMPLE, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_SAMPLE", optarg);
             break;
-        case 'd': {
-            char *end;
-            long d = strtol(optarg, &end, 10);
-            if (*end || d < 1 || d > 256)
-                return bad_value("--depth", optarg, "a number of frames, 1..256");
+        case 'd':
+            if (refused(MS_OPT_DEPTH, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_DEPTH", optarg);
             break;
-        }
         case OPT_UNWIND:
-            if (strcmp(optarg, "dwarf") && strcmp(optarg, "libunwind") && strcmp(optarg, "fp"))
-                return bad_value("--unwind", optarg, "dwarf, libunwind or fp");
+            if (refused(MS_OPT_UNWIND, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_UNWIND", optarg);
             break;
         case 'l':
-            if (ms_parse_duration(optarg, &v))
-                return bad_value("--linger", optarg, "a duration N[s|m|h]");
+            if (refused(MS_OPT_LINGER, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_LINGER", optarg);
             break;
         case 'f':
@@ -173,14 +179,18 @@ static int parse(int argc, char **argv, struct run_args *a)
             add(a, "MAPSCOPE_FOLLOW_CHILDREN", "0");
             break;
         case OPT_SIGNAL:
+            if (refused(MS_OPT_SIGNAL, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_SIGNAL", optarg);
             break;
         case OPT_TRIGGER:
+            if (refused(MS_OPT_TRIGGER, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_TRIGGER", optarg);
             break;
         case OPT_TIMELINE:
-            if (ms_parse_duration(optarg, &v) || !v)
-                return bad_value("--timeline", optarg, "a duration N[ms|s|m]");
+            if (refused(MS_OPT_TIMELINE, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_TIMELINE", optarg);
             break;
         case OPT_SHIM:
