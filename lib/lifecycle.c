@@ -97,6 +97,7 @@ __attribute__((constructor)) static void ms_ctor(void)
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (ms_cfg.signal)
         ms_signal_install(ms_cfg.signal);
+    ms_trigger_init();
     /* A thread only when something needs a clock of its own (helper.c). */
     if (ms_cfg.interval_ns || ms_cfg.trigger[0] || ms_cfg.signal)
         ms_helper_start();

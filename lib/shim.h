@@ -12,6 +12,7 @@
  *   exec_env.c     keeps exec'd children unprofiled unless asked
  *   stacks.c       one call stack per allocation -> stack id
  *   unwind_fp.c    frame-pointer walk        unwind_lu.c  libunwind, loaded RTLD_LOCAL
+ *   unwind_lu_fds.c  libunwind without descriptors (its imports redirected by imports.c)
  *   cfi.c          .eh_frame rules for the cached DWARF walk (unwind_dwarf.c)
  *   stack_cache.c  per-thread cache of validated walks; the per-thread block
  *   nursery.c      each thread's youngest live blocks, before the map
@@ -24,6 +25,7 @@
  *   dump_write.c   record encoder and safe file output
  *   snapshot.c     one dump, record by record
  *   helper.c       the helper thread: interval, trigger, signal, timeline
+ *   trigger.c      snapshot requests through a file, served once per process
  *   shim_mem.c     the shim's own mmap-backed memory, accounted
  *
  * Everything here has hidden visibility (the library is built with
@@ -229,6 +231,21 @@ void ms_stacks_warm_up(void);
 unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 int ms_unwind_lu_load(void);
 unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+
+/* Make libunwind (its dlopen handle) hold no descriptor: unwind_lu_fds.c.
+ * Returns the number of import slots redirected. */
+unsigned ms_unwind_lu_no_fds(void *handle);
+
+/* ----------------------------------------------------------- imports.c -- */
+
+/* One import of a privately loaded library, and what it should call. */
+struct ms_import {
+    const char *name;
+    void *fn;
+};
+/* Point handle's imports named in subs at their replacements; returns the
+ * number of slots rewritten. */
+unsigned ms_imports_redirect(void *handle, const struct ms_import *subs, unsigned nsubs);
 
 /* A live block's value in the map engine, packed into 8 bytes so a bucket
  * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
@@ -446,6 +463,14 @@ static inline void ms_maybe_maintain(uint64_t now)
 }
 void ms_helper_after_fork_child(void);
 int ms_signal_install(int sig);
+
+/* ---------------------------------------------------------- trigger.c -- */
+
+/* Remember the process's start as the last request served. */
+void ms_trigger_init(void);
+/* Does the trigger file carry a request this process has not served?  If
+ * so it counts as served from now on. */
+bool ms_trigger_requested(void);
 
 /* ---------------------------------------------------------- exec_env.c -- */
 
