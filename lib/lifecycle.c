@@ -80,6 +80,7 @@ static void fork_child(void)
     ms_timeline_reinit_lock();
     ms_snapshot_reinit_after_fork();
     ms_helper_after_fork_child();
+    ms_note_start();
     ms_filter_unlock();
     ms_cfi_unlock();
     ms_guard_leave();
@@ -92,6 +93,8 @@ __attribute__((constructor)) static void ms_ctor(void)
         return;
     ms_guard_enter();
     atomic_store(&books_pid, getpid());
+    ms_note_start();
+    ms_privdrop_resolve();
     *(void **)&real_exit = dlsym(RTLD_NEXT, "_exit");
     ms_stacks_warm_up();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

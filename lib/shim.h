@@ -25,6 +25,9 @@
  *   dump_write.c   record encoder and safe file output
  *   snapshot.c     one dump, record by record
  *   helper.c       the helper thread: interval, trigger, signal, timeline
+ *   privdrop.c     the setuid family, seen coming (exported)
+ *   output.c       where dumps go after a privilege drop
+ *   run_notes.c    notes for `mapscope run`: processes started, complaints
  *   trigger.c      snapshot requests through a file, served once per process
  *   shim_mem.c     the shim's own mmap-backed memory, accounted
  *
@@ -39,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Everything declared here is the library's own: referenced directly, not
@@ -203,6 +207,8 @@ enum {
     MS_ONCE_HELPER,
     MS_ONCE_UNWIND,
     MS_ONCE_SIGNAL,
+    MS_ONCE_PRIVDROP,
+    MS_ONCE_TRIGGER,
     MS_ONCE_KEYS
 };
 
@@ -471,6 +477,33 @@ void ms_trigger_init(void);
 /* Does the trigger file carry a request this process has not served?  If
  * so it counts as served from now on. */
 bool ms_trigger_requested(void);
+
+/* -------------------------------------------------------- run_notes.c -- */
+
+/* Notes for `mapscope run` (run_notes.h): read MAPSCOPE_NOTES; are they on;
+ * "this process started"; a complaint (one line). */
+void ms_notes_init(void);
+bool ms_notes_on(void);
+void ms_note_start(void);
+void ms_note_error(const char *line, size_t len);
+
+/* ---------------------------------------------------------- output.c -- */
+
+/* Where this process's dumps go: the configured prefix, or, when the
+ * process cannot create files in its directory (it dropped privileges),
+ * the per-user directory prepared for it (output.c).  At start-up. */
+void ms_output_init(void);
+/* The process is about to take the effective uid `uid`: while still
+ * privileged, prepare a directory it can write its dumps in. */
+void ms_output_prepare_uid(uid_t uid);
+/* The effective uid changed: write to the place prepared for it. */
+void ms_output_after_uid_change(void);
+
+/* --------------------------------------------------------- privdrop.c -- */
+
+/* Find the real setuid family (from the constructor: not safe later in a
+ * forked child). */
+void ms_privdrop_resolve(void);
 
 /* ---------------------------------------------------------- exec_env.c -- */
 

@@ -1,5 +1,6 @@
 /*
- * start.c — the shim's state, start-up, and its one way to complain.
+ * start.c — the shim's state, start-up, and its one way to complain (on
+ * stderr, or in a note for `mapscope run`: run_notes.h).
  *
  * ms_start runs in whichever comes first, the program's first allocation or
  * the library constructor (lifecycle.c).  It only does what is safe inside
@@ -34,7 +35,13 @@ void ms_complain_once(int key, const char *fmt, ...)
     va_end(ap);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
-    if (n > 0)
+    if (n <= 0)
+        return;
+    /* Under `mapscope run` the complaint is run's to print: the program's
+     * stderr may be a log, or a pipe another process reads as data. */
+    if (ms_notes_on())
+        ms_note_error(line, (size_t)n);
+    else
         (void)!write(2, line, (size_t)n);
 }
 
@@ -73,6 +80,8 @@ void ms_start(void)
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof cwd))
         ms_config_resolve(&ms_cfg, cwd);
+    ms_notes_init();
+    ms_output_init();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ms_start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

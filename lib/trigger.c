@@ -21,8 +21,11 @@
  * change time has the kernel's coarse clock resolution (a few ms), so the
  * start time is read from the same coarse clock.
  */
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -44,8 +47,17 @@ void ms_trigger_init(void)
 bool ms_trigger_requested(void)
 {
     struct stat st;
-    if (!ms_cfg.trigger[0] || stat(ms_cfg.trigger, &st) != 0)
+    if (!ms_cfg.trigger[0])
         return false;
+    if (stat(ms_cfg.trigger, &st) != 0) {
+        if (errno == EACCES) /* e.g. after dropping privileges */
+            ms_complain_once(MS_ONCE_TRIGGER,
+                             "mapscope: uid %u cannot look up the trigger file %s (%s): "
+                             "snapshot requests do not reach process %d (make its directories "
+                             "searchable)\n",
+                             (unsigned)geteuid(), ms_cfg.trigger, strerror(errno), (int)getpid());
+        return false;
+    }
     uint64_t changed = ts_ns(&st.st_ctim);
     if (changed <= served_ns)
         return false;
