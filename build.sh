@@ -20,7 +20,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev check libelf-dev
   libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
-  elfutils binutils procps"
+  elfutils binutils procps nginx curl memcached redis-server redis-tools libpython3.11-testsuite"
 # Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
 # ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
 pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"

@@ -33,4 +33,20 @@ for p in "${pids[@]}"; do
     n=$(ls "$ud" | grep -cE "^d\.$p\.[0-9]+$")
     [ "$n" = 1 ] || fail "worker $p: $n trigger snapshots for one request: $(ls "$ud")"
 done
+# Through `mapscope run`: the summary counts the workers, and a worker
+# that changed its uid where no library sees it (raw system call) cannot
+# write its dump: run says which process and why, on its own stderr, and
+# the program's stderr stays clean.
+MS="$top_builddir/tools/mapscope"
+[ -x "$MS" ] || fail "$MS not built"
+"$MS" run -o "$W/r" -- "$PROGS/fork_tree" 2 0.3 nobody > "$W/out" 2> "$W/err" ||
+    fail "run: exit $?: $(cat "$W/err")"
+grep -q "dump written to $W/r\.[0-9]* (3 processes)" "$W/err" || fail "run summary: $(cat "$W/err")"
+grep -q "left no dump" "$W/err" && fail "run reports missing dumps: $(cat "$W/err")"
+"$MS" run -o "$W/x" -- "$PROGS/fork_tree" 1 0.3 nobody raw > "$W/out" 2> "$W/err" ||
+    fail "run (raw): exit $?: $(cat "$W/err")"
+p=$(sed -n 's/^worker //p' "$W/out")
+grep -q "^mapscope: process $p (.*fork_tree) left no dump: cannot write $W/x\.$p: Permission denied" \
+    "$W/err" || fail "run does not say why worker $p left no dump: $(cat "$W/err")"
+[ "$(grep -c 'left no dump' "$W/err")" = 1 ] || fail "other processes reported: $(cat "$W/err")"
 echo "privdrop: the workers' dumps are in $ud (nobody, 0700), one trigger snapshot each"
