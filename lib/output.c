@@ -93,9 +93,21 @@ void ms_output_prepare_uid(uid_t uid)
      * thread's alone, and is given back at once). */
     int old_uid = setfsuid(uid), old_gid = setfsgid(g);
     bool ok = can_create(dir);
+    /* A directory of its own next to the dumps only helps if the user can
+     * get there (every directory on the way searchable). */
+    bool reach = ok || faccessat(AT_FDCWD, dir, X_OK, AT_EACCESS) == 0;
     setfsgid((gid_t)old_gid);
     setfsuid((uid_t)old_uid);
     if (ok) {
+        errno = saved;
+        return;
+    }
+    if (!reach) {
+        ms_complain_once(MS_ONCE_PRIVDROP,
+                         "mapscope: uid %u cannot reach %s (a directory on the way is not "
+                         "searchable by it): the dumps of process %d will be missing; give an "
+                         "output directory that user can reach (e.g. /var/tmp)\n",
+                         (unsigned)uid, dir, (int)getpid());
         errno = saved;
         return;
     }

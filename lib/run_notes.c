@@ -30,12 +30,15 @@ bool ms_notes_on(void)
     return notes_dir[0] != '\0';
 }
 
-static void note(const char *kind, const char *text, size_t len)
+/* replace: a later image of the process (exec) names itself; otherwise
+ * the first note of a kind wins (the first complaint is the cause). */
+static void note(const char *kind, const char *text, size_t len, bool replace)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%d.%s", notes_dir, (int)getpid(), kind);
     int saved = errno;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL),
+                  0600);
     if (fd >= 0) {
         (void)!write(fd, text, len);
         close(fd);
@@ -51,10 +54,10 @@ void ms_note_start(void)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     int len = snprintf(line, sizeof line, "%d %s\n", (int)getppid(), exe);
-    note(MS_NOTE_START, line, len > 0 && (size_t)len < sizeof line ? (size_t)len : 0);
+    note(MS_NOTE_START, line, len > 0 && (size_t)len < sizeof line ? (size_t)len : 0, true);
 }
 
 void ms_note_error(const char *line, size_t len)
 {
-    note(MS_NOTE_ERROR, line, len);
+    note(MS_NOTE_ERROR, line, len, false);
 }
