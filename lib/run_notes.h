@@ -20,9 +20,9 @@
 #ifndef MS_RUN_NOTES_H
 #define MS_RUN_NOTES_H
 
-#define MS_NOTES_ENV     "MAPSCOPE_NOTES"
-#define MS_NOTE_START    "start"
-#define MS_NOTE_ERROR    "error"
-#define MS_NOTE_MAX      1024 /* bytes of one note that are read */
+#define MS_NOTES_ENV  "MAPSCOPE_NOTES"
+#define MS_NOTE_START "start"
+#define MS_NOTE_ERROR "error"
+#define MS_NOTE_MAX   1024 /* bytes of one note that are read */
 
 #endif /* MS_RUN_NOTES_H */

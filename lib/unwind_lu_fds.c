@@ -85,11 +85,8 @@ static long lu_syscall(long nr, ...)
 unsigned ms_unwind_lu_no_fds(void *handle)
 {
     static const struct ms_import subs[] = {
-        {"pipe2", (void *)lu_pipe2},
-        {"pipe", (void *)lu_pipe},
-        {"read", (void *)lu_read},
-        {"write", (void *)lu_write},
-        {"syscall", (void *)lu_syscall},
+        {"pipe2", (void *)lu_pipe2}, {"pipe", (void *)lu_pipe},       {"read", (void *)lu_read},
+        {"write", (void *)lu_write}, {"syscall", (void *)lu_syscall},
     };
     return ms_imports_redirect(handle, subs, sizeof subs / sizeof subs[0]);
 }

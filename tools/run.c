@@ -422,24 +422,6 @@ static size_t find_dumps(const char *prefix, const struct timespec *since, char 
     return n;
 }
 
-/* The report command for every dump of the run: with processes that
- * dropped privileges, their directories' dumps too (a shell glob of
- * PREFIX.* would name the directories themselves). */
-static void print_details(const char *prefix, char **files, size_t n)
-{
-    size_t plen = strlen(prefix);
-    bool per_user = false;
-    for (size_t i = 0; i < n && !per_user; i++)
-        per_user = !strncmp(files[i], prefix, plen) && !strncmp(files[i] + plen, ".u", 2);
-    if (!per_user) {
-        fprintf(stderr, "mapscope: details: mapscope report %s.*\n", prefix);
-        return;
-    }
-    const char *slash = strrchr(prefix, '/');
-    fprintf(stderr, "mapscope: details: mapscope report %s.[0-9]* %s.u*/%s.*\n", prefix, prefix,
-            slash ? slash + 1 : prefix);
-}
-
 static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed)
 {
     char **files;
@@ -517,7 +499,7 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     if (main_dump && nproc == 1)
         fprintf(stderr, "mapscope: details: mapscope report %s\n", main_dump);
     else
-        print_details(prefix, files, n);
+        fprintf(stderr, "mapscope: details: mapscope report %s.*\n", prefix);
     free(idx);
     ms_profile_free(&p);
     free(use);

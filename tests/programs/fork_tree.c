@@ -41,8 +41,7 @@ static int worker(double secs, const char *user, bool raw)
         }
     } else if (user) {
         struct passwd *pw = getpwnam(user);
-        if (!pw || setgid(pw->pw_gid) != 0 || setgroups(0, NULL) != 0 ||
-            setuid(pw->pw_uid) != 0) {
+        if (!pw || setgid(pw->pw_gid) != 0 || setgroups(0, NULL) != 0 || setuid(pw->pw_uid) != 0) {
             perror("dropping privileges");
             return 3;
         }

@@ -43,6 +43,9 @@ MS="$top_builddir/tools/mapscope"
     fail "run: exit $?: $(cat "$W/err")"
 grep -q "dump written to $W/r\.[0-9]* (3 processes)" "$W/err" || fail "run summary: $(cat "$W/err")"
 grep -q "left no dump" "$W/err" && fail "run reports missing dumps: $(cat "$W/err")"
+# The report takes the glob a user types, the workers' directory included.
+"$MS" report "$W"/r.* > "$W/report" 2> "$W/rerr" || fail "report of r.*: $(cat "$W/rerr")"
+grep -q '3 processes merged' "$W/rerr" "$W/report" || fail "report of r.*: $(cat "$W/rerr")"
 "$MS" run -o "$W/x" -- "$PROGS/fork_tree" 1 0.3 nobody raw > "$W/out" 2> "$W/err" ||
     fail "run (raw): exit $?: $(cat "$W/err")"
 p=$(sed -n 's/^worker //p' "$W/out")
