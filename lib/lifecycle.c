@@ -47,6 +47,11 @@ void ms_stack_cache_unlock(void);
 static _Atomic int books_pid;
 static void (*real_exit)(int);
 
+bool ms_own_books(void)
+{
+    return atomic_load(&books_pid) == getpid();
+}
+
 static void fork_prepare(void)
 {
     ms_guard_enter();

@@ -44,9 +44,11 @@ static uid_t before(uid_t new_euid)
     return was;
 }
 
+/* After it: write where the new user can.  Not in a child of vfork, whose
+ * memory (and settings) are its parent's. */
 static int after(int rc, uid_t was)
 {
-    if (rc == 0 && atomic_load(&ms_state) == MS_STATE_LIVE && geteuid() != was)
+    if (rc == 0 && atomic_load(&ms_state) == MS_STATE_LIVE && geteuid() != was && ms_own_books())
         ms_output_after_uid_change();
     return rc;
 }

@@ -198,6 +198,9 @@ void ms_start(void);
 /* _exit/_Exit: write the exit dump when it is safe (lifecycle.c), then
  * leave. */
 __attribute__((noreturn)) void ms_exit_now(int status);
+/* Is the caller the process the books belong to (false in a child of
+ * vfork or of a raw clone, which shares its parent's memory)? */
+bool ms_own_books(void);
 /* Complain on stderr once per key (a small integer naming the problem). */
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {
