@@ -38,8 +38,15 @@ install_missing() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
+    # The services installed for the tests (nginx, memcached, redis) must not be started by their
+    # packages: the tests start their own, on loopback.  policy-rc.d exiting 101 says so.
+    local prc=/usr/sbin/policy-rc.d made=""
+    if [ ! -e "$prc" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$prc" >/dev/null && $sudo chmod 755 "$prc" && made=1
+    fi
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    [ -z "$made" ] || $sudo rm -f "$prc"
 }
 
 # Debian's newer suites, for the Go toolchains above only: added to apt's sources with a low pin
