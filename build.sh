@@ -21,7 +21,7 @@ pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev c
   libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
   libjson-c-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
-  elfutils binutils procps"
+  elfutils binutils procps nginx curl memcached redis-server redis-tools libpython3.11-testsuite"
 # Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
 # ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
 pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"
@@ -39,8 +39,15 @@ install_missing() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
+    # The services installed for the tests (nginx, memcached, redis) must not be started by their
+    # packages: the tests start their own, on loopback.  policy-rc.d exiting 101 says so.
+    local prc=/usr/sbin/policy-rc.d made=""
+    if [ ! -e "$prc" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$prc" >/dev/null && $sudo chmod 755 "$prc" && made=1
+    fi
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    [ -z "$made" ] || $sudo rm -f "$prc"
 }
 
 # Debian's newer suites, for the Go toolchains above only: added to apt's sources with a low pin

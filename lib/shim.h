@@ -12,6 +12,7 @@
  *   exec_env.c     keeps exec'd children unprofiled unless asked
  *   stacks.c       one call stack per allocation -> stack id
  *   unwind_fp.c    frame-pointer walk        unwind_lu.c  libunwind, loaded RTLD_LOCAL
+ *   unwind_lu_fds.c  libunwind without descriptors (its imports redirected by imports.c)
  *   cfi.c          .eh_frame rules for the cached DWARF walk (unwind_dwarf.c)
  *   stack_cache.c  per-thread cache of validated walks; the per-thread block
  *   nursery.c      each thread's youngest live blocks, before the map
@@ -24,6 +25,10 @@
  *   dump_write.c   record encoder and safe file output
  *   snapshot.c     one dump, record by record
  *   helper.c       the helper thread: interval, trigger, signal, timeline
+ *   privdrop.c     the setuid family, seen coming (exported)
+ *   output.c       where dumps go after a privilege drop
+ *   run_notes.c    notes for `mapscope run`: processes started, complaints
+ *   trigger.c      snapshot requests through a file, served once per process
  *   shim_mem.c     the shim's own mmap-backed memory, accounted
  *
  * Everything here has hidden visibility (the library is built with
@@ -37,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Everything declared here is the library's own: referenced directly, not
@@ -177,6 +183,9 @@ void ms_start(void);
 /* _exit/_Exit: write the exit dump when it is safe (lifecycle.c), then
  * leave. */
 __attribute__((noreturn)) void ms_exit_now(int status);
+/* Is the caller the process the books belong to (false in a child of
+ * vfork or of a raw clone, which shares its parent's memory)? */
+bool ms_own_books(void);
 /* Complain on stderr once per key (a small integer naming the problem). */
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {
@@ -186,6 +195,8 @@ enum {
     MS_ONCE_HELPER,
     MS_ONCE_UNWIND,
     MS_ONCE_SIGNAL,
+    MS_ONCE_PRIVDROP,
+    MS_ONCE_TRIGGER,
     MS_ONCE_KEYS
 };
 
@@ -214,6 +225,21 @@ void ms_stacks_warm_up(void);
 unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 int ms_unwind_lu_load(void);
 unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+
+/* Make libunwind (its dlopen handle) hold no descriptor: unwind_lu_fds.c.
+ * Returns the number of import slots redirected. */
+unsigned ms_unwind_lu_no_fds(void *handle);
+
+/* ----------------------------------------------------------- imports.c -- */
+
+/* One import of a privately loaded library, and what it should call. */
+struct ms_import {
+    const char *name;
+    void *fn;
+};
+/* Point handle's imports named in subs at their replacements; returns the
+ * number of slots rewritten. */
+unsigned ms_imports_redirect(void *handle, const struct ms_import *subs, unsigned nsubs);
 
 /* A live block's value in the map engine, packed into 8 bytes so a bucket
  * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
@@ -431,6 +457,41 @@ static inline void ms_maybe_maintain(uint64_t now)
 }
 void ms_helper_after_fork_child(void);
 int ms_signal_install(int sig);
+
+/* ---------------------------------------------------------- trigger.c -- */
+
+/* Remember the process's start as the last request served. */
+void ms_trigger_init(void);
+/* Does the trigger file carry a request this process has not served?  If
+ * so it counts as served from now on. */
+bool ms_trigger_requested(void);
+
+/* -------------------------------------------------------- run_notes.c -- */
+
+/* Notes for `mapscope run` (run_notes.h): read MAPSCOPE_NOTES; are they on;
+ * "this process started"; a complaint (one line). */
+void ms_notes_init(void);
+bool ms_notes_on(void);
+void ms_note_start(void);
+void ms_note_error(const char *line, size_t len);
+
+/* ---------------------------------------------------------- output.c -- */
+
+/* Where this process's dumps go: the configured prefix, or, when the
+ * process cannot create files in its directory (it dropped privileges),
+ * the per-user directory prepared for it (output.c).  At start-up. */
+void ms_output_init(void);
+/* The process is about to take the effective uid `uid`: while still
+ * privileged, prepare a directory it can write its dumps in. */
+void ms_output_prepare_uid(uid_t uid);
+/* The effective uid changed: write to the place prepared for it. */
+void ms_output_after_uid_change(void);
+
+/* --------------------------------------------------------- privdrop.c -- */
+
+/* Find the real setuid family (from the constructor: not safe later in a
+ * forked child). */
+void ms_privdrop_resolve(void);
 
 /* ---------------------------------------------------------- exec_env.c -- */
 

@@ -402,7 +402,10 @@ int ms_cmd_report(int argc, char **argv)
         }
 
     struct inputs in = {0};
-    read_inputs(argv + optind, (size_t)(argc - optind), a.quiet, &in);
+    size_t nfiles;
+    char **files = ms_inputs_expand(argv + optind, (size_t)(argc - optind), &nfiles);
+    read_inputs(files, nfiles, a.quiet, &in);
+    ms_inputs_free(files, nfiles);
     a.ro.problems = (const char *const *)in.problems.v;
     a.ro.nproblems = in.problems.n;
 

@@ -167,4 +167,10 @@ void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_
  * offset, inlined}. */
 void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s);
 
+/* inputs_dir.c: the inputs, with each directory replaced by the dumps in
+ * it (for PREFIX.u<uid>/ of processes that dropped privileges); free the
+ * result with ms_inputs_free. */
+char **ms_inputs_expand(char **files, size_t n, size_t *out_n);
+void ms_inputs_free(char **files, size_t n);
+
 #endif /* MS_REPORT_H */

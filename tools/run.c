@@ -4,11 +4,13 @@
  *
  * The program must not notice: its stdin/stdout/stderr, environment (plus
  * LD_PRELOAD and MAPSCOPE_*), process group and exit status are its own.
- * Ctrl-C reaches it directly from the terminal (we ignore SIGINT/SIGQUIT
- * while it runs, as system(3) does); SIGTERM, SIGHUP, SIGUSR1/2 sent to
- * mapscope are forwarded.  When it dies of a signal, mapscope dies of the
- * same signal, so callers see the same status.  Everything mapscope says
- * goes to stderr.
+ * Every catchable termination and reload signal sent to mapscope (INT,
+ * TERM, QUIT, HUP, USR1, USR2, ALRM) is passed on to it, so a service
+ * manager or a script can stop (QUIT: nginx's graceful stop) or reload it
+ * through mapscope (forward_signals).  When it dies of a signal, mapscope
+ * dies of the same signal, so callers see the same status.  Everything
+ * mapscope says goes to stderr, including, for each process of the tree
+ * that left no dump, which one and why (run_notes.c).
  *
  * LD_PRELOAD cannot work for statically linked programs (no dynamic loader)
  * or setuid/setgid ones (the loader ignores it), so those are refused up
@@ -32,8 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/run_notes.h"
 #include "commands.h"
 #include "report.h"
+#include "run_notes.h"
 
 static const char usage_text[] =
     "usage: mapscope run [options] -- PROGRAM [ARGS...]\n"
@@ -54,7 +58,8 @@ static const char usage_text[] =
     "                           (the default: `make test`, wrapper scripts)\n"
     "      --no-follow-children profile only PROGRAM itself (and its forks)\n"
     "      --signal SIG         write a snapshot when the program gets SIG (e.g. USR2)\n"
-    "      --trigger PATH       write a snapshot when PATH appears (then it is removed)\n"
+    "      --trigger PATH       every process writes a snapshot each time PATH is created\n"
+    "                           or touched (`touch PATH`; it is never removed)\n"
     "      --timeline DUR       heap-over-time starting resolution (default 10ms)\n"
     "      --shim PATH          use this libmapscope.so\n"
     "  -q, --quiet              no summary at the end\n"
@@ -331,27 +336,35 @@ static char *why_not_preloadable(const char *path, int depth)
 
 static volatile sig_atomic_t child_pid;
 
-static void forward(int sig)
+/* A signal from the terminal (Ctrl-C, Ctrl-\\, hangup: si_code SI_KERNEL)
+ * went to the whole foreground process group, the program included:
+ * passing it on would deliver it twice.  Any other was sent to mapscope
+ * alone, and is the program's. */
+static void forward(int sig, siginfo_t *info, void *ctx)
 {
+    (void)ctx;
+    if (info && info->si_code == SI_KERNEL)
+        return;
     if (child_pid > 0)
         kill((pid_t)child_pid, sig);
 }
 
-static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+static const int forwarded[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+
+static void forward_signals(void)
+{
+    struct sigaction fwd = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+    sigemptyset(&fwd.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &fwd, NULL);
+}
 
 static int wait_child(pid_t pid, int *status)
 {
-    struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward}, old_int,
-                     old_quit;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-        sigaction(forwarded[i], &fwd, NULL);
+    forward_signals();
     pid_t r;
     while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
         ;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
     return r < 0 ? -1 : 0;
 }
 
@@ -361,12 +374,14 @@ static char *prepend_preload(const char *shim)
     return old && *old ? ms_xasprintf("%s:%s", shim, old) : ms_xstrdup(shim);
 }
 
-static pid_t start(char **argv, const struct run_args *a, const char *shim)
+static pid_t start(char **argv, const struct run_args *a, const char *shim, const char *notes)
 {
     char *preload = prepend_preload(shim);
     pid_t pid = fork();
     if (pid == 0) {
         setenv("LD_PRELOAD", preload, 1);
+        if (notes)
+            setenv(MS_NOTES_ENV, notes, 1);
         if (a->output)
             setenv("MAPSCOPE_OUTPUT", a->output, 1);
         for (size_t i = 0; i < a->nset; i++)
@@ -384,14 +399,20 @@ static pid_t start(char **argv, const struct run_args *a, const char *shim)
 
 /* ----------------------------------------------------------- summary -- */
 
-/* Dumps this run produced: PATH.* written since it started. */
+/* Dumps this run produced: PATH.* written since it started, and those of
+ * processes that dropped privileges, in PATH.u<uid>/ (lib/output.c). */
 static size_t find_dumps(const char *prefix, const struct timespec *since, char ***out)
 {
+    const char *slash = strrchr(prefix, '/');
     char *pattern = ms_xasprintf("%s.[0-9]*", prefix);
+    char *per_user = ms_xasprintf("%s.u[0-9]*/%s.[0-9]*", prefix, slash ? slash + 1 : prefix);
     glob_t g;
     size_t n = 0;
     *out = NULL;
-    if (glob(pattern, 0, NULL, &g) == 0) {
+    int rc = glob(pattern, 0, NULL, &g);
+    rc = glob(per_user, rc == 0 ? GLOB_APPEND : 0, NULL, &g) == 0 ? 0 : rc;
+    free(per_user);
+    if (rc == 0) {
         *out = ms_xcalloc(g.gl_pathc, sizeof **out);
         for (size_t i = 0; i < g.gl_pathc; i++) {
             struct stat st;
@@ -500,6 +521,15 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     free(files);
 }
 
+/* Are exec'd children profiled in this run? */
+static bool following(const struct run_args *a)
+{
+    for (size_t i = 0; i < a->nset; i++)
+        if (!strcmp(a->set[i].env, "MAPSCOPE_FOLLOW_CHILDREN"))
+            return !strcmp(a->set[i].value, "1");
+    return false;
+}
+
 /* Die the way the program died, so a caller sees the same status. */
 static int pass_status(int status)
 {
@@ -559,10 +589,15 @@ int ms_cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &since);
     since.tv_sec -= since.tv_nsec < 20000000 ? 1 : 0;
     since.tv_nsec = since.tv_nsec < 20000000 ? since.tv_nsec + 980000000 : since.tv_nsec - 20000000;
-    pid_t pid = start(prog, &a, shim);
+    char *notes = ms_notes_make();
+    pid_t pid = start(prog, &a, shim, notes);
     free(shim);
-    if (pid < 0)
+    if (pid < 0) {
+        if (notes)
+            ms_notes_remove(notes);
+        free(notes);
         return MS_EXIT_FAILURE;
+    }
     child_pid = pid;
     int status = 0;
     if (wait_child(pid, &status) < 0) {
@@ -572,5 +607,11 @@ int ms_cmd_run(int argc, char **argv)
     bool exec_failed = WIFEXITED(status) && WEXITSTATUS(status) >= 126;
     if (!a.quiet)
         summary(prefix, &since, pid, exec_failed);
+    if (notes) {
+        if (!a.quiet && !exec_failed)
+            ms_notes_report(notes, prefix, following(&a));
+        ms_notes_remove(notes);
+        free(notes);
+    }
     return pass_status(status);
 }
