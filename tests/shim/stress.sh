@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stress.sh — threads doing millions of malloc/free/realloc/calloc: the
 # stacks of the worker threads add up exactly to what the program counted;
+# short threads reusing each other's per-thread blocks count exactly too;
 # a program that exits while its threads allocate neither crashes nor hangs
 # and leaves a complete dump; sampled mode stays consistent.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/shim/lib.sh"
@@ -27,6 +28,21 @@ for t in 2 4; do
     [ "$got" = "$exp" ] || fail "producer/consumer $t: dump says '$got', program says '$exp'"
     [ "$(total unknown_frees "$d")" = 0 ] || fail "producer/consumer $t: $(total unknown_frees "$d") unknown frees"
     echo "producer/consumer, $t threads: $exp"
+done
+
+# Short threads, one after another and 12 at a time (more than the 8
+# blocks the shim parks for new threads): each thread's block is reused
+# by the next, with the young blocks of the thread before still in its
+# nursery; the block each thread hands to main is freed after the thread
+# is gone.  Every request's allocation and free is counted, none unknown.
+for p in 1 12; do
+    rm -f "$W"/d.*
+    exp=$(run_shim -- "$PROGS/thread_per_request" -n 600 -a 40 -p $p -c) || fail "threads $p at a time: exit $?"
+    d=$(the_dump)
+    got=$(sum_stacks "$d" 'frames=([^ ]*;)?request;')
+    [ "$got" = "$exp" ] || fail "threads $p at a time: dump says '$got', program says '$exp'"
+    [ "$(total unknown_frees "$d")" = 0 ] || fail "threads $p at a time: $(total unknown_frees "$d") unknown frees"
+    echo "600 short threads, $p at a time: $exp"
 done
 
 # dlopen/dlclose in a loop while two threads allocate: no deadlock between
