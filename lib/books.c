@@ -270,6 +270,10 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     if (sampled)
         COUNT(tc, MS_TC_SAMPLED, 1);
     uint64_t bytes, w = weight(size, &bytes);
+    /* The nursery's put below may move an older block to the map: its
+     * bucket loads while the stack is walked. */
+    if (tb && !sampled)
+        ms_nursery_prefetch_evictee(ms_self.nursery, p);
     uint32_t sid = ms_stack_id(f);
     uint64_t now = ms_coarse_ns();
     uint64_t v = ms_pack(size, sid, ms_books_tick_of(now));

@@ -34,14 +34,16 @@
 #include "nursery.h"
 #include "shim.h"
 
-static inline size_t index_of(const void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    return (size_t)((a >> 4) ^ (a >> 14)) & ((1u << MS_NURSERY_BITS) - 1);
-}
+#define index_of ms_nursery_index
 
 void ms_nursery_lock(struct ms_nursery *n)
 {
+    /* Single-threaded (python3, sqlite3): no locked instruction, ~10 ns
+     * of every allocation and free (the map's shard locks do the same). */
+    if (ms_one_thread() && !atomic_load_explicit(&n->lock, memory_order_relaxed)) {
+        atomic_store_explicit(&n->lock, 1, memory_order_relaxed);
+        return;
+    }
     unsigned spins = 0;
     while (atomic_exchange_explicit(&n->lock, 1, memory_order_acquire)) {
         while (atomic_load_explicit(&n->lock, memory_order_relaxed)) {
@@ -65,6 +67,13 @@ static bool evict(struct ms_nslot *s)
     bool ok = ms_smap_put(ms_books_live_map(), &a, &s->packed);
     atomic_store_explicit(&s->addr, 0, memory_order_release);
     return ok;
+}
+
+void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p)
+{
+    uintptr_t a = atomic_load_explicit(&n->slot[index_of(p)].addr, memory_order_relaxed);
+    if (a)
+        ms_smap_prefetch(ms_books_live_map(), &a);
 }
 
 bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed)

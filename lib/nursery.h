@@ -8,6 +8,7 @@
 #define MS_NURSERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MS_NURSERY_BITS 14
@@ -23,6 +24,18 @@ struct ms_nursery {
 };
 
 struct ms_stack_cache;
+
+/* The slot of address p. */
+static inline size_t ms_nursery_index(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (size_t)((a >> 4) ^ (a >> 14)) & ((1u << MS_NURSERY_BITS) - 1);
+}
+
+/* Owner thread, before it puts p: the block p will push out of its slot
+ * (if any) goes to the map then, a cache miss in a big map.  Start that
+ * load now (no lock: a stale read only wastes the hint). */
+void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p);
 
 /* Owner thread: record a new block; a block already in its slot moves to
  * the books first.  Returns false when that move ran out of memory. */
