@@ -331,7 +331,7 @@ bool ms_books_take(void *p, uint64_t *out)
     /* Own nursery, map, other threads' nurseries, map again (nursery.c
      * explains the order). */
     struct ms_nursery *mine = ms_stack_cache_get() ? ms_self.nursery : NULL;
-    if (mine && ms_nursery_take(mine, p, out))
+    if (mine && ms_nursery_take_own(mine, p, out))
         return true;
     if (ms_smap_take(live, &p, out))
         return true;

@@ -164,6 +164,7 @@ static void thread_gone(void *arg)
 
 int ms_stack_cache_init(void)
 {
+    ms_nursery_init();
     return pthread_key_create(&tkey, thread_gone) == 0 ? 0 : -1;
 }
 
@@ -385,12 +386,13 @@ void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads)
 void ms_stack_cache_after_fork_child(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
+    ms_nursery_init(); /* membarrier's registration is the parent's */
     struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
     /* The other threads' shares of the totals describe blocks the child
      * inherited: keep them, as retired threads' figures, and move their
      * young blocks to the books. */
     for (struct ms_stack_cache *c = reg_head; c; c = c->next) {
-        atomic_store(&c->nursery.lock, 0);
+        ms_nursery_reset_after_fork(&c->nursery);
         if (c != mine) {
             retire_counts(c); /* parked blocks' are zero */
             ms_nursery_drain(&c->nursery, 0);
