@@ -336,6 +336,9 @@ bool ms_books_take(void *p, uint64_t *out);
 void ms_books_restore(void *p, uint64_t packed);
 void ms_books_account_free(void *p, uint64_t packed);
 void ms_on_free(void *p);
+/* Finish a free whose bookkeeping was deferred (books.c): before reading
+ * the books from elsewhere (a dump, another thread). */
+void ms_books_flush(void);
 
 /* A thread's share of the process-wide figures (counts in units of
  * 1 << ms_count_shift).  Only the owning thread writes them (plain load +

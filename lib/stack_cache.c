@@ -198,6 +198,7 @@ struct ms_stack_cache *ms_stack_cache_make(void)
     ms_self.errno_p = &errno;
     ms_self.cache_state = 1;
     pthread_setspecific(tkey, c);
+    ms_books_flush(); /* the process has threads now: no free may wait (books.c) */
     return c;
 }
 
