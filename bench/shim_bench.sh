@@ -5,7 +5,7 @@
 #
 # Workloads: the allocation-churn program (tests/programs/churn, 8192
 # distinct stacks) with 1 and 2 threads, sqlite3 on a generated script,
-# python3 (PYTHONMALLOC=malloc) on a dict/list-heavy script, and 3000 short
+# python3 (PYTHONMALLOC=malloc) on a dict/list-heavy script, and 10000 short
 # threads one after another (tests/programs/thread_per_request: what a
 # thread costs).  Each runs
 # natively, under the shim with full tracking, under the shim sampled
@@ -88,7 +88,7 @@ workloads=(
     "churn-2t|$CHURN -t 2 -n 1000000 -s 12"
     "sqlite3|sqlite3 :memory:"
     "python3|$PY work.py"
-    "threads|$TPR -n 3000 -a 40"
+    "threads|$TPR -n 10000 -a 40"
 )
 modes=(native full sampled heaptrack)
 
