@@ -25,7 +25,7 @@ pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang
 # Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
 # ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
 pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"
-pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd hey curl libjansson-dev"
+pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd hey curl libjansson-dev redis-tools"
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -44,6 +44,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#if defined(__has_include) && __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define MS_HAVE_SINGLE_THREADED 1
+#endif
 
 /* Everything declared here is the library's own: referenced directly, not
  * through the GOT (the exported functions are marked one by one). */
@@ -118,6 +122,21 @@ static inline uint64_t ms_coarse_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ----------------------------------------------------- threads -------- */
+
+/* True while the process has one thread (glibc's __libc_single_threaded:
+ * false before pthread_create starts the second thread, and never true
+ * again but in a fork child).  Then nobody can contend for a lock of the
+ * shim's, and a plain store takes it, as glibc's own locks do. */
+static inline bool ms_one_thread(void)
+{
+#ifdef MS_HAVE_SINGLE_THREADED
+    return __libc_single_threaded;
+#else
+    return false;
+#endif
 }
 
 /* -------------------------------------------------------- bootstrap.c -- */
@@ -328,6 +347,9 @@ bool ms_books_take(void *p, uint64_t *out);
 void ms_books_restore(void *p, uint64_t packed);
 void ms_books_account_free(void *p, uint64_t packed);
 void ms_on_free(void *p);
+/* Finish a free whose bookkeeping was deferred (books.c): before reading
+ * the books from elsewhere (a dump, another thread). */
+void ms_books_flush(void);
 
 /* A thread's share of the process-wide figures (counts in units of
  * 1 << ms_count_shift).  Only the owning thread writes them (plain load +

@@ -375,6 +375,7 @@ int ms_snapshot(unsigned reason)
 {
     int saved_errno = errno;
     ms_guard_enter();
+    ms_books_flush();
     pthread_mutex_lock(&snap_lock);
     uint32_t s = reason == MS_DUMP_AT_EXIT ? 0 : ++seq;
     char path[PATH_MAX + 64];
