@@ -32,6 +32,7 @@ void ms_config_defaults(struct ms_config *c)
     c->trigger[0] = '\0';
     c->timeline_ns = 10000000ull; /* 10 ms, coarsened as the run goes on (timeline.c) */
     c->max_stacks = MS_STACK_MAX; /* every id the packed value can hold */
+    c->reach = MS_REACH_EXIT;
 }
 
 /* Unsigned decimal with an optional unit suffix taken from units[] (matched
@@ -330,6 +331,10 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
         else
             MS_BAD("MAPSCOPE_TIMELINE", "0, off, or N[ms|s|m|h] of at least 10ms, e.g. 1s", "10ms");
     }
+    if ((v = get("MAPSCOPE_REACH")) != NULL) {
+        if (ms_parse_reach(v, &c->reach) != 0)
+            MS_BAD("MAPSCOPE_REACH", "exit, all or off", "exit");
+    }
     if ((v = get("MAPSCOPE_MAX_STACKS")) != NULL) {
         if (ms_parse_uint(v, 16, MS_STACK_MAX, &x) == 0)
             c->max_stacks = (uint32_t)x;
@@ -338,6 +343,23 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
     }
 #undef MS_BAD
     return bad;
+}
+
+int ms_parse_reach(const char *s, enum ms_reach_when *r)
+{
+    static const char *const names[] = {[MS_REACH_OFF] = "off", [MS_REACH_EXIT] = "exit",
+                                        [MS_REACH_ALL] = "all"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *r = (enum ms_reach_when)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ms_reach_name(enum ms_reach_when r)
+{
+    return r == MS_REACH_OFF ? "off" : r == MS_REACH_ALL ? "all" : "exit";
 }
 
 static void make_absolute(char *path, size_t cap, const char *cwd)

@@ -75,6 +75,7 @@ struct ms_stack_cache {
     struct ms_tcount count;    /* this thread's share of the totals */
     struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
     struct ms_stack_cache *next, *prev;
+    struct ms_thread *self; /* the thread's ms_self (reach.c clears its last_alloc) */
 };
 
 static pthread_key_t tkey;
@@ -129,6 +130,7 @@ struct ms_stack_cache *ms_stack_cache_make(void)
         ms_self.cache_state = 2;
         return NULL;
     }
+    c->self = &ms_self;
     pthread_mutex_lock(&reg_lock);
     c->next = reg_head;
     if (reg_head)
@@ -292,6 +294,11 @@ void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_f
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
 {
     return &c->nursery;
+}
+
+struct ms_thread *ms_tblock_self(struct ms_stack_cache *c)
+{
+    return c->self;
 }
 
 void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx)

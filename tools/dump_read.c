@@ -223,6 +223,20 @@ static void rec_stack_stats(struct cur *c, struct ms_dump *d)
     }
 }
 
+static void rec_leak_kinds(struct cur *c, struct ms_dump *d)
+{
+    uint32_t id = rd32(c), n = rd32(c);
+    if (!count_fits(c, n, 8))
+        return;
+    struct ms_stack_kinds *s = MS_VEC_PUSH(d->kinds);
+    s->stack_id = id;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = rd64(c);
+        if (i < MS_KF_COUNT)
+            s->k[i] = v;
+    }
+}
+
 static void rec_linger(struct cur *c, struct ms_dump *d)
 {
     struct ms_linger l = {0};
@@ -275,6 +289,10 @@ static const char *type_name(uint16_t t)
         return "TOTALS";
     case MS_REC_ENGINE:
         return "ENGINE";
+    case MS_REC_LEAK_KINDS:
+        return "LEAK_KINDS";
+    case MS_REC_REACH:
+        return "REACH";
     case MS_REC_END:
         return "END";
     default:
@@ -312,7 +330,11 @@ static bool parse_record(uint16_t type, struct cur *c, struct ms_dump *d, uint32
         nv_list(c, d, false);
         break;
     case MS_REC_ENGINE:
+    case MS_REC_REACH: /* the scan's figures are the profiler's, like the engine's */
         nv_list(c, d, true);
+        break;
+    case MS_REC_LEAK_KINDS:
+        rec_leak_kinds(c, d);
         break;
     case MS_REC_END:
         *end_count = rd32(c);
@@ -454,6 +476,7 @@ void ms_dump_free(struct ms_dump *d)
     free(d->stacks.v);
     free(d->stats.v);
     free(d->lingers.v);
+    free(d->kinds.v);
     free(d->timeline.v);
     memset(d, 0, sizeof *d);
 }

@@ -70,6 +70,15 @@ static void print_all(const struct ms_dump *d)
                    (unsigned long long)l->bins[b].blocks, (unsigned long long)l->bins[b].bytes);
         printf("\n");
     }
+    for (size_t i = 0; i < d->kinds.n; i++) {
+        static const char *const kf[MS_KF_COUNT] = {
+            "definite_blocks", "definite_bytes",  "indirect_blocks",  "indirect_bytes",
+            "possible_blocks", "possible_bytes", "reachable_blocks", "reachable_bytes"};
+        printf("kinds stack=%u", d->kinds.v[i].stack_id);
+        for (int k = 0; k < MS_KF_COUNT; k++)
+            printf(" %s=%llu", kf[k], (unsigned long long)d->kinds.v[i].k[k]);
+        printf("\n");
+    }
     for (size_t i = 0; i < d->timeline.n; i++) {
         const struct ms_tl_point *t = &d->timeline.v[i];
         printf("timeline interval_ns=%llu t_ns=%llu live_bytes=%llu live_blocks=%llu allocs=%llu "
