@@ -347,8 +347,8 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
 
 int ms_parse_reach(const char *s, enum ms_reach_when *r)
 {
-    static const char *const names[] = {[MS_REACH_OFF] = "off", [MS_REACH_EXIT] = "exit",
-                                        [MS_REACH_ALL] = "all"};
+    static const char *const names[] = {
+        [MS_REACH_OFF] = "off", [MS_REACH_EXIT] = "exit", [MS_REACH_ALL] = "all"};
     for (int i = 0; i < 3; i++)
         if (!strcmp(s, names[i])) {
             *r = (enum ms_reach_when)i;

@@ -138,24 +138,24 @@ enum ms_kind_field {
 };
 
 /* Names used in MS_REC_REACH (a reader must tolerate others). */
-#define MS_REACH_SCANS      "reach.scans"       /* 1: the kinds are valid; 0: no scan */
-#define MS_REACH_FAILED     "reach.failed"      /* why not: enum ms_reach_failure */
-#define MS_REACH_THREADS    "reach.threads"     /* other threads of the process */
+#define MS_REACH_SCANS      "reach.scans"           /* 1: the kinds are valid; 0: no scan */
+#define MS_REACH_FAILED     "reach.failed"          /* why not: enum ms_reach_failure */
+#define MS_REACH_THREADS    "reach.threads"         /* other threads of the process */
 #define MS_REACH_STOPPED    "reach.threads_stopped" /* of those, registers taken */
-#define MS_REACH_BLOCKS     "reach.blocks"      /* live blocks classified */
-#define MS_REACH_UNREADABLE "reach.unreadable"  /* live blocks not in readable memory */
-#define MS_REACH_ROOT_BYTES "reach.root_bytes"  /* root memory read */
-#define MS_REACH_HEAP_BYTES "reach.heap_bytes"  /* block memory read */
-#define MS_REACH_PAUSE_NS   "reach.pause_ns"    /* the program's threads held */
-#define MS_REACH_SCAN_NS    "reach.scan_ns"     /* the whole scan, child included */
+#define MS_REACH_BLOCKS     "reach.blocks"          /* live blocks classified */
+#define MS_REACH_UNREADABLE "reach.unreadable"      /* live blocks not in readable memory */
+#define MS_REACH_ROOT_BYTES "reach.root_bytes"      /* root memory read */
+#define MS_REACH_HEAP_BYTES "reach.heap_bytes"      /* block memory read */
+#define MS_REACH_PAUSE_NS   "reach.pause_ns"        /* the program's threads held */
+#define MS_REACH_SCAN_NS    "reach.scan_ns"         /* the whole scan, child included */
 
 enum ms_reach_failure {
     MS_RF_NONE = 0,
-    MS_RF_SAMPLED,  /* sampled mode: most blocks are not in the books */
-    MS_RF_MEMORY,   /* no memory for the scan */
-    MS_RF_FORK,     /* the scanner could not be started */
-    MS_RF_CRASHED,  /* the scanner died (a fault outside the guarded ranges) */
-    MS_RF_RANGES,   /* the shim's own ranges were not all known */
+    MS_RF_SAMPLED, /* sampled mode: most blocks are not in the books */
+    MS_RF_MEMORY,  /* no memory for the scan */
+    MS_RF_FORK,    /* the scanner could not be started */
+    MS_RF_CRASHED, /* the scanner died (a fault outside the guarded ranges) */
+    MS_RF_RANGES,  /* the shim's own ranges were not all known */
 };
 
 /* Names used in MS_REC_TOTALS (a reader must tolerate others). */

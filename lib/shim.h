@@ -514,8 +514,8 @@ void ms_reach_entry(uintptr_t cfa, uintptr_t saved_fp);
 #if defined(__x86_64__)
 #define MS_REACH_ENTRY()                                                                           \
     do {                                                                                           \
-        __asm__ volatile("mov %%rbx, 0(%%rdi)\n\tmov %%r12, 8(%%rdi)\n\tmov %%r13, 16(%%rdi)\n\t"      \
-                         "mov %%r14, 24(%%rdi)\n\tmov %%r15, 32(%%rdi)"                              \
+        __asm__ volatile("mov %%rbx, 0(%%rdi)\n\tmov %%r12, 8(%%rdi)\n\tmov %%r13, 16(%%rdi)\n\t"  \
+                         "mov %%r14, 24(%%rdi)\n\tmov %%r15, 32(%%rdi)"                            \
                          :                                                                         \
                          : "D"(ms_reach_entry_regs)                                                \
                          : "memory");                                                              \

@@ -154,7 +154,7 @@ struct ms_pstack {
     uint64_t lg_blocks, lg_bytes, lg_oldest_ns;
     uint32_t lg_nbins;
     struct ms_linger_bin *lg_bins;
-    const char *suppressed; /* name of the suppression that matched, or NULL */
+    const char *suppressed;  /* name of the suppression that matched, or NULL */
     uint64_t k[MS_KF_COUNT]; /* leak kinds (sum over dumps with a scan) */
 };
 

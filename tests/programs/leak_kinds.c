@@ -19,9 +19,9 @@
  *   lk_reach_tree   a reachable 32 B block pointing to a 40 B block:
  *                   both still reachable
  *
- * Argument "wait": the threads block and main exits (the exit dump sees
- * them blocked).  Stale copies of pointers are scrubbed off the stacks so
- * that neither tool sees a dead frame's copy.
+ * The threads block and main exits: the exit dump sees them blocked.  With
+ * the argument "wait", main first sleeps 2 s (a snapshot on request).  Stale copies of pointers are
+ * scrubbed off the stacks so that neither tool sees a dead frame's copy.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -171,7 +171,7 @@ LK void *lk_tls(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (pipe(block_pipe))
         return 1;
@@ -190,6 +190,8 @@ int main(void)
     pthread_barrier_wait(&ready);
     /* Let every thread reach its read(2). */
     usleep(100000);
+    if (argc > 1 && !strcmp(argv[1], "wait"))
+        sleep(2); /* time for a snapshot on request */
     scrub();
     return 0;
 }
