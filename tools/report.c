@@ -412,14 +412,14 @@ static int fail_gate(const struct ms_profile *p, const struct args *a)
                          ms_kind_names[k]);
     } else {
         bytes = ms_unsuppressed_leak(p, &blocks);
-        snprintf(what, sizeof what, "still allocated: the dumps have no leak kinds");
     }
     if (bytes <= a->fail_limit)
         return MS_EXIT_OK;
     fprintf(stderr,
-            "mapscope report: %s leaked in %" PRIu64 " blocks (%s; not suppressed), "
+            "mapscope report: %s leaked in %" PRIu64 " blocks (%s%snot suppressed), "
             "over the --fail-on-leak limit of %s\n",
-            ms_fmt_bytes(b1, bytes), blocks, what, ms_fmt_bytes(b2, a->fail_limit));
+            ms_fmt_bytes(b1, bytes), blocks, what, *what ? ", " : "",
+            ms_fmt_bytes(b2, a->fail_limit));
     return MS_EXIT_LEAKS;
 }
 
