@@ -36,7 +36,7 @@ uint64_t ms_metric_value(const struct ms_pstack *s, enum ms_metric m)
     case MS_M_LINGERING:
         return s->lg_bytes;
     case MS_M_LOST:
-        return ms_kinds_sum(s, MS_KINDS_LEAK, NULL);
+        return ms_kinds_sum(s->k, MS_KINDS_LEAK, NULL);
     case MS_M_REACHABLE:
         return s->k[MS_KF_REACHABLE_BYTES];
     default:
@@ -61,7 +61,7 @@ uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m)
         return s->lg_blocks;
     case MS_M_LOST: {
         uint64_t blocks;
-        ms_kinds_sum(s, MS_KINDS_LEAK, &blocks);
+        ms_kinds_sum(s->k, MS_KINDS_LEAK, &blocks);
         return blocks;
     }
     case MS_M_REACHABLE:

@@ -52,13 +52,13 @@ int ms_kinds_parse(const char *s, unsigned *set)
     return 0;
 }
 
-uint64_t ms_kinds_sum(const struct ms_pstack *s, unsigned set, uint64_t *blocks)
+uint64_t ms_kinds_sum(const uint64_t k[MS_KF_COUNT], unsigned set, uint64_t *blocks)
 {
     uint64_t bytes = 0, nb = 0;
-    for (int k = 0; k < MS_KIND_N; k++)
-        if (set & (1u << k)) {
-            nb += s->k[2 * k];
-            bytes += s->k[2 * k + 1];
+    for (int i = 0; i < MS_KIND_N; i++)
+        if (set & (1u << i)) {
+            nb += k[2 * i];
+            bytes += k[2 * i + 1];
         }
     if (blocks)
         *blocks = nb;
@@ -78,7 +78,7 @@ uint64_t ms_unsuppressed_kinds(const struct ms_profile *p, unsigned set, uint64_
     uint64_t bytes = 0, nb = 0, b;
     for (size_t i = 0; i < p->stacks.n; i++)
         if (!p->stacks.v[i].suppressed) {
-            bytes += ms_kinds_sum(&p->stacks.v[i], set, &b);
+            bytes += ms_kinds_sum(p->stacks.v[i].k, set, &b);
             nb += b;
         }
     if (blocks)

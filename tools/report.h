@@ -124,8 +124,9 @@ extern const char *const ms_kind_names[MS_KIND_N];
 /* A set of kinds: "definite,indirect,possible,reachable" (any of them,
  * comma-separated) or "all"; bits 1 << MS_KIND_*.  -1 when malformed. */
 int ms_kinds_parse(const char *s, unsigned *set);
-/* Bytes (and *blocks) of a stack's blocks of the kinds in set. */
-uint64_t ms_kinds_sum(const struct ms_pstack *s, unsigned set, uint64_t *blocks);
+/* Bytes (and *blocks) of the kinds in set, from a stack's or the totals'
+ * figures (enum ms_kind_field order). */
+uint64_t ms_kinds_sum(const uint64_t k[MS_KF_COUNT], unsigned set, uint64_t *blocks);
 void ms_kinds_totals(const struct ms_profile *p, uint64_t k[MS_KF_COUNT]);
 /* Bytes and blocks of the kinds in set from stacks no suppression matched. */
 uint64_t ms_unsuppressed_kinds(const struct ms_profile *p, unsigned set, uint64_t *blocks);
