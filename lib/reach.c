@@ -65,6 +65,7 @@ struct shared {
     uint64_t blocks, unreadable, root_bytes, heap_bytes;
     struct ms_rstop stop;
     uint32_t nstacks;
+    uint32_t threads; /* other threads when the scan began */
     struct verdict *v;
 };
 
@@ -72,6 +73,7 @@ struct shared {
  * real allocator is glibc's (its chunk headers; see reach.h). */
 static uintptr_t img_lo, img_hi;
 static bool glibc;
+static size_t tls_static_size; /* glibc's, for dead threads' stacks */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *ctx)
 {
@@ -102,6 +104,13 @@ static void once(void)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ms_reach_write);
     void *lm = dlsym(RTLD_NEXT, "__libc_malloc");
     glibc = lm && lm == (void *)ms_real.malloc;
+    /* ld.so's (GLIBC_PRIVATE, as LeakSanitizer uses it). */
+    void (*tls_info)(size_t *, size_t *);
+    *(void **)&tls_info = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    if (tls_info) {
+        size_t align;
+        tls_info(&tls_static_size, &align);
+    }
 }
 
 static uintptr_t glibc_tail(const struct ms_rblock *b)
@@ -183,6 +192,23 @@ bool ms_reach_guarded_range(struct ms_rscan *s, uintptr_t lo, uintptr_t hi,
     return false;
 }
 
+/* The thread pointer, and its index in the stopped threads' registers. */
+#if defined(__x86_64__)
+#define TP_INDEX 21 /* struct user_regs_struct: ..., rsp, ss, fs_base */
+static uintptr_t thread_pointer(void)
+{
+    uintptr_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+}
+#else
+#define TP_INDEX MS_RREGS
+static uintptr_t thread_pointer(void)
+{
+    return 0;
+}
+#endif
+
 struct gather {
     struct ms_rblock *b;
     size_t n, cap;
@@ -202,6 +228,16 @@ static bool gather_one(const void *key, void *val, void *ctx)
     }
     g->n++;
     return true;
+}
+
+/* A dead thread's ms_self, found by its TCB: the offset from the thread
+ * pointer is the same in every thread (initial-exec TLS). */
+static void forget_dead(uintptr_t tcb, uintptr_t lo, uintptr_t hi)
+{
+    intptr_t off = (intptr_t)((uintptr_t)&ms_self - thread_pointer());
+    uintptr_t self = tcb + (uintptr_t)off;
+    if (self >= lo && self + sizeof(struct ms_thread) <= hi)
+        ((struct ms_thread *)self)->last_alloc = 0;
 }
 
 static void forget_last(struct ms_stack_cache *c, void *ctx)
@@ -324,8 +360,9 @@ __attribute__((noreturn)) static void scanner(struct shared *sh, uintptr_t my_sp
     struct ms_rscan s;
     ms_reach_begin(&s, g.b, keep, mark);
     s.tail = glibc ? glibc_tail : NULL;
-    static uintptr_t sps[1 + 4096]; /* in the shim's image: never a root */
-    size_t nsp = 0;
+    static uintptr_t sps[1 + 4096], tps[1 + 4096]; /* in the shim's image: never roots */
+    size_t nsp = 0, ntp = 0;
+    tps[ntp++] = thread_pointer();
     if (mine) {
         /* A program thread: its stack above the shim's entry frame, and the
          * registers it had then. */
@@ -342,10 +379,19 @@ __attribute__((noreturn)) static void scanner(struct shared *sh, uintptr_t my_sp
         const struct ms_rthread *th = &sh->stop.th[t];
         if (th->sp && nsp < sizeof sps / sizeof sps[0])
             sps[nsp++] = th->sp;
+        if (th->nregs > TP_INDEX && ntp < sizeof tps / sizeof tps[0])
+            tps[ntp++] = th->regs[TP_INDEX];
         for (uint32_t r = 0; r < th->nregs; r++)
             ms_reach_root_word(&s, th->regs[r]);
     }
-    ms_reach_scan_roots(&s, maps, nmaps, (const uintptr_t(*)[2])ex, nex, sps, nsp);
+    /* Dead threads' stacks are told from live ones only when every thread
+     * was stopped (each live thread's pointer known). */
+    struct ms_rthreads rt = {sps, nsp, NULL, 0, tls_static_size, forget_dead};
+    if (atomic_load(&sh->stop.state) == 1 || !sh->threads) {
+        rt.tps = tps;
+        rt.ntp = ntp;
+    }
+    ms_reach_scan_roots(&s, maps, nmaps, (const uintptr_t(*)[2])ex, nex, &rt);
     ms_reach_finish(&s);
 
     static const int field[MS_RK_N] = {
@@ -502,6 +548,7 @@ void ms_reach_write(struct ms_dw *w, unsigned reason)
         sh->stop.th = (struct ms_rthread *)(sh + 1);
         sh->stop.max = (uint32_t)max_th;
         sh->nstacks = nstacks;
+        sh->threads = threads;
         sh->v = (struct verdict *)(sh->stop.th + max_th);
         int go_fd = -1;
         pid_t stopper = threads ? stop_others(sh, &go_fd) : -1;

@@ -75,7 +75,7 @@ long ms_reach_find(const struct ms_rscan *s, uintptr_t w);
 /* ---------------------------------------------------- reach_roots.c -- */
 
 /* One line of /proc/self/maps. */
-enum { MS_RMAP_READ = 1, MS_RMAP_ROOT = 2 };
+enum { MS_RMAP_READ = 1, MS_RMAP_ROOT = 2, MS_RMAP_ANON = 4 };
 struct ms_rmap {
     uintptr_t lo, hi;
     unsigned flags;
@@ -91,10 +91,25 @@ struct ms_rmap {
 size_t ms_reach_maps(struct ms_rmap *out, size_t max, char *buf, size_t cap, bool *complete);
 /* Whether [lo, hi) lies in readable mappings. */
 bool ms_reach_readable(const struct ms_rmap *m, size_t n, uintptr_t lo, uintptr_t hi);
-/* Scan every root mapping less the excluded ranges ex (sorted, disjoint);
- * stacks holding one of the stack pointers sps from that pointer up. */
+/* What is known of the threads when the roots are read. */
+struct ms_rthreads {
+    const uintptr_t *sps; /* stack pointers: a stack is read from there up */
+    size_t nsp;
+    /* Thread pointers of every live thread (all of them, or none: tps is
+     * NULL when some thread could not be stopped).  A glibc thread stack
+     * whose TCB is none of them is a dead thread's, kept in glibc's stack
+     * cache: only its TLS (tls_size bytes below the TCB) and TCB are read,
+     * as valgrind reads only what the thread had not left. */
+    const uintptr_t *tps;
+    size_t ntp;
+    size_t tls_size; /* glibc's static TLS size, 0 when unknown */
+    /* Called with each dead thread's TCB before its TLS is read (the
+     * shim's own TLS there holds a stale block address). */
+    void (*dead_tcb)(uintptr_t tcb, uintptr_t lo, uintptr_t hi); /* its writable piece */
+};
+/* Scan every root mapping less the excluded ranges ex (sorted, disjoint). */
 void ms_reach_scan_roots(struct ms_rscan *s, const struct ms_rmap *m, size_t n,
-                         const uintptr_t (*ex)[2], size_t nex, const uintptr_t *sps, size_t nsp);
+                         const uintptr_t (*ex)[2], size_t nex, const struct ms_rthreads *t);
 /* reach.c: run fn(s, lo, hi, ex, nex) so that a fault (SIGSEGV, SIGBUS:
  * a file mapping past its end) ends it early; returns true on a fault. */
 typedef void (*ms_reach_range_fn)(struct ms_rscan *s, uintptr_t lo, uintptr_t hi,

@@ -60,7 +60,7 @@ static unsigned classify(const char *perms, const char *path, size_t plen, uintp
     if (perms[0] != 'r' || perms[1] != 'w')
         return 0;
     if (plen == 0)
-        return glibc_heap(lo, hi) ? 0 : MS_RMAP_ROOT;
+        return glibc_heap(lo, hi) ? 0 : MS_RMAP_ROOT | MS_RMAP_ANON;
     if (path[0] == '[') {
         if (plen == 7 && !memcmp(path, "[stack]", 7))
             return MS_RMAP_ROOT;
@@ -147,39 +147,78 @@ bool ms_reach_readable(const struct ms_rmap *m, size_t n, uintptr_t lo, uintptr_
     return at >= hi;
 }
 
-/* Scan [lo, hi) less the sorted, disjoint ranges ex[0..nex). */
-static void root_minus(struct ms_rscan *s, uintptr_t lo, uintptr_t hi, const uintptr_t (*ex)[2],
+static void root_range(struct ms_rscan *s, uintptr_t lo, uintptr_t hi, const uintptr_t (*ex)[2],
                        size_t nex)
 {
-    uintptr_t at = lo;
-    for (size_t i = 0; i < nex && at < hi; i++) {
-        if (ex[i][1] <= at)
+    (void)ex;
+    (void)nex;
+    ms_reach_root_range(s, lo, hi);
+}
+
+/* The start of what is left to read of a dead glibc thread's stack, or lo.
+ * glibc keeps a thread's TCB (struct pthread) at the top of its stack, and
+ * on x86_64 its first and third words (tcb, self) point to itself. */
+static uintptr_t dead_stack_start(uintptr_t lo, uintptr_t hi, const struct ms_rthreads *t)
+{
+#if defined(__x86_64__)
+    if (!t->tps || hi - lo < 65536)
+        return lo;
+    for (uintptr_t a = hi - 64; a >= hi - 65536 + 64; a -= 64) {
+        const uintptr_t *w = (const uintptr_t *)a;
+        if (w[0] != a || w[2] != a)
             continue;
-        if (ex[i][0] >= hi)
-            break;
-        if (ex[i][0] > at)
-            ms_reach_root_range(s, at, ex[i][0]);
-        at = ex[i][1];
+        for (size_t k = 0; k < t->ntp; k++)
+            if (t->tps[k] == a)
+                return lo; /* a live thread's */
+        if (t->dead_tcb)
+            t->dead_tcb(a, lo, hi);
+        return t->tls_size && a - t->tls_size > lo ? a - t->tls_size : lo;
     }
-    if (at < hi)
-        ms_reach_root_range(s, at, hi);
+#else
+    (void)hi;
+    (void)t;
+#endif
+    return lo;
+}
+
+/* One piece of a root mapping (the shim's ranges cut out): a stack is read
+ * from its lowest stack pointer (less the red zone, which leaf functions
+ * use without moving the pointer), a dead thread's from its TLS. */
+static void segment(struct ms_rscan *s, uintptr_t lo, uintptr_t hi, bool anon,
+                    const struct ms_rthreads *t)
+{
+    uintptr_t low_sp = UINTPTR_MAX;
+    for (size_t k = 0; k < t->nsp; k++)
+        if (t->sps[k] >= lo && t->sps[k] < hi && t->sps[k] < low_sp)
+            low_sp = t->sps[k];
+    if (low_sp != UINTPTR_MAX) {
+        if (low_sp - MS_REDZONE > lo)
+            lo = low_sp - MS_REDZONE;
+    } else if (anon) {
+        lo = dead_stack_start(lo, hi, t);
+    }
+    if (ms_reach_guarded_range(s, lo, hi, NULL, 0, root_range))
+        s->faults++;
 }
 
 void ms_reach_scan_roots(struct ms_rscan *s, const struct ms_rmap *m, size_t n,
-                         const uintptr_t (*ex)[2], size_t nex, const uintptr_t *sps, size_t nsp)
+                         const uintptr_t (*ex)[2], size_t nex, const struct ms_rthreads *t)
 {
+    size_t e = 0;
     for (size_t i = 0; i < n; i++) {
         if (!(m[i].flags & MS_RMAP_ROOT))
             continue;
-        /* A stack: from the lowest stack pointer in it (less the red zone,
-         * which leaf functions use without moving the pointer). */
-        uintptr_t lo = m[i].lo, low_sp = UINTPTR_MAX;
-        for (size_t k = 0; k < nsp; k++)
-            if (sps[k] >= m[i].lo && sps[k] < m[i].hi && sps[k] < low_sp)
-                low_sp = sps[k];
-        if (low_sp != UINTPTR_MAX && low_sp - MS_REDZONE > lo)
-            lo = low_sp - MS_REDZONE;
-        if (ms_reach_guarded_range(s, lo, m[i].hi, ex, nex, root_minus))
-            s->faults++;
+        bool anon = m[i].flags & MS_RMAP_ANON;
+        uintptr_t at = m[i].lo, hi = m[i].hi;
+        while (e < nex && ex[e][1] <= at)
+            e++;
+        for (size_t k = e; k < nex && ex[k][0] < hi && at < hi; k++) {
+            if (ex[k][0] > at)
+                segment(s, at, ex[k][0], anon, t);
+            if (ex[k][1] > at)
+                at = ex[k][1];
+        }
+        if (at < hi)
+            segment(s, at, hi, anon, t);
     }
 }

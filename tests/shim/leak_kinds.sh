@@ -74,7 +74,7 @@ echo "--- shim"
 cat "$W/shim.sum"
 [ -s "$W/vg.sum" ] || fail "no loss records parsed from valgrind's output"
 for k in lk_global lk_lost lk_list lk_cycle lk_interior lk_thread_stack lk_thread_reg lk_tls \
-    lk_main_tls lk_reach_tree; do
+    lk_main_tls lk_reach_tree lk_dead_thread; do
     grep -q "^$k " "$W/vg.sum" || fail "valgrind reported nothing for $k"
 done
 # Every function's kinds, blocks and bytes equal; main's (the DTVs) by kind and count.
