@@ -128,6 +128,41 @@ set -e
 [ $rc4 = 2 ] && grep -q "definite, indirect, possible, reachable" "$W/err" ||
     fail "--fail-leak-kinds bogus: status $rc4, $(cat "$W/err")"
 
+# Folded and pprof: the lost view adds up to the lost totals.
+lostall=$(jq '.totals.definitely_lost_bytes + .totals.indirectly_lost_bytes + .totals.possibly_lost_bytes' "$W/json")
+"$MS" report --folded "$d" > "$W/folded" || fail "--folded failed"
+[ "$(awk '{ s += $NF } END { print s + 0 }' "$W/folded")" = "$lostall" ] ||
+    fail "--folded (lost, the default with kinds) does not add up to $lostall"
+"$MS" report --folded=reachable "$d" > "$W/folded" || fail "--folded=reachable failed"
+[ "$(awk '{ s += $NF } END { print s + 0 }' "$W/folded")" = "$(jq .totals.still_reachable_bytes "$W/json")" ] ||
+    fail "--folded=reachable does not add up to still_reachable_bytes"
+if GO=$(command -v go || ls /usr/lib/go-*/bin/go 2> /dev/null | tail -1) && [ -n "$GO" ]; then
+    "$MS" report --pprof "$W/p.pb.gz" "$d" || fail "--pprof failed"
+    HOME=$W GOCACHE=$W/gocache "$GO" tool pprof -raw -symbolize=none "$W/p.pb.gz" > "$W/raw" 2>&1 ||
+        fail "pprof cannot read the profile: $(tail -3 "$W/raw")"
+    grep -q "lost_space/bytes" "$W/raw" && grep -q "reachable_space/bytes" "$W/raw" ||
+        fail "pprof lacks the lost/reachable sample types"
+fi
+# HTML: the leak table has the lost blocks, still reachable ones apart.
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROMIUM" ]; then
+    "$MS" report --html "$W/r.html" "$d" || fail "--html failed"
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-sync \
+        --disable-background-networking --user-data-dir="$W/chrome" --virtual-time-budget=5000 \
+        --dump-dom "file://$W/r.html" > "$W/dom.html" 2> /dev/null || fail "chromium failed"
+    grep -q 'data-ready="1"' "$W/dom.html" || fail "HTML page script did not finish"
+    grep -q 'Leaks: lost blocks (definitely, indirectly or possibly lost)' "$W/dom.html" ||
+        fail "HTML leak table is not the lost blocks"
+    grep -oP '<table id="leaks">.*?</table>' "$W/dom.html" | grep -q '<summary>lk_lost ' ||
+        fail "HTML leak table lacks lk_lost"
+    grep -oP '<table id="leaks">.*?</table>' "$W/dom.html" | grep -q '<summary>lk_global ' &&
+        fail "HTML leak table lists the still reachable lk_global"
+    grep -oP '<table id="reachable">.*?</table>' "$W/dom.html" | grep -q '<summary>lk_global ' ||
+        fail "HTML still reachable table lacks lk_global"
+else
+    echo "chromium not installed: the HTML page not checked"
+fi
+
 # On request, while the program runs (its threads blocked, main asleep): a
 # snapshot by trigger file, taken by the helper thread, has the same kinds.
 rm -f "$W"/d.*
