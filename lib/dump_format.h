@@ -156,6 +156,7 @@ enum ms_reach_failure {
     MS_RF_FORK,    /* the scanner could not be started */
     MS_RF_CRASHED, /* the scanner died (a fault outside the guarded ranges) */
     MS_RF_RANGES,  /* the shim's own ranges were not all known */
+    MS_RF_TIMEOUT, /* the scanner took longer than 10 minutes and was killed */
 };
 
 /* Names used in MS_REC_TOTALS (a reader must tolerate others). */

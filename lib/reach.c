@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -133,6 +134,31 @@ static void reap(pid_t pid)
     while (syscall(SYS_wait4, pid, &st, __WALL, NULL) < 0 && errno == EINTR) {
     }
 }
+
+/* Wait for child pid until deadline (monotonic ns); past it, kill it (a
+ * stuck scan must not hang the program's exit).  False when killed. */
+static bool reap_by(pid_t pid, uint64_t deadline)
+{
+    int st;
+    for (;;) {
+        long r = syscall(SYS_wait4, pid, &st, __WALL | WNOHANG, NULL);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return true;
+        if (ms_now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            reap(pid);
+            return false;
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+/* How long the stopper may take to stop the threads (a thread in an
+ * uninterruptible sleep stops only when it wakes), and the scanner to scan
+ * (about 1.5 GB/s here: 10 minutes is far beyond any heap we have seen). */
+#define STOP_WAIT_MS 2000
+#define SCAN_WAIT_NS (600ull * 1000000000ull)
 
 /* Threads of this process other than the caller. */
 static unsigned other_threads(void)
@@ -493,6 +519,20 @@ static pid_t stop_others(struct shared *sh, int *go_fd)
         prctl(PR_SET_PTRACER, (unsigned long)c, 0, 0, 0);
         while (write(go[1], &b, 1) < 0 && errno == EINTR) {
         }
+        struct pollfd pf = {done[0], POLLIN, 0};
+        int r;
+        while ((r = poll(&pf, 1, STOP_WAIT_MS)) < 0 && errno == EINTR) {
+        }
+        if (r == 0) {
+            /* Killing the stopper detaches every thread it stopped. */
+            kill(c, SIGKILL);
+            reap(c);
+            close(go[1]);
+            close(done[0]);
+            sh->stop.n = 0;
+            atomic_store(&sh->stop.state, -ETIMEDOUT);
+            return -1;
+        }
         while (read(done[0], &b, 1) < 0 && errno == EINTR) {
         }
         *go_fd = go[1];
@@ -562,8 +602,9 @@ void ms_reach_write(struct ms_dw *w, unsigned reason)
     if (sh && scanner < 0)
         failed = MS_RF_FORK;
     if (scanner > 0) {
-        reap(scanner);
-        if (!sh->done && !sh->failed)
+        if (!reap_by(scanner, t0 + SCAN_WAIT_NS))
+            failed = MS_RF_TIMEOUT;
+        else if (!sh->done && !sh->failed)
             failed = MS_RF_CRASHED;
         else if (sh->failed)
             failed = sh->failed;
