@@ -79,15 +79,8 @@ static size_t tls_static_size; /* glibc's, for dead threads' stacks */
 static int find_self(struct dl_phdr_info *info, size_t size, void *ctx)
 {
     (void)size;
-    uintptr_t me = (uintptr_t)ctx, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        lo = a < lo ? a : lo;
-        hi = b > hi ? b : hi;
-    }
+    uintptr_t me = (uintptr_t)ctx, lo, hi;
+    ms_object_range(info, &lo, &hi);
     if (me < lo || me >= hi)
         return 0;
     size_t page = ms_page_size();

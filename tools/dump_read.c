@@ -209,32 +209,35 @@ static void rec_stack(struct cur *c, struct ms_dump *d)
         s->frames[i] = rd64(c);
 }
 
-static void rec_stack_stats(struct cur *c, struct ms_dump *d)
+/* u32 stack_id | u32 n | n x u64: the first max fields into f (fields we
+ * do not know yet are skipped, missing ones stay 0).  False when n does
+ * not fit the record. */
+static bool stack_fields(struct cur *c, uint32_t *id, uint64_t *f, uint32_t max)
 {
-    uint32_t id = rd32(c), n = rd32(c);
+    *id = rd32(c);
+    uint32_t n = rd32(c);
     if (!count_fits(c, n, 8))
-        return;
-    struct ms_stack_stats *s = MS_VEC_PUSH(d->stats);
-    s->stack_id = id;
+        return false;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t v = rd64(c);
-        if (i < MS_SF_COUNT) /* fields we do not know yet are skipped */
-            s->f[i] = v;
+        if (i < max)
+            f[i] = v;
     }
+    return true;
+}
+
+static void rec_stack_stats(struct cur *c, struct ms_dump *d)
+{
+    struct ms_stack_stats s = {0};
+    if (stack_fields(c, &s.stack_id, s.f, MS_SF_COUNT))
+        *MS_VEC_PUSH(d->stats) = s;
 }
 
 static void rec_leak_kinds(struct cur *c, struct ms_dump *d)
 {
-    uint32_t id = rd32(c), n = rd32(c);
-    if (!count_fits(c, n, 8))
-        return;
-    struct ms_stack_kinds *s = MS_VEC_PUSH(d->kinds);
-    s->stack_id = id;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t v = rd64(c);
-        if (i < MS_KF_COUNT)
-            s->k[i] = v;
-    }
+    struct ms_stack_kinds s = {0};
+    if (stack_fields(c, &s.stack_id, s.k, MS_KF_COUNT))
+        *MS_VEC_PUSH(d->kinds) = s;
 }
 
 static void rec_linger(struct cur *c, struct ms_dump *d)
