@@ -8,12 +8,15 @@
  * cliques in address order (a chain: its head definitely lost, the rest
  * indirectly; a cycle: its lowest block definitely lost); block memory
  * inside a root range is not a root; a root word equal to glibc's
- * next-chunk position (tail) does not count.  Also the sort and lookup.
+ * next-chunk position (tail) does not count.  Also the sort and lookup,
+ * and the shim's own-range table (own_ranges.c) cutting ranges on partial
+ * unmaps.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pages.h"
 #include "reach.h"
 #include "check_run.h"
 
@@ -161,6 +164,28 @@ START_TEST(register_words_and_zero_sized_blocks)
 }
 END_TEST
 
+START_TEST(own_ranges_are_cut_by_partial_unmaps)
+{
+    uintptr_t r[8][2];
+    bool complete;
+    ms_own_mapped((void *)0x10000, 0x5000);
+    ms_own_mapped((void *)0x40000, 0x1000);
+    ms_own_unmapped((void *)0x12000, 0x1000); /* a hole: two pieces */
+    ms_own_unmapped((void *)0x10000, 0x1000); /* the first page */
+    ms_own_unmapped((void *)0x40000, 0x1000); /* all of the second */
+    size_t n = ms_own_ranges(r, 8, &complete);
+    ck_assert(complete);
+    ck_assert_uint_eq(n, 2);
+    uintptr_t lo0 = r[0][0] < r[1][0] ? 0 : 1;
+    ck_assert_uint_eq(r[lo0][0], 0x11000);
+    ck_assert_uint_eq(r[lo0][1], 0x12000);
+    ck_assert_uint_eq(r[1 - lo0][0], 0x13000);
+    ck_assert_uint_eq(r[1 - lo0][1], 0x15000);
+    ck_assert_uint_eq(ms_own_ranges(r, 1, &complete), 1);
+    ck_assert(!complete); /* more than asked for */
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("shim_reach");
@@ -174,6 +199,7 @@ int main(void)
     tcase_add_test(tc, blocks_inside_a_root_range_are_not_roots);
     tcase_add_test(tc, glibc_tail_word_is_ignored);
     tcase_add_test(tc, register_words_and_zero_sized_blocks);
+    tcase_add_test(tc, own_ranges_are_cut_by_partial_unmaps);
     suite_add_tcase(su, tc);
     return ms_check_run(su, 0);
 }
