@@ -485,8 +485,23 @@ static void write_records(struct ms_dw *w, const struct shared *sh, unsigned fai
     ms_dw_rec_end(w);
 }
 
+/* Yama's ptrace_scope 1 lets a process trace only its descendants or a
+ * tracer it names with PR_SET_PTRACER (our stopper is the program's child,
+ * tracing its parent).  Naming one replaces any tracer the program named
+ * itself (crash reporters do), so it is done only where it is needed. */
+static bool yama_needs_tracer(void)
+{
+    char c = 0;
+    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool one = read(fd, &c, 1) == 1 && c == '1';
+    close(fd);
+    return one;
+}
+
 /* Start the stopper and wait until it has stopped the other threads. */
-static pid_t stop_others(struct shared *sh, int *go_fd)
+static pid_t stop_others(struct shared *sh, int *go_fd, bool name_tracer)
 {
     int go[2], done[2];
     *go_fd = -1;
@@ -508,8 +523,8 @@ static pid_t stop_others(struct shared *sh, int *go_fd)
     close(done[1]);
     if (c > 0) {
         char b = 'g';
-        /* Yama's ptrace_scope=1 lets only a declared tracer attach. */
-        prctl(PR_SET_PTRACER, (unsigned long)c, 0, 0, 0);
+        if (name_tracer)
+            prctl(PR_SET_PTRACER, (unsigned long)c, 0, 0, 0);
         while (write(go[1], &b, 1) < 0 && errno == EINTR) {
         }
         struct pollfd pf = {done[0], POLLIN, 0};
@@ -520,6 +535,8 @@ static pid_t stop_others(struct shared *sh, int *go_fd)
             /* Killing the stopper detaches every thread it stopped. */
             kill(c, SIGKILL);
             reap(c);
+            if (name_tracer)
+                prctl(PR_SET_PTRACER, 0ul, 0, 0, 0);
             close(go[1]);
             close(done[0]);
             sh->stop.n = 0;
@@ -536,7 +553,7 @@ static pid_t stop_others(struct shared *sh, int *go_fd)
     return c;
 }
 
-static void release_others(pid_t stopper, int go_fd)
+static void release_others(pid_t stopper, int go_fd, bool name_tracer)
 {
     if (stopper <= 0)
         return;
@@ -545,7 +562,8 @@ static void release_others(pid_t stopper, int go_fd)
     }
     close(go_fd);
     reap(stopper);
-    prctl(PR_SET_PTRACER, 0ul, 0, 0, 0);
+    if (name_tracer)
+        prctl(PR_SET_PTRACER, 0ul, 0, 0, 0);
 }
 
 void ms_reach_write(struct ms_dw *w, unsigned reason)
@@ -560,6 +578,7 @@ void ms_reach_write(struct ms_dw *w, unsigned reason)
     }
     once();
     unsigned threads = other_threads();
+    bool name_tracer = threads && yama_needs_tracer();
     size_t max_th = (size_t)threads * 2 + 64;
 
     ms_stack_cache_lock();
@@ -584,9 +603,9 @@ void ms_reach_write(struct ms_dw *w, unsigned reason)
         sh->threads = threads;
         sh->v = (struct verdict *)(sh->stop.th + max_th);
         int go_fd = -1;
-        pid_t stopper = threads ? stop_others(sh, &go_fd) : -1;
+        pid_t stopper = threads ? stop_others(sh, &go_fd, name_tracer) : -1;
         scanner = fork_scanner(sh, entry_tid == (int)syscall(SYS_gettid) && entry_cfa);
-        release_others(stopper, go_fd);
+        release_others(stopper, go_fd, name_tracer);
     }
     ms_books_unlock_all();
     ms_stack_cache_unlock();
