@@ -26,6 +26,13 @@ static const char *const unwind_names[] = {
     NULL,
 };
 
+static const char *const reach_names[] = {
+    [MS_REACH_OFF] = "off",
+    [MS_REACH_EXIT] = "exit",
+    [MS_REACH_ALL] = "all",
+    NULL,
+};
+
 const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT] = {
     [MS_OPT_OUTPUT] = {"MAPSCOPE_OUTPUT", "--output", MS_KIND_PATH, false, 1, PATH_MAX - 33,
                        "a non-empty file path prefix", "mapscope.dump"},
@@ -53,6 +60,8 @@ const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT] = {
                          UINT64_MAX, "0, off, or " W_DURATION " of at least 10ms, e.g. 1s", "10ms"},
     [MS_OPT_MAX_STACKS] = {"MAPSCOPE_MAX_STACKS", NULL, MS_KIND_COUNT, false, 16, MS_MAX_STACKS_MAX,
                            "an integer from 16 to 1048575", "1048575"},
+    [MS_OPT_REACH] = {"MAPSCOPE_REACH", NULL, MS_KIND_WORD, false, 0, 0, "exit, all or off", "exit",
+                      reach_names},
 };
 
 /* ------------------------------------------------------ ASCII helpers -- */
@@ -296,6 +305,11 @@ const char *ms_signal_name(int sig)
         if (sig_names[i].sig == sig)
             return sig_names[i].name;
     return NULL;
+}
+
+const char *ms_reach_name(enum ms_reach_when r)
+{
+    return (unsigned)r <= MS_REACH_ALL ? reach_names[r] : reach_names[MS_REACH_EXIT];
 }
 
 const char *ms_unwind_name(enum ms_unwind u)

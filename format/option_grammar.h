@@ -41,6 +41,15 @@ enum ms_unwind {
 };
 const char *ms_unwind_name(enum ms_unwind u);
 
+/* Which dumps get a reachability scan (lib/reach.c); the names are the
+ * dump's "reach" setting. */
+enum ms_reach_when {
+    MS_REACH_OFF = 0,
+    MS_REACH_EXIT, /* the exit dump and requested ones (signal, trigger, API) */
+    MS_REACH_ALL,  /* every dump, periodic ones too */
+};
+const char *ms_reach_name(enum ms_reach_when r);
+
 /* Every setting of the shim, in the order ms_opt_specs lists them. */
 enum ms_opt {
     MS_OPT_OUTPUT,
@@ -54,6 +63,7 @@ enum ms_opt {
     MS_OPT_TRIGGER,
     MS_OPT_TIMELINE,
     MS_OPT_MAX_STACKS,
+    MS_OPT_REACH,
     MS_OPT_COUNT
 };
 

@@ -33,6 +33,7 @@ void ms_config_defaults(struct ms_config *c)
     c->trigger[0] = '\0';
     c->timeline_ns = 10000000ull; /* 10 ms, coarsened as the run goes on (timeline.c) */
     c->max_stacks = MS_STACK_MAX; /* every id the packed value can hold */
+    c->reach = MS_REACH_EXIT;
 }
 
 static void append(char *buf, size_t cap, size_t *n, const char *s)
@@ -95,6 +96,9 @@ static void apply(struct ms_config *c, enum ms_opt id, const struct ms_opt_value
     case MS_OPT_MAX_STACKS:
         c->max_stacks = (uint32_t)v->num;
         break;
+    case MS_OPT_REACH:
+        c->reach = (enum ms_reach_when)v->num;
+        break;
     case MS_OPT_COUNT:
         break;
     }
@@ -117,6 +121,23 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
         }
     }
     return bad;
+}
+
+int ms_parse_reach(const char *s, enum ms_reach_when *r)
+{
+    static const char *const names[] = {
+        [MS_REACH_OFF] = "off", [MS_REACH_EXIT] = "exit", [MS_REACH_ALL] = "all"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *r = (enum ms_reach_when)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ms_reach_name(enum ms_reach_when r)
+{
+    return r == MS_REACH_OFF ? "off" : r == MS_REACH_ALL ? "all" : "exit";
 }
 
 static void make_absolute(char *path, size_t cap, const char *cwd)

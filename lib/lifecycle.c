@@ -116,6 +116,7 @@ static _Atomic int exit_dumped;
 
 __attribute__((destructor)) static void ms_dtor(void)
 {
+    MS_REACH_ENTRY();
     if (atomic_load(&ms_state) != MS_STATE_LIVE || atomic_exchange(&exit_dumped, 1))
         return;
     ms_snapshot(MS_DUMP_AT_EXIT);
@@ -123,6 +124,7 @@ __attribute__((destructor)) static void ms_dtor(void)
 
 void ms_exit_now(int status)
 {
+    MS_REACH_ENTRY();
     if (atomic_load(&ms_state) == MS_STATE_LIVE && !ms_guarded() &&
         atomic_load(&books_pid) == getpid() && !atomic_exchange(&exit_dumped, 1))
         ms_snapshot(MS_DUMP_AT_EXIT);

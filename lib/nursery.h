@@ -70,5 +70,7 @@ void ms_nursery_reset_after_fork(struct ms_nursery *n);
  * the registry lock. */
 void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx);
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c);
+struct ms_thread;
+struct ms_thread *ms_tblock_self(struct ms_stack_cache *c);
 
 #endif /* MS_NURSERY_H */

@@ -127,7 +127,7 @@ static void write_settings(struct ms_dw *w)
     else
         snprintf(sg, sizeof sg, "%d", ms_cfg.signal);
     ms_dw_rec_begin(w, MS_REC_SETTINGS);
-    ms_dw_u32(w, 12);
+    ms_dw_u32(w, 13);
     pair_str(w, "output", ms_cfg.output);
     pair_str(w, "interval_s", iv);
     pair_str(w, "sample_bytes", sb);
@@ -142,6 +142,7 @@ static void write_settings(struct ms_dw *w)
     pair_str(w, "trigger", ms_cfg.trigger);
     pair_str(w, "timeline_s", tl);
     pair_str(w, "max_stacks", ms);
+    pair_str(w, "reach", ms_reach_name(ms_cfg.reach));
     ms_dw_rec_end(w);
 }
 
@@ -403,6 +404,7 @@ int ms_snapshot(unsigned reason)
         ms_books_totals(&t);
         write_stacks(w, t.peak_epoch);
         ms_linger_write(w, ms_now_ns());
+        ms_reach_write(w, reason);
         write_timeline(w);
         ms_books_totals(&t); /* the latest figures, after the walk */
         write_totals(w, &t);

@@ -97,6 +97,7 @@ struct ms_stack_cache {
     struct ms_nursery nursery;          /* its youngest live blocks (nursery.c) */
     struct ms_stack_cache *next, *prev; /* the registry: live threads' and parked blocks */
     struct ms_stack_cache *next_parked; /* the parked stack; meaningful while parked */
+    struct ms_thread *self;             /* the thread's ms_self (reach.c clears its last_alloc) */
 };
 
 static pthread_key_t tkey;
@@ -145,6 +146,7 @@ static void thread_gone(void *arg)
     ms_self.nursery = NULL;
     pthread_mutex_lock(&reg_lock);
     retire_counts(c);
+    c->self = NULL; /* the thread's TLS goes with it: nothing may write there (reach.c) */
     if (n_parked < PARK_MAX) {
         c->next_parked = parked;
         parked = c;
@@ -191,6 +193,7 @@ struct ms_stack_cache *ms_stack_cache_make(void)
         link_block(c);
         pthread_mutex_unlock(&reg_lock);
     }
+    c->self = &ms_self; /* a parked block changes hands: it is this thread's now */
     atomic_fetch_add(&n_threads, 1);
     ms_self.cache = c;
     ms_self.tc = &c->count;
@@ -349,6 +352,11 @@ void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_f
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
 {
     return &c->nursery;
+}
+
+struct ms_thread *ms_tblock_self(struct ms_stack_cache *c)
+{
+    return c->self;
 }
 
 void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx)

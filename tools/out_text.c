@@ -59,7 +59,7 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
     uint64_t sum = 0, sum_other = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ms_pstack *s = &p->stacks.v[idx[i]];
-        if (m == MS_M_LEAKED && s->suppressed)
+        if ((m == MS_M_LEAKED || m == MS_M_LOST) && s->suppressed)
             continue;
         idx[unsup++] = idx[i];
         sum += ms_metric_value(s, m);
@@ -96,12 +96,14 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
         default:
             fprintf(out, "%s in %" PRIu64 " %s", ms_fmt_bytes(b1, v), other,
                     plural(other, "block", "blocks"));
-            if (m == MS_M_LEAKED)
+            if (m == MS_M_LEAKED || m == MS_M_LOST)
                 fprintf(out, " (of %" PRIu64 " allocated here, %s in all)", s->f[MS_SF_ALLOCS],
                         ms_fmt_bytes(b2, s->f[MS_SF_BYTES_ALLOCATED]));
             if (m == MS_M_LINGERING)
                 fprintf(out, ", oldest %s", ms_fmt_duration(b2, s->lg_oldest_ns));
             fputc('\n', out);
+            if (m == MS_M_LOST)
+                ms_text_kinds_stack(out, s);
         }
         if (m == MS_M_LINGERING && s->lg_nbins) {
             fputs("      ages:", out);
@@ -118,6 +120,19 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
         fprintf(out, "\n  ... %zu more %s (--top 0 shows all)\n", n - shown,
                 plural(n - shown, "stack", "stacks"));
     free(idx);
+}
+
+/* Leaks: with a reachability scan, the lost blocks (still reachable ones
+ * get their own section); without, every block still allocated. */
+static void leaks(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o)
+{
+    if (ms_profile_scans(p))
+        section(out, p, o, MS_M_LOST,
+                "Leaks: lost blocks (definitely, indirectly or possibly lost)",
+                "none: every block still allocated is reachable");
+    else
+        section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
+                "none: every allocation was freed");
 }
 
 static void header(FILE *out, const struct ms_profile *p)
@@ -170,6 +185,7 @@ static void totals(FILE *out, const struct ms_profile *p)
             ms_profile_total(p, MS_TOTAL_TEMPORARY));
     fprintf(out, "   failed            %" PRIu64 " allocation calls returned NULL\n",
             ms_profile_total(p, MS_TOTAL_FAILED));
+    ms_text_kinds_summary(out, p);
     uint64_t dropped = ms_profile_total(p, MS_TOTAL_DROPPED);
     if (dropped)
         fprintf(out,
@@ -348,8 +364,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
         } else {
             totals(out, p);
             ms_text_timeline(out, p);
-            section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
-                    "none: every allocation was freed");
+            leaks(out, p, o);
             for (size_t i = 0; s && i < ms_supp_count(s); i++) {
                 uint64_t st, by;
                 const char *name = ms_supp_name(s, i, &st, &by);
@@ -357,6 +372,11 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
                     fprintf(out, "\n   suppressed by \"%s\": %" PRIu64 " %s, %s\n", name, st,
                             plural(st, "stack", "stacks"), ms_fmt_bytes(b, by));
             }
+            if (ms_profile_scans(p))
+                section(out, p, o, MS_M_REACHABLE,
+                        "Still reachable at the dump (not leaks: a global, a stack or a register "
+                        "points to them)",
+                        "none");
             section(out, p, o, MS_M_PEAK, "Peak heap: stacks holding it at the peak",
                     "no peak recorded");
             section(out, p, o, MS_M_LINGERING, "Lingering allocations (older than the threshold)",

@@ -18,6 +18,8 @@ enum ms_metric {
     MS_M_ALLOCS,    /* number of allocations (hot spots) */
     MS_M_TEMPORARY, /* temporary allocations */
     MS_M_LINGERING, /* live longer than the linger threshold */
+    MS_M_LOST,      /* definitely, indirectly or possibly lost (leak_kinds.c) */
+    MS_M_REACHABLE, /* still reachable at the dump */
     MS_M_COUNT
 };
 
@@ -114,6 +116,30 @@ const char *ms_supp_name(const struct ms_supps *s, size_t i, uint64_t *stacks, u
 
 /* Bytes and blocks leaked by stacks no suppression matched. */
 uint64_t ms_unsuppressed_leak(const struct ms_profile *p, uint64_t *blocks);
+
+/* ----------------------------------------------------------- leak kinds -- */
+
+/* Valgrind's kinds in the order of enum ms_kind_field's pairs. */
+enum { MS_KIND_DEFINITE, MS_KIND_INDIRECT, MS_KIND_POSSIBLE, MS_KIND_REACHABLE, MS_KIND_N };
+#define MS_KINDS_LEAK                                                                              \
+    ((1u << MS_KIND_DEFINITE) | (1u << MS_KIND_INDIRECT) | (1u << MS_KIND_POSSIBLE))
+#define MS_KINDS_FAIL_DEFAULT ((1u << MS_KIND_DEFINITE) | (1u << MS_KIND_INDIRECT))
+/* "definitely_lost", ...: the JSON names' stems. */
+extern const char *const ms_kind_names[MS_KIND_N];
+/* A set of kinds: "definite,indirect,possible,reachable" (any of them,
+ * comma-separated) or "all"; bits 1 << MS_KIND_*.  -1 when malformed. */
+int ms_kinds_parse(const char *s, unsigned *set);
+/* Bytes (and *blocks) of the kinds in set, from a stack's or the totals'
+ * figures (enum ms_kind_field order). */
+uint64_t ms_kinds_sum(const uint64_t k[MS_KF_COUNT], unsigned set, uint64_t *blocks);
+void ms_kinds_totals(const struct ms_profile *p, uint64_t k[MS_KF_COUNT]);
+/* Bytes and blocks of the kinds in set from stacks no suppression matched. */
+uint64_t ms_unsuppressed_kinds(const struct ms_profile *p, unsigned set, uint64_t *blocks);
+/* `,"definitely_lost_bytes":N,"definitely_lost_blocks":N,...` */
+void ms_json_kinds(FILE *out, const uint64_t k[MS_KF_COUNT]);
+/* The text report's kind lines: the totals, and one stack's breakdown. */
+void ms_text_kinds_summary(FILE *out, const struct ms_profile *p);
+void ms_text_kinds_stack(FILE *out, const struct ms_pstack *s);
 
 /* -------------------------------------------------------------- outputs -- */
 

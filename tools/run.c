@@ -432,6 +432,31 @@ static size_t find_dumps(const char *prefix, const struct timespec *since, char 
     return n;
 }
 
+/* The summary's leak line: lost blocks, by kind, and what is still
+ * reachable, when the dumps have leak kinds (a reachability scan); else
+ * every block still allocated. */
+static void summary_leaks(const struct ms_profile *p, size_t nstacks)
+{
+    char b1[32], b2[32], b3[32], b4[32];
+    const char *st = nstacks == 1 ? "stack" : "stacks";
+    if (!ms_profile_scans(p)) {
+        fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
+                ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INUSE_BYTES)),
+                ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS), nstacks, st);
+        return;
+    }
+    uint64_t k[MS_KF_COUNT], blocks;
+    ms_kinds_totals(p, k);
+    uint64_t lost = ms_kinds_sum(k, MS_KINDS_LEAK, &blocks);
+    fprintf(stderr,
+            "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s (definitely lost %s, "
+            "indirectly %s, possibly %s)\n",
+            ms_fmt_bytes(b1, lost), blocks, nstacks, st, ms_fmt_bytes(b2, k[MS_KF_DEFINITE_BYTES]),
+            ms_fmt_bytes(b3, k[MS_KF_INDIRECT_BYTES]), ms_fmt_bytes(b4, k[MS_KF_POSSIBLE_BYTES]));
+    fprintf(stderr, "mapscope:   still reachable %s in %" PRIu64 " blocks (not leaks)\n",
+            ms_fmt_bytes(b1, k[MS_KF_REACHABLE_BYTES]), k[MS_KF_REACHABLE_BLOCKS]);
+}
+
 static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed)
 {
     char **files;
@@ -479,19 +504,19 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
             ms_profile_total(&p, MS_TOTAL_PEAK_BLOCKS),
             nproc > 1 ? " (sum of per-process peaks)" : "");
     uint32_t *idx;
-    size_t nleaks = ms_view(&p, MS_M_LEAKED, &idx);
-    fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
-            ms_fmt_bytes(b1, ms_profile_total(&p, MS_TOTAL_INUSE_BYTES)),
-            ms_profile_total(&p, MS_TOTAL_INUSE_BLOCKS), nleaks, nleaks == 1 ? "stack" : "stacks");
+    /* "leaked" means lost blocks when the dumps have leak kinds. */
+    enum ms_metric lm = ms_profile_scans(&p) ? MS_M_LOST : MS_M_LEAKED;
+    size_t nleaks = ms_view(&p, lm, &idx);
+    summary_leaks(&p, nleaks);
     if (nleaks) {
         const struct ms_pstack *s = &p.stacks.v[idx[0]];
         struct ms_xframe *x;
         size_t nf = ms_expand_stack(&p, s, &x);
         size_t k = ms_stack_site(&p, x, nf);
         char buf[512];
+        uint64_t blocks = ms_metric_other(s, lm);
         fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " %s at ",
-                ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS],
-                s->f[MS_SF_LIVE_BLOCKS] == 1 ? "block" : "blocks");
+                ms_fmt_bytes(b2, ms_metric_value(s, lm)), blocks, blocks == 1 ? "block" : "blocks");
         if (nf) {
             const struct ms_frame *fr = x[k].frame;
             fputs(ms_frame_label(&p, fr, x[k].symi, buf, sizeof buf), stderr);
@@ -503,6 +528,8 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
         }
         fputc('\n', stderr);
         free(x);
+    } else if (lm == MS_M_LOST) {
+        fputs("mapscope:   no leaks: no block was lost\n", stderr);
     } else {
         fputs("mapscope:   no leaks: every allocation was freed\n", stderr);
     }
