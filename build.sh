@@ -4,7 +4,7 @@
 #   ./build.sh demo    install what is missing, build, profile the bundled example, print the report
 #   ./build.sh check   install what is missing, build, run the whole test suite (plus a sanitizer
 #                      build of the unit tests and a bounded fuzzing run)
-#   ./build.sh bench   install what is missing, build, run the benchmarks (make bench, make bench-shim)
+#   ./build.sh bench   install what is missing, build, run the benchmarks (make bench, bench-shim, bench-json)
 #   ./build.sh build   install what is missing and build only
 #
 # Builds out of tree in _build/ (and _build-san/ for the sanitizer run).  Needs root (or sudo) only
@@ -18,13 +18,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages per purpose.  Keep in step with README.md and configure.ac.
 pkgs_build="build-essential autoconf automake libtool pkg-config libunwind-dev check libelf-dev
-  libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev"
+  libdw-dev libbpf-dev bpftool clang llvm protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
+  libjson-c-dev"
 pkgs_test="golang-go valgrind sqlite3 python3 perl gawk jq git chromium libclang-rt-14-dev
-  elfutils binutils procps debuginfod"
+  elfutils binutils procps nginx curl memcached redis-server redis-tools libpython3.11-testsuite debuginfod"
 # Go toolchains for the gomaps tests: every map implementation a Go service may use.  Debian 12
 # ships 1.19; 1.23 comes from bookworm-backports, 1.24 from trixie, 1.26 and 1.27 from forky.
 pkgs_go="golang-1.23-go golang-1.24-go golang-1.26-go golang-1.27-go"
-pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd"
+pkgs_bench="libabsl-dev libglib2.0-dev heaptrack hyperfine g++ time zstd hey curl libjansson-dev redis-tools"
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -38,8 +39,15 @@ install_missing() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
+    # The services installed for the tests (nginx, memcached, redis) must not be started by their
+    # packages: the tests start their own, on loopback.  policy-rc.d exiting 101 says so.
+    local prc=/usr/sbin/policy-rc.d made=""
+    if [ ! -e "$prc" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$prc" >/dev/null && $sudo chmod 755 "$prc" && made=1
+    fi
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    [ -z "$made" ] || $sudo rm -f "$prc"
 }
 
 # Debian's newer suites, for the Go toolchains above only: added to apt's sources with a low pin
@@ -134,6 +142,7 @@ bench)
     build
     make -C _build bench
     make -C _build bench-shim
+    make -C _build bench-json
     ;;
 *)
     echo "build.sh: unknown mode '$mode' (accepted: demo, check, bench, build)" >&2

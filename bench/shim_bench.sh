@@ -4,8 +4,10 @@
 #   bench/shim_bench.sh [REPS]          (make bench-shim runs it from the build tree)
 #
 # Workloads: the allocation-churn program (tests/programs/churn, 8192
-# distinct stacks) with 1 and 2 threads, sqlite3 on a generated script, and
-# python3 (PYTHONMALLOC=malloc) on a dict/list-heavy script.  Each runs
+# distinct stacks) with 1 and 2 threads, sqlite3 on a generated script,
+# python3 (PYTHONMALLOC=malloc) on a dict/list-heavy script, and 10000 short
+# threads one after another (tests/programs/thread_per_request: what a
+# thread costs).  Each runs
 # natively, under the shim with full tracking, under the shim sampled
 # (MAPSCOPE_SAMPLE=512K) and under heaptrack's recorder (Debian's heaptrack
 # 1.4: `heaptrack --raw`, its name for --record-only), REPS times in
@@ -23,8 +25,18 @@
 # and in full: deterministic, so they show the shim's own work on a noisy
 # machine, though not what cache and TLB misses cost.
 #
+# Services under load, the client outside the shim: redis-server under
+# redis-benchmark -P 16 (every test of its default suite, -n
+# $REDIS_REQUESTS each, default 100000; REDIS_SERVER and REDIS_BENCHMARK
+# name other binaries, REDIS_TESTS fewer tests), and Python's
+# ThreadingHTTPServer (a thread per connection) answering 1500 requests,
+# each on a new connection: the loss of requests per second, per test.
+#
 # The last line is machine-readable; each figure is the worst workload's:
 #   shim-bench: overhead_vs_heaptrack=R sampled_overhead_pct=P bytes_per_live_block=B
+#     threads_x=T threads_sampled_x=TS redis_loss_pct=L redis_sampled_loss_pct=LS
+#     httpd_loss_pct=H httpd_sampled_loss_pct=HS
+# (on one line; "-" when a server is not installed).
 # where R = (shim time / native - 1) / (heaptrack time / native - 1).
 set -u
 REPS=${1:-5}
@@ -32,7 +44,8 @@ REPS=${1:-5}
 SHIM="$top_builddir/lib/.libs/libmapscope.so"
 MSDUMP="$top_builddir/tests/shim/msdump"
 CHURN="$top_builddir/tests/programs/churn"
-for f in "$SHIM" "$MSDUMP" "$CHURN"; do
+TPR="$top_builddir/tests/programs/thread_per_request"
+for f in "$SHIM" "$MSDUMP" "$CHURN" "$TPR"; do
     [ -e "$f" ] || { echo "shim_bench: $f is not built (run make check first, or make bench-shim)" >&2; exit 1; }
 done
 W=$(mktemp -d "${TMPDIR:-/tmp}/ms-bench.XXXXXX")
@@ -75,6 +88,7 @@ workloads=(
     "churn-2t|$CHURN -t 2 -n 1000000 -s 12"
     "sqlite3|sqlite3 :memory:"
     "python3|$PY work.py"
+    "threads|$TPR -n 10000 -a 40"
 )
 modes=(native full sampled heaptrack)
 
@@ -109,7 +123,7 @@ echo "Each ratio is the median over the rounds of (mode / native of the same rou
 echo "slow round hurts all modes alike; cpu = user+sys, less sensitive to other load."
 printf '%-9s %8s | %6s %6s %6s | %6s %6s %6s | %6s %6s | %6s %6s | %6s\n' workload native_s \
     full_x samp_x htrk_x fullcpu sampcpu htrkcpu rss_f rss_h R R_cpu spread
-worst_R=0 worst_P=0 worst_Rc=0
+worst_R=0 worst_P=0 worst_Rc=0 threads_x=- threads_sx=-
 for w in "${workloads[@]}"; do
     name=${w%%|*}
     cmd=${w#*|}
@@ -151,12 +165,140 @@ for w in "${workloads[@]}"; do
     worst_R=$(awk -v a="$worst_R" -v b="$R" 'BEGIN { print (b != "-" && b > a) ? b : a }')
     worst_Rc=$(awk -v a="$worst_Rc" -v b="$Rc" 'BEGIN { print (b != "-" && b > a) ? b : a }')
     worst_P=$(awk -v a="$worst_P" -v b="$P" 'BEGIN { print (b > a) ? b : a }')
+    if [ "$name" = threads ]; then
+        threads_x=$(echo "$line" | awk '{ print $3 }')
+        threads_sx=$(echo "$line" | awk '{ print $4 }')
+    fi
 done
 echo "(x = wall time / native; cpu = cpu time / native; rss = peak RSS / native;"
 echo " R = (full_x - 1) / (htrk_x - 1), on wall time; R_cpu the same on cpu time;"
 echo " spread = (slowest - fastest) / fastest native run: above ~20% the machine was busy)"
 echo "worst R on cpu time: $worst_Rc"
 echo "load at the end of the workloads: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ------------------------------------------------------------ services --
+# Servers under load, the client outside the shim: requests per second of
+# the server natively, in full tracking and sampled, rotated within each
+# round; the loss is 1 - median over the rounds of (mode / native of the
+# same round), per test.  The client shares the 2 cores with the server,
+# as it would on a small host.
+#
+# serve MODE PORT READY_CMD CLIENT_CMD -- SERVER...: start the server under
+# MODE, wait until READY_CMD succeeds, print the client's output, stop it.
+serve() {
+    local mode=$1 ready=$2 client=$3
+    shift 4
+    local pre=()
+    case "$mode" in
+    full) pre=(env MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM") ;;
+    sampled) pre=(env MAPSCOPE_OUTPUT="$W/d" MAPSCOPE_SAMPLE=512K LD_PRELOAD="$SHIM") ;;
+    esac
+    "${pre[@]}" "$@" > "$W/server.out" 2>&1 &
+    local pid=$! i
+    for i in $(seq 200); do
+        sh -c "$ready" > /dev/null 2>&1 && break
+        sleep 0.05
+    done
+    sh -c "$client" 2> /dev/null
+    kill "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    rm -f "$W"/d.*
+}
+
+# service_rounds NAME -- SERVE-ARGS...: REPS rounds of native, full and
+# sampled (rotated); the client prints "test rps" lines.  Prints one line
+# per test and leaves the worst losses in svc_full and svc_samp.
+service_rounds() {
+    local name=$1 rep k m
+    shift 2
+    : > "$W/svc"
+    local smodes=(native full sampled)
+    for rep in $(seq "$REPS"); do
+        for k in 0 1 2; do
+            m=${smodes[$(((k + rep) % 3))]}
+            serve "$m" "$@" | awk -v m="$m" -v r="$rep" 'NF == 2 { print r, m, $1, $2 }' >> "$W/svc"
+        done
+    done
+    awk -v name="$name" '
+        function med(a, n,   i, j, t) {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n == 0 ? -1 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+        }
+        { v[$1, $2, $3] = $4; if (!($3 in seen)) { seen[$3] = 1; order[++nt] = $3 } if ($1 > nr) nr = $1 }
+        END {
+            wf = 0; ws = 0
+            for (t = 1; t <= nt; t++) {
+                T = order[t]; n = 0; s = 0; nn = 0; delete f; delete sp; delete nat
+                for (r = 1; r <= nr; r++) {
+                    if (v[r, "native", T] > 0) nat[++nn] = v[r, "native", T]
+                    if (v[r, "native", T] > 0 && v[r, "full", T] > 0) f[++n] = v[r, "full", T] / v[r, "native", T]
+                    if (v[r, "native", T] > 0 && v[r, "sampled", T] > 0) sp[++s] = v[r, "sampled", T] / v[r, "native", T]
+                }
+                if (n == 0 || s == 0) { printf "  %-10s %-12s failed\n", name, T; wf = ws = 100; continue }
+                lf = (1 - med(f, n)) * 100; ls = (1 - med(sp, s)) * 100
+                printf "  %-10s %-12s native %10.0f/s   full %6.1f%%   sampled %6.1f%%\n", name, T, med(nat, nn), lf, ls
+                if (lf > wf) wf = lf; if (ls > ws) ws = ls
+            }
+            printf "%.1f %.1f\n", wf, ws > "/dev/stderr"
+        }' "$W/svc" 2> "$W/svc.worst"
+    read -r svc_full svc_samp < "$W/svc.worst"
+}
+
+echo "services (requests per second; loss = 1 - mode / native of the same round, median):"
+redis_full=- redis_samp=-
+RS=${REDIS_SERVER:-$(command -v redis-server || true)}
+# Debian's redis-tools has the server's binary as redis-check-rdb (the
+# name it is run by picks its role): no need for the redis-server package,
+# which would start a system service.
+if [ -z "$RS" ] && command -v redis-check-rdb > /dev/null; then
+    ln -s "$(command -v redis-check-rdb)" "$W/redis-server" && RS="$W/redis-server"
+fi
+RB=${REDIS_BENCHMARK:-$(command -v redis-benchmark || true)}
+if [ -n "$RS" ] && [ -n "$RB" ] && command -v redis-cli > /dev/null; then
+    # redis-benchmark's default suite, named with -t, pipelined (-P 16) as a
+    # busy server sees it; -n bounds each test.
+    RT=${REDIS_TESTS:-ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset}
+    RN=${REDIS_REQUESTS:-100000}
+    port=$((20000 + $$ % 20000))
+    service_rounds redis -- "redis-cli -p $port ping | grep -q PONG" \
+        "$RB -p $port -P 16 -n $RN -t $RT -q --csv | awk -F'\",\"' 'NR > 1 && !/needed/ { gsub(/\"/, \"\", \$1); sub(/ .*/, \"\", \$1); print \$1, \$2 }'; redis-cli -p $port shutdown nosave" \
+        -- "$RS" --port "$port" --save "" --appendonly no --bind 127.0.0.1
+    redis_full=$svc_full redis_samp=$svc_samp
+    echo "  redis-server ($("$RS" --version | sed 's/ sha=.*//')), redis-benchmark -P 16 -n $RN: worst loss full $redis_full%, sampled $redis_samp%"
+else
+    echo "  redis-server, redis-benchmark or redis-cli not installed (apt-get install redis-tools): no redis figures"
+fi
+# Python's ThreadingHTTPServer: a thread per connection, each request a
+# new connection (http.client, 1500 requests) from a client outside the
+# shim.
+cat > httpd.py << 'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (self.path * 50).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+cat > httpc.py << 'PY'
+import http.client, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+t = time.monotonic()
+for i in range(n):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    c.request("GET", "/item/%d" % i)
+    c.getresponse().read()
+    c.close()
+print("requests", n / (time.monotonic() - t))
+PY
+hport=$((40000 + $$ % 20000))
+PYTHONMALLOC=malloc service_rounds httpd -- "$PY -c 'import socket; socket.create_connection((\"127.0.0.1\", $hport)).close()'" \
+    "$PY httpc.py $hport 1500" -- "$PY" httpd.py "$hport"
+httpd_full=$svc_full httpd_samp=$svc_samp
 
 # Fixed costs per process: 50 starts of /bin/true, natively, under the shim
 # (dwarf unwinder: libunwind and libdw loaded, an exit dump written) and
@@ -253,4 +395,4 @@ if [ -n "$HT" ] && [ -x /usr/lib/heaptrack/libexec/heaptrack_interpret ] && comm
         echo "heaptrack_interpret on the churn trace (8192 stacks x ~4000 sizes): $msg"
     fi
 fi
-echo "shim-bench: overhead_vs_heaptrack=$worst_R sampled_overhead_pct=$worst_P bytes_per_live_block=$worst_B"
+echo "shim-bench: overhead_vs_heaptrack=$worst_R sampled_overhead_pct=$worst_P bytes_per_live_block=$worst_B threads_x=$threads_x threads_sampled_x=$threads_sx redis_loss_pct=$redis_full redis_sampled_loss_pct=$redis_samp httpd_loss_pct=$httpd_full httpd_sampled_loss_pct=$httpd_samp"

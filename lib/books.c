@@ -124,6 +124,54 @@ static inline void count(_Atomic uint64_t *mine, _Atomic uint64_t *shared, uint6
 
 #define COUNT(tc, i, x) count((tc) ? &(tc)->v[i] : NULL, &g.dead.v[i], (x))
 
+/* A free's map delete, deferred to the thread's next event.  A block that
+ * left the nursery lives in the map, and its free costs a cache miss there
+ * (a big map is tens of MB); the program's own work between this free and
+ * its next allocation or free is usually longer than the miss.  So the
+ * free starts loading the bucket and leaves its address here, and the next
+ * event does the delete and the accounting.  Only while the process has
+ * one thread: then nobody else can put the address back into the map in
+ * between (the thread's next allocation, which may well get the same
+ * address, flushes first), and no other thread reads figures that lack
+ * it.  Everything that reads the books flushes first: the next allocation,
+ * free or realloc, a dump (ms_books_flush), and a new thread's first
+ * allocation (the process has two threads from then on, and the pending
+ * free may be the only one). */
+static struct {
+    _Atomic uintptr_t p; /* 0 = none */
+    bool temporary;      /* nothing was allocated between its allocation and free */
+} pending;
+
+static void account_free(void *p, uint64_t packed, bool temporary);
+
+static void __attribute__((noinline)) flush_pending(void)
+{
+    uintptr_t a = atomic_exchange_explicit(&pending.p, 0, memory_order_acquire);
+    if (!a)
+        return; /* another thread flushed it */
+    uint64_t packed;
+    void *p = (void *)a;
+    if (ms_smap_take(live, &p, &packed))
+        account_free(p, packed, pending.temporary);
+    else if (MS_UNLIKELY(ms_inherit_levels) && ms_inherit_free(p))
+        ; /* a fork child freed a block of its parent's (inherit.c) */
+    else
+        COUNT(ms_tcount_self(), MS_TC_UNKNOWN_FREES, 1);
+}
+
+static inline void flush(void)
+{
+    if (MS_UNLIKELY(atomic_load_explicit(&pending.p, RELAXED) != 0))
+        flush_pending();
+}
+
+void ms_books_flush(void)
+{
+    int saved = errno;
+    flush();
+    errno = saved;
+}
+
 struct ms_smap *ms_books_live_map(void)
 {
     return live;
@@ -270,9 +318,14 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
     if (sampled)
         COUNT(tc, MS_TC_SAMPLED, 1);
     uint64_t bytes, w = weight(size, &bytes);
+    /* The nursery's put below may move an older block to the map: its
+     * bucket loads while the stack is walked. */
+    if (tb && !sampled)
+        ms_nursery_prefetch_evictee(ms_self.nursery, p);
     uint32_t sid = ms_stack_id(f);
     uint64_t now = ms_coarse_ns();
     uint64_t v = ms_pack(size, sid, ms_books_tick_of(now));
+    flush();
     if (MS_UNLIKELY(size >= MS_SIZE_BIG)) {
         uint64_t sz = size;
         if (!ms_smap_put(big, &p, &sz))
@@ -324,10 +377,11 @@ bool ms_books_take(void *p, uint64_t *out)
         ms_filter_remove(p);
         return true;
     }
+    flush();
     /* Own nursery, map, other threads' nurseries, map again (nursery.c
      * explains the order). */
     struct ms_nursery *mine = ms_stack_cache_get() ? ms_self.nursery : NULL;
-    if (mine && ms_nursery_take(mine, p, out))
+    if (mine && ms_nursery_take_own(mine, p, out))
         return true;
     if (ms_smap_take(live, &p, out))
         return true;
@@ -342,7 +396,23 @@ void ms_books_restore(void *p, uint64_t packed)
         ms_filter_add(p);
 }
 
+/* Nothing was allocated or freed on this thread since p: a temporary
+ * (heaptrack's definition, per thread). */
+static inline bool is_temporary(void *p)
+{
+    if (ms_self.last_alloc == (uintptr_t)p && ms_self.last_left == ms_self.sample_left) {
+        ms_self.last_alloc = 0;
+        return true;
+    }
+    return false;
+}
+
 void ms_books_account_free(void *p, uint64_t packed)
+{
+    account_free(p, packed, is_temporary(p));
+}
+
+static void account_free(void *p, uint64_t packed, bool temporary)
 {
     uint64_t bytes, w = weight(block_size(p, packed, true), &bytes);
     struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
@@ -350,9 +420,7 @@ void ms_books_account_free(void *p, uint64_t packed)
     sc_add(e, MS_SC_FREES, w);
     sc_add(e, MS_SC_BYTES_FREED, bytes);
     struct ms_tcount *tc = ms_tcount_self();
-    if (ms_self.last_alloc == (uintptr_t)p && ms_self.last_left == ms_self.sample_left) {
-        /* Nothing was allocated or freed on this thread since p: a
-         * temporary (heaptrack's definition, per thread). */
+    if (temporary) {
         sc_add(e, MS_SC_TEMPORARY, w);
         COUNT(tc, MS_TC_TEMPORARY, w);
     }
@@ -366,8 +434,24 @@ void ms_on_free(void *p)
 {
     if (sampled && MS_LIKELY(!ms_filter_maybe(p)))
         return; /* never sampled: no lookup, errno untouched */
-    int *ep = errno_of_thread(ms_stack_cache_get()), saved = *ep;
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    int *ep = errno_of_thread(tb), saved = *ep;
     uint64_t packed;
+    if (!sampled && tb && ms_one_thread()) {
+        /* Young: in the nursery.  Otherwise in the map (or unknown): the
+         * delete waits for the next event (see pending). */
+        if (ms_nursery_take_own(ms_self.nursery, p, &packed)) {
+            ms_books_account_free(p, packed);
+        } else {
+            flush();
+            ms_smap_prefetch(live, &p);
+            pending.temporary = is_temporary(p);
+            atomic_store_explicit(&pending.p, (uintptr_t)p, memory_order_release);
+        }
+        ms_self.last_alloc = 0; /* a free in between, recorded or not (heaptrack) */
+        *ep = saved;
+        return;
+    }
     if (ms_books_take(p, &packed))
         ms_books_account_free(p, packed);
     else if (MS_UNLIKELY(ms_inherit_levels) && ms_inherit_free(p))
@@ -462,6 +546,9 @@ void ms_books_clamp_births(void)
 
 void ms_books_lock_all(void)
 {
+    /* A free still waiting is the parent's: a fork child must not meet it
+     * in its own books (it would count as a free of an inherited block). */
+    flush();
     ms_smap_lock_all(live);
     ms_smap_lock_all(big);
     ms_inherit_lock_all();

@@ -16,25 +16,27 @@
  *
  * Dumps are never written from a signal handler (the books' locks and
  * write(2) loops are not async-signal-safe, and the signal may interrupt
- * the very malloc that holds a lock).  The handler only writes a byte to a
- * pipe; this thread waits on the pipe with poll(2) and a timeout that is
- * the nearest of: the next timeline point, the next interval snapshot, the
- * next look for the trigger file (once a second), the next clamp of birth
- * ticks.  It blocks every signal, so the program's signals go to the
+ * the very malloc that holds a lock).  The handler only counts the request
+ * in a word of memory and wakes this thread with a futex; the thread waits
+ * on that word with a timeout that is the nearest of: the next timeline
+ * point, the next interval snapshot, the next look at the trigger file
+ * (once a second, trigger.c), the next clamp of birth ticks.  No
+ * descriptor is involved: a pipe would be two descriptors the program can
+ * see, pass to its children, close, and get back for its own sockets.
+ * The thread blocks every signal, so the program's signals go to the
  * program's threads, and it is marked busy for its whole life, so what it
  * allocates (thread start-up, stat) is never counted.
  *
  * After fork only the forking thread exists in the child: the child's
- * handler (lifecycle.c) calls ms_helper_after_fork_child to start a new one
- * and a new pipe.
+ * handler (lifecycle.c) calls ms_helper_after_fork_child to start a new
+ * one.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dump_format.h"
@@ -45,7 +47,9 @@
 
 uint64_t ms_timeline_interval(void);
 
-static int pipe_fd[2] = {-1, -1};
+/* Snapshot signals received (the futex word) and the count served. */
+static _Atomic uint32_t signals_got;
+static uint32_t signals_served;
 static _Atomic int started;
 
 /* Periodic work due (coarse monotonic ns); one thread at a time does it. */
@@ -78,14 +82,22 @@ void ms_maintain(uint64_t now)
     errno = saved;
 }
 
+/* Only a memory increment and a futex wake: both async-signal-safe. */
 static void on_signal(int sig)
 {
     int e = errno;
-    char b = 's';
     (void)sig;
-    if (pipe_fd[1] >= 0)
-        (void)!write(pipe_fd[1], &b, 1);
+    atomic_fetch_add_explicit(&signals_got, 1, memory_order_release);
+    syscall(SYS_futex, &signals_got, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     errno = e;
+}
+
+/* Sleep until a snapshot signal arrives after `seen` was read, or ms
+ * milliseconds pass. */
+static void wait_signal(uint32_t seen, uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    syscall(SYS_futex, &signals_got, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
 int ms_signal_install(int sig)
@@ -132,13 +144,13 @@ static void *helper_main(void *arg)
         uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
         if (wait_ms > 3600000)
             wait_ms = 3600000;
-        struct pollfd pfd = {pipe_fd[0], POLLIN, 0};
-        int r = poll(&pfd, 1, (int)wait_ms);
+        uint32_t got = atomic_load_explicit(&signals_got, memory_order_acquire);
+        if (got == signals_served && wait_ms)
+            wait_signal(got, wait_ms);
         now = ms_coarse_ns();
-        if (r > 0 && (pfd.revents & POLLIN)) {
-            char buf[64];
-            while (read(pipe_fd[0], buf, sizeof buf) > 0)
-                ;
+        got = atomic_load_explicit(&signals_got, memory_order_acquire);
+        if (got != signals_served) {
+            signals_served = got; /* signals while one dump is written make one more */
             ms_snapshot(MS_DUMP_SIGNAL);
         }
         if (now >= atomic_load_explicit(&ms_maintain_due, memory_order_relaxed))
@@ -148,12 +160,8 @@ static void *helper_main(void *arg)
             last_iv = now;
         }
         if (ms_cfg.trigger[0] && now >= last_trig + TRIGGER_PERIOD_NS) {
-            struct stat st;
-            if (stat(ms_cfg.trigger, &st) == 0) {
-                /* Remove first: a request made while we write is kept. */
-                unlink(ms_cfg.trigger);
+            if (ms_trigger_requested())
                 ms_snapshot(MS_DUMP_TRIGGER);
-            }
             last_trig = now;
         }
     }
@@ -162,14 +170,6 @@ static void *helper_main(void *arg)
 
 static int start_thread(void)
 {
-    if (pipe_fd[0] >= 0) {
-        close(pipe_fd[0]);
-        close(pipe_fd[1]);
-    }
-    if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
-        pipe_fd[0] = pipe_fd[1] = -1;
-        return -1;
-    }
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -204,6 +204,8 @@ int ms_helper_start(void)
 void ms_helper_after_fork_child(void)
 {
     atomic_store(&maintaining, 0); /* in case another thread was at it */
+    /* A signal the parent had not served yet is the parent's. */
+    signals_served = atomic_load(&signals_got);
     if (atomic_load(&started))
         start_thread();
 }

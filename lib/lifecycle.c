@@ -47,6 +47,11 @@ void ms_stack_cache_unlock(void);
 static _Atomic int books_pid;
 static void (*real_exit)(int);
 
+bool ms_own_books(void)
+{
+    return atomic_load(&books_pid) == getpid();
+}
+
 static void fork_prepare(void)
 {
     ms_guard_enter();
@@ -81,6 +86,7 @@ static void fork_child(void)
     ms_snapshot_reinit_after_fork();
     ms_inherit_after_fork_child(); /* the parent's blocks stay the parent's */
     ms_helper_after_fork_child();
+    ms_note_start();
     ms_filter_unlock();
     ms_cfi_unlock();
     ms_guard_leave();
@@ -93,11 +99,14 @@ __attribute__((constructor)) static void ms_ctor(void)
         return;
     ms_guard_enter();
     atomic_store(&books_pid, getpid());
+    ms_note_start();
+    ms_privdrop_resolve();
     *(void **)&real_exit = dlsym(RTLD_NEXT, "_exit");
     ms_stacks_warm_up();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (ms_cfg.signal)
         ms_signal_install(ms_cfg.signal);
+    ms_trigger_init();
     /* A thread only when something needs a clock of its own (helper.c). */
     if (ms_cfg.interval_ns || ms_cfg.trigger[0] || ms_cfg.signal)
         ms_helper_start();
@@ -108,6 +117,7 @@ static _Atomic int exit_dumped;
 
 __attribute__((destructor)) static void ms_dtor(void)
 {
+    MS_REACH_ENTRY();
     if (atomic_load(&ms_state) != MS_STATE_LIVE || atomic_exchange(&exit_dumped, 1))
         return;
     ms_snapshot(MS_DUMP_AT_EXIT);
@@ -115,6 +125,7 @@ __attribute__((destructor)) static void ms_dtor(void)
 
 void ms_exit_now(int status)
 {
+    MS_REACH_ENTRY();
     if (atomic_load(&ms_state) == MS_STATE_LIVE && !ms_guarded() &&
         atomic_load(&books_pid) == getpid() && !atomic_exchange(&exit_dumped, 1))
         ms_snapshot(MS_DUMP_AT_EXIT);

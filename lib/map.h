@@ -151,6 +151,11 @@ bool ms_smap_put(ms_smap *s, const void *key, const void *val);
 bool ms_smap_get(ms_smap *s, const void *key, void *val_out);
 /* Delete, copying the value out first (val_out may be NULL). */
 bool ms_smap_take(ms_smap *s, const void *key, void *val_out);
+/* A hint, no lock taken and nothing changed: start loading the bucket
+ * where key is (or would go), so that a put or take of it a little later
+ * does not wait for memory.  In a big map each is a cache miss; started
+ * before unrelated work (the shim's stack walk), the two overlap. */
+void ms_smap_prefetch(ms_smap *s, const void *key);
 size_t ms_smap_count(ms_smap *s);
 
 /* Compound operations: lock the shard that owns key and return its engine

@@ -236,6 +236,21 @@ bool ms_smap_take(ms_smap *s, const void *key, void *val_out)
     return found;
 }
 
+void ms_smap_prefetch(ms_smap *s, const void *key)
+{
+    uint64_t h = ms_map_hash(s->shards[0].m, key);
+    const ms_map *m = shard_of(s, h)->m;
+    /* Read without the shard's lock: while the owner grows the array these
+     * may mix two arrays, and the prefetch goes astray, which is harmless
+     * (a prefetch never faults) and rare. */
+    uint64_t i = h & __atomic_load_n(&m->mask, __ATOMIC_RELAXED);
+    uint8_t *tops = __atomic_load_n(&m->tops, __ATOMIC_RELAXED);
+    uint8_t *kv = __atomic_load_n(&m->kvs, __ATOMIC_RELAXED) + i * m->dsize;
+    __builtin_prefetch(tops + i * TOP_BYTES, 1, 3);
+    __builtin_prefetch(kv, 1, 3);
+    __builtin_prefetch(kv + 64, 1, 3);
+}
+
 size_t ms_smap_count(ms_smap *s)
 {
     size_t total = 0;

@@ -46,21 +46,28 @@ void ms_build_id(const struct dl_phdr_info *info, const unsigned char **id, size
     }
 }
 
-static int one(struct dl_phdr_info *info, size_t size, void *arg)
+void ms_object_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
 {
-    struct ctx *c = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    (void)size;
+    *lo = UINTPTR_MAX;
+    *hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-        if (s < lo)
-            lo = s;
-        if (s + ph->p_memsz > hi)
-            hi = s + ph->p_memsz;
+        if (s < *lo)
+            *lo = s;
+        if (s + ph->p_memsz > *hi)
+            *hi = s + ph->p_memsz;
     }
+}
+
+static int one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct ctx *c = arg;
+    uintptr_t lo, hi;
+    (void)size;
+    ms_object_range(info, &lo, &hi);
     if (hi == 0)
         return 0;
     const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : c->exe;

@@ -8,6 +8,7 @@
 #define MS_NURSERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MS_NURSERY_BITS 14
@@ -18,16 +19,37 @@ struct ms_nslot {
 };
 
 struct ms_nursery {
-    _Atomic int lock; /* owner-mostly spinlock; thieves take it too */
+    _Atomic int lock;       /* thieves' spinlock; the owner's too while revoked */
+    _Atomic int revoked;    /* a thief came: the owner takes the lock (nursery.c) */
+    _Atomic int owner_busy; /* the owner is in an operation without the lock */
+    uint32_t locked_ops;    /* owner, under the lock: operations since revoked */
     struct ms_nslot slot[1u << MS_NURSERY_BITS];
 };
 
+/* Once per process (and in a fork child): whether the owner may work
+ * without a locked instruction (needs membarrier(2), Linux 4.14). */
+void ms_nursery_init(void);
+
 struct ms_stack_cache;
+
+/* The slot of address p. */
+static inline size_t ms_nursery_index(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (size_t)((a >> 4) ^ (a >> 14)) & ((1u << MS_NURSERY_BITS) - 1);
+}
+
+/* Owner thread, before it puts p: the block p will push out of its slot
+ * (if any) goes to the map then, a cache miss in a big map.  Start that
+ * load now (no lock: a stale read only wastes the hint). */
+void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p);
 
 /* Owner thread: record a new block; a block already in its slot moves to
  * the books first.  Returns false when that move ran out of memory. */
 bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed);
-/* Any thread: remove p from n if it is there. */
+/* Owner thread: remove p from its own nursery if it is there. */
+bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed);
+/* Any other thread: the same, from another thread's nursery. */
 bool ms_nursery_take(struct ms_nursery *n, void *p, uint64_t *packed);
 /* Remove p from any other thread's nursery (a block allocated by one
  * thread and freed by another while still young).  mine may be NULL. */
@@ -37,12 +59,18 @@ void ms_nursery_drain(struct ms_nursery *n, uint32_t min_age);
 /* Every thread's nursery: fn(key = &addr, val = &packed) under its lock. */
 void ms_nursery_visit_all(bool (*fn)(const void *key, void *val, void *ctx), void *ctx);
 void ms_nursery_drain_all(uint32_t min_age);
+/* Any thread but the owner (a thief, the helper, a dump, fork): exclusive
+ * use of n until unlock. */
 void ms_nursery_lock(struct ms_nursery *n);
 void ms_nursery_unlock(struct ms_nursery *n);
+/* A fork child, one thread left: locks free, the owner biased again. */
+void ms_nursery_reset_after_fork(struct ms_nursery *n);
 
 /* The thread registry (stack_cache.c): visit every thread's block under
  * the registry lock. */
 void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx);
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c);
+struct ms_thread;
+struct ms_thread *ms_tblock_self(struct ms_stack_cache *c);
 
 #endif /* MS_NURSERY_H */

@@ -43,6 +43,7 @@ void *ms_pages_map(size_t bytes)
 #ifdef MADV_NOHUGEPAGE
     (void)madvise(p, len, MADV_NOHUGEPAGE);
 #endif
+    ms_own_mapped(p, len);
     return p;
 }
 
@@ -73,6 +74,8 @@ void ms_pages_discard(void *p, size_t len)
 
 void ms_pages_unmap(void *p, size_t bytes)
 {
-    if (p && bytes)
+    if (p && bytes) {
         (void)munmap(p, ms_page_round(bytes));
+        ms_own_unmapped(p, ms_page_round(bytes));
+    }
 }

@@ -12,6 +12,7 @@
  *   exec_env.c     keeps exec'd children unprofiled unless asked
  *   stacks.c       one call stack per allocation -> stack id
  *   unwind_fp.c    frame-pointer walk        unwind_lu.c  libunwind, loaded RTLD_LOCAL
+ *   unwind_lu_fds.c  libunwind without descriptors (its imports redirected by imports.c)
  *   cfi.c          .eh_frame rules for the cached DWARF walk (unwind_dwarf.c)
  *   stack_cache.c  per-thread cache of validated walks; the per-thread block
  *   nursery.c      each thread's youngest live blocks, before the map
@@ -26,6 +27,10 @@
  *   snapshot.c     one dump, record by record
  *   dump_peak.c    the peak a dump reports, stack by stack
  *   helper.c       the helper thread: interval, trigger, signal, timeline
+ *   privdrop.c     the setuid family, seen coming (exported)
+ *   output.c       where dumps go after a privilege drop
+ *   run_notes.c    notes for `mapscope run`: processes started, complaints
+ *   trigger.c      snapshot requests through a file, served once per process
  *   shim_mem.c     the shim's own mmap-backed memory, accounted
  *
  * Everything here has hidden visibility (the library is built with
@@ -39,7 +44,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
+#if defined(__has_include) && __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define MS_HAVE_SINGLE_THREADED 1
+#endif
 
 #include "dump_format.h"
 
@@ -52,14 +62,9 @@
 
 /* ------------------------------------------------------------ config.c -- */
 
-enum ms_unwind {
-    MS_UNWIND_DWARF = 0, /* cached .eh_frame walk, libunwind where rules are unusual */
-    MS_UNWIND_LIBUNWIND, /* unw_backtrace on every allocation */
-    MS_UNWIND_FP,        /* frame-pointer walk (programs built with frame pointers) */
-};
-
-#define MS_DEPTH_MAX     256
-#define MS_DEPTH_DEFAULT 64
+/* enum ms_unwind, MS_DEPTH_* and the parsers: the option grammar, shared
+ * with `mapscope run`. */
+#include "option_grammar.h"
 
 struct ms_config {
     char output[PATH_MAX]; /* dump path prefix, absolute after ms_config_resolve */
@@ -73,6 +78,7 @@ struct ms_config {
     char trigger[PATH_MAX]; /* snapshot when this file appears; "" = none */
     uint64_t timeline_ns;   /* timeline resolution; 0 = no timeline */
     uint32_t max_stacks;    /* bound of the stack table */
+    enum ms_reach_when reach;
 };
 
 /* Reads one environment variable (getenv in the shim; a table in tests). */
@@ -86,16 +92,6 @@ void ms_config_defaults(struct ms_config *c);
 int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn complain);
 /* Make output and trigger absolute against cwd (a program may chdir later). */
 void ms_config_resolve(struct ms_config *c, const char *cwd);
-
-/* The parsers, exposed for unit tests.  Each returns 0 on success, -1 when
- * the text is not of the accepted form. */
-int ms_parse_duration(const char *s, bool allow_off, uint64_t *ns);
-int ms_parse_bytes(const char *s, uint64_t *bytes);
-int ms_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v);
-int ms_parse_bool(const char *s, bool *v);
-int ms_parse_signal(const char *s, int *sig);
-const char *ms_unwind_name(enum ms_unwind u);
-const char *ms_signal_name(int sig); /* "USR2", or NULL for unnamed numbers */
 
 extern struct ms_config ms_cfg;
 
@@ -131,6 +127,21 @@ static inline uint64_t ms_coarse_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ----------------------------------------------------- threads -------- */
+
+/* True while the process has one thread (glibc's __libc_single_threaded:
+ * false before pthread_create starts the second thread, and never true
+ * again but in a fork child).  Then nobody can contend for a lock of the
+ * shim's, and a plain store takes it, as glibc's own locks do. */
+static inline bool ms_one_thread(void)
+{
+#ifdef MS_HAVE_SINGLE_THREADED
+    return __libc_single_threaded;
+#else
+    return false;
+#endif
 }
 
 /* -------------------------------------------------------- bootstrap.c -- */
@@ -196,6 +207,9 @@ void ms_start(void);
 /* _exit/_Exit: write the exit dump when it is safe (lifecycle.c), then
  * leave. */
 __attribute__((noreturn)) void ms_exit_now(int status);
+/* Is the caller the process the books belong to (false in a child of
+ * vfork or of a raw clone, which shares its parent's memory)? */
+bool ms_own_books(void);
 /* Complain on stderr once per key (a small integer naming the problem). */
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {
@@ -205,6 +219,8 @@ enum {
     MS_ONCE_HELPER,
     MS_ONCE_UNWIND,
     MS_ONCE_SIGNAL,
+    MS_ONCE_PRIVDROP,
+    MS_ONCE_TRIGGER,
     MS_ONCE_KEYS
 };
 
@@ -233,6 +249,21 @@ void ms_stacks_warm_up(void);
 unsigned ms_unwind_fp(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
 int ms_unwind_lu_load(void);
 unsigned ms_unwind_lu(const struct ms_frame0 *f, uintptr_t *out, unsigned max);
+
+/* Make libunwind (its dlopen handle) hold no descriptor: unwind_lu_fds.c.
+ * Returns the number of import slots redirected. */
+unsigned ms_unwind_lu_no_fds(void *handle);
+
+/* ----------------------------------------------------------- imports.c -- */
+
+/* One import of a privately loaded library, and what it should call. */
+struct ms_import {
+    const char *name;
+    void *fn;
+};
+/* Point handle's imports named in subs at their replacements; returns the
+ * number of slots rewritten. */
+unsigned ms_imports_redirect(void *handle, const struct ms_import *subs, unsigned nsubs);
 
 /* A live block's value in the map engine, packed into 8 bytes so a bucket
  * of the engine costs 8 + 8x8 + 8x8 + 8 = 144 bytes for 8 blocks (see
@@ -321,6 +352,9 @@ bool ms_books_take(void *p, uint64_t *out);
 void ms_books_restore(void *p, uint64_t packed);
 void ms_books_account_free(void *p, uint64_t packed);
 void ms_on_free(void *p);
+/* Finish a free whose bookkeeping was deferred (books.c): before reading
+ * the books from elsewhere (a dump, another thread). */
+void ms_books_flush(void);
 
 /* A thread's share of the process-wide figures (counts in units of
  * 1 << ms_count_shift).  Only the owning thread writes them (plain load +
@@ -496,6 +530,41 @@ static inline void ms_maybe_maintain(uint64_t now)
 void ms_helper_after_fork_child(void);
 int ms_signal_install(int sig);
 
+/* ---------------------------------------------------------- trigger.c -- */
+
+/* Remember the process's start as the last request served. */
+void ms_trigger_init(void);
+/* Does the trigger file carry a request this process has not served?  If
+ * so it counts as served from now on. */
+bool ms_trigger_requested(void);
+
+/* -------------------------------------------------------- run_notes.c -- */
+
+/* Notes for `mapscope run` (run_notes.h): read MAPSCOPE_NOTES; are they on;
+ * "this process started"; a complaint (one line). */
+void ms_notes_init(void);
+bool ms_notes_on(void);
+void ms_note_start(void);
+void ms_note_error(const char *line, size_t len);
+
+/* ---------------------------------------------------------- output.c -- */
+
+/* Where this process's dumps go: the configured prefix, or, when the
+ * process cannot create files in its directory (it dropped privileges),
+ * the per-user directory prepared for it (output.c).  At start-up. */
+void ms_output_init(void);
+/* The process is about to take the effective uid `uid`: while still
+ * privileged, prepare a directory it can write its dumps in. */
+void ms_output_prepare_uid(uid_t uid);
+/* The effective uid changed: write to the place prepared for it. */
+void ms_output_after_uid_change(void);
+
+/* --------------------------------------------------------- privdrop.c -- */
+
+/* Find the real setuid family (from the constructor: not safe later in a
+ * forked child). */
+void ms_privdrop_resolve(void);
+
 /* ---------------------------------------------------------- exec_env.c -- */
 
 /* Remove this library from LD_PRELOAD so exec'd children run unprofiled. */
@@ -537,6 +606,35 @@ void ms_modules_write(struct ms_dw *w);
  * (*id = NULL when it has none). */
 struct dl_phdr_info;
 void ms_build_id(const struct dl_phdr_info *info, const unsigned char **id, size_t *len);
+/* Lowest and highest runtime address of its PT_LOAD segments (hi = 0: none). */
+void ms_object_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
+
+/* ------------------------------------------------------------ reach.c -- */
+
+/* Sort the live blocks into valgrind's leak kinds and write them (records
+ * LEAK_KINDS and REACH), when MAPSCOPE_REACH asks for it at this dump. */
+void ms_reach_write(struct ms_dw *w, unsigned reason);
+/* Where the program's part of this thread's stack begins, and its
+ * callee-saved registers, at the entry of a dump on a program thread (the
+ * exit dump): the shim's own frames below hold stale copies of block
+ * addresses (its walks of the books) and are not scanned.  Called first
+ * thing by MS_REACH_ENTRY in the entry function. */
+extern uintptr_t ms_reach_entry_regs[8];
+void ms_reach_entry(uintptr_t cfa, uintptr_t saved_fp);
+#if defined(__x86_64__)
+#define MS_REACH_ENTRY()                                                                           \
+    do {                                                                                           \
+        __asm__ volatile("mov %%rbx, 0(%%rdi)\n\tmov %%r12, 8(%%rdi)\n\tmov %%r13, 16(%%rdi)\n\t"  \
+                         "mov %%r14, 24(%%rdi)\n\tmov %%r15, 32(%%rdi)"                            \
+                         :                                                                         \
+                         : "D"(ms_reach_entry_regs)                                                \
+                         : "memory");                                                              \
+        ms_reach_entry((uintptr_t)__builtin_frame_address(0) + 16,                                 \
+                       *(uintptr_t *)__builtin_frame_address(0));                                  \
+    } while (0)
+#else
+#define MS_REACH_ENTRY() ((void)0) /* the scan reads this thread's stack from the dump's frame */
+#endif
 
 /* ----------------------------------------------------------- linger.c -- */
 

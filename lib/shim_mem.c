@@ -8,6 +8,7 @@
  */
 #include <sys/mman.h>
 
+#include "pages.h"
 #include "shim.h"
 
 static _Atomic uint64_t mapped[MS_MEM_KINDS];
@@ -18,6 +19,7 @@ void *ms_mem_map(size_t bytes, enum ms_mem_kind kind)
     if (p == MAP_FAILED)
         return NULL;
     atomic_fetch_add_explicit(&mapped[kind], bytes, memory_order_relaxed);
+    ms_own_mapped(p, ms_page_round(bytes));
     return p;
 }
 
@@ -26,6 +28,7 @@ void ms_mem_unmap(void *p, size_t bytes, enum ms_mem_kind kind)
     if (!p)
         return;
     munmap(p, bytes);
+    ms_own_unmapped(p, ms_page_round(bytes));
     atomic_fetch_sub_explicit(&mapped[kind], bytes, memory_order_relaxed);
 }
 

@@ -128,7 +128,7 @@ static void write_settings(struct ms_dw *w)
     else
         snprintf(sg, sizeof sg, "%d", ms_cfg.signal);
     ms_dw_rec_begin(w, MS_REC_SETTINGS);
-    ms_dw_u32(w, 12);
+    ms_dw_u32(w, 13);
     pair_str(w, "output", ms_cfg.output);
     pair_str(w, "interval_s", iv);
     pair_str(w, "sample_bytes", sb);
@@ -143,6 +143,7 @@ static void write_settings(struct ms_dw *w)
     pair_str(w, "trigger", ms_cfg.trigger);
     pair_str(w, "timeline_s", tl);
     pair_str(w, "max_stacks", ms);
+    pair_str(w, "reach", ms_reach_name(ms_cfg.reach));
     ms_dw_rec_end(w);
 }
 
@@ -407,6 +408,7 @@ int ms_snapshot(unsigned reason)
 {
     int saved_errno = errno;
     ms_guard_enter();
+    ms_books_flush();
     pthread_mutex_lock(&snap_lock);
     uint32_t s = reason == MS_DUMP_AT_EXIT ? 0 : ++seq;
     char path[PATH_MAX + 64];
@@ -434,6 +436,7 @@ int ms_snapshot(unsigned reason)
         ms_books_totals(&t);
         write_stacks(w, &t);
         ms_linger_write(w, ms_now_ns());
+        ms_reach_write(w, reason);
         write_timeline(w);
         /* The latest counts, after the walk; the peak (and in full mode
          * the in-use figures) as the stacks say. */

@@ -25,10 +25,27 @@
  * line of keys.  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
  * 16384 was too few for a program with 8192 stacks reached from two call
  * sites) and 1024 (ip, sp) pairs: ~700 KiB of address space, with the
- * nursery (256 KiB) ~950 KiB per thread, mapped on the thread's first
- * allocation (only touched pages cost memory) and unmapped when the thread
- * exits (a pthread key destructor).  Stacks needing more than SHAPE_READS
- * reads (very deep ones) are walked every time.
+ * nursery (256 KiB) ~950 KiB of address space per thread, taken on the
+ * thread's first allocation (only touched pages cost memory).  Stacks
+ * needing more than SHAPE_READS reads (very deep ones) are walked every
+ * time.
+ *
+ * Blocks are recycled, because threads are: a thread-per-request server
+ * starts and ends a thread per request, and a fresh block cost an mmap, a
+ * munmap (with its TLB shootdown) and ~90 page faults as the request's
+ * allocations touched nursery slots and cache lines all over it, which made
+ * 3000 short threads 2.8x slower.  When a thread exits (a pthread key
+ * destructor), its block is parked, up to PARK_MAX of them, and the next
+ * new thread takes a parked block instead of mapping one; past PARK_MAX it
+ * is emptied and unmapped as before.  What a parked block keeps is still
+ * right for any thread: a cached walk names a stack by the walk's inputs
+ * (ip, sp, the words read), whichever thread met it, and the glibc stack
+ * cache gives a new thread its predecessor's stack, so its walks hit.  Its
+ * counters are folded into the retired threads' figures and zeroed when it
+ * is parked.  Its nursery keeps its young blocks: a parked block stays in
+ * the registry, so other threads find them there as in a live thread's
+ * (nursery.c), the helper drains old ones as usual, and the next owner
+ * simply goes on using the slots.
  *
  * The same per-thread block carries the thread's share of the global
  * counters (books.c): plain loads and stores by the owner, no atomic
@@ -48,6 +65,10 @@
 #define SHAPE_READS 32
 #define KEY_BITS    13 /* 8192 buckets of 5 keys: one cache line each */
 #define KEY_WAYS    5
+/* Parked blocks of exited threads, for the next new threads: enough for
+ * the requests a server runs at once, while each costs its touched pages
+ * (at most ~950 KiB; a few tens of KiB after a short request). */
+#define PARK_MAX 8
 
 struct shape {
     uint16_t n;                /* reads; 0 = unused */
@@ -71,30 +92,47 @@ struct ms_stack_cache {
     struct shape_slot slots[SHAPE_SLOTS];
     struct key_bucket keys[1u << KEY_BITS];
     _Atomic uint64_t hits, misses;
-    uint32_t clock;            /* stamps of shape slots */
-    struct ms_tcount count;    /* this thread's share of the totals */
-    struct ms_nursery nursery; /* its youngest live blocks (nursery.c) */
-    struct ms_stack_cache *next, *prev;
+    uint32_t clock;                     /* stamps of shape slots */
+    struct ms_tcount count;             /* this thread's share of the totals */
+    struct ms_nursery nursery;          /* its youngest live blocks (nursery.c) */
+    struct ms_stack_cache *next, *prev; /* the registry: live threads' and parked blocks */
+    struct ms_stack_cache *next_parked; /* the parked stack; meaningful while parked */
+    struct ms_thread *self;             /* the thread's ms_self (reach.c clears its last_alloc) */
 };
 
 static pthread_key_t tkey;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ms_stack_cache *reg_head;
+static struct ms_stack_cache *parked; /* under reg_lock */
+static unsigned n_parked;             /* under reg_lock */
 static _Atomic uint64_t dead_hits, dead_misses, n_threads;
 
-static void unregister(struct ms_stack_cache *c)
+/* Under reg_lock: fold a block's counters into the retired figures. */
+static void retire_counts(struct ms_stack_cache *c)
 {
-    pthread_mutex_lock(&reg_lock);
+    atomic_fetch_add(&dead_hits, atomic_exchange(&c->hits, 0));
+    atomic_fetch_add(&dead_misses, atomic_exchange(&c->misses, 0));
+    ms_tcount_retire(&c->count);
+    memset(&c->count, 0, sizeof c->count);
+}
+
+static void unlink_block(struct ms_stack_cache *c)
+{
     if (c->prev)
         c->prev->next = c->next;
     else
         reg_head = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    atomic_fetch_add(&dead_hits, atomic_load(&c->hits));
-    atomic_fetch_add(&dead_misses, atomic_load(&c->misses));
-    ms_tcount_retire(&c->count);
-    pthread_mutex_unlock(&reg_lock);
+}
+
+static void link_block(struct ms_stack_cache *c)
+{
+    c->prev = NULL;
+    c->next = reg_head;
+    if (reg_head)
+        reg_head->prev = c;
+    reg_head = c;
 }
 
 static void thread_gone(void *arg)
@@ -102,19 +140,33 @@ static void thread_gone(void *arg)
     struct ms_stack_cache *c = arg;
     if (!c)
         return;
-    ms_self.cache_state = 2; /* no new cache while the thread tears down */
+    ms_self.cache_state = 2; /* no new block while the thread tears down */
     ms_self.cache = NULL;
     ms_self.tc = NULL;
     ms_self.nursery = NULL;
+    pthread_mutex_lock(&reg_lock);
+    retire_counts(c);
+    c->self = NULL; /* the thread's TLS goes with it: nothing may write there (reach.c) */
+    if (n_parked < PARK_MAX) {
+        c->next_parked = parked;
+        parked = c;
+        n_parked++;
+        pthread_mutex_unlock(&reg_lock);
+        return;
+    }
+    pthread_mutex_unlock(&reg_lock);
     /* Young blocks move to the books before the nursery goes away (and
      * before it leaves the registry, where other threads look for them). */
     ms_nursery_drain(&c->nursery, 0);
-    unregister(c);
+    pthread_mutex_lock(&reg_lock);
+    unlink_block(c);
+    pthread_mutex_unlock(&reg_lock);
     ms_mem_unmap(c, sizeof *c, MS_MEM_CACHE);
 }
 
 int ms_stack_cache_init(void)
 {
+    ms_nursery_init();
     return pthread_key_create(&tkey, thread_gone) == 0 ? 0 : -1;
 }
 
@@ -124,17 +176,24 @@ struct ms_stack_cache *ms_stack_cache_make(void)
         return ms_self.cache;
     if (ms_self.cache_state == 2)
         return NULL;
-    struct ms_stack_cache *c = ms_mem_map(sizeof *c, MS_MEM_CACHE);
-    if (!c) {
-        ms_self.cache_state = 2;
-        return NULL;
-    }
     pthread_mutex_lock(&reg_lock);
-    c->next = reg_head;
-    if (reg_head)
-        reg_head->prev = c;
-    reg_head = c;
+    struct ms_stack_cache *c = parked;
+    if (c) {
+        parked = c->next_parked;
+        n_parked--;
+    }
     pthread_mutex_unlock(&reg_lock);
+    if (!c) {
+        c = ms_mem_map(sizeof *c, MS_MEM_CACHE);
+        if (!c) {
+            ms_self.cache_state = 2;
+            return NULL;
+        }
+        pthread_mutex_lock(&reg_lock);
+        link_block(c);
+        pthread_mutex_unlock(&reg_lock);
+    }
+    c->self = &ms_self; /* a parked block changes hands: it is this thread's now */
     atomic_fetch_add(&n_threads, 1);
     ms_self.cache = c;
     ms_self.tc = &c->count;
@@ -142,6 +201,7 @@ struct ms_stack_cache *ms_stack_cache_make(void)
     ms_self.errno_p = &errno;
     ms_self.cache_state = 1;
     pthread_setspecific(tkey, c);
+    ms_books_flush(); /* the process has threads now: no free may wait (books.c) */
     return c;
 }
 
@@ -294,6 +354,11 @@ struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
     return &c->nursery;
 }
 
+struct ms_thread *ms_tblock_self(struct ms_stack_cache *c)
+{
+    return c->self;
+}
+
 void ms_tblock_foreach(void (*fn)(struct ms_stack_cache *c, void *ctx), void *ctx)
 {
     pthread_mutex_lock(&reg_lock);
@@ -324,26 +389,29 @@ void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads)
     *threads = atomic_load(&n_threads);
 }
 
-/* In a fork child only the forking thread exists: keep its cache, forget
- * the others (their memory stays mapped in the child; it is small and the
- * child usually execs). */
+/* In a fork child only the forking thread exists: keep its block and the
+ * parked ones, forget the others (their memory stays mapped in the child;
+ * it is small and the child usually execs). */
 void ms_stack_cache_after_fork_child(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
+    ms_nursery_init(); /* membarrier's registration is the parent's */
     struct ms_stack_cache *mine = ms_self.cache_state == 1 ? ms_self.cache : NULL;
     /* The other threads' shares of the totals describe blocks the child
      * inherited: keep them, as retired threads' figures, and move their
      * young blocks to the books. */
     for (struct ms_stack_cache *c = reg_head; c; c = c->next) {
-        atomic_store(&c->nursery.lock, 0);
+        ms_nursery_reset_after_fork(&c->nursery);
         if (c != mine) {
-            ms_tcount_retire(&c->count);
+            retire_counts(c); /* parked blocks' are zero */
             ms_nursery_drain(&c->nursery, 0);
         }
     }
-    reg_head = mine;
+    reg_head = NULL;
+    for (struct ms_stack_cache *c = parked; c; c = c->next_parked)
+        link_block(c);
     if (mine)
-        mine->next = mine->prev = NULL;
+        link_block(mine);
 }
 
 /* fork: the registry and every nursery, so the child's are consistent. */

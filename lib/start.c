@@ -1,5 +1,6 @@
 /*
- * start.c — the shim's state, start-up, and its one way to complain.
+ * start.c — the shim's state, start-up, and its one way to complain (on
+ * stderr, or in a note for `mapscope run`: run_notes.h).
  *
  * ms_start runs in whichever comes first, the program's first allocation or
  * the library constructor (lifecycle.c).  It only does what is safe inside
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,28 @@ uint64_t ms_start_unix_ns, ms_start_mono_ns;
 
 static _Atomic unsigned char said[MS_ONCE_KEYS];
 
+/* What descriptor 2 was when the shim started.  A daemon may close it and
+ * get the number back for a socket or a data file: a complaint is written
+ * only while 2 is still the file it was, never into one the shim does not
+ * know. */
+static dev_t err_dev;
+static ino_t err_ino;
+static bool err_known;
+
+static void remember_stderr(void)
+{
+    struct stat st;
+    err_known = fstat(2, &st) == 0;
+    err_dev = st.st_dev;
+    err_ino = st.st_ino;
+}
+
+static bool stderr_unchanged(void)
+{
+    struct stat st;
+    return err_known && fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
+}
+
 void ms_complain_once(int key, const char *fmt, ...)
 {
     if (atomic_exchange(&said[key], 1))
@@ -34,7 +58,13 @@ void ms_complain_once(int key, const char *fmt, ...)
     va_end(ap);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
-    if (n > 0)
+    if (n <= 0)
+        return;
+    /* Under `mapscope run` the complaint is run's to print: the program's
+     * stderr may be a log, or a pipe another process reads as data. */
+    if (ms_notes_on())
+        ms_note_error(line, (size_t)n);
+    else if (stderr_unchanged())
         (void)!write(2, line, (size_t)n);
 }
 
@@ -68,11 +98,14 @@ void ms_start(void)
         return;
     int saved = errno;
     ms_guard_enter();
+    remember_stderr();
     ms_real_resolve();
     ms_config_load(&ms_cfg, env, complain_line);
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof cwd))
         ms_config_resolve(&ms_cfg, cwd);
+    ms_notes_init();
+    ms_output_init();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ms_start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -35,6 +35,7 @@ int ms_unwind_lu_load(void)
     ms_guard_enter();
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h) {
+        ms_unwind_lu_no_fds(h); /* before its first use: unwind_lu_fds.c */
         lu_backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
         /* A per-thread cache: libunwind's global cache takes a lock. */
         int (*policy)(void *, int) = (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");

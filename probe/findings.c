@@ -37,24 +37,6 @@
 #define BLOAT_MIN_BUCKETS 8 /* tiny maps' chains are not worth a finding */
 #define BLOAT_SAMESIZE    2
 
-const char *ms_gm_finding_name(enum gm_finding_kind k)
-{
-    static const char *const names[] = {"lingering_oldbuckets", "overflow_bloat", "large_span"};
-    return names[k];
-}
-
-static void human(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 10ULL << 20)
-        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
-    else if (b >= 1 << 20)
-        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
-    else if (b >= 10 << 10)
-        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu B", (unsigned long long)b);
-}
-
 /* Overflow buckets: exact from extra.overflow when Go keeps it, else noverflow, which
  * above B = 15 is incremented with probability 1/2^(B-15) (incrnoverflow). */
 static uint64_t overflow_buckets(const struct gm_map *m)
@@ -62,21 +44,6 @@ static uint64_t overflow_buckets(const struct gm_map *m)
     if (m->ovf_known)
         return m->ovf_len;
     return m->B >= 16 ? (uint64_t)m->noverflow << (m->B - 15) : m->noverflow;
-}
-
-static struct gm_finding *push(struct gm_finding **fs, size_t *n, size_t *cap)
-{
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        struct gm_finding *p = realloc(*fs, nc * sizeof *p);
-        if (!p)
-            return NULL;
-        *fs = p;
-        *cap = nc;
-    }
-    struct gm_finding *f = &(*fs)[(*n)++];
-    memset(f, 0, sizeof *f);
-    return f;
 }
 
 size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
@@ -106,13 +73,13 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         uint64_t oldovf_bytes = ms_gm_overflow_bytes(bs, oldB, oldovf);
         sum->overflow_bytes += ovf_bytes + oldovf_bytes;
         char b1[32], b2[32], b3[32];
-        human(b1, sizeof b1, bytes);
-        human(b2, sizeof b2, old + oldovf_bytes);
+        ms_gm_human(b1, sizeof b1, bytes);
+        ms_gm_human(b2, sizeof b2, old + oldovf_bytes);
         double idle = tr->now - m->progress;
         double growing_for = tr->now - m->grow_start;
         struct gm_finding *f;
 #define NEW(k, r)                                                                                  \
-    if (!(f = push(&fs, &n, &cap)))                                                                \
+    if (!(f = ms_gm_push(&fs, &n, &cap, sizeof *fs, 16)))                                          \
         break;                                                                                     \
     f->kind = (k);                                                                                 \
     f->m = m;                                                                                      \
@@ -157,7 +124,7 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
             ovf >= BLOAT_MIN_BUCKETS && ovf * BLOAT_RATIO_DEN >= (1ULL << m->B) * BLOAT_RATIO_NUM;
         if (m->samesize_grows >= BLOAT_SAMESIZE || ratio) {
             NEW(GM_OVERFLOW_BLOAT, m->samesize_grows >= BLOAT_SAMESIZE ? "churn" : "chains");
-            human(b3, sizeof b3, ovf_bytes);
+            ms_gm_human(b3, sizeof b3, ovf_bytes);
             snprintf(f->why, sizeof f->why,
                      "%llu overflow buckets (%s outside the array) for %llu buckets, %u same-size "
                      "grows while "

@@ -13,7 +13,7 @@
 #include "maptrack.h"
 
 /* A JSON string: escape quotes, backslashes and control characters. */
-static void jstr(FILE *f, const char *s)
+void ms_gm_jstr(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -41,9 +41,9 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 "{\"record\":\"finding\",\"pid\":%d,\"map\":\"0x%llx\",\"finding\":\"%s\","
                 "\"reason\":\"%s\",\"key_type\":",
                 (int)tr->pid, (unsigned long long)m->h, ms_gm_finding_name(x->kind), x->reason);
-        jstr(f, m->type->key);
+        ms_gm_jstr(f, m->type->key);
         fputs(",\"elem_type\":", f);
-        jstr(f, m->type->elem);
+        ms_gm_jstr(f, m->type->elem);
         fprintf(f,
                 ",\"count\":%llu,\"B\":%u,\"bucket_size\":%u,\"bucket_bytes\":%llu,"
                 "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"
@@ -59,23 +59,18 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
                 (unsigned long long)m->peak_count, m->before_attach ? "true" : "false",
-                type_from[m->type_from],
-                m->site_kind == GM_SITE_CREATED   ? "created"
-                : m->site_kind == GM_SITE_GREW    ? "first_growth"
-                : m->site_kind == GM_SITE_CLEARED ? "cleared"
-                : m->site_kind == GM_SITE_PROFILE ? "heap_profile"
-                                                  : "unknown");
-        jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
+                type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
+        ms_gm_jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
         fputs(",\"stack\":[", f);
-        for (int k = 0; k < m->nsite; k++) {
+        for (int k = 0; k < m->site.n; k++) {
             if (k)
                 fputc(',', f);
-            jstr(f, ms_gm_symbolize(tr, m->site[k] - (k > 0), buf, sizeof buf));
+            ms_gm_jstr(f, ms_gm_symbolize(tr, m->site.pc[k] - (k > 0), buf, sizeof buf));
         }
         fputs("],\"why\":", f);
-        jstr(f, x->why);
+        ms_gm_jstr(f, x->why);
         fputs(",\"advice\":", f);
-        jstr(f, x->advice);
+        ms_gm_jstr(f, x->advice);
         fputs("}\n", f);
     }
     if (tr->scanned && tr->scan) { /* the attach-time heap scan, as one more record */
@@ -84,7 +79,7 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 sc->failed ? "false" : "true");
         if (sc->failed) {
             fputs("\"failed\":", f);
-            jstr(f, sc->failed);
+            ms_gm_jstr(f, sc->failed);
             fputc(',', f);
         }
         fprintf(f,
@@ -97,9 +92,9 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 sc->adopted, sc->typed, sc->ms);
     }
     fprintf(f, "{\"record\":\"summary\",\"pid\":%d,\"go_version\":", (int)tr->pid);
-    jstr(f, tr->bin->version);
+    ms_gm_jstr(f, tr->bin->version);
     fputs(",\"binary\":", f);
-    jstr(f, tr->bin->path);
+    ms_gm_jstr(f, tr->bin->path);
     fprintf(f,
             ",\"duration_s\":%.1f,\"maps\":%zu,\"growing\":%zu,\"bucket_bytes\":%llu,"
             "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"

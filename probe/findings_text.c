@@ -13,17 +13,6 @@
 
 #include "maptrack.h"
 
-static const char *mib(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 1 << 20)
-        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
-    else if (b >= 1024)
-        snprintf(buf, len, "%.0fK", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu", (unsigned long long)b);
-    return buf;
-}
-
 static const char *type_str(const struct gm_map *m, char *buf, size_t len)
 {
     snprintf(buf, len, "map[%s]%s", m->type ? m->type->key : "?", m->type ? m->type->elem : "?");
@@ -53,10 +42,7 @@ static const char *flags_of(const struct gm_map *m, const struct gm_finding *fs,
     for (size_t i = 0; i < n; i++)
         if (fs[i].m == m) {
             size_t l = strlen(buf);
-            snprintf(buf + l, len - l, "%s%s", l ? "," : "",
-                     fs[i].kind == GM_LINGERING        ? "LINGER"
-                     : fs[i].kind == GM_OVERFLOW_BLOAT ? "OVERFLOW"
-                                                       : "LARGE");
+            snprintf(buf + l, len - l, "%s%s", l ? "," : "", ms_gm_finding_def(fs[i].kind)->flag);
         }
     return buf;
 }
@@ -95,8 +81,8 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
             "mapscope gomaps: pid %d (%s, %s)  %.0fs  maps %zu  growing %zu  buckets %s  old %s  "
             "overflow %s  findings %zu\n",
             (int)tr->pid, tr->bin->path, tr->bin->version, elapsed, s->maps, s->growing,
-            mib(a, sizeof a, s->bucket_bytes), mib(b, sizeof b, s->old_bytes),
-            mib(c, sizeof c, s->overflow_bytes), n);
+            ms_gm_mib(a, sizeof a, s->bucket_bytes), ms_gm_mib(b, sizeof b, s->old_bytes),
+            ms_gm_mib(c, sizeof c, s->overflow_bytes), n);
     fprintf(f, "%-14s %-9s %3s %9s %8s %8s %6s %-36s %s\n", "MAP", "COUNT", "B", "BUCKETS", "OLD",
             "EVAC", "OVF", "TYPE", "FLAGS");
     const struct gm_map **order = malloc(tr->n * sizeof *order);
@@ -118,8 +104,8 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
             snprintf(ev, sizeof ev, "%llu/%llu", (unsigned long long)m->nevacuate, 1ULL << oldB);
         fprintf(f, "0x%-12llx %-9llu %3u %9s %8s %8s %6u %-36.36s %s\n", (unsigned long long)m->h,
                 (unsigned long long)m->count, m->B,
-                mib(a, sizeof a, ms_gm_array_bytes(m->type->bucketsize, m->B)),
-                mib(b, sizeof b, old), ev, m->noverflow, type_str(m, ty, sizeof ty),
+                ms_gm_mib(a, sizeof a, ms_gm_array_bytes(m->type->bucketsize, m->B)),
+                ms_gm_mib(b, sizeof b, old), ev, m->noverflow, type_str(m, ty, sizeof ty),
                 flags_of(m, fs, n, fl, sizeof fl));
         shown++;
     }
@@ -158,19 +144,15 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                 "  count %llu, B %u (%llu buckets of %u bytes), buckets %s, old %s, overflow "
                 "buckets %llu (%s outside the array)\n",
                 (unsigned long long)m->count, m->B, 1ULL << m->B, m->type->bucketsize,
-                mib(a, sizeof a, x->bucket_bytes), mib(b, sizeof b, x->old_bytes),
-                (unsigned long long)x->overflow_buckets, mib(c, sizeof c, x->overflow_bytes));
+                ms_gm_mib(a, sizeof a, x->bucket_bytes), ms_gm_mib(b, sizeof b, x->old_bytes),
+                (unsigned long long)x->overflow_buckets, ms_gm_mib(c, sizeof c, x->overflow_bytes));
         if (x->kind == GM_LINGERING)
             fprintf(f, "  lingering %.1f s; old overflow buckets %llu (%s outside the old array)\n",
                     x->lingering_s, (unsigned long long)x->old_overflow_buckets,
-                    mib(d, sizeof d, x->old_overflow_bytes));
-        const char *kind = m->site_kind == GM_SITE_CREATED   ? "created at"
-                           : m->site_kind == GM_SITE_GREW    ? "first grew at"
-                           : m->site_kind == GM_SITE_CLEARED ? "cleared at"
-                           : m->site_kind == GM_SITE_PROFILE ? "bucket array allocated at"
-                                                             : "site";
+                    ms_gm_mib(d, sizeof d, x->old_overflow_bytes));
+        const char *kind = ms_gm_site_label(ms_gm_site_kind_name(m->site.kind));
         fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
-                m->site_kind == GM_SITE_PROFILE && m->before_attach
+                m->site.kind == GM_SITE_PROFILE && m->before_attach
                     ? " (from Go's heap profile; the map existed before attach)"
                     : "");
         fprintf(f, "  why: %s\n  what to do: %s\n", x->why, x->advice);
@@ -178,18 +160,21 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
     fprintf(f,
             "\nprocess summary: %zu maps followed (%zu growing): bucket arrays %s, old arrays "
             "%s, overflow buckets %llu (%s)\n",
-            s->maps, s->growing, mib(a, sizeof a, s->bucket_bytes), mib(b, sizeof b, s->old_bytes),
-            (unsigned long long)s->overflow_buckets, mib(c, sizeof c, s->overflow_bytes));
+            s->maps, s->growing, ms_gm_mib(a, sizeof a, s->bucket_bytes),
+            ms_gm_mib(b, sizeof b, s->old_bytes), (unsigned long long)s->overflow_buckets,
+            ms_gm_mib(c, sizeof c, s->overflow_bytes));
     double min = elapsed / 60.0;
     fprintf(f, "large bucket-array allocations (over 32 KiB, own span): %llu (%s, %.1f/min)\n",
-            (unsigned long long)tr->st.large_arrays, mib(a, sizeof a, tr->st.large_array_bytes),
+            (unsigned long long)tr->st.large_arrays,
+            ms_gm_mib(a, sizeof a, tr->st.large_array_bytes),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
-            "probe hits: bucket arrays %llu, makemap returns %llu (re-entries dropped %llu, "
-            "events lost %llu); maps retired (freed or reused) %llu, evicted %llu\n",
+            "probe hits: bucket arrays %llu (large sized makes %llu) (re-entries dropped %llu, "
+            "events lost %llu); maps retired (freed or reused) %llu (%llu at an address "
+            "retired before), evicted %llu\n",
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
-            (unsigned long long)tr->st.events[GOMAP_EV_MAKEMAP], (unsigned long long)tr->st.dups,
+            (unsigned long long)tr->st.preallocs, (unsigned long long)tr->st.dups,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.maps_dropped,
-            (unsigned long long)tr->st.maps_evicted);
+            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.maps_evicted);
     fflush(f);
 }

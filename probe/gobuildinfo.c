@@ -143,14 +143,17 @@ int ms_gobin_buildinfo(struct ms_gobin *bin)
     copy_str(bin->version, sizeof bin->version, ver, vlen);
     if (mod)
         experiment_from_modinfo(bin, mod, mlen);
-    /* The version string also carries experiments that differ from the default. */
-    const char *x = strstr(bin->version, " X:");
+    /* The version string also carries experiments that differ from the default
+     * ("go1.24.4 X:noswissmap", "go1.27.3-X:mapsplitgroup"). */
+    const char *x = strstr(bin->version, "X:");
     if (x && !bin->experiment[0])
-        snprintf(bin->experiment, sizeof bin->experiment, "%s", x + 3);
+        snprintf(bin->experiment, sizeof bin->experiment, "%s", x + 2);
     if (ms_go_parse_version(bin->version, &bin->major, &bin->minor) < 0)
         return -1;
     bool noswiss = strstr(bin->experiment, "noswissmap") != NULL;
     bool swiss_on = strstr(bin->experiment, "swissmap") && !noswiss;
     bin->swiss = swiss_on || (bin->major == 1 && bin->minor >= 24 && !noswiss) || bin->major > 1;
+    bin->split_group = bin->swiss && strstr(bin->experiment, "mapsplitgroup") &&
+                       !strstr(bin->experiment, "nomapsplitgroup");
     return 0;
 }

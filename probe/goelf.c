@@ -6,6 +6,12 @@
  * libelf.  Everything else in probe/ asks this file for bytes by section name
  * or by virtual address, and every answer is bounds-checked against the
  * segment that backs it.
+ *
+ * Position-independent binaries leave the pointers in their data (moduledata's
+ * table addresses among them) as zeros for the dynamic loader to fill from
+ * R_X86_64_RELATIVE relocations; ms_gobin_word reads a pointer as it will be
+ * once loaded at link-time addresses, so stripped PIE builds can be read like
+ * the others.
  */
 #include "config.h"
 
@@ -60,6 +66,61 @@ static int read_whole(const char *path, uint8_t **out, size_t *size, char *err, 
     return 0;
 }
 
+static int cmp_rel(const void *a, const void *b)
+{
+    const struct ms_gorel *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The R_X86_64_RELATIVE relocations of every SHT_RELA section, sorted by address. */
+static void load_relative(struct ms_gobin *bin)
+{
+    size_t cap = 0;
+    for (Elf_Scn *scn = elf_nextscn(bin->elf, NULL); scn; scn = elf_nextscn(bin->elf, scn)) {
+        GElf_Shdr sh;
+        Elf_Data *d;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+            !(d = elf_getdata(scn, NULL)))
+            continue;
+        size_t n = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < n; i++) {
+            GElf_Rela r;
+            if (!gelf_getrela(d, (int)i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+                continue;
+            if (bin->nrel == cap) {
+                size_t nc = cap ? cap * 2 : 1024;
+                struct ms_gorel *m = realloc(bin->rel, nc * sizeof *m);
+                if (!m)
+                    return;
+                bin->rel = m;
+                cap = nc;
+            }
+            bin->rel[bin->nrel++] = (struct ms_gorel){r.r_offset, (uint64_t)r.r_addend};
+        }
+    }
+    if (bin->nrel)
+        qsort(bin->rel, bin->nrel, sizeof *bin->rel, cmp_rel);
+}
+
+int ms_gobin_word(const struct ms_gobin *bin, uint64_t vaddr, uint64_t *out)
+{
+    const uint8_t *p = ms_gobin_at(bin, vaddr, 8);
+    if (!p)
+        return -1;
+    memcpy(out, p, 8);
+    size_t lo = 0, hi = bin->nrel;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bin->rel[mid].at < vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < bin->nrel && bin->rel[lo].at == vaddr)
+        *out = bin->rel[lo].addend;
+    return 0;
+}
+
 int ms_gobin_open(struct ms_gobin *bin, const char *path, char *err, size_t errlen)
 {
     memset(bin, 0, sizeof *bin);
@@ -86,6 +147,7 @@ int ms_gobin_open(struct ms_gobin *bin, const char *path, char *err, size_t errl
     }
     bin->elf = elf;
     bin->path = strdup(path);
+    load_relative(bin);
     return 0;
 }
 
@@ -97,6 +159,7 @@ void ms_gobin_close(struct ms_gobin *bin)
         elf_end(bin->elf);
     free(bin->image);
     free(bin->path);
+    free(bin->rel);
     memset(bin, 0, sizeof *bin);
 }
 

@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "maptrack.h"
+#include "swiss.h"
 
 #define PAGE         8192ULL
 #define ALLSPANS_MIN 8192 /* recordspan's first allocation: 64 KiB of pointers */
@@ -76,6 +77,7 @@ struct scan {
     size_t n, cap;
     uint32_t H; /* mheap_.sweepgen */
     bool H_known;
+    const struct sw_layout *swl; /* Swiss maps: their layout; NULL for classic */
 };
 
 static uint64_t rdn(const uint8_t *p, unsigned n)
@@ -155,12 +157,13 @@ static bool span_ok(const struct span *sp)
     uint64_t bytes = sp->npages * PAGE;
     if ((sp->spanclass >> 1) == 0) /* a large object: one element, the whole span */
         return sp->elemsize == bytes && sp->nelems == 1;
-    /* small objects; Go 1.22+ keeps pointer bitmaps at the end of some spans */
+    /* small objects; Go 1.22+ keeps pointer bitmaps at the end of some spans (1/64 of
+     * it), Go 1.26's GC also its inline mark bits (128 bytes per 8 KiB page) */
     if (sp->spanclass >> 1 > 67 || sp->elemsize < 8 || sp->elemsize > 32768 || !sp->nelems ||
         sp->nelems > bytes / sp->elemsize || sp->freeindex > sp->nelems)
         return false; /* (also keeps every slot index inside the span's pages) */
     uint64_t used = sp->nelems * sp->elemsize;
-    return used <= bytes && used + sp->elemsize + bytes / 64 > bytes;
+    return used <= bytes && used + sp->elemsize + bytes / 32 > bytes;
 }
 
 static size_t span_len(const struct ms_golayout *l)
@@ -319,10 +322,8 @@ static bool bit(const uint8_t *bits, uint64_t i)
     return (bits[i / 8] >> (i % 8)) & 1;
 }
 
-static bool slot_live(const struct scan *s, const struct span *sp, const uint8_t *alloc,
-                      const uint8_t *mark, uint64_t i)
+static bool live_bits(const struct scan *s, const struct span *sp, bool a, bool m)
 {
-    bool a = i < sp->freeindex || bit(alloc, i), m = bit(mark, i);
     if (!s->H_known)
         return a || m;
     uint32_t d = sp->sweepgen - s->H;
@@ -331,6 +332,12 @@ static bool slot_live(const struct scan *s, const struct span *sp, const uint8_t
     if (d == (uint32_t)-1) /* being swept right now */
         return a || m;
     return a;
+}
+
+static bool slot_live(const struct scan *s, const struct span *sp, const uint8_t *alloc,
+                      const uint8_t *mark, uint64_t i)
+{
+    return live_bits(s, sp, i < sp->freeindex || bit(alloc, i), bit(mark, i));
 }
 
 /* ----------------------------------------------------------------- hmaps -- */
@@ -535,6 +542,154 @@ static bool check_hmap(struct scan *s, uint64_t h, const uint8_t *b, struct gm_f
     return true;
 }
 
+/* ----------------------------------------------------------- Swiss maps -- */
+
+#define SW_SP_LARGETYPE 152         /* mspan.largeType (Go 1.22+): a large object's type */
+#define SW_MIN_HELD     (64u << 10) /* maps holding less are not followed */
+
+/* Is addr the start of a heap object (after its 8-byte malloc header, if any)?
+ * Its span, and the object's base in *base. */
+static const struct span *object_at(const struct scan *s, uint64_t addr, uint64_t *base)
+{
+    const struct span *sp = span_of(s, addr);
+    if (!sp)
+        return NULL;
+    uint64_t off = (addr - sp->start) % sp->elemsize;
+    if (off != 0 && off != 8)
+        return NULL;
+    *base = addr - off;
+    return sp;
+}
+
+/* The group type's name "noalg.map.group[K]V" gives the map's key and element. */
+static bool parse_group_name(const char *n, char *key, size_t kl, char *elem, size_t el)
+{
+    const char *p = strstr(n, "map.group[");
+    if (!p)
+        return false;
+    p += strlen("map.group[");
+    int depth = 1;
+    const char *q = p;
+    for (; *q && depth; q++)
+        depth += *q == '[' ? 1 : *q == ']' ? -1 : 0;
+    if (depth || !*q)
+        return false;
+    snprintf(key, kl, "%.*s", (int)(q - 1 - p), p);
+    snprintf(elem, el, "%s", q);
+    return true;
+}
+
+/* The type record of the group array at groups (a pointer-holding object records
+ * its type: small ones in a malloc header before it, large ones in their span). */
+static void swiss_type(struct scan *s, uint64_t groups, struct gm_found *f)
+{
+    uint64_t base, typ = 0, size = 0;
+    const struct span *sp = object_at(s, groups, &base);
+    if (!sp || (sp->spanclass & 1)) /* noscan: no pointers, no type record */
+        return;
+    if ((sp->spanclass >> 1) == 0) {
+        if (base != groups || rd(s, sp->addr + SW_SP_LARGETYPE, &typ, 8) < 0)
+            return;
+    } else if (base + 8 != groups || rd(s, base, &typ, 8) < 0) {
+        return;
+    }
+    char name[256];
+    if (!typ || rd(s, typ, &size, 8) < 0 || size < 16 || size > 8 + 8 * 256 ||
+        !strcmp(ms_gotype_name(s->bin, typ - s->bias, name, sizeof name), "?"))
+        return;
+    if (parse_group_name(name, f->key, sizeof f->key, f->elem, sizeof f->elem)) {
+        f->groupsize = size;
+        f->named = true;
+    }
+}
+
+/* Is the 48-byte slot at m a live Swiss Map with tables, holding SW_MIN_HELD or more?
+ * Its directory must be a heap object, every table a 32-byte object with a sound
+ * header and a group array in the heap, and the tables' live entries must add up
+ * to the header's count. */
+static bool check_swiss(struct scan *s, uint64_t m, const uint8_t *b, struct gm_found *f)
+{
+    const struct sw_layout *l = s->swl;
+    uint64_t used = rdn(b + l->used, 8), dir = rdn(b + l->dirptr, 8);
+    uint64_t dirlen = rdn(b + l->dirlen, 8), base;
+    unsigned gd = b[l->gdepth];
+    if (!dir || !dirlen || dirlen > 65536 || (dirlen & (dirlen - 1)) || dirlen != 1ULL << gd ||
+        b[l->gshift] != 64 - gd || b[l->writing] > 1)
+        return false;
+    const struct span *ds = object_at(s, dir, &base);
+    if (!ds || ds->elemsize < dirlen * 8)
+        return false;
+    uint64_t *tabs = malloc(dirlen * 8), sum = 0, held = ds->elemsize, first_groups = 0;
+    bool ok = tabs && rd(s, dir, tabs, dirlen * 8) == 0;
+    uint64_t tabs0 = ok ? tabs[0] : 0;
+    for (uint64_t i = 0; ok && i < dirlen;) {
+        uint8_t t[32];
+        const struct span *ts = object_at(s, tabs[i], &base);
+        ok = ts && ts->elemsize == 32 && base == tabs[i] && rd(s, tabs[i], t, 32) == 0;
+        if (!ok)
+            break;
+        uint64_t cap = rdn(t + l->t_cap, 2), tu = rdn(t + l->t_used, 2);
+        uint64_t left = rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
+        uint64_t groups = rdn(t + l->t_groups, 8), mask = rdn(t + l->t_mask, 8);
+        const struct span *gs = object_at(s, groups, &base);
+        ok = cap >= 8 && cap <= 1024 && !(cap & (cap - 1)) && ld <= gd &&
+             tu + left <= ms_sw_max_growth(cap) && mask + 1 == cap / 8 && gs;
+        if (!ok)
+            break;
+        sum += tu;
+        held += 32 + gs->elemsize;
+        if (!first_groups)
+            first_groups = groups;
+        i = (i >> (gd - ld) << (gd - ld)) + (1ULL << (gd - ld));
+    }
+    free(tabs);
+    if (!ok || sum != used || held < SW_MIN_HELD)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->h = m;
+    memcpy(f->hdr, b, l->map_size);
+    f->arr_bytes = held;
+    swiss_type(s, first_groups, f);
+    if (!f->named) {
+        /* no type record (pointer-free groups): the largest group size whose arrays
+         * come out at the size the allocator gave, so the bytes held are exact */
+        const struct span *gs = object_at(s, first_groups, &base);
+        uint8_t t[32];
+        uint64_t n = rd(s, tabs0, t, 32) == 0 ? rdn(t + l->t_mask, 8) + 1 : 0;
+        f->ptr_free = gs->spanclass & 1;
+        for (uint64_t g = n ? (gs->elemsize / n) & ~7ULL : 0; g >= 16; g -= 8)
+            if (ms_sw_alloc_bytes(g * n, !f->ptr_free) == gs->elemsize) {
+                f->groupsize = g;
+                break;
+            }
+        snprintf(f->key, sizeof f->key, "?");
+        snprintf(f->elem, sizeof f->elem, "?");
+    }
+    return true;
+}
+
+int ms_gm_heap_slot_live(pid_t pid, const struct ms_golayout *lay, uint64_t span, uint64_t slot,
+                         uint32_t H)
+{
+    struct gm_scan_stats st = {0};
+    struct scan s = {.pid = pid, .lay = lay, .limit = 1 << 20, .st = &st, .H = H, .H_known = true};
+    s.deadline = ms_now() + 1000;
+    uint8_t b[256], state, alloc = 0, mark = 0;
+    struct span sp;
+    if (span_len(lay) > sizeof b || rd(&s, span, b, span_len(lay)) < 0)
+        return -1;
+    decode_span(lay, span, b, &sp, &state);
+    if (state != STATE_IN_USE || !span_ok(&sp) || slot >= sp.nelems)
+        return 0;
+    if (rd(&s, sp.allocbits + slot / 8, &alloc, 1) < 0 ||
+        rd(&s, sp.markbits + slot / 8, &mark, 1) < 0)
+        return -1;
+    return live_bits(&s, &sp, slot < sp.freeindex || ((alloc >> (slot % 8)) & 1),
+                     (mark >> (slot % 8)) & 1)
+               ? 1
+               : 0;
+}
+
 static int push_found(struct gm_found **fs, size_t *n, size_t *cap, const struct gm_found *f)
 {
     if (*n == *cap) {
@@ -552,7 +707,7 @@ static int push_found(struct gm_found **fs, size_t *n, size_t *cap, const struct
 /* Every live slot of the hmap-class spans that is a map with a large array. */
 static int scan_hmaps(struct scan *s, struct gm_found **fs, size_t *nf)
 {
-    uint64_t esz = ms_go_roundupsize(s->lay->hmap_size);
+    uint64_t esz = ms_go_roundupsize(s->swl ? s->swl->map_size : s->lay->hmap_size);
     size_t cap = 0, nb = 0;
     struct span *batch[HMAP_BATCH];
     for (size_t i = 0; i <= s->n; i++) {
@@ -597,7 +752,11 @@ static int scan_hmaps(struct scan *s, struct gm_found **fs, size_t *nf)
                 if (!slot_live(s, x, alloc, mark, j))
                     continue;
                 s->st->slots++;
-                if (check_hmap(s, x->start + j * esz, data + j * esz, &f)) {
+                bool is_map = s->swl ? check_swiss(s, x->start + j * esz, data + j * esz, &f)
+                                     : check_hmap(s, x->start + j * esz, data + j * esz, &f);
+                if (is_map) {
+                    f.hdr_span = x->addr;
+                    f.hdr_slot = j;
                     if (push_found(fs, nf, &cap, &f) < 0) {
                         free(buf);
                         return -1;
@@ -626,10 +785,11 @@ static size_t drop_shared(struct gm_found *fs, size_t n, const struct ms_golayou
 }
 
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
-                    uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
-                    struct gm_scan_stats *st)
+                    const struct sw_layout *swl, uint64_t bias, uint64_t limit,
+                    struct gm_found **out, size_t *nout, struct gm_scan_stats *st)
 {
     struct scan s = {.pid = pid,
+                     .swl = swl,
                      .bin = bin,
                      .bias = bias,
                      .lay = lay,
@@ -638,7 +798,7 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
                      .st = st};
     struct ms_gomaptype *mt = malloc(MAX_MAPTYPES * sizeof *mt);
     s.mt = mt;
-    s.nmt = mt ? ms_gotypes_maps(bin, lay, mt, MAX_MAPTYPES) : 0;
+    s.nmt = mt && !swl ? ms_gotypes_maps(bin, lay, mt, MAX_MAPTYPES) : 0;
     double t0 = ms_now();
     s.deadline = t0 + GM_SCAN_MAX_MS;
     uint64_t at, arr, len;
@@ -672,11 +832,14 @@ int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golay
     qsort(s.spans, s.n, sizeof *s.spans, by_start);
     learn_sweepgen(&s, at);
     st->sweepgen_known = s.H_known;
+    st->sweepgen_addr = at - lay->mh_sweepgen_back;
+    st->sweepgen = s.H;
     if (scan_hmaps(&s, out, nout) < 0 && !st->truncated) {
         st->failed = "the process went away";
         goto done;
     }
-    *nout = drop_shared(*out, *nout, lay);
+    if (!swl)
+        *nout = drop_shared(*out, *nout, lay);
     rc = 0;
 done:
     st->found = *nout;

@@ -9,9 +9,10 @@
  * hashGrow or makeBucketArray: services grow thousands of small maps a second
  * (every map that outgrows its first bucket).  Instead one probe sits inside
  * makeBucketArray's large-array branch (16 buckets or more), which runs once
- * per growth, sized make or clear of a map worth following; the others sit on
- * makemap's RET instructions, to learn the address of a map made with a large
- * size hint.  Never a uretprobe: it corrupts Go stacks.
+ * per growth, sized make or clear of a map worth following.  makemap is not
+ * probed (it runs for every make with a size hint); a large sized make is found
+ * by a heap scan the loader runs after this probe saw its array.  Never a
+ * uretprobe: it corrupts Go stacks.
  *
  * When the branch cannot be found (or with --probe-entry) makeBucketArray's
  * entry is probed instead.  A Go function whose stack must grow is entered
@@ -33,8 +34,9 @@
 const volatile unsigned int target_tgid = 0;
 const volatile unsigned int hdr_size = 48;
 const volatile bool array_probe_at_entry = false;
-const volatile unsigned int buckets_off = 16; /* hmap.buckets */
-const volatile unsigned int hash0_off = 12;   /* hmap.hash0 */
+const volatile unsigned int buckets_off = 16;    /* hmap.buckets */
+const volatile unsigned int hash0_off = 12;      /* hmap.hash0 */
+const volatile unsigned int swiss_min_cap = 128; /* rehash of smaller tables: no event */
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -167,17 +169,49 @@ int on_bucket_array(struct pt_regs *ctx)
     return finish(ctx, e);
 }
 
-SEC("uprobe")
-int on_makemap_ret(struct pt_regs *ctx)
+/*
+ * Swiss maps: (*table).rehash(t, typ, m) and (*table).pruneTombstones(t, typ, m),
+ * t = RAX, typ = RBX, m = RCX.  rehash runs once per table growth or split, never
+ * per operation; tables below swiss_min_cap slots cannot hold memory worth a
+ * finding, so their hits end here without an event.
+ */
+static __always_inline int swiss_event(struct pt_regs *ctx, unsigned int kind)
 {
-    struct gomap_event *e = start(GOMAP_EV_MAKEMAP);
+    unsigned long long t = BPF_CORE_READ(ctx, ax);
+    unsigned short th[3] = {0}; /* table.used, capacity, growthLeft */
+    if (t)
+        bpf_probe_read_user(th, sizeof th, (void *)t);
+    if (th[1] < swiss_min_cap)
+        return 0;
+    /* pruneTombstones is entered before every growth on the fast paths and returns
+     * at once below 10% tombstones (its own test): only real prunes are events */
+    unsigned int max = th[1] * 7 / 8;
+    if (kind == GOMAP_EV_SWISS_PRUNE && (th[0] + th[2] > max || (max - th[0] - th[2]) * 10 < th[1]))
+        return 0;
+    struct gomap_event *e = start(kind);
     if (!e)
         return 0;
     e->g = BPF_CORE_READ(ctx, r14);
-    e->h = BPF_CORE_READ(ctx, ax);
+    e->t = BPF_CORE_READ(ctx, bx);
+    e->h = BPF_CORE_READ(ctx, cx);
+    e->t2 = t;
     e->b = 0xff;
-    e->caller = peek(BPF_CORE_READ(ctx, sp)); /* at RET, [SP] is the return address */
+    e->caller = peek(BPF_CORE_READ(ctx, sp)); /* at entry, [SP] is the return address */
+    if (t && bpf_probe_read_user(e->tbl, GOMAP_TBL_MAX, (void *)t) == 0)
+        e->tbl_len = GOMAP_TBL_MAX;
     return finish(ctx, e);
+}
+
+SEC("uprobe")
+int on_swiss_rehash(struct pt_regs *ctx)
+{
+    return swiss_event(ctx, GOMAP_EV_SWISS_REHASH);
+}
+
+SEC("uprobe")
+int on_swiss_prune(struct pt_regs *ctx)
+{
+    return swiss_event(ctx, GOMAP_EV_SWISS_PRUNE);
 }
 
 char LICENSE[] SEC("license") = "GPL";

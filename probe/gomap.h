@@ -2,9 +2,10 @@
  * gomap.h — what the Go-map probe (gomap.bpf.c) and its loader share.
  *
  * One event per probe hit, sent over a ring buffer.  The probes sit only where
- * rare things happen (a bucket array of 16+ buckets being made, a sized make
- * returning); everything per-operation is learnt by polling the hmap headers
- * from user space instead.
+ * rare things happen (classic: a bucket array of 16+ buckets being made, a sized
+ * make returning; Swiss: a table of 128+ slots growing or splitting, tombstones
+ * pruned); everything per-operation is learnt by polling the map headers from
+ * user space instead.
  */
 #ifndef MS_GOMAP_H
 #define MS_GOMAP_H
@@ -13,9 +14,12 @@
 #define GOMAP_STACK_DEPTH     32          /* frames kept per recorded stack */
 #define GOMAP_DEDUP_WINDOW_NS 50000000ULL /* 50 ms: a morestack re-entry comes sooner */
 
+#define GOMAP_TBL_MAX 32 /* bytes of a Swiss table header copied at the probe */
+
 enum gomap_event_kind {
-    GOMAP_EV_BUCKETS = 1, /* runtime.makeBucketArray, large-array branch (16+ buckets) */
-    GOMAP_EV_MAKEMAP,     /* runtime.makemap RET: h = return value */
+    GOMAP_EV_BUCKETS = 1,  /* classic: runtime.makeBucketArray, large-array branch (16+ buckets) */
+    GOMAP_EV_SWISS_REHASH, /* Swiss: (*table).rehash(t, typ, m) of a table of 128+ slots */
+    GOMAP_EV_SWISS_PRUNE,  /* Swiss: (*table).pruneTombstones(t, typ, m), Go 1.25+ */
     GOMAP_EV_KINDS,
 };
 
@@ -49,7 +53,10 @@ struct gomap_event {
     unsigned long long caller;  /* return address into the caller */
     unsigned long long caller2; /* return address into the caller's caller */
     unsigned long long t2, h2;  /* caller's caller's 1st and 2nd home slots */
-    unsigned char hdr[GOMAP_HDR_MAX]; /* the hmap header at h, as it was at the probe */
+    unsigned char hdr[GOMAP_HDR_MAX]; /* the hmap (Swiss: Map) header at h, at the probe */
+    /* Swiss events: t = typ (RBX), h = m (RCX), t2 = the table (RAX), its header here */
+    unsigned int tbl_len, pad;
+    unsigned char tbl[GOMAP_TBL_MAX];
 };
 
 #endif /* MS_GOMAP_H */

@@ -17,6 +17,18 @@
  * Three header formats exist: Go 1.16-1.17 (magic 0xfffffffa, absolute entry
  * addresses), Go 1.18-1.19 (0xfffffff0, 32-bit entry offsets from textStart)
  * and Go 1.20+ (0xfffffff1, _func gains startLine).
+ *
+ * Inlined calls: the compiler records, per function, an inline tree (funcdata
+ * FUNCDATA_InlTree) and a pc-value table (PCDATA_InlTreeIndex) that says
+ * which tree node, if any, the code at a pc was inlined from.  The pc's file
+ * and line are those of the innermost inlined function; each node names that
+ * function and gives parentPc, an instruction of the caller at the call site,
+ * whose own file, line and tree index continue the chain outwards.  This is
+ * how the runtime's tracebacks expand inlined frames, and what makes a frame
+ * read "(*scrapeCache).trackStaleness scrape.go:1037" rather than the outer
+ * function with the inlined function's line.  The node layout changed in 1.20
+ * (20 bytes with a parent index and file/line, then 16 bytes with startLine);
+ * funcdata are addresses before 1.18 and offsets from moduledata.gofunc since.
  */
 #include "config.h"
 
@@ -30,9 +42,10 @@
 enum { FMT_116 = 116, FMT_118 = 118, FMT_120 = 120 };
 
 struct ms_gopcln {
-    const uint8_t *base; /* the pcHeader */
-    size_t size;         /* bytes readable from base */
-    uint64_t addr;       /* virtual address of the pcHeader */
+    const struct ms_gobin *bin; /* for funcdata, which live outside the table */
+    const uint8_t *base;        /* the pcHeader */
+    size_t size;                /* bytes readable from base */
+    uint64_t addr;              /* virtual address of the pcHeader */
     int fmt;
     uint64_t nfunc, text_start;
     uint64_t funcname_off, cu_off, filetab_off, pctab_off, pcln_off;
@@ -142,7 +155,16 @@ struct func {
     uint64_t entry, end;
     const char *name;
     uint32_t pcsp, pcfile, pcln, cu;
+    uint64_t rec;     /* offset of the _func record in the table */
+    uint32_t npcdata; /* pc-data table offsets follow the record at rec + pcdata_at */
+    uint8_t nfuncdata;
 };
+
+/* Where the pc-data offsets start in a _func record, per format. */
+static unsigned pcdata_at(const struct ms_gopcln *p)
+{
+    return p->fmt == FMT_118 ? 40 : 44;
+}
 
 static int func_at(const struct ms_gopcln *p, uint64_t i, struct func *f)
 {
@@ -159,6 +181,10 @@ static int func_at(const struct ms_gopcln *p, uint64_t i, struct func *f)
     f->pcfile = rd32(r + 20 + shift);
     f->pcln = rd32(r + 24 + shift);
     f->cu = rd32(r + 32 + shift);
+    f->npcdata = rd32(r + 28 + shift);
+    const uint8_t *nfd = at(p, p->pcln_off + funcoff + pcdata_at(p) - 1, 1);
+    f->nfuncdata = nfd ? *nfd : 0; /* the byte before the pc-data offsets */
+    f->rec = p->pcln_off + funcoff;
     return f->name ? 0 : -1;
 }
 
@@ -184,8 +210,12 @@ static int try_at(struct ms_gopcln *p, const struct ms_gobin *bin, const uint8_t
     if (parse_header(p, b, size, addr) < 0)
         return -1;
     if (p->fmt != FMT_116 && p->text_start == 0) {
-        /* Position-independent builds leave the field to a relocation: use the text symbol. */
-        uint64_t t = ms_gobin_symbol(bin, "runtime.text");
+        /* Position-independent and externally linked builds leave the field 0: Go's text
+         * starts at runtime.text, which moduledata also records; .text is a last resort
+         * (an external linker puts C start-up code before Go's). */
+        uint64_t t = ms_gobin_symbol(bin, "runtime.text"), md;
+        if (!t && (md = ms_gobin_moduledata(bin, addr)) != 0)
+            ms_gobin_word(bin, md + 176, &t);
         if (!t)
             ms_gobin_section(bin, ".text", &t, NULL);
         p->text_start = t;
@@ -260,6 +290,7 @@ int ms_gopcln_load(struct ms_gobin *bin, char *err, size_t errlen)
         return -1;
     }
     p->origin = origin;
+    p->bin = bin;
     bin->pcln = p;
     return 0;
 }
@@ -294,6 +325,16 @@ uint64_t ms_gopcln_func(const struct ms_gopcln *p, const char *name, uint64_t *e
             return f.entry;
         }
     return 0;
+}
+
+size_t ms_gopcln_count_prefix(const struct ms_gopcln *p, const char *prefix)
+{
+    struct func f;
+    size_t n = 0, len = strlen(prefix);
+    for (uint64_t i = 0; i < p->nfunc; i++)
+        if (func_at(p, i, &f) == 0 && !strncmp(f.name, prefix, len))
+            n++;
+    return n;
 }
 
 static int find_func(const struct ms_gopcln *p, uint64_t pc, struct func *f)
@@ -367,24 +408,128 @@ static int pcvalue(const struct ms_gopcln *p, const struct func *f, uint32_t off
     }
 }
 
-int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, const char **file,
-                     int *line)
+/* File and line of pc in f (NULL/0 when unknown). */
+static void position(const struct ms_gopcln *p, const struct func *f, uint64_t pc,
+                     const char **file, int *line)
 {
-    struct func f;
-    if (find_func(p, pc, &f) < 0)
-        return -1;
-    *func = f.name;
+    int32_t fileno, ln;
     *file = NULL;
     *line = 0;
-    int32_t fileno, ln;
-    if (pcvalue(p, &f, f.pcfile, pc, &fileno, NULL, NULL) == 0 && fileno >= 0) {
-        const uint8_t *cu = at(p, p->cu_off + ((uint64_t)f.cu + (uint64_t)fileno) * 4, 4);
+    if (pcvalue(p, f, f->pcfile, pc, &fileno, NULL, NULL) == 0 && fileno >= 0) {
+        const uint8_t *cu = at(p, p->cu_off + ((uint64_t)f->cu + (uint64_t)fileno) * 4, 4);
         if (cu && rd32(cu) != 0xffffffff)
             *file = str_at(p, p->filetab_off + rd32(cu));
     }
-    if (pcvalue(p, &f, f.pcln, pc, &ln, NULL, NULL) == 0 && ln > 0)
+    if (pcvalue(p, f, f->pcln, pc, &ln, NULL, NULL) == 0 && ln > 0)
         *line = ln;
+}
+
+enum { PCDATA_INLTREEINDEX = 2, FUNCDATA_INLTREE = 3 };
+
+/* The inline-tree index at pc (-1: not inlined code, or no tree). */
+static int32_t inl_index(const struct ms_gopcln *p, const struct func *f, uint64_t pc)
+{
+    if (f->npcdata <= PCDATA_INLTREEINDEX)
+        return -1;
+    const uint8_t *o = at(p, f->rec + pcdata_at(p) + PCDATA_INLTREEINDEX * 4, 4);
+    int32_t v;
+    if (!o || rd32(o) == 0 || pcvalue(p, f, rd32(o), pc, &v, NULL, NULL) < 0)
+        return -1;
+    return v;
+}
+
+/* Address of f's inline tree, 0 when it has none (or it cannot be located). */
+static uint64_t inl_tree(const struct ms_gopcln *p, const struct func *f)
+{
+    if (f->nfuncdata <= FUNCDATA_INLTREE || f->npcdata > 1024)
+        return 0;
+    uint64_t off = f->rec + pcdata_at(p) + (uint64_t)f->npcdata * 4;
+    if (p->fmt == FMT_116) { /* absolute addresses, 8-byte aligned in memory */
+        if ((p->addr + off) & 4)
+            off += 4;
+        const uint8_t *a = at(p, off + FUNCDATA_INLTREE * 8, 8);
+        return a ? rd64(a) : 0;
+    }
+    const uint8_t *o = at(p, off + FUNCDATA_INLTREE * 4, 4);
+    if (!o || rd32(o) == 0xffffffff)
+        return 0;
+    uint64_t gofunc = p->bin->gofunc;
+    if (!gofunc) /* moduledata not read (ms_gotypes_init): the symbol, when not stripped */
+        gofunc = ms_gobin_symbol(p->bin, p->fmt == FMT_118 ? "go.func.*" : "go:func.*");
+    return gofunc ? gofunc + rd32(o) : 0;
+}
+
+int ms_gopcln_frames(const struct ms_gopcln *p, uint64_t pc, struct ms_goframe *out, int max)
+{
+    struct func f;
+    if (max < 1 || find_func(p, pc, &f) < 0)
+        return -1;
+    uint64_t tree = inl_tree(p, &f);
+    size_t node = p->fmt == FMT_120 ? 16 : 20;
+    int n = 0;
+    for (int32_t ix = tree ? inl_index(p, &f, pc) : -1; ix >= 0 && n < max - 1;
+         ix = inl_index(p, &f, pc)) {
+        const uint8_t *c = ms_gobin_at(p->bin, tree + (uint64_t)ix * node, node);
+        if (!c || ix > (1 << 20))
+            break;
+        int32_t nameoff = (int32_t)rd32(c + (p->fmt == FMT_120 ? 4 : 12));
+        int32_t parentpc = (int32_t)rd32(c + (p->fmt == FMT_120 ? 8 : 16));
+        const char *name = nameoff >= 0 ? str_at(p, p->funcname_off + (uint64_t)nameoff) : NULL;
+        if (!name || parentpc < 0 || f.entry + (uint64_t)parentpc >= f.end)
+            break;
+        out[n].func = name;
+        position(p, &f, pc, &out[n].file, &out[n].line);
+        n++;
+        pc = f.entry + (uint64_t)parentpc; /* an instruction at the call site */
+    }
+    out[n].func = f.name;
+    position(p, &f, pc, &out[n].file, &out[n].line);
+    return n + 1;
+}
+
+int ms_gopcln_lookup(const struct ms_gopcln *p, uint64_t pc, const char **func, const char **file,
+                     int *line)
+{
+    struct ms_goframe fr[16];
+    if (ms_gopcln_frames(p, pc, fr, 16) < 0)
+        return -1;
+    /* the innermost frame: the function whose code this is, inlined or not */
+    *func = fr[0].func;
+    *file = fr[0].file;
+    *line = fr[0].line;
     return 0;
+}
+
+const char *ms_gopcln_describe(const struct ms_gopcln *p, uint64_t pc, char *buf, size_t len)
+{
+    struct ms_goframe fr[8];
+    int n = ms_gopcln_frames(p, pc, fr, 8);
+    if (n < 0) {
+        snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+        return buf;
+    }
+    size_t at_ = 0;
+    for (int i = 0; i < n && at_ < len; i++) {
+        int w;
+        if (fr[i].file && fr[i].line)
+            w = snprintf(buf + at_, len - at_, "%s%s %s:%d",
+                         i == 1 ? " (inlined into "
+                         : i    ? ", "
+                                : "",
+                         fr[i].func, fr[i].file, fr[i].line);
+        else
+            w = snprintf(buf + at_, len - at_, "%s%s",
+                         i == 1 ? " (inlined into "
+                         : i    ? ", "
+                                : "",
+                         fr[i].func);
+        if (w < 0)
+            break;
+        at_ += (size_t)w;
+    }
+    if (n > 1 && at_ < len)
+        snprintf(buf + at_, len - at_, ")");
+    return buf;
 }
 
 int ms_gopcln_walk(const struct ms_gopcln *p, uint64_t entry, enum ms_pctab table,

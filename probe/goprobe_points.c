@@ -1,5 +1,6 @@
 /*
- * goprobe_points.c — where inside a Go function to put a uprobe.
+ * goprobe_points.c — where to put uprobes: the functions of rare map events and,
+ * inside a function, its RET instructions or one branch.
  *
  * RET instructions, for return-value probes:
  * uretprobes must never be used on Go code: they overwrite the return address
@@ -81,4 +82,32 @@ uint64_t ms_gobin_inlined_pc(const struct ms_gobin *bin, uint64_t entry, const c
     if (!bin->pcln || ms_gopcln_walk(bin->pcln, entry, MS_PCFILE, on_file, &w) < 0)
         return 0;
     return w.found;
+}
+
+/*
+ * The Swiss-table events.  All of these run once per grow, split, group-array
+ * allocation or clear, never per map operation.  The function table gives them
+ * in stripped binaries too; .symtab is the fallback for a name the pclntab
+ * lacks.  Not (*table).grow or split: PGO builds inline them into rehash.
+ */
+static void point(const struct ms_gobin *bin, struct ms_gopoint *pt, const char *func)
+{
+    memset(pt, 0, sizeof *pt);
+    pt->func = func;
+    pt->entry = bin->pcln ? ms_gopcln_func(bin->pcln, func, &pt->end) : 0;
+    if (!pt->entry)
+        pt->entry = ms_gobin_symbol(bin, func);
+    pt->nret = pt->entry ? ms_gobin_rets(bin, pt->entry, pt->rets, MS_GOPOINT_MAXRET) : -1;
+}
+
+int ms_gobin_swiss_points(const struct ms_gobin *bin, struct ms_goswiss_points *pts)
+{
+    point(bin, &pts->rehash, "internal/runtime/maps.(*table).rehash");
+    point(bin, &pts->install_split, "internal/runtime/maps.(*Map).installTableSplit");
+    point(bin, &pts->newarray, "internal/runtime/maps.newarray");
+    point(bin, &pts->grow_to_table, "internal/runtime/maps.(*Map).growToTable");
+    point(bin, &pts->clear, "internal/runtime/maps.(*Map).Clear");
+    point(bin, &pts->mapclear, "runtime.mapclear");
+    point(bin, &pts->prune, "internal/runtime/maps.(*table).pruneTombstones");
+    return pts->rehash.entry && pts->newarray.entry && pts->newarray.nret > 0 ? 0 : -1;
 }

@@ -16,10 +16,22 @@
 
 #include "gobin.h"
 
-/* moduledata.types: Go 1.20 added covctrs/ecovctrs before it. */
-static unsigned types_field(const struct ms_gobin *bin)
+/* Where moduledata keeps types, etypes and gofunc (the base of funcdata offsets, Go
+ * 1.18+; 0: none).  Go 1.20 added covctrs/ecovctrs before types; 1.27 put typedesclen
+ * between types and etypes and itaboffset/itabsize before rodata. */
+struct md_fields {
+    unsigned types, etypes, gofunc;
+};
+
+static struct md_fields md_fields(const struct ms_gobin *bin)
 {
-    return (bin->major == 1 && bin->minor < 20) ? 280 : 296;
+    if (bin->major == 1 && bin->minor < 18)
+        return (struct md_fields){280, 288, 0};
+    if (bin->major == 1 && bin->minor < 20)
+        return (struct md_fields){280, 288, 304};
+    if (bin->major == 1 && bin->minor < 27)
+        return (struct md_fields){296, 304, 320};
+    return (struct md_fields){296, 312, 344};
 }
 
 static uint64_t rd64(const uint8_t *p)
@@ -29,43 +41,54 @@ static uint64_t rd64(const uint8_t *p)
     return v;
 }
 
-/* Does a moduledata start at md?  Its pcHeader and funcnametab fields must agree. */
-static int is_moduledata(const struct ms_gobin *bin, uint64_t md, uint64_t hdr)
+/* Does a moduledata start at md?  Its pcHeader and funcnametab fields must agree with
+ * the header (whose funcnameOffset sits at +24 in Go 1.16/1.17, at +32 since). */
+static bool is_moduledata(const struct ms_gobin *bin, uint64_t md, uint64_t hdr)
 {
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
     const uint8_t *h = ms_gobin_at(bin, hdr, 40);
-    if (!m || !h || rd64(m) != hdr)
-        return 0;
-    uint64_t fn_off = rd64(h + (bin->minor < 18 ? 24 : 32));
-    uint64_t types = rd64(m + types_field(bin)), etypes = rd64(m + types_field(bin) + 8);
-    return rd64(m + 8) == hdr + fn_off && types && types < etypes;
+    uint64_t w0, w1;
+    if (!h || ms_gobin_word(bin, md, &w0) < 0 || w0 != hdr || ms_gobin_word(bin, md + 8, &w1) < 0)
+        return false;
+    uint32_t magic;
+    memcpy(&magic, h, 4);
+    return w1 == hdr + rd64(h + (magic == 0xfffffffa ? 24 : 32));
+}
+
+uint64_t ms_gobin_moduledata(const struct ms_gobin *bin, uint64_t hdr)
+{
+    uint64_t md = ms_gobin_symbol(bin, "runtime.firstmoduledata");
+    if (md && is_moduledata(bin, md, hdr))
+        return md;
+    /* Go 1.26 gave moduledata its own section */
+    static const char *const where[] = {".go.module", ".noptrdata", ".data", ".data.rel.ro"};
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        uint64_t addr, word;
+        size_t size;
+        const uint8_t *s = ms_gobin_section(bin, where[w], &addr, &size);
+        for (size_t off = 0; s && off + 16 <= size; off += 8)
+            if (ms_gobin_word(bin, addr + off, &word) == 0 && word == hdr &&
+                is_moduledata(bin, addr + off, hdr))
+                return addr + off;
+    }
+    return 0;
 }
 
 int ms_gotypes_init(struct ms_gobin *bin)
 {
     if (!bin->pcln)
         return -1;
-    uint64_t hdr = ms_gopcln_pcheader_addr(bin->pcln);
-    uint64_t md = ms_gobin_symbol(bin, "runtime.firstmoduledata");
-    if (!md || !is_moduledata(bin, md, hdr)) {
-        md = 0;
-        static const char *const where[] = {".noptrdata", ".data"};
-        for (size_t w = 0; !md && w < 2; w++) {
-            uint64_t addr;
-            size_t size;
-            const uint8_t *s = ms_gobin_section(bin, where[w], &addr, &size);
-            for (size_t off = 0; s && off + 8 <= size; off += 8)
-                if (rd64(s + off) == hdr && is_moduledata(bin, addr + off, hdr)) {
-                    md = addr + off;
-                    break;
-                }
-        }
-    }
+    uint64_t md = ms_gobin_moduledata(bin, ms_gopcln_pcheader_addr(bin->pcln));
     if (!md)
         return -1;
-    const uint8_t *m = ms_gobin_at(bin, md, types_field(bin) + 16);
-    bin->types_base = rd64(m + types_field(bin));
-    bin->types_end = rd64(m + types_field(bin) + 8);
+    struct md_fields f = md_fields(bin);
+    uint64_t types, etypes, gofunc = 0;
+    if (ms_gobin_word(bin, md + f.types, &types) < 0 ||
+        ms_gobin_word(bin, md + f.etypes, &etypes) < 0 || !types || types >= etypes ||
+        (f.gofunc && ms_gobin_word(bin, md + f.gofunc, &gofunc) < 0))
+        return -1;
+    bin->types_base = types;
+    bin->types_end = etypes;
+    bin->gofunc = gofunc;
     return 0;
 }
 

@@ -3,7 +3,8 @@
  *
  * Maps enter the table through probe events (a growth, a sized make whose
  * bucket array is a large object, a clear) and are kept current by re-reading
- * their hmap headers with process_vm_readv on every poll; that is how
+ * their hmap headers on every poll (process_vm_readv, behind the remote reader of
+ * gosite.h so a unit test can stand in for the process); that is how
  * evacuation progress, completion and emptying are seen without probing any
  * per-operation function.
  *
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <bpf/bpf.h>
 
 #include "maptrack.h"
 
@@ -71,11 +71,13 @@ static bool over_load(uint64_t count, unsigned B)
     return count > 8 && (B >= 58 || count > 13 * ((1ULL << B) / 2));
 }
 
-void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
-                const struct ms_golayout *lay, int stacks_fd, size_t max_maps)
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
+                const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
+                size_t max_maps)
 {
     memset(tr, 0, sizeof *tr);
     tr->pid = pid;
+    tr->rd = *rd;
     tr->bin = bin;
     tr->lay = *lay;
     tr->stacks_fd = stacks_fd;
@@ -132,11 +134,9 @@ static bool sane(const struct hdr *h)
 
 /* ------------------------------------------------------------------ types -- */
 
-static int read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
+static int read_remote(const struct gm_tracker *tr, uint64_t addr, void *buf, size_t len)
 {
-    struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
-    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-    return n == (ssize_t)len ? 0 : -1;
+    return tr->rd.read(tr->rd.ctx, addr, buf, len);
 }
 
 static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty);
@@ -153,7 +153,7 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     const struct ms_golayout *l = &tr->lay;
     uint8_t mt[128];
     uint64_t ptrdata = 1;
-    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr->pid, t, mt, l->mt_bucketsize + 2) < 0)
+    if (l->mt_bucketsize + 2 > sizeof mt || read_remote(tr, t, mt, l->mt_bucketsize + 2) < 0)
         return NULL;
     if ((mt[l->type_kind] & 31) != 21) /* kindMap */
         return NULL;
@@ -164,10 +164,14 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     /* tophash[8] + 8 keys + 8 elems + overflow pointer, padded */
     if (ty.bucketsize < 8 + 8 * (ty.keysize + ty.elemsize) + 8 || ty.bucketsize > 8 * 1024)
         return NULL;
-    ty.ptr_free = read_remote(tr->pid, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
+    ty.ptr_free = read_remote(tr, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
                   ptrdata == 0; /* _type.ptrdata of the bucket type */
-    ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
-    ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    snprintf(ty.key, sizeof ty.key, "?");
+    snprintf(ty.elem, sizeof ty.elem, "?");
+    if (tr->bin) {
+        ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
+        ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
+    }
     return add_type(tr, &ty);
 }
 
@@ -219,16 +223,9 @@ static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
         tr->maps[victim] = tr->maps[--tr->n];
         tr->st.maps_evicted++;
     }
-    if (tr->n == tr->cap) {
-        size_t nc = tr->cap ? tr->cap * 2 : 64;
-        struct gm_map *nm = realloc(tr->maps, nc * sizeof *nm);
-        if (!nm)
-            return NULL;
-        tr->maps = nm;
-        tr->cap = nc;
-    }
-    struct gm_map *m = &tr->maps[tr->n++];
-    memset(m, 0, sizeof *m);
+    struct gm_map *m = ms_gm_push(&tr->maps, &tr->n, &tr->cap, sizeof *m, 64);
+    if (!m)
+        return NULL;
     m->h = h;
     m->first_seen = now;
     return m;
@@ -237,26 +234,7 @@ static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
 static void set_site(struct gm_tracker *tr, struct gm_map *m, const struct gomap_event *e,
                      enum gm_site_kind kind)
 {
-    if (m->site_kind != GM_SITE_NONE)
-        return;
-    uint64_t st[GOMAP_STACK_DEPTH] = {0}; /* zeroed: the kernel fills it, valgrind cannot see */
-    int n = 0;
-    if (e->stack_id >= 0 && tr->stacks_fd >= 0) {
-        unsigned int id = (unsigned int)e->stack_id;
-        if (bpf_map_lookup_elem(tr->stacks_fd, &id, st) == 0)
-            while (n < GOMAP_STACK_DEPTH && st[n])
-                n++;
-    }
-    /* A frame-pointer walk started at a function's first instruction (or at its RET)
-     * skips the immediate caller: its return address is at [SP], not behind BP. */
-    m->nsite = 0;
-    if (n > 0)
-        m->site[m->nsite++] = st[0];
-    if (e->caller && (n < 2 || st[1] != e->caller))
-        m->site[m->nsite++] = e->caller;
-    for (int i = 1; i < n && m->nsite < GM_SITE_FRAMES; i++)
-        m->site[m->nsite++] = st[i];
-    m->site_kind = kind;
+    ms_gm_site_from_event(&m->site, tr->stacks_fd, e, kind);
 }
 
 static void apply_hdr(struct gm_map *m, const struct hdr *h)
@@ -318,6 +296,7 @@ static void on_grow(struct gm_tracker *tr, const struct gomap_event *e, const st
     /* The header is from before the growth: describe the state it commits. */
     m->growing = true;
     m->grow_old = h->buckets;
+    m->chains_walked = false;
     m->oldbuckets = h->buckets;
     m->B = (uint8_t)(h->B + (same ? 0 : 1));
     m->grow_old_noverflow = h->noverflow;
@@ -350,23 +329,13 @@ static void on_clear(struct gm_tracker *tr, const struct gomap_event *e, const s
     set_site(tr, m, e, GM_SITE_CLEARED);
 }
 
-static struct pending_arr *pending(struct gm_tracker *tr, uint64_t g, bool create)
-{
-    for (unsigned i = 0; i < tr->npending; i++)
-        if (tr->pending[i].g == g)
-            return &tr->pending[i];
-    if (!create)
-        return NULL;
-    unsigned n = sizeof tr->pending / sizeof tr->pending[0];
-    struct pending_arr *p = &tr->pending[tr->npending < n ? tr->npending++ : g % n];
-    p->g = g;
-    return p;
-}
-
 /*
  * A bucket array of 16+ buckets is being made.  Who called makeBucketArray says
  * what it means: hashGrow (a growth of the map in hashGrow's h slot), mapclear
- * (a clear), makemap (a sized make: the map's address comes with makemap's RET).
+ * (a clear), makemap (a sized make).  makemap itself is never probed: it runs for
+ * every make with a size hint, per request in a service (issue 9, defect 2).  A large
+ * preallocation is found where its array is allocated: this event asks for a heap
+ * scan a moment later, when makemap has returned, which adopts the new map.
  */
 static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, double ts)
 {
@@ -392,53 +361,27 @@ static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, 
         else
             tr->st.unattributed++;
     } else if (!strcmp(fn, "runtime.makemap")) {
-        struct pending_arr *p = pending(tr, e->g, true);
-        p->t = ty ? ty->t : 0;
-        p->b = (uint8_t)e->b;
+        tr->st.preallocs++;
+        if (ty) {
+            if (tr->npreallocs == GM_PREALLOCS) /* full: the oldest goes */
+                memmove(tr->preallocs, tr->preallocs + 1,
+                        --tr->npreallocs * sizeof tr->preallocs[0]);
+            struct gm_prealloc *p = &tr->preallocs[tr->npreallocs++];
+            p->t = ty->t;
+            memset(&p->site, 0, sizeof p->site);
+            ms_gm_site_from_event(&p->site, tr->stacks_fd, e, GM_SITE_CREATED);
+        }
+        if (!tr->rescan_at)
+            tr->rescan_at = ts + GM_PREALLOC_SCAN_DELAY;
     } else {
         tr->st.unattributed++;
     }
 }
 
-static void on_makemap(struct gm_tracker *tr, const struct gomap_event *e, double ts)
-{
-    struct pending_arr *p = pending(tr, e->g, false);
-    struct hdr h;
-    if (!p || e->hdr_len < tr->lay.hmap_size)
-        return; /* no large array was made in this call */
-    decode(tr, e->hdr, &h);
-    p->g = 0;
-    const struct gm_type *ty = type_of(tr, p->t);
-    uint64_t bytes = ty ? ms_gm_array_bytes(ty->bucketsize, h.B) : 0;
-    if (!ty || h.B < 4 || !sane(&h))
-        return;
-    if (bytes > GM_LARGE_OBJECT) {
-        tr->st.large_arrays++;
-        tr->st.large_array_bytes += bytes;
-    } else {
-        return; /* only large preallocations are worth following */
-    }
-    struct gm_map *m = find(tr, e->h);
-    if (m) { /* the old map at this address is gone: this is a new one */
-        memset(m, 0, sizeof *m);
-        m->h = e->h;
-        m->first_seen = ts;
-    } else if (!(m = add(tr, e->h, ts))) {
-        return;
-    }
-    m->type = ty;
-    m->hash0 = h.hash0;
-    m->hash0_known = true;
-    m->from_makemap = true;
-    m->evented = true;
-    apply_hdr(m, &h);
-    set_site(tr, m, e, GM_SITE_CREATED);
-}
-
 /* The load bias, once the process maps the binary (an event or a poll means it does). */
 static void learn_bias(struct gm_tracker *tr)
 {
-    if (!tr->bias_known)
+    if (!tr->bias_known && tr->bin)
         tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
 }
 
@@ -450,8 +393,6 @@ void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
         tr->st.events[e->kind]++;
     if (e->kind == GOMAP_EV_BUCKETS)
         on_bucket_array(tr, e, ts);
-    else if (e->kind == GOMAP_EV_MAKEMAP)
-        on_makemap(tr, e, ts);
 }
 
 /* ------------------------------------------------- maps found at attach -- */
@@ -509,8 +450,32 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
     return add_type(tr, &st);
 }
 
+/* A map a later scan found, made with a size hint: the newest sized make the probe saw
+ * whose map type is one the scan found fitting its arrays gives its type and where it
+ * was made.  (The probe point does not know B, so an older make of another type with
+ * the same bucket size, e.g. a package's init tables, could fit too: newest first.) */
+static void claim_prealloc(struct gm_tracker *tr, struct gm_map *m, const struct gm_found *f)
+{
+    for (unsigned i = tr->npreallocs; i-- > 0;) {
+        const struct gm_prealloc *p = &tr->preallocs[i];
+        const struct gm_type *ty = type_of(tr, p->t);
+        bool listed = f->ntypes > GM_FOUND_TYPES; /* too many to list: any fitting one */
+        for (size_t k = 0; k < f->ntypes && k < GM_FOUND_TYPES; k++)
+            listed |= f->types[k] + tr->bias == p->t;
+        if (!ty || !listed || ty->bucketsize < f->bs_lo || ty->bucketsize > f->bs_hi ||
+            ty->ptr_free != f->ptr_free)
+            continue;
+        m->type = ty;
+        m->type_from = GM_TYPE_EVENT;
+        m->site = p->site;
+        memmove(tr->preallocs + i, tr->preallocs + i + 1,
+                (--tr->npreallocs - i) * sizeof tr->preallocs[0]);
+        return;
+    }
+}
+
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
-                   struct gm_scan_stats *st)
+                   bool at_attach, struct gm_scan_stats *st)
 {
     size_t taken = 0;
     learn_bias(tr);
@@ -525,12 +490,17 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
         if (!m)
             break;
         m->type = ty;
-        m->type_from = from;
+        m->type_from = from; /* (a sized make seen by the probe may name it below) */
         st->typed += from == GM_TYPE_BUCKET_SIZE || from == GM_TYPE_CONTENT;
         m->hash0 = h.hash0;
         m->hash0_known = true;
         apply_hdr(m, &h);
-        m->before_attach = true;
+        m->before_attach = at_attach;
+        /* found by a later scan and never grown (nevacuate is left where the last
+         * growth ended, 0 when there was none): made with a size hint while watched */
+        m->from_makemap = !at_attach && !h.oldbuckets && !h.nevacuate;
+        if (m->from_makemap)
+            claim_prealloc(tr, m, &f[i]);
         m->arr_span = f[i].arr_span;
         m->arr_buckets = h.buckets;
         if (h.oldbuckets) { /* mid-growth already: watched from now */
@@ -539,11 +509,12 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
             m->last_nevacuate = h.nevacuate;
             m->grow_start = m->progress = now;
         }
-        if (f[i].nsite > 0) { /* return addresses, the first one too: point into the call */
-            m->site[0] = f[i].site[0] - 1;
-            memcpy(m->site + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof m->site[0]);
-            m->nsite = f[i].nsite;
-            m->site_kind = GM_SITE_PROFILE;
+        if (f[i].nsite > 0 && m->site.kind == GM_SITE_NONE) {
+            /* return addresses, the first one too: point into the call */
+            m->site.pc[0] = f[i].site[0] - 1;
+            memcpy(m->site.pc + 1, f[i].site + 1, (size_t)(f[i].nsite - 1) * sizeof f[i].site[0]);
+            m->site.n = f[i].nsite;
+            m->site.kind = GM_SITE_PROFILE;
         }
         taken++;
     }
@@ -554,18 +525,67 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
 /* ---------------------------------------------------------------- polling -- */
 
 /* len(*p) for a *[]*bmap, or -1. */
-static int64_t slice_len(pid_t pid, uint64_t p)
+static int64_t slice_len(const struct gm_tracker *tr, uint64_t p)
 {
     uint64_t hdr[3];
-    if (!p || read_remote(pid, p, hdr, sizeof hdr) < 0 || hdr[1] > hdr[2] || hdr[2] > (1u << 30))
+    if (!p || read_remote(tr, p, hdr, sizeof hdr) < 0 || hdr[1] > hdr[2] || hdr[2] > (1u << 30))
         return -1;
     return (int64_t)hdr[1];
+}
+
+#define CHAIN_WALK_MAX_BUCKETS (1u << 18) /* old arrays walked for their chains */
+#define CHAIN_WALK_BATCH       512
+
+/*
+ * Overflow buckets still hanging off the old array of a growing map whose buckets
+ * hold pointers (Go lists those of pointer-free buckets in extra.oldoverflow): the
+ * chains of the old buckets not yet evacuated (evacuation clears a pointer bucket's
+ * overflow word).  Counting what is held, rather than noverflow when the growth began
+ * (which was all we had when attached from the start, and nothing when the heap scan
+ * found the map mid-growth), makes -p and attach-from-start agree (issue 9, defect 6).
+ * -1 when the array is too big to walk.
+ */
+static int64_t old_chains(struct gm_tracker *tr, const struct gm_map *m)
+{
+    unsigned bs = m->type->bucketsize, oldB = (m->flags & 8) ? m->B : m->B - 1;
+    uint64_t nold = 1ULL << oldB, count = 0, addrs[CHAIN_WALK_BATCH], next[CHAIN_WALK_BATCH];
+    if (!m->B || nold > CHAIN_WALK_MAX_BUCKETS || bs < 16)
+        return -1;
+    for (uint64_t base = m->nevacuate; base < nold;) {
+        size_t k = nold - base < CHAIN_WALK_BATCH ? (size_t)(nold - base) : CHAIN_WALK_BATCH;
+        bool gone;
+        for (size_t i = 0; i < k; i++)
+            addrs[i] = m->oldbuckets + (base + i) * bs + bs - 8;
+        if (ms_remote_readv(&tr->rd, addrs, k, 8, (uint8_t *)next, &gone) < k)
+            return -1;
+        for (size_t i = 0; i < k; i++)
+            for (unsigned hops = 0; next[i] && hops < 4096; hops++) { /* follow the chain */
+                count++;
+                if (read_remote(tr, next[i] + bs - 8, &next[i], 8) < 0)
+                    return -1;
+            }
+        base += k;
+    }
+    return (int64_t)count;
 }
 
 static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
 {
     uint64_t x[3];
     m->ovf_known = m->oldovf_known = false;
+    if (m->type && !m->type->ptr_free && m->growing && m->oldbuckets) {
+        /* walked again only when evacuation moved (a stalled growth: once) */
+        if (m->chains_walked && m->chains_nevacuate == m->nevacuate) {
+            m->oldovf_known = true;
+            return;
+        }
+        int64_t c = old_chains(tr, m);
+        m->chains_walked = c >= 0;
+        m->chains_nevacuate = m->nevacuate;
+        if (c >= 0)
+            m->oldovf_len = (uint64_t)c, m->oldovf_known = true;
+        return;
+    }
     if (!m->type || !m->type->ptr_free)
         return; /* Go lists overflow buckets in extra only for pointer-free buckets */
     if (!m->extra) {
@@ -573,10 +593,10 @@ static void poll_extra(struct gm_tracker *tr, struct gm_map *m)
         m->ovf_known = m->oldovf_known = true;
         return;
     }
-    if (read_remote(tr->pid, m->extra, x, sizeof x) < 0)
+    if (read_remote(tr, m->extra, x, sizeof x) < 0)
         return;
-    int64_t a = x[tr->lay.x_overflow / 8] ? slice_len(tr->pid, x[tr->lay.x_overflow / 8]) : 0;
-    int64_t b = x[tr->lay.x_oldoverflow / 8] ? slice_len(tr->pid, x[tr->lay.x_oldoverflow / 8]) : 0;
+    int64_t a = x[tr->lay.x_overflow / 8] ? slice_len(tr, x[tr->lay.x_overflow / 8]) : 0;
+    int64_t b = x[tr->lay.x_oldoverflow / 8] ? slice_len(tr, x[tr->lay.x_oldoverflow / 8]) : 0;
     if (a >= 0)
         m->ovf_len = (uint64_t)a, m->ovf_known = true;
     if (b >= 0)
@@ -606,6 +626,7 @@ static const char *update(struct gm_tracker *tr, struct gm_map *m, const struct 
             /* A growth the probes did not see (started before we attached). */
             m->growing = true;
             m->grow_old = h->oldbuckets;
+            m->chains_walked = false;
             m->grow_start = m->progress = now;
             m->last_nevacuate = h->nevacuate;
             m->grows++;
@@ -649,7 +670,7 @@ static void check_arrays(struct gm_tracker *tr)
             m->arr_span = 0; /* it has a new array: alive and written */
             continue;
         }
-        if (read_remote(tr->pid, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
+        if (read_remote(tr, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
             rdn(sp + l->sp_start, 8) != m->arr_buckets)
             m->dead = "its bucket array was freed: the map was garbage-collected";
     }
@@ -676,24 +697,22 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     size_t lost = 0;
     learn_bias(tr);
     enum { BATCH = 256 };
-    static uint8_t buf[BATCH][GOMAP_HDR_MAX];
-    struct iovec lv[BATCH], rv[BATCH];
+    static uint8_t buf[BATCH * GOMAP_HDR_MAX];
+    uint64_t addrs[BATCH];
     size_t hs = tr->lay.hmap_size;
     tr->now = now;
     for (size_t base = 0; base < tr->n;) {
         size_t k = tr->n - base < BATCH ? tr->n - base : BATCH;
-        for (size_t i = 0; i < k; i++) {
-            lv[i] = (struct iovec){buf[i], hs};
-            rv[i] = (struct iovec){(void *)(uintptr_t)tr->maps[base + i].h, hs};
-        }
-        ssize_t got = process_vm_readv(tr->pid, lv, k, rv, k, 0);
-        if (got < 0 && errno == ESRCH)
+        for (size_t i = 0; i < k; i++)
+            addrs[i] = tr->maps[base + i].h;
+        bool gone;
+        size_t ok = ms_remote_readv(&tr->rd, addrs, k, hs, buf, &gone);
+        if (gone)
             goto gone;
-        /* Reads stop at the first unreadable iovec: it is dead, the rest retried. */
-        size_t ok = got > 0 ? (size_t)got / hs : 0;
+        /* Reads stop at the first unreadable header: it is dead, the rest retried. */
         for (size_t i = 0; i < ok; i++) {
             struct hdr h;
-            decode(tr, buf[i], &h);
+            decode(tr, buf + i * hs, &h);
             struct gm_map *m = &tr->maps[base + i];
             /* One odd read is not enough to retire a map: the header is read while the
              * program may be writing it (count drops to 0, then a new seed is drawn),
@@ -714,17 +733,17 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
     /* Go never unmaps its heap, so an unreadable map usually means the process is
      * exiting (its mappings are torn down while it still looks alive): check that
      * its pclntab, mapped for the whole life of the process, can still be read. */
-    uint64_t probe = ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias, word;
-    if (lost && (!running(tr->pid) || read_remote(tr->pid, probe, &word, sizeof word) < 0))
+    uint64_t word;
+    if (lost && (!running(tr->pid) ||
+                 (tr->bin && read_remote(tr, ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias,
+                                         &word, sizeof word) < 0)))
         goto gone;
     check_arrays(tr);
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.maps_dropped++;
-            if (tr->log)
-                fprintf(tr->log, "mapscope gomaps: map 0x%llx retired: %s\n",
-                        (unsigned long long)tr->maps[i].h, tr->maps[i].dead);
+            ms_gm_note_retired(tr->log, &tr->retired, tr->maps[i].h, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];
@@ -744,39 +763,15 @@ gone: /* The process is exiting: its memory is going away, its maps did not. */
 
 const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len)
 {
-    const char *fn, *file;
-    int line;
-    if (ms_gopcln_lookup(tr->bin->pcln, pc - tr->bias, &fn, &file, &line) < 0)
-        snprintf(buf, len, "0x%llx", (unsigned long long)pc);
-    else if (file && line)
-        snprintf(buf, len, "%s %s:%d", fn, file, line);
-    else
-        snprintf(buf, len, "%s", fn);
-    return buf;
+    return ms_gm_pc_name(tr->bin, tr->bias, pc, buf, len);
 }
 
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s",
-             m->site_kind != GM_SITE_NONE ? "?"
-             : m->before_attach ? "unknown (existed before attach; Go's heap profiler did not "
-                                  "sample its bucket array, or is off in this program)"
-                                : "unknown (not seen growing)");
-    for (int i = 0; i < m->nsite; i++) {
-        const char *fn, *file;
-        int line;
-        /* return addresses point after the call: look up the call itself */
-        uint64_t pc = m->site[i] - tr->bias - (i > 0);
-        if (ms_gopcln_lookup(tr->bin->pcln, pc, &fn, &file, &line) < 0)
-            continue;
-        if (!strncmp(fn, "runtime.", 8) || !strncmp(fn, "internal/runtime", 16) ||
-            !strncmp(fn, "reflect.", 8))
-            continue;
-        if (file && line)
-            snprintf(buf, len, "%s %s:%d", fn, file, line);
-        else
-            snprintf(buf, len, "%s", fn);
-        break;
-    }
-    return buf;
+    return ms_gm_site_name(tr->bin, tr->bias, &m->site,
+                           m->before_attach
+                               ? "unknown (existed before attach; Go's heap profiler did not "
+                                 "sample its bucket array, or is off in this program)"
+                               : "unknown (not seen growing)",
+                           buf, len);
 }

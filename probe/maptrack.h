@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "findings_contract.h"
 #include "gobin.h"
 #include "gomap.h"
+#include "gosite.h"
 
-#define GM_SITE_FRAMES  12
-#define GM_LARGE_OBJECT 32768 /* bytes: Go's largest size class; bigger = own span */
+#define GM_LARGE_OBJECT        32768 /* bytes: Go's largest size class; bigger = own span */
+#define GM_PREALLOC_SCAN_DELAY 1.0   /* s after a large sized make: its map is in the heap */
 
 /* What we know about one maptype (read from the binary). */
 struct gm_type {
@@ -27,8 +29,6 @@ struct gm_type {
     bool ptr_free; /* bucket holds no pointers: hmap.extra.overflow lists every overflow bucket */
     char key[96], elem[96];
 };
-
-enum gm_site_kind { GM_SITE_NONE, GM_SITE_CREATED, GM_SITE_GREW, GM_SITE_CLEARED, GM_SITE_PROFILE };
 
 /* Where a map's type came from: a probe event names its maptype; a map found by the
  * heap scan is recognised by the size of its buckets when exactly one of the
@@ -52,8 +52,11 @@ struct gm_map {
     uint32_t hash0;
     bool hash0_known, polled;
     bool evented;                 /* a probe event changed it since the last poll */
-    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps */
+    uint64_t ovf_len, oldovf_len; /* len(*extra.overflow / oldoverflow), ptr-free maps;
+                                   * oldovf_len: chains of the old array, pointer maps */
     bool ovf_known, oldovf_known;
+    bool chains_walked; /* oldovf_len of a pointer map counted at chains_nevacuate */
+    uint64_t chains_nevacuate;
     /* growth */
     bool growing;
     uint64_t grow_old;           /* oldbuckets of the current growth */
@@ -66,9 +69,7 @@ struct gm_map {
     uint64_t peak_count, hint;
     bool from_makemap;
     /* where it was made or first grew */
-    enum gm_site_kind site_kind;
-    uint64_t site[GM_SITE_FRAMES];
-    int nsite;
+    struct gm_site site;
     const char *dead; /* why the entry is being retired, NULL while live */
     unsigned suspect; /* consecutive polls that did not look like this map */
     /* found by the heap scan at attach (existed before): its type's origin, and the
@@ -83,11 +84,13 @@ struct gm_stats {
     uint64_t events[GOMAP_EV_KINDS];
     uint64_t bucket_arrays, large_arrays, large_array_bytes;
     uint64_t unattributed, maps_dropped, maps_evicted;
+    uint64_t preallocs;  /* large bucket arrays made by makemap (sized makes) */
     uint64_t dups, lost; /* morestack re-entries dropped, events lost (ring buffer full) */
 };
 
 struct gm_tracker {
     pid_t pid;
+    struct ms_remote rd; /* how the target is read */
     const struct ms_gobin *bin;
     struct ms_golayout lay;
     uint64_t bias; /* runtime address - link address (PIE) */
@@ -97,11 +100,15 @@ struct gm_tracker {
     size_t n, cap, max;
     struct gm_type *types;
     size_t ntypes, captypes;
-    struct pending_arr {
-        uint64_t g, t;
-        uint8_t b;
-    } pending[64]; /* makeBucketArray per g */
-    unsigned npending;
+    double rescan_at; /* a large preallocation was seen: scan the heap then (0: no) */
+    /* the large sized makes seen, until a scan adopts their maps: their map type and
+     * where they were made name the map the scan finds */
+#define GM_PREALLOCS 32
+    struct gm_prealloc {
+        uint64_t t; /* runtime address of its maptype (the type table may move) */
+        struct gm_site site;
+    } preallocs[GM_PREALLOCS];
+    unsigned npreallocs;
     struct gm_stats st;
 #define GM_CALLER_CACHE 64
     struct caller_cache {
@@ -112,11 +119,13 @@ struct gm_tracker {
     bool target_gone;
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
-    FILE *log; /* -v: retirements and other decisions, NULL = silent */
+    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
-void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_gobin *bin,
-                const struct ms_golayout *lay, int stacks_fd, size_t max_maps);
+void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
+                const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
+                size_t max_maps);
 void ms_gm_free(struct gm_tracker *tr);
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e);
 /* Re-read every tracked map's header; returns -1 when the process is gone. */
@@ -151,6 +160,12 @@ struct gm_found {
     uint64_t types[GM_FOUND_TYPES];
     size_t ntypes; /* how many fit (more than are listed when > GM_FOUND_TYPES) */
     bool by_content;
+    /* Swiss maps: the span and slot of the Map header (to check it survives the next
+     * GC), and its type from the group array's heap type record (named = found) */
+    uint64_t hdr_span, hdr_slot;
+    char key[96], elem[96];
+    uint64_t groupsize;
+    bool named;
 };
 
 struct gm_scan_stats {
@@ -158,21 +173,28 @@ struct gm_scan_stats {
     uint64_t allspans_candidates, spans, inuse_spans, hmap_spans, slots, bytes_read;
     size_t found, adopted, typed;
     double ms;
-    bool truncated;      /* stopped at the byte or time limit */
-    bool sweepgen_known; /* liveness from the sweep generation, else either bit */
-    const char *failed;  /* why there was no scan, NULL when there was */
+    bool truncated;         /* stopped at the byte or time limit */
+    bool sweepgen_known;    /* liveness from the sweep generation, else either bit */
+    const char *failed;     /* why there was no scan, NULL when there was */
+    uint64_t sweepgen_addr; /* mheap_.sweepgen: +2 per GC cycle */
+    uint32_t sweepgen;      /* its value during the scan */
 };
 
 #define GM_SCAN_MAX_MS 5000.0 /* the heap scan stops after this long, read or not */
+/* swl: scan for Swiss maps with that layout; NULL: classic maps. */
+struct sw_layout;
 int ms_gm_heap_scan(pid_t pid, const struct ms_gobin *bin, const struct ms_golayout *lay,
-                    uint64_t bias, uint64_t limit, struct gm_found **out, size_t *nout,
-                    struct gm_scan_stats *st);
+                    const struct sw_layout *swl, uint64_t bias, uint64_t limit,
+                    struct gm_found **out, size_t *nout, struct gm_scan_stats *st);
+/* Is slot of the span at span allocated, judged like the scan does with the sweep
+ * generation H?  1 yes, 0 no (freed), -1 cannot tell. */
+int ms_gm_heap_slot_live(pid_t pid, const struct ms_golayout *lay, uint64_t span, uint64_t slot,
+                         uint32_t H);
 /* maptrack.c: follow the found maps from now on, their types recognised where the
- * binary's map types allow; returns how many were taken. */
+ * binary's map types allow (at_attach: the scan at attach, else a later one); returns
+ * how many were taken. */
 size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, double now,
-                   struct gm_scan_stats *st);
-
-enum gm_finding_kind { GM_LINGERING, GM_OVERFLOW_BLOAT, GM_LARGE_SPAN };
+                   bool at_attach, struct gm_scan_stats *st);
 
 struct gm_finding {
     enum gm_finding_kind kind;
@@ -196,7 +218,6 @@ struct gm_options {
 /* findings.c: judge every live map; returns the number of findings (array grows). */
 size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
                       struct gm_finding **out, struct gm_summary *sum);
-const char *ms_gm_finding_name(enum gm_finding_kind k);
 
 /* findings_text.c / findings_json.c */
 void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,

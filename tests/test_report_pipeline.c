@@ -4,10 +4,13 @@
  * styles), the findings JSON reader, and the size/duration parsers.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "json_parse.h"
+#include "json_read.h"
 #include "report.h"
 #include "check_run.h"
 
@@ -306,6 +309,8 @@ START_TEST(test_json_parser)
 {
     ck_assert(parses("{\"a\":[1,2.5e3,-0.5,true,false,null,\"x\\u00e9\\ud83d\\ude00\\n\"]}"));
     ck_assert(parses("  []  "));
+    ck_assert(parses("123")); /* a number at the very end of the input */
+    ck_assert(parses("null"));
     ck_assert(!parses("{\"a\":1,}"));
     ck_assert(!parses("{\"a\" 1}"));
     ck_assert(!parses("\"unterminated"));
@@ -314,6 +319,10 @@ START_TEST(test_json_parser)
     ck_assert(!parses("[1] 2"));
     ck_assert(!parses("tru"));
     ck_assert(!parses("1e999"));
+    ck_assert(!parses("[NaN]"));
+    ck_assert(!parses("{\"a\":{\"b\":[-Infinity]}}"));
+    ck_assert(!parses("// c\n{}"));
+    ck_assert(!parses(""));
     char deep[400];
     memset(deep, '[', sizeof deep - 1);
     deep[sizeof deep - 1] = 0;
@@ -321,36 +330,86 @@ START_TEST(test_json_parser)
     struct ms_json j;
     const char *err;
     size_t pos;
-    ck_assert_int_eq(ms_json_parse("{\"k\":\"v\"}", 9, &j, &err, &pos), 0);
+    /* Only len bytes are read: the rest of the buffer is not JSON. */
+    ck_assert_int_eq(ms_json_parse("{\"k\":\"v\"}garbage", 9, &j, &err, &pos), 0);
     ck_assert_str_eq(ms_json_get(&j, "k")->str, "v");
     ck_assert_ptr_null(ms_json_get(&j, "nope"));
     ms_json_free(&j);
+    ck_assert_int_eq(ms_json_parse("[1,2", 4, &j, &err, &pos), -1);
+    ck_assert_uint_eq(pos, 4);
+    ck_assert_ptr_nonnull(err);
+    /* Written back compactly, in order, '<' escaped for HTML. */
+    const char *in = "{ \"s\": \"</script>\", \"n\": [-5, 2.5, 1e3, true, null], \"o\": {} }";
+    ck_assert_int_eq(ms_json_parse(in, strlen(in), &j, &err, &pos), 0);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&out, &len);
+    ms_json_write(m, &j);
+    fclose(m);
+    ck_assert_str_eq(out, "{\"s\":\"\\u003c/script>\",\"n\":[-5,2.5,1000,true,null],\"o\":{}}");
+    free(out);
+    ms_json_free(&j);
+}
+END_TEST
+
+/* Findings and suppressions are read whole, as streams: a pipe works. */
+START_TEST(test_read_file)
+{
+    size_t len;
+    errno = 0;
+    ck_assert_ptr_null(ms_read_file("/nonexistent/x.jsonl", &len));
+    ck_assert_int_eq(errno, ENOENT);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    static char big[200000]; /* more than one read's worth, and than a pipe holds */
+    memset(big, 'x', sizeof big);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        ssize_t w = 0;
+        for (size_t off = 0; off < sizeof big; off += (size_t)w)
+            if ((w = write(fds[1], big + off, sizeof big - off)) <= 0)
+                _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    char *s = ms_read_file(path, &len);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(len, sizeof big);
+    ck_assert_int_eq(s[len], '\0');
+    ck_assert(memcmp(s, big, len) == 0);
+    free(s);
 }
 END_TEST
 
 START_TEST(test_parsers)
 {
     uint64_t v;
-    ck_assert_int_eq(ms_parse_bytes("512K", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("512K", false, &v), 0);
     ck_assert_uint_eq(v, 524288);
-    ck_assert_int_eq(ms_parse_bytes("2MiB", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("2MiB", false, &v), 0);
     ck_assert_uint_eq(v, 2u << 20);
-    ck_assert_int_eq(ms_parse_bytes("0", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("0", false, &v), 0);
     ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_bytes("12X", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("-1", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("99999999999999999999", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("17179869184G", &v), -1);
-    ck_assert_int_eq(ms_parse_duration("10m", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("12X", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("-1", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("99999999999999999999", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("17179869184G", false, &v), -1);
+    ck_assert_int_eq(ms_parse_duration("10m", false, &v), 0);
     ck_assert_uint_eq(v, 600000000000ull);
-    ck_assert_int_eq(ms_parse_duration("600", &v), 0);
+    ck_assert_int_eq(ms_parse_duration("600", false, &v), 0);
     ck_assert_uint_eq(v, 600000000000ull);
-    ck_assert_int_eq(ms_parse_duration("250ms", &v), 0);
+    ck_assert_int_eq(ms_parse_duration("250ms", false, &v), 0);
     ck_assert_uint_eq(v, 250000000ull);
-    ck_assert_int_eq(ms_parse_duration("1h", &v), 0);
-    ck_assert_int_eq(ms_parse_duration("off", &v), 0);
-    ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_duration("5x", &v), -1);
+    ck_assert_int_eq(ms_parse_duration("1h", false, &v), 0);
+    ck_assert_int_eq(ms_parse_duration("off", false, &v),
+                     -1); /* the report's options have no off */
+    ck_assert_int_eq(ms_parse_bytes("off", false, &v), -1);
+    ck_assert_int_eq(ms_parse_duration("5x", false, &v), -1);
     char b[32];
     ck_assert_str_eq(ms_fmt_bytes(b, 512), "512 B");
     ck_assert_str_eq(ms_fmt_bytes(b, 1536), "1.5 KiB");
@@ -369,6 +428,7 @@ int main(void)
     tcase_add_test(tc, test_suppressions);
     tcase_add_test(tc, test_findings);
     tcase_add_test(tc, test_json_parser);
+    tcase_add_test(tc, test_read_file);
     tcase_add_test(tc, test_parsers);
     suite_add_tcase(s, tc);
     return ms_check_run(s, 0);

@@ -1,5 +1,6 @@
 /*
- * test_shim_config.c — the MAPSCOPE_* parsers and the configuration loader:
+ * test_shim_config.c — the option grammar (format/option_grammar.c) and the
+ * MAPSCOPE_* configuration loader:
  * accepted forms, rejected forms (one stderr line each, naming the
  * variable, the default kept), path resolution, and LD_PRELOAD filtering.
  */
@@ -31,7 +32,11 @@ START_TEST(durations)
     ck_assert_uint_eq(v, 0);
     ck_assert_int_eq(ms_parse_duration("0", true, &v), 0);
     ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_duration("0", false, &v), -1);
+    ck_assert_int_eq(ms_parse_duration("2d", true, &v), 0);
+    ck_assert_uint_eq(v, NS(2 * 86400));
+    ck_assert_int_eq(ms_parse_duration("NONE", true, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(ms_parse_duration("0", false, &v), 0); /* a number; ranges are per option */
     ck_assert_int_eq(ms_parse_duration("off", false, &v), -1);
     const char *bad[] = {"", "abc", "-5", "5x", "5 s", "1.5s", "s", "99999999999999999999", NULL};
     for (int i = 0; bad[i]; i++)
@@ -43,20 +48,26 @@ END_TEST
 START_TEST(byte_sizes)
 {
     uint64_t v;
-    ck_assert_int_eq(ms_parse_bytes("512K", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("512K", true, &v), 0);
     ck_assert_uint_eq(v, 512 * 1024);
-    ck_assert_int_eq(ms_parse_bytes("1m", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("1m", true, &v), 0);
     ck_assert_uint_eq(v, 1 << 20);
-    ck_assert_int_eq(ms_parse_bytes("2GiB", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("2GiB", true, &v), 0);
     ck_assert_uint_eq(v, 2ull << 30);
-    ck_assert_int_eq(ms_parse_bytes("4096", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("4096", true, &v), 0);
     ck_assert_uint_eq(v, 4096);
-    ck_assert_int_eq(ms_parse_bytes("off", &v), 0);
+    ck_assert_int_eq(ms_parse_bytes("off", true, &v), 0);
     ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(ms_parse_bytes("12T", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("K", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("-1", &v), -1);
-    ck_assert_int_eq(ms_parse_bytes("18446744073709551615K", &v), -1); /* overflow */
+    ck_assert_int_eq(ms_parse_bytes("12T", true, &v), 0);
+    ck_assert_uint_eq(v, 12ull << 40);
+    ck_assert_int_eq(ms_parse_bytes("3kIb", true, &v), 0);
+    ck_assert_uint_eq(v, 3 << 10);
+    ck_assert_int_eq(ms_parse_bytes("none", false, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("12X", true, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("5 K", true, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("K", true, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("-1", true, &v), -1);
+    ck_assert_int_eq(ms_parse_bytes("18446744073709551615K", true, &v), -1); /* overflow */
 }
 END_TEST
 
@@ -99,6 +110,52 @@ START_TEST(signals)
     for (int i = 0; bad[i]; i++)
         ck_assert_msg(ms_parse_signal(bad[i], &s) == -1, "accepted '%s'", bad[i]);
     ck_assert_str_eq(ms_signal_name(SIGUSR2), "USR2");
+}
+END_TEST
+
+/* The option table: ranges per option, the off words only where 0 is off,
+ * and the refusal both the shim and `mapscope run` print. */
+START_TEST(option_table)
+{
+    struct ms_opt_value v;
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_LINGER, "2d", &v), 0);
+    ck_assert_uint_eq(v.num, NS(2 * 86400));
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_INTERVAL, "500ms", &v), -1); /* at least 1s */
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_INTERVAL, "1s", &v), 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_INTERVAL, "None", &v), 0);
+    ck_assert_uint_eq(v.num, 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_TIMELINE, "9ms", &v), -1);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_TIMELINE, "0", &v), 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_SAMPLE, "1T", &v), 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_SAMPLE, "2T", &v), -1);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_SAMPLE, "OFF", &v), 0);
+    ck_assert_uint_eq(v.num, 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_DEPTH, "off", &v), -1); /* no off: depth 0 is no stack */
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_DEPTH, "0", &v), -1);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_DEPTH, "256", &v), 0);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_UNWIND, "LibUnwind", &v), 0);
+    ck_assert_uint_eq(v.num, MS_UNWIND_LIBUNWIND);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_FOLLOW_CHILDREN, "Yes", &v), 0);
+    ck_assert(v.on);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_SIGNAL, "USR2", &v), 0);
+    ck_assert_int_eq(v.sig, SIGUSR2);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_OUTPUT, "", &v), -1);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_TRIGGER, "", &v), 0); /* empty: no trigger */
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_MAX_STACKS, "1048576", &v), -1);
+    ck_assert_int_eq(ms_opt_parse(MS_OPT_COUNT, "1", &v), -1);
+    for (int id = 0; id < MS_OPT_COUNT; id++)
+        ck_assert_int_eq(ms_opt_parse((enum ms_opt)id, NULL, &v), -1);
+
+    char line[256];
+    size_t n = ms_opt_refusal(line, sizeof line, MS_OPT_LINGER, "2w");
+    ck_assert_str_eq(line, "MAPSCOPE_LINGER='2w' is not valid (accepted: 0, off, or "
+                           "N[ms|s|m|h|d], no unit = seconds, e.g. 60s or 1h)");
+    ck_assert_uint_eq(n, strlen(line));
+    ms_opt_refusal(line, sizeof line, MS_OPT_DEPTH, "a\nb"); /* stays one line */
+    ck_assert_str_eq(line,
+                     "MAPSCOPE_DEPTH='a?b' is not valid (accepted: an integer from 1 to 256)");
+    ck_assert_uint_eq(ms_opt_refusal(line, 10, MS_OPT_DEPTH, "x"), 9); /* truncated, terminated */
+    ck_assert_str_eq(line, "MAPSCOPE_");
 }
 END_TEST
 
@@ -293,7 +350,19 @@ START_TEST(fuzz_parsers)
         int sig;
         if (ms_parse_duration(buf, true, &v) == 0)
             ck_assert(v == 0 || v >= 1000000ull);
-        ms_parse_bytes(buf, &v);
+        ms_parse_bytes(buf, true, &v);
+        /* Every option's parser and refusal on every 4th string (all of
+         * them would take ~1 s under ASan, too near Check's 4 s timeout on
+         * a loaded machine); plain tests, ck_abort_msg only on a failure,
+         * as every ck_assert writes to Check's pipe. */
+        for (int id = 0; i % 4 == 0 && id < MS_OPT_COUNT; id++) {
+            struct ms_opt_value ov;
+            char line[200];
+            if (ms_opt_parse((enum ms_opt)id, buf, &ov) != 0 &&
+                (ms_opt_refusal(line, sizeof line, (enum ms_opt)id, buf) >= sizeof line ||
+                 strchr(line, '\n')))
+                ck_abort_msg("refusal of '%s' for option %d is not one bounded line", buf, id);
+        }
         if (ms_parse_uint(buf, 1, 256, &v) == 0)
             ck_assert(v >= 1 && v <= 256);
         ms_parse_bool(buf, &b);
@@ -312,6 +381,7 @@ int main(void)
     tcase_add_test(tc, byte_sizes);
     tcase_add_test(tc, integers_and_bools);
     tcase_add_test(tc, signals);
+    tcase_add_test(tc, option_table);
     tcase_add_test(tc, loader_good_values);
     tcase_add_test(tc, loader_bad_values);
     tcase_add_test(tc, defaults);

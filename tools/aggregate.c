@@ -17,6 +17,7 @@
 const char *const ms_metric_names[MS_M_COUNT] = {
     [MS_M_LEAKED] = "leaked",      [MS_M_PEAK] = "peak",           [MS_M_ALLOCATED] = "allocated",
     [MS_M_ALLOCS] = "allocations", [MS_M_TEMPORARY] = "temporary", [MS_M_LINGERING] = "lingering",
+    [MS_M_LOST] = "lost",          [MS_M_REACHABLE] = "reachable",
 };
 
 uint64_t ms_metric_value(const struct ms_pstack *s, enum ms_metric m)
@@ -34,6 +35,10 @@ uint64_t ms_metric_value(const struct ms_pstack *s, enum ms_metric m)
         return s->f[MS_SF_TEMPORARY];
     case MS_M_LINGERING:
         return s->lg_bytes;
+    case MS_M_LOST:
+        return ms_kinds_sum(s->k, MS_KINDS_LEAK, NULL);
+    case MS_M_REACHABLE:
+        return s->k[MS_KF_REACHABLE_BYTES];
     default:
         return 0;
     }
@@ -54,6 +59,13 @@ uint64_t ms_metric_other(const struct ms_pstack *s, enum ms_metric m)
         return s->f[MS_SF_ALLOCS];
     case MS_M_LINGERING:
         return s->lg_blocks;
+    case MS_M_LOST: {
+        uint64_t blocks;
+        ms_kinds_sum(s->k, MS_KINDS_LEAK, &blocks);
+        return blocks;
+    }
+    case MS_M_REACHABLE:
+        return s->k[MS_KF_REACHABLE_BLOCKS];
     default:
         return 0;
     }

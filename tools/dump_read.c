@@ -1,5 +1,5 @@
 /*
- * dump_read.c — parse a mapscope dump file (lib/dump_format.h,
+ * dump_read.c — parse a mapscope dump file (format/dump_format.h,
  * man/mapscope-dump.5) into a struct ms_dump.
  *
  * Dumps are hostile input: a service killed mid-write leaves a truncated
@@ -209,18 +209,35 @@ static void rec_stack(struct cur *c, struct ms_dump *d)
         s->frames[i] = rd64(c);
 }
 
-static void rec_stack_stats(struct cur *c, struct ms_dump *d)
+/* u32 stack_id | u32 n | n x u64: the first max fields into f (fields we
+ * do not know yet are skipped, missing ones stay 0).  False when n does
+ * not fit the record. */
+static bool stack_fields(struct cur *c, uint32_t *id, uint64_t *f, uint32_t max)
 {
-    uint32_t id = rd32(c), n = rd32(c);
+    *id = rd32(c);
+    uint32_t n = rd32(c);
     if (!count_fits(c, n, 8))
-        return;
-    struct ms_stack_stats *s = MS_VEC_PUSH(d->stats);
-    s->stack_id = id;
+        return false;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t v = rd64(c);
-        if (i < MS_SF_COUNT) /* fields we do not know yet are skipped */
-            s->f[i] = v;
+        if (i < max)
+            f[i] = v;
     }
+    return true;
+}
+
+static void rec_stack_stats(struct cur *c, struct ms_dump *d)
+{
+    struct ms_stack_stats s = {0};
+    if (stack_fields(c, &s.stack_id, s.f, MS_SF_COUNT))
+        *MS_VEC_PUSH(d->stats) = s;
+}
+
+static void rec_leak_kinds(struct cur *c, struct ms_dump *d)
+{
+    struct ms_stack_kinds s = {0};
+    if (stack_fields(c, &s.stack_id, s.k, MS_KF_COUNT))
+        *MS_VEC_PUSH(d->kinds) = s;
 }
 
 static void rec_linger(struct cur *c, struct ms_dump *d)
@@ -275,6 +292,10 @@ static const char *type_name(uint16_t t)
         return "TOTALS";
     case MS_REC_ENGINE:
         return "ENGINE";
+    case MS_REC_LEAK_KINDS:
+        return "LEAK_KINDS";
+    case MS_REC_REACH:
+        return "REACH";
     case MS_REC_END:
         return "END";
     default:
@@ -312,7 +333,11 @@ static bool parse_record(uint16_t type, struct cur *c, struct ms_dump *d, uint32
         nv_list(c, d, false);
         break;
     case MS_REC_ENGINE:
+    case MS_REC_REACH: /* the scan's figures are the profiler's, like the engine's */
         nv_list(c, d, true);
+        break;
+    case MS_REC_LEAK_KINDS:
+        rec_leak_kinds(c, d);
         break;
     case MS_REC_END:
         *end_count = rd32(c);
@@ -454,6 +479,7 @@ void ms_dump_free(struct ms_dump *d)
     free(d->stacks.v);
     free(d->stats.v);
     free(d->lingers.v);
+    free(d->kinds.v);
     free(d->timeline.v);
     memset(d, 0, sizeof *d);
 }

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_parse.h"
+#include "json_read.h"
 #include "report.h"
 
 static uint64_t num(const struct ms_json *o, const char *k)
@@ -57,6 +57,13 @@ static char *site(const struct ms_json *o)
     return s;
 }
 
+/* A record of a Swiss-table map ("impl":"swiss"; classic records have no impl). */
+static bool is_swiss(const struct ms_json *o)
+{
+    const struct ms_json *v = ms_json_get(o, "impl");
+    return v && v->type == MS_J_STR && !strcmp(v->str, "swiss");
+}
+
 static char *serialise(const struct ms_json *o)
 {
     char *buf = NULL;
@@ -79,6 +86,11 @@ static void take_summary(struct ms_findings *f, const struct ms_json *o)
     x->old_bytes = num(o, "old_bytes");
     x->overflow_bytes = num(o, "overflow_bytes");
     x->findings = num(o, "findings");
+    x->swiss = is_swiss(o);
+    x->bytes_held = num(o, "bytes_held");
+    x->count = num(o, "count");
+    x->capacity = num(o, "capacity");
+    x->tombstones = num(o, "tombstones");
     x->go_version = str(o, "go_version");
     x->binary = str(o, "binary");
     x->json = serialise(o);
@@ -93,6 +105,14 @@ static void take(struct ms_findings *f, const struct ms_json *o)
     x->bucket_bytes = num(o, "bucket_bytes");
     x->old_bytes = num(o, "old_bytes");
     x->overflow_buckets = num(o, "overflow_buckets");
+    x->swiss = is_swiss(o);
+    x->peak_count = num(o, "peak_count");
+    x->capacity = num(o, "capacity");
+    x->tables = num(o, "tables");
+    x->dir_len = num(o, "dir_len");
+    x->tombstones = num(o, "tombstones");
+    x->bytes_held = num(o, "bytes_held");
+    x->wasted_bytes = num(o, "wasted_bytes");
     const struct ms_json *l = ms_json_get(o, "lingering_s");
     x->lingering_s = l && l->type == MS_J_NUM ? l->num : 0;
     x->map = str(o, "map");
@@ -155,21 +175,13 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
 
 int ms_findings_read(const char *path, struct ms_findings *f)
 {
-    FILE *in = fopen(path, "re");
-    if (!in) {
+    size_t len;
+    char *buf = ms_read_file(path, &len);
+    if (!buf) {
         fprintf(stderr, "mapscope report: cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char *buf = NULL;
-    size_t len = 0, n;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    while (m && (n = fread(chunk, 1, sizeof chunk, in)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(in);
-    if (m)
-        fclose(m);
-    int rc = buf ? ms_findings_parse(path, buf, len, f) : -1;
+    int rc = ms_findings_parse(path, buf, len, f);
     free(buf);
     return rc;
 }

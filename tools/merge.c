@@ -127,6 +127,7 @@ struct tstack {
     uint64_t lg_blocks, lg_bytes, lg_oldest;
     uint32_t lg_nbins;
     struct ms_linger_bin *lg_bins;
+    uint64_t k[MS_KF_COUNT];
 };
 
 static int cmp_raw_id(const void *a, const void *b)
@@ -200,10 +201,13 @@ static void collect_stacks(struct ms_profile *p, struct ms_dump *d, struct tstac
 
     /* One entry per stats record, then one per linger record (merged with
      * the stats of the same stack later, when stacks are deduplicated). */
-    size_t nitems = d->stats.n + d->lingers.n;
+    size_t nitems = d->stats.n + d->lingers.n + d->kinds.n;
     for (size_t k = 0; k < nitems; k++) {
         bool is_stats = k < d->stats.n;
-        uint32_t id = is_stats ? d->stats.v[k].stack_id : d->lingers.v[k - d->stats.n].stack_id;
+        bool is_kinds = k >= d->stats.n + d->lingers.n;
+        uint32_t id = is_stats   ? d->stats.v[k].stack_id
+                      : is_kinds ? d->kinds.v[k - d->stats.n - d->lingers.n].stack_id
+                                 : d->lingers.v[k - d->stats.n].stack_id;
         ms_grow((void **)ts, cap, *nts + 1, sizeof **ts);
         struct tstack *t = &(*ts)[(*nts)++];
         const struct ms_raw_stack *rs = find_stack(d, id);
@@ -220,6 +224,8 @@ static void collect_stacks(struct ms_profile *p, struct ms_dump *d, struct tstac
         }
         if (is_stats) {
             memcpy(t->f, d->stats.v[k].f, sizeof t->f);
+        } else if (is_kinds) {
+            memcpy(t->k, d->kinds.v[k - d->stats.n - d->lingers.n].k, sizeof t->k);
         } else {
             const struct ms_linger *l = &d->lingers.v[k - d->stats.n];
             t->lg_blocks = l->blocks, t->lg_bytes = l->bytes, t->lg_oldest = l->oldest_age_ns;
@@ -288,6 +294,7 @@ static void dedup_stacks(struct ms_profile *p, struct tstack *ts, size_t nts)
                                 .lg_nbins = ts[i].lg_nbins,
                                 .lg_bins = ts[i].lg_bins};
         memcpy(add.f, ts[i].f, sizeof add.f);
+        memcpy(add.k, ts[i].k, sizeof add.k);
         ms_pstack_add(s, &add);
         free(ts[i].lg_bins);
     }
@@ -297,6 +304,8 @@ void ms_pstack_add(struct ms_pstack *s, const struct ms_pstack *add)
 {
     for (int f = 0; f < MS_SF_COUNT; f++)
         s->f[f] += add->f[f];
+    for (int f = 0; f < MS_KF_COUNT; f++)
+        s->k[f] += add->k[f];
     s->lg_blocks += add->lg_blocks;
     s->lg_bytes += add->lg_bytes;
     if (add->lg_oldest_ns > s->lg_oldest_ns)

@@ -39,7 +39,10 @@ static void stack_figures(FILE *out, const struct ms_pstack *s, int64_t supp, si
     for (uint32_t b = 0; b < s->lg_nbins; b++)
         fprintf(out, "%s[%.3f,%" PRIu64 ",%" PRIu64 "]", b ? "," : "",
                 (double)s->lg_bins[b].min_age_ns / 1e9, s->lg_bins[b].blocks, s->lg_bins[b].bytes);
-    fprintf(out, "],%zu]", site);
+    fputc(']', out);
+    for (int k = 0; k < MS_KF_COUNT; k++) /* leak kinds: enum ms_kind_field */
+        fprintf(out, ",%" PRIu64, s->k[k]);
+    fprintf(out, ",%zu]", site);
 }
 
 /* {head, strings, frames, stacks, tail}: see the comment at the top. */

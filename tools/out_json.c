@@ -60,6 +60,12 @@ static void totals(FILE *out, const struct ms_profile *p)
         ms_json_str(out, p->totals.v[i].name);
         fprintf(out, ":%" PRIu64, p->totals.v[i].value);
     }
+    fprintf(out, ",\"leak_scans\":%" PRIu64, ms_profile_scans(p));
+    if (ms_profile_scans(p)) {
+        uint64_t k[MS_KF_COUNT];
+        ms_kinds_totals(p, k);
+        ms_json_kinds(out, k);
+    }
     fputc('}', out);
 }
 
@@ -101,9 +107,11 @@ static void view(FILE *out, const struct ms_profile *p, const struct ms_report_o
                 s->f[MS_SF_FREES]);
         if (m == MS_M_TEMPORARY)
             fprintf(out, ",\"temporary\":%" PRIu64, s->f[MS_SF_TEMPORARY]);
-        if (m == MS_M_LEAKED) {
+        if (m == MS_M_LEAKED || m == MS_M_LOST || m == MS_M_REACHABLE) {
             fputs(",\"suppressed\":", out);
             ms_json_str(out, s->suppressed);
+            if (ms_profile_scans(p))
+                ms_json_kinds(out, s->k);
         }
         if (m == MS_M_LINGERING)
             entry_linger(out, s);
@@ -197,6 +205,8 @@ void ms_out_json(FILE *out, const struct ms_profile *p, const struct ms_report_o
     ms_json_head(out, p);
     fprintf(out, ",\"lingering_min_s\":%.3f", (double)o->linger_min_ns / 1e9);
     view(out, p, o, "leaks", MS_M_LEAKED);
+    view(out, p, o, "lost", MS_M_LOST);
+    view(out, p, o, "still_reachable", MS_M_REACHABLE);
     view(out, p, o, "lingering", MS_M_LINGERING);
     view(out, p, o, "peak", MS_M_PEAK);
     view(out, p, o, "hotspots", MS_M_ALLOCS);

@@ -7,8 +7,10 @@
  * alloc_objects/alloc_space (everything allocated), inuse_objects/
  * inuse_space (live at the dump: leaked when the dump is the exit dump;
  * the default view), plus peak_objects/peak_space (live at the global
- * peak).  One location per distinct frame, with its inlined functions as
- * extra lines; one mapping per module with its build-id, so pprof can fetch
+ * peak), lost_objects/lost_space (definitely, indirectly or possibly lost)
+ * and reachable_objects/reachable_space (still reachable), the leak kinds
+ * of the dump's reachability scan (0 without one).  One location per distinct frame, with its
+ * inlined functions as extra lines; one mapping per module with its build-id, so pprof can fetch
  * symbols itself if ours were missing.  The message is generated from
  * tools/profile.proto by protoc-c.
  */
@@ -47,8 +49,10 @@ static int cmp_fn(const void *a, const void *b)
 }
 
 static const char *const sample_names[][2] = {
-    {"alloc_objects", "count"}, {"alloc_space", "bytes"},  {"inuse_objects", "count"},
-    {"inuse_space", "bytes"},   {"peak_objects", "count"}, {"peak_space", "bytes"},
+    {"alloc_objects", "count"},   {"alloc_space", "bytes"},  {"inuse_objects", "count"},
+    {"inuse_space", "bytes"},     {"peak_objects", "count"}, {"peak_space", "bytes"},
+    {"lost_objects", "count"},    {"lost_space", "bytes"},   {"reachable_objects", "count"},
+    {"reachable_space", "bytes"},
 };
 #define NVALUES (sizeof sample_names / sizeof sample_names[0])
 
@@ -60,6 +64,10 @@ static void sample_values(const struct ms_pstack *s, int64_t *v)
     v[3] = (int64_t)s->f[MS_SF_LIVE_BYTES];
     v[4] = (int64_t)s->f[MS_SF_PEAK_BLOCKS];
     v[5] = (int64_t)s->f[MS_SF_PEAK_BYTES];
+    v[7] = (int64_t)ms_metric_value(s, MS_M_LOST);
+    v[6] = (int64_t)ms_metric_other(s, MS_M_LOST);
+    v[9] = (int64_t)ms_metric_value(s, MS_M_REACHABLE);
+    v[8] = (int64_t)ms_metric_other(s, MS_M_REACHABLE);
 }
 
 static char *hex_id(const struct ms_pmodule *m)

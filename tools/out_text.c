@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings_contract.h"
 #include "report.h"
 
 static const char *plural(uint64_t n, const char *one, const char *many)
@@ -58,7 +59,7 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
     uint64_t sum = 0, sum_other = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ms_pstack *s = &p->stacks.v[idx[i]];
-        if (m == MS_M_LEAKED && s->suppressed)
+        if ((m == MS_M_LEAKED || m == MS_M_LOST) && s->suppressed)
             continue;
         idx[unsup++] = idx[i];
         sum += ms_metric_value(s, m);
@@ -95,12 +96,14 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
         default:
             fprintf(out, "%s in %" PRIu64 " %s", ms_fmt_bytes(b1, v), other,
                     plural(other, "block", "blocks"));
-            if (m == MS_M_LEAKED)
+            if (m == MS_M_LEAKED || m == MS_M_LOST)
                 fprintf(out, " (of %" PRIu64 " allocated here, %s in all)", s->f[MS_SF_ALLOCS],
                         ms_fmt_bytes(b2, s->f[MS_SF_BYTES_ALLOCATED]));
             if (m == MS_M_LINGERING)
                 fprintf(out, ", oldest %s", ms_fmt_duration(b2, s->lg_oldest_ns));
             fputc('\n', out);
+            if (m == MS_M_LOST)
+                ms_text_kinds_stack(out, s);
         }
         if (m == MS_M_LINGERING && s->lg_nbins) {
             fputs("      ages:", out);
@@ -117,6 +120,19 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
         fprintf(out, "\n  ... %zu more %s (--top 0 shows all)\n", n - shown,
                 plural(n - shown, "stack", "stacks"));
     free(idx);
+}
+
+/* Leaks: with a reachability scan, the lost blocks (still reachable ones
+ * get their own section); without, every block still allocated. */
+static void leaks(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o)
+{
+    if (ms_profile_scans(p))
+        section(out, p, o, MS_M_LOST,
+                "Leaks: lost blocks (definitely, indirectly or possibly lost)",
+                "none: every block still allocated is reachable");
+    else
+        section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
+                "none: every allocation was freed");
 }
 
 static void header(FILE *out, const struct ms_profile *p)
@@ -191,6 +207,7 @@ static void totals(FILE *out, const struct ms_profile *p)
             plural(temp, "allocation", "allocations"));
     fprintf(out, "   failed            %" PRIu64 " allocation %s returned NULL\n", failed,
             plural(failed, "call", "calls"));
+    ms_text_kinds_summary(out, p);
     uint64_t dropped = ms_profile_total(p, MS_TOTAL_DROPPED);
     if (dropped)
         fprintf(out,
@@ -357,53 +374,25 @@ static void overhead(FILE *out, const struct ms_profile *p)
 
 /* Why a finding matters and what to do, when the findings file did not
  * say (older gomaps output). */
-/* How a gomaps finding's site relates to the map (the "site_kind" field,
- * mapscope-gomaps(8)): a site is only useful if the reader knows whether
- * it made the map or merely grew, cleared or allocated its array. */
-static const char *site_label(const char *kind)
-{
-    static const struct {
-        const char *kind, *label;
-    } labels[] = {
-        {"created", "created at"},
-        {"first_growth", "first grew at"},
-        {"cleared", "cleared at"},
-        {"heap_profile", "bucket array allocated at"},
-    };
-    for (size_t i = 0; kind && i < sizeof labels / sizeof labels[0]; i++)
-        if (!strcmp(kind, labels[i].kind))
-            return labels[i].label;
-    return "site:";
-}
-
-static const char *default_why(const char *finding)
-{
-    if (!finding)
-        return NULL;
-    if (!strcmp(finding, "lingering_oldbuckets"))
-        return "evacuation only advances on writes; with no writes the old array stays. "
-               "Write to the map, or copy it into a fresh one";
-    if (!strcmp(finding, "large_span"))
-        return "Go maps never shrink; a map that was once big keeps its bucket array. "
-               "Copy the survivors into a fresh map";
-    if (!strcmp(finding, "overflow_bloat"))
-        return "insert/delete churn near the load factor grows overflow chains (same-size "
-               "grows compact them). Rebuild the map";
-    return NULL;
-}
-
 void ms_out_findings_text(FILE *out, const struct ms_findings *f)
 {
     char b1[32], b2[32], b3[32];
     fprintf(out, "\n== Go maps (mapscope gomaps findings): %zu\n", f->n);
     for (size_t i = 0; i < f->summaries.n; i++) {
         const struct ms_findings_summary *s = &f->summaries.v[i];
-        fprintf(out,
-                "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
-                " growing), bucket arrays %s, old arrays %s, overflow %s\n",
-                s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
-                s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
-                ms_fmt_bytes(b3, s->overflow_bytes));
+        if (s->swiss)
+            fprintf(out,
+                    "   pid %" PRIu64 " %s %s: %" PRIu64 " Swiss-table maps followed, %s held, "
+                    "%" PRIu64 " live entries in %" PRIu64 " slots, %" PRIu64 " tombstones\n",
+                    s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                    ms_fmt_bytes(b1, s->bytes_held), s->count, s->capacity, s->tombstones);
+        else
+            fprintf(out,
+                    "   pid %" PRIu64 " %s %s: %" PRIu64 " maps followed (%" PRIu64
+                    " growing), bucket arrays %s, old arrays %s, overflow %s\n",
+                    s->pid, s->binary ? s->binary : "", s->go_version ? s->go_version : "", s->maps,
+                    s->growing, ms_fmt_bytes(b1, s->bucket_bytes), ms_fmt_bytes(b2, s->old_bytes),
+                    ms_fmt_bytes(b3, s->overflow_bytes));
     }
     for (size_t i = 0; i < f->n; i++) {
         const struct ms_finding *x = &f->v[i];
@@ -413,19 +402,28 @@ void ms_out_findings_text(FILE *out, const struct ms_findings *f)
         if (x->key_type || x->elem_type)
             fprintf(out, "      map[%s]%s\n", x->key_type ? x->key_type : "?",
                     x->elem_type ? x->elem_type : "?");
-        fprintf(out,
-                "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
-                "%" PRIu64 " overflow buckets",
-                x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes), ms_fmt_bytes(b2, x->old_bytes),
-                x->overflow_buckets);
+        if (x->swiss)
+            fprintf(out,
+                    "      %" PRIu64 " entries (peak seen %" PRIu64 "), %" PRIu64
+                    " slots in %" PRIu64 " tables, directory %" PRIu64 ", %" PRIu64
+                    " tombstones, holds %s (%s unused)",
+                    x->count, x->peak_count, x->capacity, x->tables, x->dir_len, x->tombstones,
+                    ms_fmt_bytes(b1, x->bytes_held), ms_fmt_bytes(b2, x->wasted_bytes));
+        else
+            fprintf(out,
+                    "      %" PRIu64 " entries, B=%" PRIu64 ", buckets %s, old buckets %s, "
+                    "%" PRIu64 " overflow buckets",
+                    x->count, x->B, ms_fmt_bytes(b1, x->bucket_bytes),
+                    ms_fmt_bytes(b2, x->old_bytes), x->overflow_buckets);
         if (x->lingering_s > 0)
             fprintf(out, ", growth stalled for %s%.1f s", x->before_attach ? "at least " : "",
                     x->lingering_s);
         fputc('\n', out);
         if (x->site)
-            fprintf(out, "      %s %s%s\n", site_label(x->site_kind), x->site,
+            fprintf(out, "      %s %s%s\n", ms_gm_site_label(x->site_kind), x->site,
                     x->before_attach ? " (the map existed before gomaps attached)" : "");
-        const char *why = x->why ? x->why : default_why(x->finding);
+        int kind = ms_gm_finding_kind(x->finding);
+        const char *why = x->why ? x->why : kind >= 0 ? ms_gm_finding_def(kind)->why : NULL;
         if (why)
             fprintf(out, "      why: %s\n", why);
         if (x->advice)
@@ -482,8 +480,7 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
             totals(out, p);
             names_note(out, p);
             ms_text_timeline(out, p);
-            section(out, p, o, MS_M_LEAKED, "Leaks (still allocated at the dump)",
-                    "none: every allocation was freed");
+            leaks(out, p, o);
             for (size_t i = 0; s && i < ms_supp_count(s); i++) {
                 uint64_t st, by;
                 const char *name = ms_supp_name(s, i, &st, &by);
@@ -491,6 +488,11 @@ void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_o
                     fprintf(out, "\n   suppressed by \"%s\": %" PRIu64 " %s, %s\n", name, st,
                             plural(st, "stack", "stacks"), ms_fmt_bytes(b, by));
             }
+            if (ms_profile_scans(p))
+                section(out, p, o, MS_M_REACHABLE,
+                        "Still reachable at the dump (not leaks: a global, a stack or a register "
+                        "points to them)",
+                        "none");
             section(out, p, o, MS_M_PEAK, "Peak heap: stacks holding it at the peak",
                     "no peak recorded");
             section(out, p, o, MS_M_LINGERING, title, "none");

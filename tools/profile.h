@@ -60,6 +60,12 @@ struct ms_linger {
     struct ms_linger_bin *bins;
 };
 
+/* Valgrind's leak kinds of one stack's live blocks (MS_REC_LEAK_KINDS). */
+struct ms_stack_kinds {
+    uint32_t stack_id;
+    uint64_t k[MS_KF_COUNT]; /* enum ms_kind_field */
+};
+
 struct ms_tl_point {
     uint64_t t_ns, live_bytes, live_blocks, allocs, alloc_bytes;
 };
@@ -79,6 +85,7 @@ struct ms_dump {
     MS_VEC(struct ms_raw_stack) stacks;
     MS_VEC(struct ms_stack_stats) stats;
     MS_VEC(struct ms_linger) lingers;
+    MS_VEC(struct ms_stack_kinds) kinds;
     MS_VEC(struct ms_tl_point) timeline;
     MS_VEC(struct ms_nv) totals;
     MS_VEC(struct ms_nv) engine;
@@ -148,7 +155,8 @@ struct ms_pstack {
     uint64_t lg_blocks, lg_bytes, lg_oldest_ns;
     uint32_t lg_nbins;
     struct ms_linger_bin *lg_bins;
-    const char *suppressed; /* name of the suppression that matched, or NULL */
+    const char *suppressed;  /* name of the suppression that matched, or NULL */
+    uint64_t k[MS_KF_COUNT]; /* leak kinds (sum over dumps with a scan) */
 };
 
 /* One process that contributed a dump. */
@@ -182,6 +190,8 @@ void ms_profile_free(struct ms_profile *p);
 /* Add a stack's counters and lingering blocks into s (frames untouched). */
 void ms_pstack_add(struct ms_pstack *s, const struct ms_pstack *add);
 uint64_t ms_profile_total(const struct ms_profile *p, const char *name);
+/* How many merged dumps carry leak kinds (a reachability scan). */
+uint64_t ms_profile_scans(const struct ms_profile *p);
 
 /* Symbolization options. */
 struct ms_symbolize_opts {

@@ -30,8 +30,10 @@ static const char usage_text[] =
     "\n"
     "output (one of; default text):\n"
     "  --json                 the report as JSON (schema in mapscope-report(1))\n"
-    "  --folded[=METRIC]      folded stacks for flame graphs; METRIC: leaked (default),\n"
-    "                         peak, allocated, allocations, temporary, lingering\n"
+    "  --folded[=METRIC]      folded stacks for flame graphs; METRIC: lost (default when\n"
+    "                         the dumps have leak kinds), leaked (every block still\n"
+    "                         allocated; the default otherwise), reachable, peak,\n"
+    "                         allocated, allocations, temporary, lingering\n"
     "  --pprof FILE           gzipped profile.proto for `go tool pprof`, Pyroscope\n"
     "  --html FILE            one self-contained HTML page: flame graphs, heap chart, leaks\n"
     "  --lingering[=DUR]      only blocks alive longer than the threshold (or DUR: 1h, 30m)\n"
@@ -44,6 +46,9 @@ static const char usage_text[] =
     "\n"
     "CI gate:\n"
     "  --fail-on-leak BYTES   exit 3 when unsuppressed leaked bytes exceed BYTES (0 = any)\n"
+    "  --fail-leak-kinds SET  which kinds --fail-on-leak counts (default definite,indirect;\n"
+    "                         add possible, reachable, or say all); dumps without leak\n"
+    "                         kinds count every block still allocated\n"
     "  --suppressions FILE    leaks to ignore (LSan 'leak:PATTERN' or valgrind {...} style);\n"
     "                         may be repeated; its alloc-fn:NAME lines name wrappers\n"
     "\n"
@@ -81,6 +86,7 @@ enum {
     OPT_DEBUGDIR,
     OPT_ALLOCFN,
     OPT_NO_DEFAULT_ALLOCFN,
+    OPT_FAIL_KINDS,
     OPT_HELP
 };
 
@@ -94,6 +100,7 @@ static const struct option long_opts[] = {
     {"frames", required_argument, NULL, OPT_FRAMES},
     {"diff", no_argument, NULL, OPT_DIFF},
     {"fail-on-leak", required_argument, NULL, OPT_FAIL},
+    {"fail-leak-kinds", required_argument, NULL, OPT_FAIL_KINDS},
     {"suppressions", required_argument, NULL, OPT_SUPP},
     {"lingering", optional_argument, NULL, OPT_LINGER},
     {"debug-dir", required_argument, NULL, OPT_DEBUGDIR},
@@ -109,6 +116,7 @@ struct args {
     enum ms_metric folded_metric;
     const char *pprof, *html, *output;
     uint64_t fail_limit;
+    unsigned fail_kinds; /* bits 1 << MS_KIND_* */
     MS_VEC(const char *) supp_files;
     MS_VEC(const char *) debug_dirs;
     struct ms_report_opts ro;
@@ -139,6 +147,7 @@ static int parse_count(const char *s, size_t *out)
 static int parse_args(int argc, char **argv, struct args *a)
 {
     a->ro.top = 10;
+    a->fail_kinds = MS_KINDS_FAIL_DEFAULT;
     a->ro.frames = 16;
     int c;
     optind = 1;
@@ -149,15 +158,16 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_FOLDED: {
             a->folded = true;
-            a->folded_metric = MS_M_LEAKED;
+            a->folded_metric = MS_M_COUNT; /* lost or leaked, once the dumps are read */
             if (!optarg)
                 break;
             int m = 0;
             while (m < MS_M_COUNT && strcmp(ms_metric_names[m], optarg))
                 m++;
             if (m == MS_M_COUNT)
-                return usage_error("--folded=%s: unknown metric (accepted: leaked, peak, "
-                                   "allocated, allocations, temporary, lingering)",
+                return usage_error("--folded=%s: unknown metric (accepted: lost, leaked, "
+                                   "reachable, peak, allocated, allocations, temporary, "
+                                   "lingering)",
                                    optarg);
             a->folded_metric = (enum ms_metric)m;
             break;
@@ -184,10 +194,16 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->diff = true;
             break;
         case OPT_FAIL:
-            if (ms_parse_bytes(optarg, &a->fail_limit))
+            if (ms_parse_bytes(optarg, false, &a->fail_limit))
                 return usage_error("--fail-on-leak %s: expected bytes, N[K|M|G] (e.g. 0, 4K)",
                                    optarg);
             a->fail_set = true;
+            break;
+        case OPT_FAIL_KINDS:
+            if (ms_kinds_parse(optarg, &a->fail_kinds))
+                return usage_error("--fail-leak-kinds %s: expected kinds separated by commas "
+                                   "(definite, indirect, possible, reachable) or all",
+                                   optarg);
             break;
         case OPT_SUPP:
             *MS_VEC_PUSH(a->supp_files) = optarg;
@@ -207,7 +223,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_LINGER:
             a->ro.lingering_only = true;
-            if (optarg && ms_parse_duration(optarg, &a->ro.linger_asked_ns))
+            if (optarg && ms_parse_duration(optarg, false, &a->ro.linger_asked_ns))
                 return usage_error("--lingering=%s: expected a duration, N[s|m|h|d] (e.g. 1h)",
                                    optarg);
             break;
@@ -394,12 +410,42 @@ static int write_outputs(struct ms_profile *p, struct inputs *in, struct args *a
     if (a->json)
         ms_out_json(out, p, &a->ro, &in->findings);
     else if (a->folded)
-        ms_out_folded(out, p, a->folded_metric);
+        ms_out_folded(out, p,
+                      a->folded_metric != MS_M_COUNT ? a->folded_metric
+                      : ms_profile_scans(p)          ? MS_M_LOST
+                                                     : MS_M_LEAKED);
     else
         ms_out_text(out, p, &a->ro, &in->findings, &a->supps);
     if (close_output(out, a->output))
         rc = MS_EXIT_FAILURE;
     return rc;
+}
+
+/* --fail-on-leak: the kinds asked for when the dumps have them (LSan's
+ * view by default: definitely and indirectly lost), else every block still
+ * allocated. */
+static int fail_gate(const struct ms_profile *p, const struct args *a)
+{
+    uint64_t blocks, bytes;
+    bool kinds = ms_profile_scans(p) > 0;
+    char b1[32], b2[32], what[96] = "";
+    if (kinds) {
+        bytes = ms_unsuppressed_kinds(p, a->fail_kinds, &blocks);
+        for (int k = 0; k < MS_KIND_N; k++)
+            if (a->fail_kinds & (1u << k))
+                snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", *what ? "+" : "",
+                         ms_kind_names[k]);
+    } else {
+        bytes = ms_unsuppressed_leak(p, &blocks);
+    }
+    if (bytes <= a->fail_limit)
+        return MS_EXIT_OK;
+    fprintf(stderr,
+            "mapscope report: %s leaked in %" PRIu64 " blocks (%s%snot suppressed), "
+            "over the --fail-on-leak limit of %s\n",
+            ms_fmt_bytes(b1, bytes), blocks, what, *what ? ", " : "",
+            ms_fmt_bytes(b2, a->fail_limit));
+    return MS_EXIT_LEAKS;
 }
 
 int ms_cmd_report(int argc, char **argv)
@@ -434,7 +480,10 @@ int ms_cmd_report(int argc, char **argv)
         ms_alloc_fns_defaults(&a.alloc_fns);
 
     struct inputs in = {0};
-    read_inputs(argv + optind, (size_t)(argc - optind), a.quiet, &in);
+    size_t nfiles;
+    char **files = ms_inputs_expand(argv + optind, (size_t)(argc - optind), &nfiles);
+    read_inputs(files, nfiles, a.quiet, &in);
+    ms_inputs_free(files, nfiles);
     a.ro.problems = (const char *const *)in.problems.v;
     a.ro.nproblems = in.problems.n;
 
@@ -456,17 +505,8 @@ int ms_cmd_report(int argc, char **argv)
                     ms_fmt_duration(b2, a.ro.linger_min_ns), b2);
         }
         rc = write_outputs(&p, &in, &a);
-        if (a.fail_set && rc == MS_EXIT_OK) {
-            uint64_t blocks, bytes = ms_unsuppressed_leak(&p, &blocks);
-            char b1[32], b2[32];
-            if (bytes > a.fail_limit) {
-                fprintf(stderr,
-                        "mapscope report: %s leaked in %" PRIu64 " blocks (not suppressed), "
-                        "over the --fail-on-leak limit of %s\n",
-                        ms_fmt_bytes(b1, bytes), blocks, ms_fmt_bytes(b2, a.fail_limit));
-                rc = MS_EXIT_LEAKS;
-            }
-        }
+        if (a.fail_set && rc == MS_EXIT_OK)
+            rc = fail_gate(&p, &a);
         ms_profile_free(&p);
     }
     if (rc == MS_EXIT_OK && (in.partial || in.failed))

@@ -18,6 +18,8 @@ enum ms_metric {
     MS_M_ALLOCS,    /* number of allocations (hot spots) */
     MS_M_TEMPORARY, /* temporary allocations */
     MS_M_LINGERING, /* live longer than the linger threshold */
+    MS_M_LOST,      /* definitely, indirectly or possibly lost (leak_kinds.c) */
+    MS_M_REACHABLE, /* still reachable at the dump */
     MS_M_COUNT
 };
 
@@ -63,6 +65,9 @@ struct ms_report_opts {
 /* One finding from `mapscope gomaps --json` (JSON lines). */
 struct ms_finding {
     uint64_t pid, count, B, bucket_bytes, old_bytes, overflow_buckets;
+    /* Swiss-table maps (impl "swiss"): slots, tables, directory length, bytes held */
+    bool swiss;
+    uint64_t peak_count, capacity, tables, dir_len, tombstones, bytes_held, wasted_bytes;
     double lingering_s;
     char *map, *finding, *key_type, *elem_type, *site;
     char *reason;       /* e.g. "stalled", "emptied" (may be NULL) */
@@ -75,6 +80,8 @@ struct ms_finding {
 /* A gomaps "summary" record: the process-wide figures of one run. */
 struct ms_findings_summary {
     uint64_t pid, maps, growing, bucket_bytes, old_bytes, overflow_bytes, findings;
+    bool swiss;
+    uint64_t bytes_held, count, capacity, tombstones;
     char *go_version, *binary;
     char *json;
 };
@@ -139,6 +146,30 @@ bool ms_alloc_fn_frame(const struct ms_alloc_fns *a, const struct ms_frame *fr);
  * stacks that became equal. */
 void ms_alloc_fns_apply(const struct ms_alloc_fns *a, struct ms_profile *p);
 
+/* ----------------------------------------------------------- leak kinds -- */
+
+/* Valgrind's kinds in the order of enum ms_kind_field's pairs. */
+enum { MS_KIND_DEFINITE, MS_KIND_INDIRECT, MS_KIND_POSSIBLE, MS_KIND_REACHABLE, MS_KIND_N };
+#define MS_KINDS_LEAK                                                                              \
+    ((1u << MS_KIND_DEFINITE) | (1u << MS_KIND_INDIRECT) | (1u << MS_KIND_POSSIBLE))
+#define MS_KINDS_FAIL_DEFAULT ((1u << MS_KIND_DEFINITE) | (1u << MS_KIND_INDIRECT))
+/* "definitely_lost", ...: the JSON names' stems. */
+extern const char *const ms_kind_names[MS_KIND_N];
+/* A set of kinds: "definite,indirect,possible,reachable" (any of them,
+ * comma-separated) or "all"; bits 1 << MS_KIND_*.  -1 when malformed. */
+int ms_kinds_parse(const char *s, unsigned *set);
+/* Bytes (and *blocks) of the kinds in set, from a stack's or the totals'
+ * figures (enum ms_kind_field order). */
+uint64_t ms_kinds_sum(const uint64_t k[MS_KF_COUNT], unsigned set, uint64_t *blocks);
+void ms_kinds_totals(const struct ms_profile *p, uint64_t k[MS_KF_COUNT]);
+/* Bytes and blocks of the kinds in set from stacks no suppression matched. */
+uint64_t ms_unsuppressed_kinds(const struct ms_profile *p, unsigned set, uint64_t *blocks);
+/* `,"definitely_lost_bytes":N,"definitely_lost_blocks":N,...` */
+void ms_json_kinds(FILE *out, const uint64_t k[MS_KF_COUNT]);
+/* The text report's kind lines: the totals, and one stack's breakdown. */
+void ms_text_kinds_summary(FILE *out, const struct ms_profile *p);
+void ms_text_kinds_stack(FILE *out, const struct ms_pstack *s);
+
 /* -------------------------------------------------------------- outputs -- */
 
 void ms_out_text(FILE *out, const struct ms_profile *p, const struct ms_report_opts *o,
@@ -190,5 +221,11 @@ void ms_json_tail(FILE *out, const struct ms_profile *p, const struct ms_report_
 /* One stack as a JSON array of {function, file, line, module, address,
  * offset, inlined}. */
 void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s);
+
+/* inputs_dir.c: the inputs, with each directory replaced by the dumps in
+ * it (for PREFIX.u<uid>/ of processes that dropped privileges); free the
+ * result with ms_inputs_free. */
+char **ms_inputs_expand(char **files, size_t n, size_t *out_n);
+void ms_inputs_free(char **files, size_t n);
 
 #endif /* MS_REPORT_H */

@@ -4,11 +4,13 @@
  *
  * The program must not notice: its stdin/stdout/stderr, environment (plus
  * LD_PRELOAD and MAPSCOPE_*), process group and exit status are its own.
- * Ctrl-C reaches it directly from the terminal (we ignore SIGINT/SIGQUIT
- * while it runs, as system(3) does); SIGTERM, SIGHUP, SIGUSR1/2 sent to
- * mapscope are forwarded.  When it dies of a signal, mapscope dies of the
- * same signal, so callers see the same status.  Everything mapscope says
- * goes to stderr.
+ * Every catchable termination and reload signal sent to mapscope (INT,
+ * TERM, QUIT, HUP, USR1, USR2, ALRM) is passed on to it, so a service
+ * manager or a script can stop (QUIT: nginx's graceful stop) or reload it
+ * through mapscope (forward_signals).  When it dies of a signal, mapscope
+ * dies of the same signal, so callers see the same status.  Everything
+ * mapscope says goes to stderr, including, for each process of the tree
+ * that left no dump, which one and why (run_notes.c).
  *
  * LD_PRELOAD cannot work for statically linked programs (no dynamic loader)
  * or setuid/setgid ones (the loader ignores it), so those are refused up
@@ -32,8 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/run_notes.h"
 #include "commands.h"
 #include "report.h"
+#include "run_notes.h"
 
 static const char usage_text[] =
     "usage: mapscope run [options] -- PROGRAM [ARGS...]\n"
@@ -54,7 +58,8 @@ static const char usage_text[] =
     "                           (the default: `make test`, wrapper scripts)\n"
     "      --no-follow-children profile only PROGRAM itself (and its forks)\n"
     "      --signal SIG         write a snapshot when the program gets SIG (e.g. USR2)\n"
-    "      --trigger PATH       write a snapshot when PATH appears (then it is removed)\n"
+    "      --trigger PATH       every process writes a snapshot each time PATH is created\n"
+    "                           or touched (`touch PATH`; it is never removed)\n"
     "      --timeline DUR       heap-over-time starting resolution (default 10ms)\n"
     "      --shim PATH          use this libmapscope.so\n"
     "      --alloc-fn NAME      a malloc wrapper of the program's (name or glob): the\n"
@@ -115,10 +120,18 @@ struct run_args {
     struct ms_alloc_fns alloc_fns; /* --alloc-fn, for the summary */
 };
 
-static int bad_value(const char *opt, const char *val, const char *accepted)
+/* True (after one line on stderr) when the shim would refuse value for
+ * option id: the shim's grammar and words (format/option_grammar.h), so a
+ * value the shim would replace by its default stops here instead. */
+static bool refused(enum ms_opt id, const char *value)
 {
-    fprintf(stderr, "mapscope run: %s %s: expected %s\n", opt, val, accepted);
-    return MS_EXIT_USAGE;
+    struct ms_opt_value v;
+    if (ms_opt_parse(id, value, &v) == 0)
+        return false;
+    char why[1024];
+    ms_opt_refusal(why, sizeof why, id, value);
+    fprintf(stderr, "mapscope run: %s: %s\n", ms_opt_specs[id].flag, why);
+    return true;
 }
 
 /* Set a shim variable for the program; a repeated option replaces the
@@ -139,7 +152,6 @@ static void add(struct run_args *a, const char *env, const char *value)
 static int parse(int argc, char **argv, struct run_args *a)
 {
     int c;
-    uint64_t v;
     optind = 1;
     /* Programs the program executes are profiled unless asked otherwise:
      * under `mapscope run`, a wrapper script or `make test` is the usual
@@ -150,34 +162,33 @@ static int parse(int argc, char **argv, struct run_args *a)
     while ((c = getopt_long(argc, argv, "+o:i:s:d:l:fq", long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            if (refused(MS_OPT_OUTPUT, optarg))
+                return MS_EXIT_USAGE;
             a->output = optarg;
             break;
         case 'i':
-            if (ms_parse_duration(optarg, &v))
-                return bad_value("--interval", optarg, "a duration N[s|m|h] (0 = off)");
+            if (refused(MS_OPT_INTERVAL, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_INTERVAL", optarg);
             break;
         case 's':
-            if (strcmp(optarg, "off") && ms_parse_bytes(optarg, &v))
-                return bad_value("--sample", optarg, "bytes N[K|M|G] (0 = every allocation)");
+            if (refused(MS_OPT_SAMPLE, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_SAMPLE", optarg);
             break;
-        case 'd': {
-            char *end;
-            long d = strtol(optarg, &end, 10);
-            if (*end || d < 1 || d > 256)
-                return bad_value("--depth", optarg, "a number of frames, 1..256");
+        case 'd':
+            if (refused(MS_OPT_DEPTH, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_DEPTH", optarg);
             break;
-        }
         case OPT_UNWIND:
-            if (strcmp(optarg, "dwarf") && strcmp(optarg, "libunwind") && strcmp(optarg, "fp"))
-                return bad_value("--unwind", optarg, "dwarf, libunwind or fp");
+            if (refused(MS_OPT_UNWIND, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_UNWIND", optarg);
             break;
         case 'l':
-            if (ms_parse_duration(optarg, &v))
-                return bad_value("--linger", optarg, "a duration N[s|m|h]");
+            if (refused(MS_OPT_LINGER, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_LINGER", optarg);
             break;
         case 'f':
@@ -187,14 +198,18 @@ static int parse(int argc, char **argv, struct run_args *a)
             add(a, "MAPSCOPE_FOLLOW_CHILDREN", "0");
             break;
         case OPT_SIGNAL:
+            if (refused(MS_OPT_SIGNAL, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_SIGNAL", optarg);
             break;
         case OPT_TRIGGER:
+            if (refused(MS_OPT_TRIGGER, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_TRIGGER", optarg);
             break;
         case OPT_TIMELINE:
-            if (ms_parse_duration(optarg, &v) || !v)
-                return bad_value("--timeline", optarg, "a duration N[ms|s|m]");
+            if (refused(MS_OPT_TIMELINE, optarg))
+                return MS_EXIT_USAGE;
             add(a, "MAPSCOPE_TIMELINE", optarg);
             break;
         case OPT_SHIM:
@@ -338,27 +353,35 @@ static char *why_not_preloadable(const char *path, int depth)
 
 static volatile sig_atomic_t child_pid;
 
-static void forward(int sig)
+/* A signal from the terminal (Ctrl-C, Ctrl-\\, hangup: si_code SI_KERNEL)
+ * went to the whole foreground process group, the program included:
+ * passing it on would deliver it twice.  Any other was sent to mapscope
+ * alone, and is the program's. */
+static void forward(int sig, siginfo_t *info, void *ctx)
 {
+    (void)ctx;
+    if (info && info->si_code == SI_KERNEL)
+        return;
     if (child_pid > 0)
         kill((pid_t)child_pid, sig);
 }
 
-static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+static const int forwarded[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM};
+
+static void forward_signals(void)
+{
+    struct sigaction fwd = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+    sigemptyset(&fwd.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &fwd, NULL);
+}
 
 static int wait_child(pid_t pid, int *status)
 {
-    struct sigaction ign = {.sa_handler = SIG_IGN}, fwd = {.sa_handler = forward}, old_int,
-                     old_quit;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-        sigaction(forwarded[i], &fwd, NULL);
+    forward_signals();
     pid_t r;
     while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
         ;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
     return r < 0 ? -1 : 0;
 }
 
@@ -368,12 +391,14 @@ static char *prepend_preload(const char *shim)
     return old && *old ? ms_xasprintf("%s:%s", shim, old) : ms_xstrdup(shim);
 }
 
-static pid_t start(char **argv, const struct run_args *a, const char *shim)
+static pid_t start(char **argv, const struct run_args *a, const char *shim, const char *notes)
 {
     char *preload = prepend_preload(shim);
     pid_t pid = fork();
     if (pid == 0) {
         setenv("LD_PRELOAD", preload, 1);
+        if (notes)
+            setenv(MS_NOTES_ENV, notes, 1);
         if (a->output)
             setenv("MAPSCOPE_OUTPUT", a->output, 1);
         for (size_t i = 0; i < a->nset; i++)
@@ -391,14 +416,20 @@ static pid_t start(char **argv, const struct run_args *a, const char *shim)
 
 /* ----------------------------------------------------------- summary -- */
 
-/* Dumps this run produced: PATH.* written since it started. */
+/* Dumps this run produced: PATH.* written since it started, and those of
+ * processes that dropped privileges, in PATH.u<uid>/ (lib/output.c). */
 static size_t find_dumps(const char *prefix, const struct timespec *since, char ***out)
 {
+    const char *slash = strrchr(prefix, '/');
     char *pattern = ms_xasprintf("%s.[0-9]*", prefix);
+    char *per_user = ms_xasprintf("%s.u[0-9]*/%s.[0-9]*", prefix, slash ? slash + 1 : prefix);
     glob_t g;
     size_t n = 0;
     *out = NULL;
-    if (glob(pattern, 0, NULL, &g) == 0) {
+    int rc = glob(pattern, 0, NULL, &g);
+    rc = glob(per_user, rc == 0 ? GLOB_APPEND : 0, NULL, &g) == 0 ? 0 : rc;
+    free(per_user);
+    if (rc == 0) {
         *out = ms_xcalloc(g.gl_pathc, sizeof **out);
         for (size_t i = 0; i < g.gl_pathc; i++) {
             struct stat st;
@@ -416,6 +447,31 @@ static size_t find_dumps(const char *prefix, const struct timespec *since, char 
     }
     free(pattern);
     return n;
+}
+
+/* The summary's leak line: lost blocks, by kind, and what is still
+ * reachable, when the dumps have leak kinds (a reachability scan); else
+ * every block still allocated. */
+static void summary_leaks(const struct ms_profile *p, size_t nstacks)
+{
+    char b1[32], b2[32], b3[32], b4[32];
+    const char *st = nstacks == 1 ? "stack" : "stacks";
+    if (!ms_profile_scans(p)) {
+        fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
+                ms_fmt_bytes(b1, ms_profile_total(p, MS_TOTAL_INUSE_BYTES)),
+                ms_profile_total(p, MS_TOTAL_INUSE_BLOCKS), nstacks, st);
+        return;
+    }
+    uint64_t k[MS_KF_COUNT], blocks;
+    ms_kinds_totals(p, k);
+    uint64_t lost = ms_kinds_sum(k, MS_KINDS_LEAK, &blocks);
+    fprintf(stderr,
+            "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s (definitely lost %s, "
+            "indirectly %s, possibly %s)\n",
+            ms_fmt_bytes(b1, lost), blocks, nstacks, st, ms_fmt_bytes(b2, k[MS_KF_DEFINITE_BYTES]),
+            ms_fmt_bytes(b3, k[MS_KF_INDIRECT_BYTES]), ms_fmt_bytes(b4, k[MS_KF_POSSIBLE_BYTES]));
+    fprintf(stderr, "mapscope:   still reachable %s in %" PRIu64 " blocks (not leaks)\n",
+            ms_fmt_bytes(b1, k[MS_KF_REACHABLE_BYTES]), k[MS_KF_REACHABLE_BLOCKS]);
 }
 
 static void summary(const char *prefix, const struct timespec *since, pid_t pid, bool exec_failed,
@@ -468,19 +524,19 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
             ms_profile_total(&p, MS_TOTAL_PEAK_BLOCKS),
             nproc > 1 ? " (sum of per-process peaks)" : "");
     uint32_t *idx;
-    size_t nleaks = ms_view(&p, MS_M_LEAKED, &idx);
-    fprintf(stderr, "mapscope:   leaked %s in %" PRIu64 " blocks from %zu %s\n",
-            ms_fmt_bytes(b1, ms_profile_total(&p, MS_TOTAL_INUSE_BYTES)),
-            ms_profile_total(&p, MS_TOTAL_INUSE_BLOCKS), nleaks, nleaks == 1 ? "stack" : "stacks");
+    /* "leaked" means lost blocks when the dumps have leak kinds. */
+    enum ms_metric lm = ms_profile_scans(&p) ? MS_M_LOST : MS_M_LEAKED;
+    size_t nleaks = ms_view(&p, lm, &idx);
+    summary_leaks(&p, nleaks);
     if (nleaks) {
         const struct ms_pstack *s = &p.stacks.v[idx[0]];
         struct ms_xframe *x;
         size_t nf = ms_expand_stack(&p, s, &x);
         size_t k = ms_stack_site(&p, x, nf);
         char buf[512];
+        uint64_t blocks = ms_metric_other(s, lm);
         fprintf(stderr, "mapscope:   top leak %s in %" PRIu64 " %s at ",
-                ms_fmt_bytes(b2, s->f[MS_SF_LIVE_BYTES]), s->f[MS_SF_LIVE_BLOCKS],
-                s->f[MS_SF_LIVE_BLOCKS] == 1 ? "block" : "blocks");
+                ms_fmt_bytes(b2, ms_metric_value(s, lm)), blocks, blocks == 1 ? "block" : "blocks");
         if (nf) {
             const struct ms_frame *fr = x[k].frame;
             fputs(ms_frame_label(&p, fr, x[k].symi, buf, sizeof buf), stderr);
@@ -492,6 +548,8 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
         }
         fputc('\n', stderr);
         free(x);
+    } else if (lm == MS_M_LOST) {
+        fputs("mapscope:   no leaks: no block was lost\n", stderr);
     } else {
         fputs("mapscope:   no leaks: every allocation was freed\n", stderr);
     }
@@ -508,6 +566,15 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
     for (size_t i = 0; i < n; i++)
         free(files[i]);
     free(files);
+}
+
+/* Are exec'd children profiled in this run? */
+static bool following(const struct run_args *a)
+{
+    for (size_t i = 0; i < a->nset; i++)
+        if (!strcmp(a->set[i].env, "MAPSCOPE_FOLLOW_CHILDREN"))
+            return !strcmp(a->set[i].value, "1");
+    return false;
 }
 
 /* Die the way the program died, so a caller sees the same status. */
@@ -569,10 +636,15 @@ int ms_cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &since);
     since.tv_sec -= since.tv_nsec < 20000000 ? 1 : 0;
     since.tv_nsec = since.tv_nsec < 20000000 ? since.tv_nsec + 980000000 : since.tv_nsec - 20000000;
-    pid_t pid = start(prog, &a, shim);
+    char *notes = ms_notes_make();
+    pid_t pid = start(prog, &a, shim, notes);
     free(shim);
-    if (pid < 0)
+    if (pid < 0) {
+        if (notes)
+            ms_notes_remove(notes);
+        free(notes);
         return MS_EXIT_FAILURE;
+    }
     child_pid = pid;
     int status = 0;
     if (wait_child(pid, &status) < 0) {
@@ -582,6 +654,12 @@ int ms_cmd_run(int argc, char **argv)
     bool exec_failed = WIFEXITED(status) && WEXITSTATUS(status) >= 126;
     if (!a.quiet)
         summary(prefix, &since, pid, exec_failed, &a.alloc_fns);
+    if (notes) {
+        if (!a.quiet && !exec_failed)
+            ms_notes_report(notes, prefix, following(&a));
+        ms_notes_remove(notes);
+        free(notes);
+    }
     ms_alloc_fns_free(&a.alloc_fns);
     return pass_status(status);
 }

@@ -25,7 +25,7 @@ struct ms_supp {
     char *name;
     bool lsan;     /* a "leak:PATTERN" rule (pattern in frames[0]) */
     char **frames; /* valgrind frame patterns */
-    size_t nframes;
+    size_t nframes, frames_cap;
     uint64_t stacks, bytes; /* what it matched */
 };
 
@@ -153,7 +153,7 @@ int ms_supp_parse(const char *name, const char *text, struct ms_supps *s)
             } else if (!strncmp(t, "match-leak-kinds:", 17)) {
                 /* All our leaks are "definite": blocks never freed. */
             } else if (is_frame_pattern(t)) {
-                cur.frames = ms_xrealloc(cur.frames, (cur.nframes + 1) * sizeof *cur.frames);
+                ms_grow((void **)&cur.frames, &cur.frames_cap, cur.nframes + 1, sizeof *cur.frames);
                 cur.frames[cur.nframes++] = ms_xstrdup(t);
             } else {
                 rc = parse_error(name, lineno, "expected fun:, obj:, src:, ... or }");
@@ -173,23 +173,14 @@ int ms_supp_parse(const char *name, const char *text, struct ms_supps *s)
 
 int ms_supp_load(const char *path, struct ms_supps *s)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
+    size_t len;
+    char *text = ms_read_file(path, &len);
+    if (!text) {
         fprintf(stderr, "mapscope report: cannot read suppressions %s: %s\n", path,
                 strerror(errno));
         return -1;
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    char buf[4096];
-    size_t n;
-    while (m && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, m);
-    fclose(f);
-    if (m)
-        fclose(m);
-    int rc = text ? ms_supp_parse(path, text, s) : -1;
+    int rc = ms_supp_parse(path, text, s);
     free(text);
     return rc;
 }

@@ -1,10 +1,9 @@
 /*
- * util.c — allocation, growable arrays, size/duration parsing and printing
- * for the mapscope command (see util.h for why allocation failure exits).
+ * util.c — allocation, growable arrays, size/duration printing for the
+ * mapscope command (see util.h for why allocation failure exits).
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -73,6 +72,30 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size)
     *cap = ncap;
 }
 
+char *ms_read_file(const char *path, size_t *len)
+{
+    FILE *in = fopen(path, "re");
+    if (!in)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, k;
+    do {
+        ms_grow((void **)&buf, &cap, n + 65536 + 1, 1); /* zeroed: the NUL is there */
+        k = fread(buf + n, 1, cap - n - 1, in);
+        n += k;
+    } while (k > 0);
+    int err = ferror(in) ? errno : 0;
+    fclose(in);
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
 void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1)
@@ -117,87 +140,4 @@ char *ms_fmt_duration(char *buf, uint64_t ns)
     else
         snprintf(buf, 32, "%" PRIu64 " d %02" PRIu64 " h", s / 86400, s / 3600 % 24);
     return buf;
-}
-
-/* Leading decimal number; *end past it.  -1 on no digits or overflow. */
-static int parse_u64(const char *s, uint64_t *out, const char **end)
-{
-    uint64_t v = 0;
-    const char *p = s;
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    for (; isdigit((unsigned char)*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    *end = p;
-    return 0;
-}
-
-static int scale(uint64_t v, uint64_t mult, uint64_t *out)
-{
-    if (mult && v > UINT64_MAX / mult)
-        return -1;
-    *out = v * mult;
-    return 0;
-}
-
-int ms_parse_bytes(const char *s, uint64_t *out)
-{
-    uint64_t v;
-    const char *p;
-    if (!s || parse_u64(s, &v, &p))
-        return -1;
-    uint64_t mult = 1;
-    switch (toupper((unsigned char)*p)) {
-    case 'K':
-        mult = 1ull << 10;
-        p++;
-        break;
-    case 'M':
-        mult = 1ull << 20;
-        p++;
-        break;
-    case 'G':
-        mult = 1ull << 30;
-        p++;
-        break;
-    case 'T':
-        mult = 1ull << 40;
-        p++;
-        break;
-    default:
-        break;
-    }
-    if (mult > 1 && *p == 'i')
-        p++;
-    if (*p == 'B' || *p == 'b')
-        p++;
-    if (*p)
-        return -1;
-    return scale(v, mult, out);
-}
-
-int ms_parse_duration(const char *s, uint64_t *out_ns)
-{
-    uint64_t v;
-    const char *p;
-    if (s && !strcmp(s, "off")) {
-        *out_ns = 0;
-        return 0;
-    }
-    if (!s || parse_u64(s, &v, &p))
-        return -1;
-    static const struct {
-        const char *suffix;
-        uint64_t ns;
-    } units[] = {{"", 1000000000ull},   {"s", 1000000000ull},    {"ms", 1000000ull},
-                 {"m", 60000000000ull}, {"h", 3600000000000ull}, {"d", 86400000000000ull}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcmp(p, units[i].suffix))
-            return scale(v, units[i].ns, out_ns);
-    return -1;
 }

@@ -1,7 +1,7 @@
 /*
  * util.h — small helpers shared by the mapscope command's files: memory
- * allocation that cannot return NULL, growable arrays, and the parsing and
- * printing of sizes and durations that `run` and `report` both accept.
+ * allocation that cannot return NULL, growable arrays, and the printing of
+ * sizes and durations (parsing them is format/option_grammar.h's job).
  *
  * The tools run offline on a developer's machine, so running out of memory
  * is reported once and ends the command (exit 1) instead of threading NULL
@@ -38,6 +38,11 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size);
 #define MS_VEC_PUSH(vec)                                                                           \
     (ms_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v), &(vec).v[(vec).n++])
 
+/* The whole content of path, read as a stream (pipes and /dev/fd/N work,
+ * e.g. `<(zcat maps.jsonl.gz)`), NUL-terminated, length in *len;
+ * NULL with errno set when it cannot be opened or read. */
+char *ms_read_file(const char *path, size_t *len);
+
 /* qsort and bsearch that accept an empty array given as NULL (the C
  * library's declare the pointer nonnull even when n is 0). */
 void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
@@ -50,10 +55,8 @@ char *ms_fmt_bytes(char *buf, uint64_t bytes);
 /* "1.5 s", "2 h 03 m", "850 ms" for a duration in nanoseconds. */
 char *ms_fmt_duration(char *buf, uint64_t ns);
 
-/* N[K|M|G][B|iB] (binary multiples).  Returns 0 on success, -1 when s is not
- * of that form or overflows. */
-int ms_parse_bytes(const char *s, uint64_t *out);
-/* N[ms|s|m|h|d] (default seconds) into nanoseconds; "off" is 0. */
-int ms_parse_duration(const char *s, uint64_t *out_ns);
+/* Sizes and durations are parsed by the option grammar the shim uses too
+ * (ms_parse_bytes, ms_parse_duration). */
+#include "option_grammar.h"
 
 #endif /* MS_UTIL_H */

@@ -42,6 +42,38 @@ build() {
     echo "$out"
 }
 
+# swiss_toolchains: the installed Go toolchains with Swiss-table maps (one go binary per line)
+swiss_toolchains() {
+    local v
+    for v in 1.24 1.26 1.27; do
+        [ -x "/usr/lib/go-$v/bin/go" ] && echo "/usr/lib/go-$v/bin/go"
+    done
+    return 0
+}
+
+# build_cached GO NAME HELPER [go build flags...]: tests/gomaps/NAME.go + HELPER.go built
+# with toolchain GO, kept in the build tree (rebuilt when a source is newer) so each CI
+# run builds it once, with the user's Go build cache.  The file is NAME[.FLAGS].goVERSION.
+build_cached() {
+    local go=$1 name=$2 helper=$3 ver dir out tag=""
+    shift 3
+    [ $# -gt 0 ] && tag=.$(echo "$*" | tr -c 'a-z0-9' _)
+    ver=$("$go" env GOVERSION) || { echo "FAIL: $go env GOVERSION" >&2; exit 1; }
+    dir="$top_builddir/tests/gomaps/gocache"
+    out="$dir/$name$tag.$ver"
+    # the user's Go build cache, as gobin.test uses: the standard library is compiled
+    # once per toolchain and machine, not per build tree (GOMAPS_GOCACHE: elsewhere)
+    local gocache=${GOMAPS_GOCACHE:-$(env -u GOCACHE "$go" env GOCACHE 2>/dev/null)}
+    [ -n "$gocache" ] || gocache="$dir/build"
+    mkdir -p "$dir"
+    if [ ! -x "$out" ] || [ "$src/$name.go" -nt "$out" ] || [ "$src/$helper.go" -nt "$out" ]; then
+        (cd "$src" && GOCACHE="$gocache" GOPATH="$W/gopath" HOME="$W" GOFLAGS= GO111MODULE=off \
+            GOTOOLCHAIN=local "$go" build "$@" -o "$out.tmp" "$name.go" "$helper.go" && mv "$out.tmp" "$out") >&2 ||
+            { echo "FAIL: $go build $name" >&2; exit 1; }
+    fi
+    echo "$out"
+}
+
 # start_ready PROG OUT [ARGS...]: start PROG in the background (output in OUT) and wait
 # until it prints READY, its maps built; sets $target.
 start_ready() {
@@ -140,6 +172,10 @@ run_linger() {
     # int64 maps have pointer-free buckets: Go lists their overflow buckets, so the count is exact.
     for m in linger_int64 linger_big; do
         expect "$W/out" "$W/f.json" $m lingering_oldbuckets stalled old_overflow_buckets=oldoverflow_len
+    done
+    # pointer buckets: the chains still hanging off the old array, walked as Go does
+    for m in linger_string linger_struct; do
+        expect "$W/out" "$W/f.json" $m lingering_oldbuckets stalled old_overflow_buckets=oldoverflow_chains
     done
     [ "${types:-yes}" = no ] && { expect_total "$W/f.json" 4; return; }
     eq "key/elem of linger_string" "$(finding "$W/f.json" "$(truth "$W/out" linger_string map)" \

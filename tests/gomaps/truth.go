@@ -84,6 +84,22 @@ func sliceLen(p *[]unsafe.Pointer) int {
 	return len(*p)
 }
 
+// oldChains counts the overflow buckets hanging off the old array's buckets (the
+// ones not evacuated yet keep their chains), walking them as the runtime does.
+func oldChains(h *hmap, bucketsize uintptr, oldB uint8) int {
+	if h.oldbuckets == nil {
+		return 0
+	}
+	n := 0
+	for i := uintptr(0); i < uintptr(1)<<oldB; i++ {
+		b := unsafe.Add(h.oldbuckets, i*bucketsize)
+		for ovf := *(*unsafe.Pointer)(unsafe.Add(b, bucketsize-8)); ovf != nil; ovf = *(*unsafe.Pointer)(unsafe.Add(ovf, bucketsize-8)) {
+			n++
+		}
+	}
+	return n
+}
+
 // truth prints the map's state; samesize is what the program itself counted.
 func truth(name string, m any, samesize int) {
 	h := hdr(m)
@@ -96,10 +112,15 @@ func truth(name string, m any, samesize int) {
 		g = 1
 	}
 	t := (*eface)(unsafe.Pointer(&m)).typ
+	oldB := h.B
+	if h.flags&8 == 0 && oldB > 0 { // not a same-size grow
+		oldB--
+	}
+	bucketsize := uintptr(*(*uint16)(unsafe.Add(t, 82))) // maptype.bucketsize
 	fmt.Printf("TRUTH name=%s map=%p maptype=%p count=%d B=%d bucket_bytes=%d old_bytes=%d noverflow=%d "+
-		"overflow_len=%d oldoverflow_len=%d growing=%d nevacuate=%d samesize=%d\n",
+		"overflow_len=%d oldoverflow_len=%d oldoverflow_chains=%d growing=%d nevacuate=%d samesize=%d\n",
 		name, h, t, h.count, h.B, allocSize(h.buckets), allocSize(h.oldbuckets), h.noverflow,
-		ovf, oldovf, g, h.nevacuate, samesize)
+		ovf, oldovf, oldChains(h, bucketsize, oldB), g, h.nevacuate, samesize)
 }
 
 var (

@@ -1,87 +1,80 @@
 /*
- * fork_tree.c — a fork tree whose processes each allocate known blocks, so
- * a test can tell every process's own figures from what it inherited.
+ * fork_tree.c — a master and its forked workers, like a pre-forking
+ * service: every process keeps some blocks and sleeps, the workers
+ * optionally drop privileges first (setgid, setgroups, setuid, as nginx
+ * and memcached -u do).
  *
- * The parent allocates 10 blocks of 1000 bytes, then forks, without exec:
- *   A  frees 3 inherited blocks, allocates 2 x 50 and frees one; _exit(0)
- *   B  allocates 1 x 70 and forks C, waits for it; _exit(0)
- *   C  (B's child: a double fork) frees 1 block inherited from the parent
- *      and B's 70-byte block, allocates 1 x 90; exit(0) (destructors run)
- *   D  frees 1 inherited block, allocates 1 x 30; returns from main
- * The parent waits for all, frees 1 block and returns: 9 x 1000 leaked.
+ *   fork_tree WORKERS SECONDS [USER [raw]]
  *
- * Used by tests/shim/fork_tree.sh.  Prints nothing unless something fails.
+ * With "raw" the workers change their ids with the raw system calls, which
+ * no library sees (the shim cannot prepare for them).
+ *
+ * Prints "worker PID" per worker; exits 0 when every worker exited 0.
  */
 #define _GNU_SOURCE
+#include <grp.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void *inh[10];
-void *volatile sink;
+void *keep[64]; /* global: the compiler must keep the allocations */
 
-__attribute__((noinline)) static void *get(size_t size)
+static void hold(int n, size_t size)
 {
-    void *p = malloc(size);
-    sink = p;
-    return p;
+    for (int i = 0; i < n && i < 64; i++)
+        keep[i] = malloc(size);
 }
 
-static int wait_ok(pid_t pid)
+static int worker(double secs, const char *user, bool raw)
 {
-    int st;
-    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
-static void child_c(void *b_block)
-{
-    free(inh[3]);
-    free(b_block);
-    get(90);
-    exit(0);
-}
-
-static void child_b(void)
-{
-    void *mine = get(70);
-    pid_t c = fork();
-    if (c == 0)
-        child_c(mine);
-    _exit(c > 0 && wait_ok(c) ? 0 : 1);
-}
-
-int main(void)
-{
-    for (int i = 0; i < 10; i++)
-        inh[i] = get(1000);
-    pid_t kids[3];
-    for (int k = 0; k < 3; k++) {
-        kids[k] = fork();
-        if (kids[k] < 0) {
-            perror("fork");
-            return 1;
+    if (user && raw) {
+        struct passwd *pw = getpwnam(user);
+        if (!pw || syscall(SYS_setresgid, pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+            syscall(SYS_setresuid, pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+            perror("dropping privileges");
+            return 3;
         }
-        if (kids[k] > 0)
-            continue;
-        if (k == 0) { /* A */
-            for (int i = 0; i < 3; i++)
-                free(inh[i]);
-            get(50);
-            free(get(50));
-            _exit(0);
+    } else if (user) {
+        struct passwd *pw = getpwnam(user);
+        if (!pw || setgid(pw->pw_gid) != 0 || setgroups(0, NULL) != 0 || setuid(pw->pw_uid) != 0) {
+            perror("dropping privileges");
+            return 3;
         }
-        if (k == 1)
-            child_b();
-        free(inh[4]); /* D */
-        get(30);
-        return 0;
     }
-    for (int k = 0; k < 3; k++)
-        if (!wait_ok(kids[k])) {
-            fprintf(stderr, "fork_tree: child %d failed\n", k);
-            return 1;
-        }
-    free(inh[9]);
+    hold(20, 100);
+    usleep((useconds_t)(secs * 1e6));
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: fork_tree WORKERS SECONDS [USER]\n");
+        return 2;
+    }
+    int n = atoi(argv[1]);
+    double secs = atof(argv[2]);
+    const char *user = argc > 3 ? argv[3] : NULL;
+    bool raw = argc > 4 && !strcmp(argv[4], "raw");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    hold(10, 1000);
+    for (int i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0)
+            exit(worker(secs, user, raw));
+        if (p < 0) {
+            perror("fork");
+            return 2;
+        }
+        printf("worker %d\n", (int)p);
+    }
+    int bad = 0, st;
+    while (wait(&st) > 0)
+        bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    return bad;
 }

@@ -1,6 +1,6 @@
 /*
  * dumpgen.h — builds mapscope dump files for tests, without the shim:
- * well-formed ones in the format of lib/dump_format.h, and damaged ones
+ * well-formed ones in the format of format/dump_format.h, and damaged ones
  * (truncated, flipped bytes, lying lengths) for the reader's error paths
  * and the fuzz corpus.
  */

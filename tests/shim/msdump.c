@@ -32,6 +32,16 @@ static void print_fields(const uint64_t *f)
         printf(" %s=%llu", field[i], (unsigned long long)f[i]);
 }
 
+/* Leak kinds (records LEAK_KINDS), in the order of enum ms_kind_field. */
+static void print_kinds(const uint64_t *k)
+{
+    static const char *const kf[MS_KF_COUNT] = {
+        "definite_blocks", "definite_bytes", "indirect_blocks",  "indirect_bytes",
+        "possible_blocks", "possible_bytes", "reachable_blocks", "reachable_bytes"};
+    for (int i = 0; i < MS_KF_COUNT; i++)
+        printf(" %s=%llu", kf[i], (unsigned long long)k[i]);
+}
+
 static void print_nv(const char *prefix, const struct ms_nv *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -70,6 +80,11 @@ static void print_all(const struct ms_dump *d)
                    (unsigned long long)l->bins[b].blocks, (unsigned long long)l->bins[b].bytes);
         printf("\n");
     }
+    for (size_t i = 0; i < d->kinds.n; i++) {
+        printf("kinds stack=%u", d->kinds.v[i].stack_id);
+        print_kinds(d->kinds.v[i].k);
+        printf("\n");
+    }
     for (size_t i = 0; i < d->timeline.n; i++) {
         const struct ms_tl_point *t = &d->timeline.v[i];
         printf("timeline interval_ns=%llu t_ns=%llu live_bytes=%llu live_blocks=%llu allocs=%llu "
@@ -99,6 +114,7 @@ static void print_stacks(struct ms_dump *d)
         const struct ms_pstack *s = &p.stacks.v[i];
         printf("stack=%zu", i);
         print_fields(s->f);
+        print_kinds(s->k);
         printf(" frames=");
         for (uint32_t k = 0; k < s->nframes; k++) {
             const struct ms_frame *fr = &p.frames.v[s->frames[k]];

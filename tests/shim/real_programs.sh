@@ -2,7 +2,10 @@
 # real_programs.sh — Debian programs under the shim: the same stdout and exit
 # status as without it, and whole-process totals equal to valgrind memcheck's
 # "total heap usage" and "in use at exit" for the same run
-# (--run-libc-freeres=no, --run-cxx-freeres=no).
+# (--run-libc-freeres=no, --run-cxx-freeres=no), and the exit dump's leak
+# kinds (reachability scan) equal to valgrind's LEAK SUMMARY
+# (--leak-check=full): definitely, indirectly, possibly lost and still
+# reachable, bytes and blocks.
 #
 # Several of these programs copy their whole environment at start-up
 # (python's PyConfig, perl's %ENV), so their allocations depend on it, and
@@ -85,6 +88,36 @@ cases=(
     "git|git hash-object --stdin < blob.txt"
 )
 
+# Leak kinds: the exit dump's, summed over stacks (msdump --stacks), next
+# to valgrind's LEAK SUMMARY (--leak-check=full).
+kinds_of_dump() {
+    "$MSDUMP" --stacks "$1" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
+        END { printf "%d %d %d %d %d %d %d %d\n", s["definite_bytes"], s["definite_blocks"],
+              s["indirect_bytes"], s["indirect_blocks"], s["possible_bytes"], s["possible_blocks"],
+              s["reachable_bytes"], s["reachable_blocks"] }'
+}
+kinds_of_vg() {
+    local k out=""
+    for k in "definitely lost" "indirectly lost" "possibly lost" "still reachable"; do
+        out="$out $(sed -n "s/.*$k: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p" "$1" | tr -d , | tail -1)"
+    done
+    echo $out
+}
+# Equal, except that a stdio buffer glibc frees after the exit dump (see
+# above; $4 bytes, 0 if none) is still reachable for the shim only.
+check_kinds() {
+    local name=$1 shim vg
+    shim=$(kinds_of_dump "$2")
+    vg=$(kinds_of_vg "$3")
+    echo "$name: kinds (definitely, indirectly, possibly lost, still reachable: bytes blocks):"
+    echo "    shim $shim; valgrind $vg"
+    [ "$(echo "$vg" | wc -w)" = 8 ] || fail "$name: no LEAK SUMMARY from valgrind: $(tail -5 "$3")"
+    if [ "$4" != 0 ]; then
+        vg=$(echo "$vg" | awk -v b="$4" '{ $7 += b; $8 += 1; print }')
+    fi
+    [ "$shim" = "$vg" ] || fail "$name: leak kinds differ from valgrind's"
+}
+
 for c in "${cases[@]}"; do
     name=${c%%|*}
     cmd=${c#*|}
@@ -110,18 +143,21 @@ $shimmed"
     ib=$(total inuse_bytes "$d") ik=$(total inuse_blocks "$d")
     line="$name: shim $a allocs, $f frees, $b bytes, $ib bytes in $ik blocks at exit"
     if [ $have_vg = 1 ]; then
-        env -i "${base[@]}" bash -c "exec valgrind --run-libc-freeres=no --run-cxx-freeres=no --trace-children=no $cmd" \
+        env -i "${base[@]}" bash -c "exec valgrind --leak-check=full --show-leak-kinds=none --run-libc-freeres=no --run-cxx-freeres=no --trace-children=no $cmd" \
             < /dev/null > /dev/null 2> "$W/vg" || true
         read -r vin vinb < <(sed -n 's/.*in use at exit: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p' "$W/vg" | tr -d , | tail -1)
         read -r va vf vb < <(sed -n 's/.*total heap usage: \([0-9,]*\) allocs, \([0-9,]*\) frees, \([0-9,]*\) bytes allocated.*/\1 \2 \3/p' "$W/vg" | tr -d , | tail -1)
         line="$line; valgrind $va allocs, $vf frees, $vb bytes, $vin bytes in $vinb blocks"
         echo "$line"
         [ -n "$va" ] || fail "$name: no valgrind summary: $(tail -5 "$W/vg")"
+        stdio=0
         if [ "$ik" = $((vinb + 1)) ] && [ "$f" = $((vf - 1)) ] && [ $((ib - vin)) -le 65536 ]; then
             echo "$name: one block freed by glibc's exit-time stdio cleanup (seen by valgrind only)"
+            stdio=$((ib - vin))
             vinb=$ik vf=$f vin=$ib
         fi
         [ "$ib" = "$vin" ] && [ "$ik" = "$vinb" ] || fail "$name: in use at exit differs from valgrind's"
+        check_kinds "$name" "$d" "$W/vg" "$stdio"
         if [ "$name" = python3 ]; then
             awk -v a="$a" -v va="$va" -v f="$f" -v vf="$vf" -v b="$b" -v vb="$vb" 'BEGIN {
                 d = a - va; e = f - vf; g = b - vb

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# snapshots.sh — dumps while the program runs: at an interval, when the
-# trigger file appears (it is removed), and on the configured signal (off by
+# snapshots.sh — dumps while the program runs: at an interval, once per
+# change of the trigger file (never removed), and on the configured signal (off by
 # default: without MAPSCOPE_SIGNAL the signal keeps its normal effect).
 # Each snapshot is PATH.<pid>.<seq>; the exit dump PATH.<pid> is newest.
 # Also checks the timeline and the lingering-blocks records.
@@ -108,15 +108,23 @@ time.sleep(2.5)' || fail "python3 linger run: exit $?"
         fail "python3: the 50 bytearrays do not linger in the snapshot taken at 2 s"
 fi
 
-# Trigger file: appears after 0.5 s, is seen within ~1 s, and is removed.
+# Trigger file: a request is a change of the file (created at 0.5 s,
+# touched again at 1.7 s): each is served once (seen within ~1 s), the file
+# stays, and a file left from before the start is no request.
 rm -f "$W"/d.*
-( sleep 0.5; touch "$W/trig" ) &
-run_shim MAPSCOPE_TRIGGER="$W/trig" -- sleep 2.5 || fail "trigger run: exit $?"
+touch "$W/trig"
+( sleep 0.5; rm -f "$W/trig"; touch "$W/trig"; sleep 1.2; touch "$W/trig" ) &
+run_shim MAPSCOPE_TRIGGER="$W/trig" -- sleep 3.5 || fail "trigger run: exit $?"
 wait
 pid=$(basename "$(the_dump)" | cut -d. -f2)
-[ -f "$W/d.$pid.1" ] || fail "trigger: no snapshot: $(ls "$W")"
-[ -e "$W/trig" ] && fail "trigger file not removed"
+[ -f "$W/d.$pid.1" ] && [ -f "$W/d.$pid.2" ] || fail "trigger: snapshots missing: $(ls "$W")"
+[ -f "$W/d.$pid.3" ] && fail "trigger: a third snapshot for two requests: $(ls "$W")"
+[ -e "$W/trig" ] || fail "trigger file removed (other processes of the tree need it)"
 "$MSDUMP" "$W/d.$pid.1" | grep -q '^process .* reason=3 seq=1 ' || fail "trigger: wrong reason"
+rm -f "$W"/d.*
+run_shim MAPSCOPE_TRIGGER="$W/trig" -- sleep 1.5 || fail "stale trigger run: exit $?"
+pid=$(basename "$(the_dump)" | cut -d. -f2)
+[ -f "$W/d.$pid.1" ] && fail "trigger: a file older than the process was taken for a request"
 
 # Signal: USR2 makes a snapshot and does not kill the program.
 rm -f "$W"/d.*

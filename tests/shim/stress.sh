@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stress.sh — threads doing millions of malloc/free/realloc/calloc: the
 # stacks of the worker threads add up exactly to what the program counted;
+# short threads reusing each other's per-thread blocks count exactly too;
 # a program that exits while its threads allocate neither crashes nor hangs
 # and leaves a complete dump; sampled mode stays consistent.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/shim/lib.sh"
@@ -16,17 +17,37 @@ for t in 2 4; do
     echo "$t threads: $exp"
 done
 
+# exact LABEL REGEX PROGRAM ARGS...: run under the shim; the stacks whose
+# frames match REGEX add up to the program's "expect" line, and no free is
+# "unknown".  Prints the line.
+exact() {
+    local label=$1 re=$2 exp d got
+    shift 2
+    rm -f "$W"/d.*
+    exp=$(run_shim -- "$@") || fail "$label: exit $?"
+    d=$(the_dump)
+    got=$(sum_stacks "$d" "$re")
+    [ "$got" = "$exp" ] || fail "$label: dump says '$got', program says '$exp'"
+    [ "$(total unknown_frees "$d")" = 0 ] || fail "$label: $(total unknown_frees "$d") unknown frees"
+    echo "$label: $exp"
+}
+
 # Blocks freed (and realloc'd) by another thread than the one that
 # allocated them, mostly while still young: the workers' stacks of both
 # kinds add up to zero in use, and no free is "unknown".
 for t in 2 4; do
-    rm -f "$W"/d.*
-    exp=$(run_shim -- "$PROGS/stress_threads" -p -t $t -n 500000) || fail "producer/consumer: exit $?"
-    d=$(the_dump)
-    got=$(sum_stacks "$d" 'frames=([^ ]*;)?(producer|consumer);')
-    [ "$got" = "$exp" ] || fail "producer/consumer $t: dump says '$got', program says '$exp'"
-    [ "$(total unknown_frees "$d")" = 0 ] || fail "producer/consumer $t: $(total unknown_frees "$d") unknown frees"
-    echo "producer/consumer, $t threads: $exp"
+    exact "producer/consumer, $t threads" 'frames=([^ ]*;)?(producer|consumer);' \
+        "$PROGS/stress_threads" -p -t $t -n 500000
+done
+
+# Short threads, one after another and 12 at a time (more than the 8
+# blocks the shim parks for new threads): each thread's block is reused
+# by the next, with the young blocks of the thread before still in its
+# nursery; the block each thread hands to main is freed after the thread
+# is gone.  Every request's allocation and free is counted, none unknown.
+for p in 1 12; do
+    exact "600 short threads, $p at a time" 'frames=([^ ]*;)?request;' \
+        "$PROGS/thread_per_request" -n 600 -a 40 -p $p -c
 done
 
 # dlopen/dlclose in a loop while two threads allocate: no deadlock between

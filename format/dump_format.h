@@ -86,6 +86,16 @@ enum ms_rec_type {
      * engine's ms_map_stats (prefixed "map."), the stack table's, the
      * shim's bytes mapped in all ("shim.bytes_mapped"), etc. */
     MS_REC_ENGINE = 9,
+    /* Valgrind's leak kinds of the blocks alive at the dump, for one stack
+     * (written only when the dump had a reachability scan, MAPSCOPE_REACH):
+     * u32 stack_id | u32 nfields | u64 fields[nfields], fields in the order
+     * of enum ms_kind_field (append only; a reader ignores extra fields and
+     * reads missing ones as 0).  Stacks with no live block are left out. */
+    MS_REC_LEAK_KINDS = 10,
+    /* How the scan went: u32 n | n × (str name | u64 value), names
+     * MS_REACH_* below.  Present when a scan was attempted; LEAK_KINDS
+     * records are valid only when "reach.scans" is 1. */
+    MS_REC_REACH = 11,
     /* Last record: u32 records (the number of records before this one).
      * A file that lacks it is incomplete (cut short, or still being
      * written by a process that died). */
@@ -114,6 +124,41 @@ enum ms_stack_field {
     MS_SF_TEMPORARY, /* freed with no other allocation in between
                         (heaptrack's "temporary allocation") */
     MS_SF_COUNT
+};
+
+/* Field order of MS_REC_LEAK_KINDS.  Append only. */
+enum ms_kind_field {
+    MS_KF_DEFINITE_BLOCKS = 0, /* no pointer to it from anything reached */
+    MS_KF_DEFINITE_BYTES,
+    MS_KF_INDIRECT_BLOCKS, /* pointed to only by lost blocks */
+    MS_KF_INDIRECT_BYTES,
+    MS_KF_POSSIBLE_BLOCKS, /* reached only through interior pointers */
+    MS_KF_POSSIBLE_BYTES,
+    MS_KF_REACHABLE_BLOCKS, /* reached through start pointers from a root */
+    MS_KF_REACHABLE_BYTES,
+    MS_KF_COUNT
+};
+
+/* Names used in MS_REC_REACH (a reader must tolerate others). */
+#define MS_REACH_SCANS      "reach.scans"           /* 1: the kinds are valid; 0: no scan */
+#define MS_REACH_FAILED     "reach.failed"          /* why not: enum ms_reach_failure */
+#define MS_REACH_THREADS    "reach.threads"         /* other threads of the process */
+#define MS_REACH_STOPPED    "reach.threads_stopped" /* of those, registers taken */
+#define MS_REACH_BLOCKS     "reach.blocks"          /* live blocks classified */
+#define MS_REACH_UNREADABLE "reach.unreadable"      /* live blocks not in readable memory */
+#define MS_REACH_ROOT_BYTES "reach.root_bytes"      /* root memory read */
+#define MS_REACH_HEAP_BYTES "reach.heap_bytes"      /* block memory read */
+#define MS_REACH_PAUSE_NS   "reach.pause_ns"        /* the program's threads held */
+#define MS_REACH_SCAN_NS    "reach.scan_ns"         /* the whole scan, child included */
+
+enum ms_reach_failure {
+    MS_RF_NONE = 0,
+    MS_RF_SAMPLED, /* sampled mode: most blocks are not in the books */
+    MS_RF_MEMORY,  /* no memory for the scan */
+    MS_RF_FORK,    /* the scanner could not be started */
+    MS_RF_CRASHED, /* the scanner died (a fault outside the guarded ranges) */
+    MS_RF_RANGES,  /* the shim's own ranges were not all known */
+    MS_RF_TIMEOUT, /* the scanner took longer than 10 minutes and was killed */
 };
 
 /* Names used in MS_REC_TOTALS (a reader must tolerate others). */

@@ -1,0 +1,81 @@
+/*
+ * gosite.h — what both map trackers share: reading the target's memory, the
+ * stack a probe recorded and naming the frame users care about.
+ */
+#ifndef MS_GOSITE_H
+#define MS_GOSITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <stdio.h>
+
+#include "findings_contract.h"
+#include "gomap.h"
+
+struct ms_gobin;
+
+/* How a tracker reads the target: process_vm_readv in the tool, a fake in unit tests.
+ * read returns 0 when all len bytes were read, -1 otherwise. */
+struct ms_remote {
+    int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
+    void *ctx;
+    /* Optional: n ranges of len bytes at addrs[] into out (n x len) in one go; returns
+     * how many leading ranges were read whole, sets *gone when the process is. */
+    size_t (*readv)(void *ctx, const uint64_t *addrs, size_t n, size_t len, uint8_t *out,
+                    bool *gone);
+};
+/* The real reader: ctx is the pid, cast to a pointer (readv: process_vm_readv). */
+int ms_remote_pid_read(void *ctx, uint64_t addr, void *buf, size_t len);
+struct ms_remote ms_remote_pid(pid_t pid);
+/* rd->readv, or rd->read range by range up to the first that fails. */
+size_t ms_remote_readv(const struct ms_remote *rd, const uint64_t *addrs, size_t n, size_t len,
+                       uint8_t *out, bool *gone);
+
+#define GM_SITE_FRAMES 12
+
+/* Where a map was created or grew: runtime return addresses, first one a PC. */
+struct gm_site {
+    enum gm_site_kind kind;
+    uint64_t pc[GM_SITE_FRAMES];
+    int n;
+};
+
+/* Fill s from event e's stack (BPF stack map stacks_fd); keeps an earlier site. */
+void ms_gm_site_from_event(struct gm_site *s, int stacks_fd, const struct gomap_event *e,
+                           enum gm_site_kind kind);
+/* gostack_bpf.c: the frames of stack id in the BPF stack map (zero-terminated); -1 when
+ * gone.  Unit tests link their own. */
+int ms_gm_stack_lookup(int stacks_fd, int id, uint64_t out[GOMAP_STACK_DEPTH]);
+/* "func file:line" of the first frame outside the Go runtime, else fallback. */
+const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const struct gm_site *s,
+                            const char *fallback, char *buf, size_t len);
+/* "func file:line" of pc (0x... when unknown). */
+const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc, char *buf,
+                          size_t len);
+
+/* Room for one more element at the end of a growable array (*v with *n used of *cap,
+ * elements of elem bytes, first capacity first): the new element, zeroed; NULL when out
+ * of memory. */
+void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
+/* Bytes for people: "36 MiB", "853 KiB", "512 B" (whys) and "36.0M", "853K" (tables). */
+const char *ms_gm_human(char *buf, size_t len, uint64_t b);
+const char *ms_gm_mib(char *buf, size_t len, uint64_t b);
+
+/* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
+ * address Go keeps reusing for new maps, would otherwise repeat its note at every
+ * growth (issue 9, defect 6).  Later retirements of an address are only counted. */
+#define GM_RETIRED_SEEN 1024
+struct gm_retired_log {
+    uint64_t addr[GM_RETIRED_SEEN]; /* open addressing, 0 = free */
+    uint64_t repeats;               /* notes not printed: an address seen before */
+};
+/* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
+void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
+
+/* findings_json.c: s as a JSON string (quotes, backslashes, control characters escaped). */
+void ms_gm_jstr(FILE *f, const char *s);
+
+#endif /* MS_GOSITE_H */
