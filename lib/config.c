@@ -123,22 +123,6 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
     return bad;
 }
 
-int ms_parse_reach(const char *s, enum ms_reach_when *r)
-{
-    static const char *const names[] = {
-        [MS_REACH_OFF] = "off", [MS_REACH_EXIT] = "exit", [MS_REACH_ALL] = "all"};
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) {
-            *r = (enum ms_reach_when)i;
-            return 0;
-        }
-    return -1;
-}
-
-const char *ms_reach_name(enum ms_reach_when r)
-{
-    return r == MS_REACH_OFF ? "off" : r == MS_REACH_ALL ? "all" : "exit";
-}
 
 static void make_absolute(char *path, size_t cap, const char *cwd)
 {
