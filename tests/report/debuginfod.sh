@@ -53,7 +53,7 @@ done
 [ -n "$ok" ] || fail "debuginfod does not serve $id: $(tail -3 "$T/debuginfod.log")"
 
 named() { # what the folded output of the report says with the server
-    DEBUGINFOD_URLS=$URL DEBUGINFOD_CACHE_PATH="$T/cache$1" "$MS" report -q --folded "$T"/d.* |
+    DEBUGINFOD_URLS=$URL DEBUGINFOD_CACHE_PATH="$T/cache$1" "$MS" report -q --folded=leaked "$T"/d.* |
         sed 's/^.*;main;/main;/' | sort | tr '\n' ' '
 }
 want="main;leak_pool;my_pool_get;my_alloc 400 main;leak_two;two_ways 1200 main;leak_x 300 "
