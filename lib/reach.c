@@ -568,8 +568,12 @@ static void release_others(pid_t stopper, int go_fd, bool name_tracer)
 
 void ms_reach_write(struct ms_dw *w, unsigned reason)
 {
+    /* "exit" scans the exit dump only: a scan of a running process clones
+     * children of the program, and a daemon reaping with waitpid(-1) has
+     * been seen to log them (nginx: "unknown process ... exited"), so a
+     * scan while it runs is asked for with "all". */
     if (ms_cfg.reach == MS_REACH_OFF ||
-        (ms_cfg.reach == MS_REACH_EXIT && reason == MS_DUMP_INTERVAL))
+        (ms_cfg.reach == MS_REACH_EXIT && reason != MS_DUMP_AT_EXIT))
         return;
     uint64_t t0 = ms_now_ns();
     if (ms_count_shift) {

@@ -167,7 +167,7 @@ fi
 # snapshot by trigger file, taken by the helper thread, has the same kinds.
 rm -f "$W"/d.*
 ( sleep 0.6; touch "$W/trig" ) &
-run_shim MAPSCOPE_TRIGGER="$W/trig" -- "$PROG" wait || fail "leak_kinds wait failed"
+run_shim MAPSCOPE_REACH=all MAPSCOPE_TRIGGER="$W/trig" -- "$PROG" wait || fail "leak_kinds wait failed"
 snap=$(ls "$W"/d.*.1 2>/dev/null | head -1)
 [ -n "$snap" ] || fail "no snapshot written on request: $(ls "$W")"
 [ "$(total reach.scans "$snap")" = 1 ] || fail "the requested snapshot has no scan"
