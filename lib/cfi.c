@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
@@ -38,6 +39,7 @@
 
 #include "cfi.h"
 #include "guard.h"
+#include "own_fd.h"
 #include "unwind.h"
 
 enum { REG_RBP = 6, REG_RSP = 7 };
@@ -188,15 +190,18 @@ static void open_object(struct object *o, const struct where *w)
     o->lo = w->lo;
     o->hi = w->hi;
     o->bias = w->bias;
-    int fd = open(w->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct ms_fd f;
+    if (ms_fd_open(&f, w->path, O_RDONLY, 0) != 0)
         return;
-    Elf *e = dw.elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    Elf *e = dw.elf_begin(f.fd, ELF_C_READ_MMAP, NULL);
     /* The whole file is mapped: libelf needs the descriptor no more, and
      * the program may close or reuse descriptor numbers at will. */
     if (e)
         dw.elf_cntl(e, ELF_C_FDDONE);
-    close(fd);
+    if (ms_fd_close(&f) == EBADF && e) { /* mapped what the program put there */
+        dw.elf_end(e);
+        return;
+    }
     if (!e)
         return;
     const void *id = NULL;

@@ -123,7 +123,6 @@ int ms_config_load(struct ms_config *c, ms_getenv_fn get, ms_complain_fn fn)
     return bad;
 }
 
-
 static void make_absolute(char *path, size_t cap, const char *cwd)
 {
     if (!path[0] || path[0] == '/' || !cwd || !cwd[0])

@@ -12,6 +12,12 @@
  * the temporary file is removed and the error is returned; the caller
  * reports it once.
  *
+ * The descriptor is the shim's own (own_fd.c): a private table on the
+ * helper thread, elsewhere a high number whose identity is checked before
+ * every write and the close, so a number the program took over (dup2 onto
+ * it while the dump was being written) is never written to or closed: the
+ * dump fails with EBADF instead.
+ *
  * The format is in dump_format.h: each record is type, flags, length,
  * payload, CRC-32.  Records are built in the buffer, so the length and CRC
  * are filled in when the record ends; a record is at most REC_BUDGET bytes
@@ -24,13 +30,14 @@
 #include <unistd.h>
 
 #include "dump_format.h"
+#include "own_fd.h"
 #include "shim.h"
 
 #define BUF_SIZE   (512u * 1024u)
 #define REC_BUDGET (64u * 1024u)
 
 struct ms_dw {
-    int fd;
+    struct ms_fd f;
     int err;
     uint32_t records;
     size_t len, rec_start;
@@ -43,8 +50,10 @@ static struct ms_dw the_writer;
 static void flush(struct ms_dw *w)
 {
     size_t off = 0;
+    if (w->len && !w->err && !ms_fd_intact(&w->f))
+        w->err = EBADF;
     while (off < w->len && !w->err) {
-        ssize_t k = write(w->fd, w->buf + off, w->len - off);
+        ssize_t k = write(w->f.fd, w->buf + off, w->len - off);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
@@ -85,16 +94,22 @@ struct ms_dw *ms_dw_open(const char *final_path)
     w->records = 0;
     w->len = w->rec_start = 0;
     snprintf(w->final, sizeof w->final, "%s", final_path);
-    w->fd = -1;
-    for (int attempt = 0; attempt < 8 && w->fd < 0; attempt++) {
+    w->f.fd = -1;
+    for (int attempt = 0; attempt < 8 && w->f.fd < 0; attempt++) {
         snprintf(w->tmp, sizeof w->tmp, "%s.tmp%04x", final_path,
                  (unsigned)((ms_now_ns() >> 4) + (unsigned)attempt * 7919u) & 0xffffu);
-        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (w->fd < 0 && errno != EEXIST)
+        int e = ms_fd_open(&w->f, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        if (e == EBADF) /* created, but the number was taken: not ours to use */
+            unlink(w->tmp);
+        if (e && e != EEXIST) {
+            errno = e;
             return NULL;
+        }
     }
-    if (w->fd < 0)
+    if (w->f.fd < 0) {
+        errno = EEXIST;
         return NULL;
+    }
     unsigned char hdr[MS_DUMP_HEADER_SIZE];
     uint16_t version = MS_DUMP_VERSION, hsize = MS_DUMP_HEADER_SIZE;
     uint32_t flags = 0;
@@ -175,9 +190,9 @@ int ms_dw_close(struct ms_dw *w)
     ms_dw_rec_end(w);
     flush(w);
     int err = w->err;
-    if (close(w->fd) != 0 && !err && errno != EINTR)
-        err = errno;
-    w->fd = -1;
+    int cerr = ms_fd_close(&w->f);
+    if (!err)
+        err = cerr;
     if (!err && rename(w->tmp, w->final) != 0)
         err = errno;
     if (err)

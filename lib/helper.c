@@ -41,6 +41,7 @@
 
 #include "dump_format.h"
 #include "guard.h"
+#include "own_fd.h"
 #include "shim.h"
 
 #define TRIGGER_PERIOD_NS 1000000000ull
@@ -127,6 +128,10 @@ static void *helper_main(void *arg)
 {
     (void)arg;
     ms_self.busy = 1; /* for good: nothing this thread does is the program's */
+    /* Snapshots are written here: in a descriptor table of our own, no
+     * number the program counts on is taken, even for a moment, and no
+     * fork of the program copies a dump's descriptor (own_fd.c). */
+    ms_fd_make_private();
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);

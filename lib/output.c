@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "own_fd.h"
 #include "shim.h"
 
 static char configured[PATH_MAX]; /* the prefix as configured (absolute) */
@@ -112,20 +113,19 @@ void ms_output_prepare_uid(uid_t uid)
         return;
     }
     user_dir(ud, sizeof ud, uid);
-    int fd = -1;
+    struct ms_fd f = {.fd = -1};
     struct stat st;
-    if (mkdir(ud, 0700) == 0 || errno == EEXIST)
-        fd = open(ud, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0 || (st.st_uid != 0 && st.st_uid != uid) ||
-        fchown(fd, uid, g) != 0 || fchmod(fd, 0700) != 0) {
+    int e = mkdir(ud, 0700) == 0 || errno == EEXIST
+                ? ms_fd_open(&f, ud, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)
+                : errno;
+    if (e || fstat(f.fd, &st) != 0 || (st.st_uid != 0 && st.st_uid != uid) ||
+        fchown(f.fd, uid, g) != 0 || fchmod(f.fd, 0700) != 0) {
         ms_complain_once(MS_ONCE_PRIVDROP,
                          "mapscope: cannot prepare %s for uid %u (%s): its dumps will be "
                          "missing\n",
-                         ud, (unsigned)uid,
-                         fd < 0 ? strerror(errno) : "exists, owned by another user");
+                         ud, (unsigned)uid, e ? strerror(e) : "exists, owned by another user");
     }
-    if (fd >= 0)
-        close(fd);
+    ms_fd_close(&f);
     errno = saved;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "run_notes.h"
+#include "own_fd.h"
 #include "shim.h"
 
 static char notes_dir[PATH_MAX];
@@ -37,11 +38,12 @@ static void note(const char *kind, const char *text, size_t len, bool replace)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%d.%s", notes_dir, (int)getpid(), kind);
     int saved = errno;
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL),
-                  0600);
-    if (fd >= 0) {
-        (void)!write(fd, text, len);
-        close(fd);
+    struct ms_fd f;
+    if (ms_fd_open(&f, path, O_WRONLY | O_CREAT | O_NOFOLLOW | (replace ? O_TRUNC : O_EXCL),
+                   0600) == 0) {
+        if (ms_fd_intact(&f))
+            (void)!write(f.fd, text, len);
+        ms_fd_close(&f);
     }
     errno = saved;
 }

@@ -24,6 +24,7 @@
 #include "dump_format.h"
 #include "guard.h"
 #include "map.h"
+#include "own_fd.h"
 #include "unwind.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,19 +60,20 @@ static uint64_t unix_ns(void)
 
 static size_t read_small_file(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct ms_fd f;
+    if (ms_fd_open(&f, path, O_RDONLY, 0) != 0)
         return 0;
     size_t n = 0;
     while (n < cap) {
-        ssize_t k = read(fd, buf + n, cap - n);
+        ssize_t k = read(f.fd, buf + n, cap - n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             break;
         n += (size_t)k;
     }
-    close(fd);
+    if (ms_fd_close(&f) == EBADF)
+        return 0; /* what was read may be the program's */
     return n;
 }
 
@@ -461,7 +463,10 @@ int ms_snapshot(unsigned reason)
         ms_complain_once(MS_ONCE_WRITE,
                          "mapscope: cannot write %s: %s (profiling goes on; later dumps are "
                          "tried again, and this message is not repeated)\n",
-                         path, strerror(err));
+                         path,
+                         err == EBADF ? "the program put a descriptor of its own on the number "
+                                        "the dump was using (dup2 or close while it was written)"
+                                      : strerror(err));
     pthread_mutex_unlock(&snap_lock);
     ms_guard_leave();
     errno = saved_errno;

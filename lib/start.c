@@ -8,6 +8,7 @@
  * books.  Until it has finished, calls pass straight through (uncounted).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "own_fd.h"
 #include "unwind.h"
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
@@ -62,10 +64,21 @@ void ms_complain_once(int key, const char *fmt, ...)
         return;
     /* Under `mapscope run` the complaint is run's to print: the program's
      * stderr may be a log, or a pipe another process reads as data. */
-    if (ms_notes_on())
+    if (ms_notes_on()) {
         ms_note_error(line, (size_t)n);
-    else if (stderr_unchanged())
+    } else if (ms_fd_private()) {
+        /* The helper thread's own table has no stderr: reach the
+         * program's through /proc, if it is still the one we started with. */
+        int fd = ms_fd_open_program(2, O_WRONLY | O_APPEND | O_NOCTTY);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && err_known && st.st_dev == err_dev &&
+            st.st_ino == err_ino)
+            (void)!write(fd, line, (size_t)n);
+        if (fd >= 0)
+            close(fd);
+    } else if (stderr_unchanged()) {
         (void)!write(2, line, (size_t)n);
+    }
 }
 
 /* getenv without getenv: the program may define its own (bash does, and
