@@ -12,6 +12,9 @@
 #include "pages.h"
 
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Each chunk starts with this header; units follow. */
 struct ms_arena_chunk {

@@ -38,11 +38,25 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
 #include "map.h"
 #include "nursery.h"
-#include "shim.h"
+#include "books.h"
+#include "complain.h"
+#include "helper.h"
+#include "inherit.h"
+#include "lifecycle.h"
+#include "packed.h"
+#include "sampler.h"
+#include "shim_base.h"
+#include "shim_config.h"
+#include "stack_table.h"
+#include "stacks.h"
 
 unsigned ms_count_shift;
 

@@ -17,9 +17,11 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stddef.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "bootstrap.h"
 
 struct ms_real ms_real;
 

@@ -36,11 +36,20 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <limits.h>
 
 #include "cfi.h"
 #include "guard.h"
 #include "own_fd.h"
 #include "unwind.h"
+#include "bootstrap.h"
+#include "complain.h"
+#include "modules.h"
+#include "shim_base.h"
 
 enum { REG_RBP = 6, REG_RSP = 7 };
 

@@ -10,9 +10,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
 
 #include "option_grammar.h"
-#include "shim.h"
+#include "packed.h"
+#include "shim_config.h"
 
 _Static_assert(MS_MAX_STACKS_MAX == MS_STACK_MAX, "the grammar's bound is the stack table's");
 _Static_assert(sizeof ms_cfg.output == PATH_MAX, "the grammar bounds paths by PATH_MAX");

@@ -19,9 +19,15 @@
  * new peak must pass in the books.
  */
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dump_format.h"
-#include "shim.h"
+#include "books.h"
+#include "dump_peak.h"
+#include "lifecycle.h"
+#include "shim_base.h"
+#include "shim_mem.h"
 
 static struct ms_stack_figs *figs; /* indexed by stack id */
 static uint32_t cap;

@@ -28,10 +28,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <limits.h>
 
 #include "dump_format.h"
 #include "own_fd.h"
-#include "shim.h"
+#include "dump_write.h"
+#include "shim_base.h"
+#include "shim_mem.h"
 
 #define BUF_SIZE   (512u * 1024u)
 #define REC_BUDGET (64u * 1024u)

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <limits.h>
 
-#include "shim.h"
+#include "exec_env.h"
 
 /* Does this LD_PRELOAD entry name the library `self` (a path or a bare
  * file name)? */

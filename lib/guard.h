@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 struct ms_stack_cache; /* stack_cache.c */
-struct ms_tcount;      /* shim.h */
+struct ms_tcount;      /* books.h */
 struct ms_nursery;     /* nursery.h */
 
 /* Per-thread state.  Kept small (two cache lines): it lives in every

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 uint64_t ms_hash_random_seed(void)
 {

@@ -38,11 +38,23 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "dump_format.h"
 #include "guard.h"
 #include "own_fd.h"
-#include "shim.h"
+#include "books.h"
+#include "complain.h"
+#include "helper.h"
+#include "lifecycle.h"
+#include "shim_base.h"
+#include "shim_config.h"
+#include "snapshot.h"
+#include "timeline.h"
+#include "trigger.h"
 
 #define TRIGGER_PERIOD_NS 1000000000ull
 

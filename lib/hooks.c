@@ -29,9 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "books.h"
+#include "bootstrap.h"
+#include "hooks.h"
+#include "lifecycle.h"
+#include "shim_base.h"
+#include "stacks.h"
 
 /* Enter the shim if this call is to be recorded. */
 static int hook_enter_slow(void)

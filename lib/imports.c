@@ -20,8 +20,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "shim.h"
+#include "imports.h"
 
 struct relro {
     uintptr_t base, lo, hi; /* the object's RELRO range, absolute */

@@ -19,10 +19,17 @@
  * the copy-on-write cost of the fork stays what the program caused itself.
  */
 #include <string.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "dump_format.h"
 #include "map.h"
-#include "shim.h"
+#include "books.h"
+#include "dump_write.h"
+#include "inherit.h"
+#include "packed.h"
+#include "sampler.h"
 
 /* Deeper fork chains than this fold their oldest levels together. */
 #define MAX_LEVELS 8

@@ -39,9 +39,16 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "bootstrap.h"
+#include "hooks.h"
+#include "lifecycle.h"
+#include "sampler.h"
+#include "shim_base.h"
 
 #define MS_EXPORT __attribute__((visibility("default")))
 

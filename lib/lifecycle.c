@@ -30,11 +30,26 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #include "cfi.h"
 #include "dump_format.h"
 #include "guard.h"
 #include "unwind.h"
+#include "books.h"
+#include "helper.h"
+#include "inherit.h"
+#include "lifecycle.h"
+#include "notes.h"
+#include "privdrop.h"
+#include "reach_dump.h"
+#include "sampler.h"
+#include "shim_config.h"
+#include "snapshot.h"
+#include "stack_table.h"
+#include "stacks.h"
+#include "trigger.h"
 
 void ms_timeline_lock(void);
 void ms_timeline_unlock(void);

@@ -12,11 +12,20 @@
  * stacks.
  */
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dump_format.h"
 #include "map.h"
 #include "nursery.h"
-#include "shim.h"
+#include "books.h"
+#include "dump_write.h"
+#include "linger.h"
+#include "packed.h"
+#include "sampler.h"
+#include "shim_config.h"
+#include "shim_mem.h"
 
 struct group {
     uint32_t stack;

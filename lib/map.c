@@ -135,6 +135,10 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 void ms_map_fatal(const char *what)
 {

@@ -16,6 +16,9 @@
  *    will fill are still empty (evacuation appends to empty buckets);
  *  - count, and the exact overflow-bucket counts, match what is there.
  */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "map_internal.h"
 
 #include "pages.h"

@@ -42,6 +42,9 @@
  * and ask for the next interval's bucket ahead of time (bit-reversed order
  * jumps across the array).
  */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "map_internal.h"
 
 /* Entries of the current bucket the iterator keeps ahead (see above): 8

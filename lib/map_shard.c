@@ -33,6 +33,9 @@
 #include <unistd.h>
 #if defined(__has_include) && __has_include(<sys/single_threaded.h>)
 #include <sys/single_threaded.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #define MS_HAVE_SINGLE_THREADED 1
 #endif
 

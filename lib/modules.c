@@ -11,9 +11,14 @@
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <limits.h>
 
 #include "dump_format.h"
-#include "shim.h"
+#include "dump_write.h"
+#include "modules.h"
 
 struct ctx {
     struct ms_dw *w;

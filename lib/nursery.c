@@ -32,10 +32,16 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "map.h"
 #include "nursery.h"
-#include "shim.h"
+#include "books.h"
+#include "packed.h"
+#include "shim_base.h"
 
 #define index_of ms_nursery_index
 

@@ -31,9 +31,16 @@
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <limits.h>
 
 #include "own_fd.h"
-#include "shim.h"
+#include "complain.h"
+#include "output.h"
+#include "shim_config.h"
+#include "snapshot.h"
 
 static char configured[PATH_MAX]; /* the prefix as configured (absolute) */
 

@@ -19,6 +19,9 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "pages.h"
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <stddef.h>
 
 size_t ms_page_size(void)
 {

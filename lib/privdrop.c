@@ -15,8 +15,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <sys/types.h>
 
-#include "shim.h"
+#include "lifecycle.h"
+#include "output.h"
+#include "privdrop.h"
 
 #define MS_EXPORT __attribute__((visibility("default")))
 

@@ -38,6 +38,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "dump_format.h"
 #include "guard.h"
@@ -45,7 +51,17 @@
 #include "nursery.h"
 #include "pages.h"
 #include "reach.h"
-#include "shim.h"
+#include "books.h"
+#include "bootstrap.h"
+#include "dump_write.h"
+#include "modules.h"
+#include "option_grammar.h"
+#include "packed.h"
+#include "reach_dump.h"
+#include "shim_base.h"
+#include "shim_config.h"
+#include "shim_mem.h"
+#include "stack_table.h"
 
 void ms_stack_cache_lock(void);
 void ms_stack_cache_unlock(void);

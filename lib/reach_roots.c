@@ -22,6 +22,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "reach.h"
 

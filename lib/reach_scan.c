@@ -20,6 +20,9 @@
  * allocates (the scan runs in a forked child that must not touch the
  * program's allocator).
  */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "reach.h"
 
 #define WORD sizeof(uintptr_t)

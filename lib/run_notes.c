@@ -1,6 +1,6 @@
 /*
  * run_notes.c — the shim's side of the notes `mapscope run` reads
- * (run_notes.h has the contract): "this process started", and its
+ * (format/notes_format.h has the contract): "this process started", and its
  * complaints.
  *
  * Only when MAPSCOPE_NOTES names a directory (run sets it; with LD_PRELOAD
@@ -12,10 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <limits.h>
 
-#include "run_notes.h"
+#include "notes_format.h"
 #include "own_fd.h"
-#include "shim.h"
+#include "lifecycle.h"
+#include "notes.h"
 
 static char notes_dir[PATH_MAX];
 

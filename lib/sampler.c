@@ -31,9 +31,15 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "books.h"
+#include "sampler.h"
+#include "shim_base.h"
+#include "shim_mem.h"
 
 #define FILTER_BITS MS_FILTER_BITS
 

@@ -7,9 +7,12 @@
  * itself costs (the map engine counts its own bytes the same way).
  */
 #include <sys/mman.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "pages.h"
-#include "shim.h"
+#include "shim_mem.h"
 
 static _Atomic uint64_t mapped[MS_MEM_KINDS];
 

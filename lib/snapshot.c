@@ -19,13 +19,34 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <limits.h>
 
 #include "cfi.h"
+#include "lifecycle.h"
 #include "dump_format.h"
 #include "guard.h"
 #include "map.h"
 #include "own_fd.h"
 #include "unwind.h"
+#include "books.h"
+#include "complain.h"
+#include "dump_peak.h"
+#include "dump_write.h"
+#include "inherit.h"
+#include "linger.h"
+#include "modules.h"
+#include "reach_dump.h"
+#include "shim_base.h"
+#include "shim_config.h"
+#include "shim_mem.h"
+#include "snapshot.h"
+#include "stack_table.h"
+#include "timeline.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t seq;

@@ -20,10 +20,18 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
 #include "map.h"
-#include "shim.h"
+#include "complain.h"
+#include "packed.h"
+#include "shim_base.h"
+#include "shim_mem.h"
+#include "stack_table.h"
 
 #define CHUNK_SHIFT MS_STACK_CHUNK_SHIFT
 #define CHUNK_SIZE  (1u << CHUNK_SHIFT)

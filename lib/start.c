@@ -1,6 +1,6 @@
 /*
  * start.c — the shim's state, start-up, and its one way to complain (on
- * stderr, or in a note for `mapscope run`: run_notes.h).
+ * stderr, or in a note for `mapscope run`: format/notes_format.h).
  *
  * ms_start runs in whichever comes first, the program's first allocation or
  * the library constructor (lifecycle.c).  It only does what is safe inside
@@ -16,10 +16,27 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
 
 #include "guard.h"
 #include "own_fd.h"
 #include "unwind.h"
+#include "books.h"
+#include "bootstrap.h"
+#include "complain.h"
+#include "exec_env.h"
+#include "lifecycle.h"
+#include "notes.h"
+#include "output.h"
+#include "sampler.h"
+#include "shim_base.h"
+#include "shim_config.h"
+#include "stack_table.h"
+#include "timeline.h"
 
 __thread struct ms_thread ms_self __attribute__((tls_model("initial-exec")));
 _Atomic int ms_state;

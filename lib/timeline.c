@@ -16,8 +16,13 @@
  * totals of the same dump.
  */
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "shim.h"
+#include "books.h"
+#include "lifecycle.h"
+#include "shim_mem.h"
+#include "timeline.h"
 
 #define MAX_POINTS 8192
 

@@ -26,8 +26,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "shim.h"
+#include "complain.h"
+#include "shim_config.h"
+#include "trigger.h"
 
 /* The change time of the last request served (ns since the epoch). */
 static uint64_t served_ns;

@@ -12,7 +12,10 @@
 #ifndef MS_UNWIND_H
 #define MS_UNWIND_H
 
-#include "shim.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stacks.h"
 
 #define MS_TRACE_MAX 48
 

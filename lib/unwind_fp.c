@@ -13,9 +13,12 @@
  * between the caller's stack pointer and the top of the thread's stack.
  */
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "shim_base.h"
+#include "stacks.h"
 
 /* Top of the calling thread's stack, found once per thread. */
 uintptr_t ms_stack_top(void);

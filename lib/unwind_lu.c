@@ -17,9 +17,13 @@
  */
 #include <dlfcn.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "complain.h"
+#include "option_grammar.h"
+#include "stacks.h"
 
 #define UNW_CACHE_PER_THREAD 2 /* libunwind.h's unw_caching_policy_t */
 #define SHIM_FRAMES_MAX      24

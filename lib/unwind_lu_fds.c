@@ -28,8 +28,11 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <sys/types.h>
 
-#include "shim.h"
+#include "imports.h"
+#include "stacks.h"
 
 /* Is the byte at addr readable?  Returns 1 (the byte count a write of it
  * would return) or -1 with errno set, like the pipe write it replaces. */

@@ -15,6 +15,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "pages.h"
 #include "reach.h"

@@ -16,9 +16,11 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 
 #include "guard.h"
-#include "shim.h"
+#include "books.h"
+#include "sampler.h"
 #include "check_run.h"
 
 static uint64_t size_of(uint64_t i)

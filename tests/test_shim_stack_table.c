@@ -6,8 +6,11 @@
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "shim.h"
+#include "stack_table.h"
+#include "stacks.h"
 #include "check_run.h"
 
 #define MAX 300

@@ -7,8 +7,10 @@
  * appends the point at that time without keeping it.
  */
 #include <check.h>
+#include <stdint.h>
 
-#include "shim.h"
+#include "lifecycle.h"
+#include "timeline.h"
 #include "check_run.h"
 
 #define MS 1000000ull

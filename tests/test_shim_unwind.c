@@ -14,11 +14,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "cfi.h"
 #include "guard.h"
 #include "unwind.h"
 #include "check_run.h"
+#include "lifecycle.h"
+#include "shim_config.h"
+#include "stacks.h"
 
 static int checks;
 

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/run_notes.h"
+#include "notes_format.h"
 #include "commands.h"
 #include "report.h"
 #include "run_notes.h"

@@ -1,6 +1,6 @@
 /*
  * run_notes.c — `mapscope run`'s side of the notes the shim leaves
- * (lib/run_notes.h has the contract): which processes of the tree started
+ * (format/notes_format.h has the contract): which processes of the tree started
  * under the shim, and which of them left no exit dump, and why.
  *
  * A process of the tree can miss its dump for reasons only it knows (it
@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/run_notes.h"
+#include "notes_format.h"
 #include "run_notes.h"
 #include "util.h"
 

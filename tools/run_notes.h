@@ -1,6 +1,6 @@
 /*
  * run_notes.h — `mapscope run`'s reading of the shim's notes (the format is
- * lib/run_notes.h; tools/run_notes.c explains).
+ * format/notes_format.h; tools/run_notes.c explains).
  */
 #ifndef MS_TOOLS_RUN_NOTES_H
 #define MS_TOOLS_RUN_NOTES_H

@@ -1,5 +1,5 @@
 /*
- * run_notes.h — how the shim tells `mapscope run` about the processes of
+ * notes_format.h — how the shim tells `mapscope run` about the processes of
  * the tree it runs, so that run can say which of them left no dump and why
  * (the contract; lib/run_notes.c writes, tools/run_notes.c reads).
  *
@@ -17,12 +17,12 @@
  * listing), so processes that dropped privileges can still leave notes;
  * run reads them as untrusted text (bounded, regular files only).
  */
-#ifndef MS_RUN_NOTES_H
-#define MS_RUN_NOTES_H
+#ifndef MS_NOTES_FORMAT_H
+#define MS_NOTES_FORMAT_H
 
 #define MS_NOTES_ENV  "MAPSCOPE_NOTES"
 #define MS_NOTE_START "start"
 #define MS_NOTE_ERROR "error"
 #define MS_NOTE_MAX   1024 /* bytes of one note that are read */
 
-#endif /* MS_RUN_NOTES_H */
+#endif /* MS_NOTES_FORMAT_H */

@@ -1,0 +1,53 @@
+/*
+ * shim_base.h — what every file of the shim needs: branch hints, the clocks, the one-thread test.
+ */
+#ifndef MS_SHIM_BASE_H
+#define MS_SHIM_BASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#if defined(__has_include) && __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define MS_HAVE_SINGLE_THREADED 1
+#endif
+
+/* The library's own: referenced directly, not through the GOT (only
+ * interpose.c and privdrop.c export symbols, one by one). */
+#pragma GCC visibility push(hidden)
+
+#define MS_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Monotonic nanoseconds through the vDSO (no syscall). */
+static inline uint64_t ms_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Coarse clock (resolution a few ms, a few ns to read): block birth times. */
+static inline uint64_t ms_coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* True while the process has one thread (glibc's __libc_single_threaded:
+ * false before pthread_create starts the second thread, and never true
+ * again but in a fork child).  Then nobody can contend for a lock of the
+ * shim's, and a plain store takes it, as glibc's own locks do. */
+static inline bool ms_one_thread(void)
+{
+#ifdef MS_HAVE_SINGLE_THREADED
+    return __libc_single_threaded;
+#else
+    return false;
+#endif
+}
+
+#pragma GCC visibility pop
+
+#endif /* MS_SHIM_BASE_H */
