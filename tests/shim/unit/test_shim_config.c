@@ -16,7 +16,7 @@
 #include "exec_env.h"
 #include "option_grammar.h"
 #include "shim_config.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 #define NS(s) ((uint64_t)(s)*1000000000ull)
 

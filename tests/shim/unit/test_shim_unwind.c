@@ -21,7 +21,7 @@
 #include "cfi.h"
 #include "guard.h"
 #include "unwind.h"
-#include "check_run.h"
+#include "../../check_run.h"
 #include "lifecycle.h"
 #include "shim_config.h"
 #include "stacks.h"

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "check_run.h"
+#include "../../check_run.h"
 
 /* Check's ck_assert_* record the location on every call (a write to its
  * message file), which dominates a loop of millions of operations.  These

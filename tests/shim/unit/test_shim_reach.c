@@ -21,7 +21,7 @@
 
 #include "pages.h"
 #include "reach.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 #define NB 8
 static uintptr_t heap[NB][8]; /* block i is heap[i], 64 bytes */

@@ -11,7 +11,7 @@
 
 #include "stack_table.h"
 #include "stacks.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 #define MAX 300
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "profile.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 #define NOINLINE __attribute__((noinline))
 

@@ -11,7 +11,7 @@
 
 #include "lifecycle.h"
 #include "timeline.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 #define MS 1000000ull
 

@@ -12,7 +12,7 @@
 
 #include "json_read.h"
 #include "report.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 /* A dump of `pid` with one module at `bias` and one stack whose single
  * frame is bias + off, leaking `live` bytes in one block. */

@@ -21,7 +21,7 @@
 #include "guard.h"
 #include "books.h"
 #include "sampler.h"
-#include "check_run.h"
+#include "../../check_run.h"
 
 static uint64_t size_of(uint64_t i)
 {

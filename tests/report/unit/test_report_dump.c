@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "profile.h"
-#include "report/dumpgen.h"
-#include "check_run.h"
+#include "../dumpgen.h"
+#include "../../check_run.h"
 
 /* A small complete dump: process, settings, 1 module, 2 stacks with stats,
  * a linger record, a timeline, totals, engine, END. */
