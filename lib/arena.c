@@ -11,10 +11,10 @@
 
 #include "pages.h"
 
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Each chunk starts with this header; units follow. */
 struct ms_arena_chunk {

@@ -37,20 +37,20 @@
  * nothing changed them after it.  Cost: one load and compare per event.
  */
 #include <errno.h>
-#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "guard.h"
-#include "map.h"
-#include "nursery.h"
 #include "books.h"
 #include "complain.h"
+#include "guard.h"
 #include "helper.h"
 #include "inherit.h"
 #include "lifecycle.h"
+#include "map.h"
+#include "nursery.h"
 #include "packed.h"
 #include "sampler.h"
 #include "shim_base.h"

@@ -16,12 +16,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdalign.h>
-#include <string.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
-#include "guard.h"
 #include "bootstrap.h"
+#include "guard.h"
 
 struct ms_real ms_real;
 

@@ -31,25 +31,25 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
-#include <stddef.h>
-#include <string.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <unistd.h>
 
-#include "cfi.h"
-#include "guard.h"
-#include "own_fd.h"
-#include "unwind.h"
 #include "bootstrap.h"
+#include "cfi.h"
 #include "complain.h"
+#include "guard.h"
 #include "modules.h"
+#include "own_fd.h"
 #include "shim_base.h"
+#include "unwind.h"
 
 enum { REG_RBP = 6, REG_RSP = 7 };
 

@@ -7,6 +7,8 @@
 #pragma GCC visibility push(hidden)
 
 /* Complain on stderr once per key (a small integer naming the problem). */
+/* What stderr is at start-up: complaints go there only while it still is. */
+void ms_complain_init(void);
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {
     MS_ONCE_WRITE = 0,

@@ -8,12 +8,12 @@
  * The grammar and ranges are format/option_grammar.c's, the very ones
  * `mapscope run` checks its options with.
  */
-#include <stdio.h>
-#include <string.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "option_grammar.h"
 #include "packed.h"

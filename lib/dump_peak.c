@@ -18,12 +18,12 @@
  * process reports a lower one.  The reported peak also becomes the level a
  * new peak must pass in the books.
  */
-#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "dump_format.h"
 #include "books.h"
+#include "dump_format.h"
 #include "dump_peak.h"
 #include "lifecycle.h"
 #include "shim_base.h"

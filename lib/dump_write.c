@@ -25,17 +25,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <unistd.h>
 
 #include "dump_format.h"
-#include "own_fd.h"
 #include "dump_write.h"
+#include "own_fd.h"
 #include "shim_base.h"
 #include "shim_mem.h"
 

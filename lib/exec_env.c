@@ -9,12 +9,12 @@
  * profiled: they are the same program.
  */
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <limits.h>
 
 #include "exec_env.h"
 

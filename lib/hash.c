@@ -9,9 +9,9 @@
 
 #include <stdint.h>
 #include <sys/random.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/types.h>
 
 uint64_t ms_hash_random_seed(void)
 {

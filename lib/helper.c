@@ -35,21 +35,21 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "dump_format.h"
-#include "guard.h"
-#include "own_fd.h"
 #include "books.h"
 #include "complain.h"
+#include "dump_format.h"
+#include "guard.h"
 #include "helper.h"
 #include "lifecycle.h"
+#include "own_fd.h"
 #include "shim_base.h"
 #include "shim_config.h"
 #include "snapshot.h"

@@ -26,17 +26,17 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "guard.h"
 #include "books.h"
 #include "bootstrap.h"
+#include "guard.h"
 #include "hooks.h"
 #include "lifecycle.h"
 #include "shim_base.h"

@@ -18,16 +18,16 @@
  * touches a page of the inherited maps only to remove a block it frees, so
  * the copy-on-write cost of the fork stays what the program caused itself.
  */
-#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "dump_format.h"
-#include "map.h"
 #include "books.h"
+#include "dump_format.h"
 #include "dump_write.h"
 #include "inherit.h"
+#include "map.h"
 #include "packed.h"
 #include "sampler.h"
 

@@ -37,14 +37,14 @@
 #endif
 
 #include <malloc.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 
-#include "guard.h"
 #include "bootstrap.h"
+#include "guard.h"
 #include "hooks.h"
 #include "lifecycle.h"
 #include "sampler.h"

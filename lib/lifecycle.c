@@ -28,16 +28,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "books.h"
 #include "cfi.h"
 #include "dump_format.h"
 #include "guard.h"
-#include "unwind.h"
-#include "books.h"
 #include "helper.h"
 #include "inherit.h"
 #include "lifecycle.h"
@@ -50,6 +49,7 @@
 #include "stack_table.h"
 #include "stacks.h"
 #include "trigger.h"
+#include "unwind.h"
 
 void ms_timeline_lock(void);
 void ms_timeline_unlock(void);

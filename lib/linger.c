@@ -11,17 +11,17 @@
  * the dump, so the cost is proportional to the lingering stacks, not to all
  * stacks.
  */
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "dump_format.h"
-#include "map.h"
-#include "nursery.h"
 #include "books.h"
+#include "dump_format.h"
 #include "dump_write.h"
 #include "linger.h"
+#include "map.h"
+#include "nursery.h"
 #include "packed.h"
 #include "sampler.h"
 #include "shim_config.h"

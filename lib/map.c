@@ -133,12 +133,12 @@
  */
 #include "map_internal.h"
 
-#include <stdlib.h>
-#include <unistd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 void ms_map_fatal(const char *what)
 {

@@ -16,10 +16,10 @@
  *    will fill are still empty (evacuation appends to empty buckets);
  *  - count, and the exact overflow-bucket counts, match what is there.
  */
+#include "map_internal.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "map_internal.h"
 
 #include "pages.h"
 

@@ -17,10 +17,10 @@
 
 #include "pages.h"
 
-#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Give the old array's pages back behind nevacuate in steps of this many
  * bytes, with MADV_DONTNEED, and unmap the range so emptied once it spans

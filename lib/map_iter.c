@@ -42,10 +42,10 @@
  * and ask for the next interval's bucket ahead of time (bit-reversed order
  * jumps across the array).
  */
+#include "map_internal.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "map_internal.h"
 
 /* Entries of the current bucket the iterator keeps ahead (see above): 8
  * fill the caller's storage exactly, and a bucket holds 6.5 on average

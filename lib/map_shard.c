@@ -32,10 +32,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__has_include) && __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/single_threaded.h>
 #define MS_HAVE_SINGLE_THREADED 1
 #endif
 

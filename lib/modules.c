@@ -8,13 +8,13 @@
  * in memory, so no file is opened) to find the matching debug info.
  */
 #include <elf.h>
+#include <limits.h>
 #include <link.h>
-#include <string.h>
-#include <unistd.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <unistd.h>
 
 #include "dump_format.h"
 #include "dump_write.h"

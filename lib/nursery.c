@@ -30,16 +30,16 @@
  */
 #include <linux/membarrier.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "books.h"
 #include "map.h"
 #include "nursery.h"
-#include "books.h"
 #include "packed.h"
 #include "shim_base.h"
 

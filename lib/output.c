@@ -26,19 +26,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <unistd.h>
 
-#include "own_fd.h"
 #include "complain.h"
 #include "output.h"
+#include "own_fd.h"
 #include "shim_config.h"
 #include "snapshot.h"
 

@@ -18,10 +18,10 @@
  * since its verdicts could not be trusted.
  */
 #include <stdatomic.h>
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pages.h"
 

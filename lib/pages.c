@@ -12,10 +12,10 @@
 #include "pages.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <stddef.h>
 
 size_t ms_page_size(void)
 {

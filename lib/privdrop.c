@@ -14,9 +14,9 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "lifecycle.h"
 #include "output.h"

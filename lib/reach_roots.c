@@ -20,12 +20,12 @@
  * skipped by ms_reach_root_range.
  */
 #include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "reach.h"
 

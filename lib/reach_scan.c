@@ -20,10 +20,10 @@
  * allocates (the scan runs in a forked child that must not touch the
  * program's allocator).
  */
+#include "reach.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "reach.h"
 
 #define WORD sizeof(uintptr_t)
 

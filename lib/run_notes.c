@@ -9,18 +9,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <unistd.h>
 
-#include "notes_format.h"
-#include "own_fd.h"
 #include "lifecycle.h"
 #include "notes.h"
+#include "notes_format.h"
+#include "own_fd.h"
 
 static char notes_dir[PATH_MAX];
 

@@ -35,8 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guard.h"
 #include "books.h"
+#include "guard.h"
 #include "sampler.h"
 #include "shim_base.h"
 #include "shim_mem.h"

@@ -4,9 +4,9 @@
 #ifndef MS_SHIM_CONFIG_H
 #define MS_SHIM_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <limits.h>
 
 #include "option_grammar.h"
 

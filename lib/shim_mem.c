@@ -6,10 +6,10 @@
  * byte mapped is counted by purpose so each dump can say what the profiler
  * itself costs (the map engine counts its own bytes the same way).
  */
-#include <sys/mman.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "pages.h"
 #include "shim_mem.h"

@@ -13,33 +13,32 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
-#include <limits.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "cfi.h"
-#include "lifecycle.h"
-#include "dump_format.h"
-#include "guard.h"
-#include "map.h"
-#include "own_fd.h"
-#include "unwind.h"
 #include "books.h"
+#include "cfi.h"
 #include "complain.h"
+#include "dump_format.h"
 #include "dump_peak.h"
 #include "dump_write.h"
+#include "guard.h"
 #include "inherit.h"
+#include "lifecycle.h"
 #include "linger.h"
+#include "map.h"
 #include "modules.h"
+#include "own_fd.h"
 #include "reach_dump.h"
 #include "shim_base.h"
 #include "shim_config.h"
@@ -47,6 +46,7 @@
 #include "snapshot.h"
 #include "stack_table.h"
 #include "timeline.h"
+#include "unwind.h"
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t seq;

@@ -54,18 +54,18 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "books.h"
 #include "guard.h"
 #include "nursery.h"
-#include "unwind.h"
-#include "books.h"
 #include "shim_mem.h"
 #include "stacks.h"
+#include "unwind.h"
 
 #define SHAPE_SLOTS 1024 /* (ip, sp) pairs remembered: 512 sets of 2 */
 #define SHAPES      2    /* walk shapes per (ip, sp) */

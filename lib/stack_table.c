@@ -19,15 +19,15 @@
  * directory: id -> entry is two loads, no lock.
  */
 #include <pthread.h>
-#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "complain.h"
 #include "guard.h"
 #include "map.h"
-#include "complain.h"
 #include "packed.h"
 #include "shim_base.h"
 #include "shim_mem.h"

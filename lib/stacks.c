@@ -7,17 +7,17 @@
  * them in the stack table.  The libunwind and frame-pointer walkers go
  * straight to the table.
  */
-#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cfi.h"
 #include "guard.h"
-#include "unwind.h"
 #include "shim_base.h"
 #include "shim_config.h"
 #include "stack_table.h"
 #include "stacks.h"
+#include "unwind.h"
 
 uint64_t ms_stack_hash(const uintptr_t *frames, unsigned n)
 {

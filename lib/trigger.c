@@ -22,12 +22,12 @@
  * start time is read from the same coarse clock.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <stdbool.h>
-#include <stdint.h>
 
 #include "complain.h"
 #include "shim_config.h"

@@ -26,17 +26,17 @@
  * Every stack read is bounds-checked against [caller's sp, top of stack):
  * a wrong rule gives a short stack, never a fault.
  */
-#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cfi.h"
 #include "guard.h"
-#include "unwind.h"
 #include "shim_base.h"
 #include "shim_mem.h"
 #include "stacks.h"
+#include "unwind.h"
 
 #define RULE_BITS  16
 #define RULE_SLOTS (1u << RULE_BITS)

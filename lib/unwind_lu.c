@@ -16,12 +16,12 @@
  * saw) in the result.
  */
 #include <dlfcn.h>
-#include <string.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "guard.h"
 #include "complain.h"
+#include "guard.h"
 #include "option_grammar.h"
 #include "stacks.h"
 

@@ -25,11 +25,11 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <stddef.h>
-#include <sys/types.h>
 
 #include "imports.h"
 #include "stacks.h"

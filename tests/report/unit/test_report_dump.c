@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
-#include "../dumpgen.h"
 #include "../../check_run.h"
+#include "../dumpgen.h"
+#include "profile.h"
 
 /* A small complete dump: process, settings, 1 module, 2 stacks with stats,
  * a linger record, a timeline, totals, engine, END. */

@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../check_run.h"
 #include "json_read.h"
 #include "report.h"
-#include "../../check_run.h"
 
 /* A dump of `pid` with one module at `bias` and one stack whose single
  * frame is bias + off, leaking `live` bytes in one block. */

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "profile.h"
 #include "../../check_run.h"
+#include "profile.h"
 
 #define NOINLINE __attribute__((noinline))
 

@@ -6,17 +6,17 @@
  */
 #include <check.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../../check_run.h"
 #include "exec_env.h"
 #include "option_grammar.h"
 #include "shim_config.h"
-#include "../../check_run.h"
 
 #define NS(s) ((uint64_t)(s)*1000000000ull)
 

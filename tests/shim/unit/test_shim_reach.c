@@ -13,15 +13,15 @@
  * unmaps.
  */
 #include <check.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../../check_run.h"
 #include "pages.h"
 #include "reach.h"
-#include "../../check_run.h"
 
 #define NB 8
 static uintptr_t heap[NB][8]; /* block i is heap[i], 64 bytes */

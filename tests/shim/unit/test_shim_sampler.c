@@ -15,13 +15,13 @@
  */
 #include <check.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 
-#include "guard.h"
-#include "books.h"
-#include "sampler.h"
 #include "../../check_run.h"
+#include "books.h"
+#include "guard.h"
+#include "sampler.h"
 
 static uint64_t size_of(uint64_t i)
 {

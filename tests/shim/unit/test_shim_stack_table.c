@@ -5,13 +5,13 @@
  */
 #include <check.h>
 #include <pthread.h>
-#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "../../check_run.h"
 #include "stack_table.h"
 #include "stacks.h"
-#include "../../check_run.h"
 
 #define MAX 300
 

@@ -9,9 +9,9 @@
 #include <check.h>
 #include <stdint.h>
 
+#include "../../check_run.h"
 #include "lifecycle.h"
 #include "timeline.h"
-#include "../../check_run.h"
 
 #define MS 1000000ull
 

@@ -12,19 +12,19 @@
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../../check_run.h"
 #include "cfi.h"
 #include "guard.h"
-#include "unwind.h"
-#include "../../check_run.h"
 #include "lifecycle.h"
 #include "shim_config.h"
 #include "stacks.h"
+#include "unwind.h"
 
 static int checks;
 
