@@ -83,7 +83,7 @@ struct scan {
 static uint64_t rdn(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
-    memcpy(&v, p, n);
+    memcpy(&v, p, n < 8 ? n : 8); /* n may come from the target's DWARF */
     return v;
 }
 
@@ -378,7 +378,7 @@ static int profile_site(struct scan *s, const struct span *sp, uint64_t *site, i
         uint8_t rec[32];
         if (rd(s, sl, rec, l->sl_bucket + 8) < 0)
             return 0;
-        uint64_t off = rdn(rec + l->sl_offset, 2);
+        uint64_t off = rdn(rec + l->sl_offset, l->sl_offset_size);
         if (off > 0)
             return 0; /* sorted by offset: nothing for the object at the span's start */
         if (rec[l->sl_kind] == l->sl_profile_kind) {
