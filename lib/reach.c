@@ -20,10 +20,13 @@
  *
  * Both children are raw clone()s with no exit signal: no fork handlers run
  * (the stopped threads may hold glibc's locks, which glibc's fork would
- * take), the program gets no SIGCHLD and its waitpid(-1) cannot reap them.
- * In the children only system calls and the shim's own code run; nothing
- * calls malloc.  The scanner's own tables come from shim_mem.c, so they
- * are among the shim's own ranges, which are never roots.
+ * take), the program gets no SIGCHLD and its waitpid(-1) cannot reap them
+ * (only a wait with __WALL or __WCLONE sees such children).  They start
+ * with every signal blocked and die with their parent (raw_fork), so the
+ * program's signal handlers never run in them.  In the children only
+ * system calls and the shim's own code run; nothing calls malloc.  The
+ * scanner's own tables come from shim_mem.c, so they are among the shim's
+ * own ranges, which are never roots.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -131,10 +134,45 @@ static uintptr_t glibc_tail(const struct ms_rblock *b)
     return b->addr + (sz & ~(uintptr_t)7) - 2 * sizeof(uintptr_t);
 }
 
-/* A fork with no exit signal and no fork handlers. */
+/* The kernel's signal set (rt_sigprocmask's size argument). */
+typedef uint64_t ksigset;
+#define KSIG(s) ((ksigset)1 << ((s)-1))
+
+/* A fork with no exit signal, no fork handlers and every signal blocked.
+ *
+ * The child is a copy of the program: it has the program's signal
+ * handlers, and they must never run there.  The stopper, as the tracer,
+ * gets a SIGCHLD for each thread it stops; with the program's SIGCHLD
+ * handler (nginx: waitpid(-1, WNOHANG) in a loop) that handler ran in the
+ * stopper, reaped the tracee's ptrace stop as "unknown process N exited on
+ * signal 127" (a stop's status, 0x..7f) into the program's log, and left
+ * the stopper waiting for a stop already taken.  A signal to the process
+ * group (the terminal's SIGINT, a master's kill(0, ...)) reached both
+ * children too, and ran the program's handler in a copy of the program.
+ * So signals are blocked in the calling thread across the clone (blocking
+ * them in the child would leave a moment in which one is delivered there)
+ * and the child keeps them blocked; only SIGKILL and SIGSTOP remain, and
+ * they have no handlers.  The scanner unblocks its own fault handlers.
+ *
+ * The child dies with the thread that made it (PR_SET_PDEATHSIG): a scan
+ * must not outlive the program, nor be left to whoever reaps orphans.
+ * Returns the child's pid in the parent, 0 in the child, -1 on failure. */
 static pid_t raw_fork(void)
 {
-    return (pid_t)syscall(SYS_clone, 0ul, 0ul, NULL, NULL, 0ul);
+    ksigset all = ~(ksigset)0, old = 0;
+    pid_t parent = getpid();
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+    pid_t pid = (pid_t)syscall(SYS_clone, 0ul, 0ul, NULL, NULL, 0ul);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent) /* the program died before the line above */
+            syscall(SYS_exit_group, 0);
+        return 0;
+    }
+    int e = errno;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+    errno = e;
+    return pid;
 }
 
 static void reap(pid_t pid)
@@ -344,6 +382,10 @@ __attribute__((noreturn)) static void scanner(struct shared *sh, uintptr_t my_sp
     sa.sa_handler = on_fault;
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
+    /* raw_fork blocked every signal; a blocked fault kills (the kernel
+     * resets its action), so these two only are let through. */
+    ksigset faults = KSIG(SIGSEGV) | KSIG(SIGBUS);
+    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &faults, NULL, sizeof faults);
     /* Alone in this copy: the locks the parent holds are ours to drop. */
     ms_own_after_fork();
     ms_books_unlock_all();
@@ -584,10 +626,10 @@ static void release_others(pid_t stopper, int go_fd, bool name_tracer)
 
 void ms_reach_write(struct ms_dw *w, unsigned reason)
 {
-    /* "exit" scans the exit dump only: a scan of a running process clones
-     * children of the program, and a daemon reaping with waitpid(-1) has
-     * been seen to log them (nginx: "unknown process ... exited"), so a
-     * scan while it runs is asked for with "all". */
+    /* "exit" scans the exit dump only: a scan of a running process holds
+     * its threads for a fork, so a scan while it runs is asked for with
+     * "all".  (nginx's "unknown process ... exited" under "all" was its
+     * SIGCHLD handler running in the stopper: see raw_fork.) */
     if (ms_cfg.reach == MS_REACH_OFF ||
         (ms_cfg.reach == MS_REACH_EXIT && reason != MS_DUMP_AT_EXIT))
         return;

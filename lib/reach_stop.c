@@ -21,7 +21,10 @@
  * other threads' registers (reach.c says what that changes).
  *
  * Only raw system calls here: the child is a copy of a process whose other
- * threads may hold any lock.
+ * threads may hold any lock.  It runs with every signal blocked (reach.c's
+ * raw_fork): as the tracer it gets a SIGCHLD for every stop, and the
+ * program's SIGCHLD handler, inherited, would reap those stops with its
+ * waitpid(-1) before stop_one's wait4 could.
  */
 #include <dirent.h>
 #include <elf.h>
