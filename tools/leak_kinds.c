@@ -76,14 +76,30 @@ void ms_kinds_totals(const struct ms_profile *p, uint64_t k[MS_KF_COUNT])
 uint64_t ms_unsuppressed_kinds(const struct ms_profile *p, unsigned set, uint64_t *blocks)
 {
     uint64_t bytes = 0, nb = 0, b;
-    for (size_t i = 0; i < p->stacks.n; i++)
-        if (!p->stacks.v[i].suppressed) {
-            bytes += ms_kinds_sum(p->stacks.v[i].k, set, &b);
+    for (size_t i = 0; i < p->stacks.n; i++) {
+        const struct ms_pstack *s = &p->stacks.v[i];
+        /* A suppression covers only the kinds its match-leak-kinds names. */
+        unsigned left = s->suppressed ? set & ~s->supp_kinds : set;
+        if (left) {
+            bytes += ms_kinds_sum(s->k, left, &b);
             nb += b;
         }
+    }
     if (blocks)
         *blocks = nb;
     return bytes;
+}
+
+bool ms_stack_suppressed(const struct ms_pstack *s, int m)
+{
+    if (!s->suppressed || (m != MS_M_LEAKED && m != MS_M_LOST))
+        return false;
+    if (m == MS_M_LEAKED)
+        return true;
+    for (int i = MS_KIND_DEFINITE; i <= MS_KIND_POSSIBLE; i++)
+        if (s->k[2 * i] && !(s->supp_kinds & (1u << i)))
+            return false; /* lost blocks of a kind no suppression named */
+    return true;
 }
 
 void ms_json_kinds(FILE *out, const uint64_t k[MS_KF_COUNT])

@@ -59,7 +59,7 @@ static void section(FILE *out, const struct ms_profile *p, const struct ms_repor
     uint64_t sum = 0, sum_other = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ms_pstack *s = &p->stacks.v[idx[i]];
-        if ((m == MS_M_LEAKED || m == MS_M_LOST) && s->suppressed)
+        if (ms_stack_suppressed(s, m))
             continue;
         idx[unsup++] = idx[i];
         sum += ms_metric_value(s, m);

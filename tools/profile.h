@@ -156,6 +156,7 @@ struct ms_pstack {
     uint32_t lg_nbins;
     struct ms_linger_bin *lg_bins;
     const char *suppressed;  /* name of the suppression that matched, or NULL */
+    unsigned supp_kinds;     /* leak kinds the matching suppressions cover (1 << MS_KIND_*) */
     uint64_t k[MS_KF_COUNT]; /* leak kinds (sum over dumps with a scan) */
 };
 

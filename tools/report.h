@@ -124,6 +124,9 @@ const char *ms_supp_name(const struct ms_supps *s, size_t i, uint64_t *stacks, u
 
 /* Bytes and blocks leaked by stacks no suppression matched. */
 uint64_t ms_unsuppressed_leak(const struct ms_profile *p, uint64_t *blocks);
+/* Is s left out of a leak listing by metric m?  For the lost blocks, only
+ * when its suppressions cover every lost kind it has (match-leak-kinds). */
+bool ms_stack_suppressed(const struct ms_pstack *s, int m);
 
 /* ---------------------------------------------------- allocation wrappers -- */
 

@@ -128,6 +128,29 @@ set -e
 [ $rc4 = 2 ] && grep -q "definite, indirect, possible, reachable" "$W/err" ||
     fail "--fail-leak-kinds bogus: status $rc4, $(cat "$W/err")"
 
+# Suppressions cover only the kinds their match-leak-kinds names (valgrind's
+# rule): the gate (definite + indirect) still fails with only definite
+# suppressed, passes with both, or with no match-leak-kinds line (all).
+gate_with() { # KINDS-LINE -> the gate's exit status with a catch-all suppression
+    printf '{\n   all\n   Memcheck:Leak\n%s\n   ...\n}\n' "$1" > "$W/supp"
+    set +e
+    "$MS" report --suppressions "$W/supp" --fail-on-leak 0 "$d" > "$W/supp.out" 2>&1
+    echo $?
+    set -e
+}
+r1=$(gate_with "   match-leak-kinds: definite")
+r2=$(gate_with "   match-leak-kinds: definite,indirect")
+r3=$(gate_with "")
+r4=$(gate_with "   match-leak-kinds: reachable")
+r5=$(gate_with "   match-leak-kinds: sometimes")
+[ "$r1/$r2/$r3/$r4/$r5" = 3/0/0/3/2 ] ||
+    fail "match-leak-kinds: gate statuses $r1/$r2/$r3/$r4/$r5, want 3/0/0/3/2"
+grep -q "match-leak-kinds takes definite" "$W/supp.out" || fail "bad kinds: $(cat "$W/supp.out")"
+gate_with "   match-leak-kinds: definite" > /dev/null
+"$MS" report --suppressions "$W/supp" "$d" > "$W/supp.text" || fail "report with suppressions failed"
+sed -n '/^== Leaks/,/^== Still/p' "$W/supp.text" | grep -q "^ *indirectly lost" ||
+    fail "a suppression of definite leaks hid the indirectly lost stacks too"
+
 # Folded and pprof: the lost view adds up to the lost totals.
 lostall=$(jq '.totals.definitely_lost_bytes + .totals.indirectly_lost_bytes + .totals.possibly_lost_bytes' "$W/json")
 "$MS" report --folded "$d" > "$W/folded" || fail "--folded failed"
