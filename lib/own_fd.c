@@ -160,6 +160,24 @@ int ms_fd_close(struct ms_fd *f)
     return rc;
 }
 
+int ms_fd_pipe(int fds[2])
+{
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return errno;
+    if (private_table)
+        return 0;
+    /* No path to check a pipe's identity against: the move alone keeps it
+     * out of the low numbers after the instant of its creation. */
+    for (int i = 0; i < 2; i++) {
+        int hi = move_high(fds[i]);
+        if (hi >= 0) {
+            close(fds[i]);
+            fds[i] = hi;
+        }
+    }
+    return 0;
+}
+
 int ms_fd_open_program(int fd, int flags)
 {
     char path[64];

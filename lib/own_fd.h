@@ -30,6 +30,9 @@ bool ms_fd_intact(const struct ms_fd *f);
  * the number over (left to the program), or close's errno. */
 int ms_fd_close(struct ms_fd *f);
 
+/* pipe2(O_CLOEXEC) with both ends out of the low numbers; 0 or errno. */
+int ms_fd_pipe(int fds[2]);
+
 /* A descriptor of the shim's own on the program's descriptor fd (through
  * /proc/self/fd, so it works from a private table too), or -1. */
 int ms_fd_open_program(int fd, int flags);

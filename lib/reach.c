@@ -57,6 +57,7 @@
 #include "modules.h"
 #include "nursery.h"
 #include "option_grammar.h"
+#include "own_fd.h"
 #include "packed.h"
 #include "pages.h"
 #include "reach.h"
@@ -210,9 +211,10 @@ static bool reap_by(pid_t pid, uint64_t deadline)
 /* Threads of this process other than the caller. */
 static unsigned other_threads(void)
 {
-    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    struct ms_fd f;
+    if (ms_fd_open(&f, "/proc/self/task", O_RDONLY | O_DIRECTORY, 0) != 0)
         return 0;
+    int fd = f.fd;
     unsigned n = 0;
     char buf[4096] __attribute__((aligned(8)));
     long k;
@@ -222,7 +224,7 @@ static unsigned other_threads(void)
             off += *(unsigned short *)(buf + off + 16);
             n += name[0] >= '0' && name[0] <= '9';
         }
-    close(fd);
+    ms_fd_close(&f);
     return n ? n - 1 : 0;
 }
 
@@ -550,11 +552,11 @@ static void write_records(struct ms_dw *w, const struct shared *sh, unsigned fai
 static bool yama_needs_tracer(void)
 {
     char c = 0;
-    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct ms_fd f;
+    if (ms_fd_open(&f, "/proc/sys/kernel/yama/ptrace_scope", O_RDONLY, 0) != 0)
         return false;
-    bool one = read(fd, &c, 1) == 1 && c == '1';
-    close(fd);
+    bool one = read(f.fd, &c, 1) == 1 && c == '1';
+    ms_fd_close(&f);
     return one;
 }
 
@@ -563,9 +565,9 @@ static pid_t stop_others(struct shared *sh, int *go_fd, bool name_tracer)
 {
     int go[2], done[2];
     *go_fd = -1;
-    if (pipe2(go, O_CLOEXEC))
+    if (ms_fd_pipe(go))
         return -1;
-    if (pipe2(done, O_CLOEXEC)) {
+    if (ms_fd_pipe(done)) {
         close(go[0]);
         close(go[1]);
         return -1;
