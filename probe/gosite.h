@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "gomap.h"
 
 struct ms_gobin;

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "gobin.h"
 #include "gomap.h"
 #include "gosite.h"

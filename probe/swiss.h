@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "gomap.h"
 #include "gosite.h"
 

@@ -1,14 +1,16 @@
 /*
- * findings_contract.h — the gomaps findings contract, written once.
+ * findings_format.h — the gomaps findings contract, written once.
  *
- * `mapscope gomaps` writes findings (text and JSON lines) and `mapscope report`
- * reads them back; both take the finding names, which implementation each
- * belongs to, the site kinds and the generic why/what-to-do texts from here,
- * so the two sides cannot drift apart.  The JSON-lines schema itself is
- * documented in mapscope-gomaps(8).  Plain data: no libbpf, no process access.
+ * `mapscope gomaps` (probe/) writes findings (text and JSON lines) and
+ * `mapscope report` (tools/) reads them back; both take the finding names,
+ * which implementation each belongs to, the site kinds and the generic
+ * why/what-to-do texts from here, so the two sides cannot drift apart.  It
+ * sits in format/ beside the dump format because neither side owns it.  The
+ * JSON-lines schema itself is documented in mapscope-gomaps(8).  Plain data:
+ * no libbpf, no process access, no allocation.
  */
-#ifndef MS_FINDINGS_CONTRACT_H
-#define MS_FINDINGS_CONTRACT_H
+#ifndef MS_FINDINGS_FORMAT_H
+#define MS_FINDINGS_FORMAT_H
 
 #include <stdint.h>
 
@@ -56,4 +58,4 @@ const char *ms_gm_site_kind_name(enum gm_site_kind k);
 /* Label for a site_kind word as read from JSON; "site:" when unknown. */
 const char *ms_gm_site_label(const char *kind_name);
 
-#endif /* MS_FINDINGS_CONTRACT_H */
+#endif /* MS_FINDINGS_FORMAT_H */
