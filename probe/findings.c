@@ -73,8 +73,8 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         uint64_t oldovf_bytes = ms_gm_overflow_bytes(bs, oldB, oldovf);
         sum->overflow_bytes += ovf_bytes + oldovf_bytes;
         char b1[32], b2[32], b3[32];
-        ms_gm_human(b1, sizeof b1, bytes);
-        ms_gm_human(b2, sizeof b2, old + oldovf_bytes);
+        ms_fmt_size(b1, sizeof b1, bytes, MS_SIZE_ROUND);
+        ms_fmt_size(b2, sizeof b2, old + oldovf_bytes, MS_SIZE_ROUND);
         double idle = tr->now - m->progress;
         double growing_for = tr->now - m->grow_start;
         struct gm_finding *f;
@@ -124,7 +124,7 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
             ovf >= BLOAT_MIN_BUCKETS && ovf * BLOAT_RATIO_DEN >= (1ULL << m->B) * BLOAT_RATIO_NUM;
         if (m->samesize_grows >= BLOAT_SAMESIZE || ratio) {
             NEW(GM_OVERFLOW_BLOAT, m->samesize_grows >= BLOAT_SAMESIZE ? "churn" : "chains");
-            ms_gm_human(b3, sizeof b3, ovf_bytes);
+            ms_fmt_size(b3, sizeof b3, ovf_bytes, MS_SIZE_ROUND);
             snprintf(f->why, sizeof f->why,
                      "%llu overflow buckets (%s outside the array) for %llu buckets, %u same-size "
                      "grows while "

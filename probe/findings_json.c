@@ -12,22 +12,6 @@
 
 #include "maptrack.h"
 
-/* A JSON string: escape quotes, backslashes and control characters. */
-void ms_gm_jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_finding *fs, size_t n,
                      const struct gm_summary *s, double elapsed)
 {
@@ -41,9 +25,9 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 "{\"record\":\"finding\",\"pid\":%d,\"map\":\"0x%llx\",\"finding\":\"%s\","
                 "\"reason\":\"%s\",\"key_type\":",
                 (int)tr->pid, (unsigned long long)m->h, ms_gm_finding_name(x->kind), x->reason);
-        ms_gm_jstr(f, m->type->key);
+        ms_json_str(f, m->type->key);
         fputs(",\"elem_type\":", f);
-        ms_gm_jstr(f, m->type->elem);
+        ms_json_str(f, m->type->elem);
         fprintf(f,
                 ",\"count\":%llu,\"B\":%u,\"bucket_size\":%u,\"bucket_bytes\":%llu,"
                 "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"
@@ -60,17 +44,17 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
                 (unsigned long long)m->peak_count, m->before_attach ? "true" : "false",
                 type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
-        ms_gm_jstr(f, ms_gm_site(tr, m, buf, sizeof buf));
+        ms_json_str(f, ms_gm_site(tr, m, buf, sizeof buf));
         fputs(",\"stack\":[", f);
         for (int k = 0; k < m->site.n; k++) {
             if (k)
                 fputc(',', f);
-            ms_gm_jstr(f, ms_gm_symbolize(tr, m->site.pc[k] - (k > 0), buf, sizeof buf));
+            ms_json_str(f, ms_gm_symbolize(tr, m->site.pc[k] - (k > 0), buf, sizeof buf));
         }
         fputs("],\"why\":", f);
-        ms_gm_jstr(f, x->why);
+        ms_json_str(f, x->why);
         fputs(",\"advice\":", f);
-        ms_gm_jstr(f, x->advice);
+        ms_json_str(f, x->advice);
         fputs("}\n", f);
     }
     if (tr->scanned && tr->scan) { /* the attach-time heap scan, as one more record */
@@ -79,7 +63,7 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 sc->failed ? "false" : "true");
         if (sc->failed) {
             fputs("\"failed\":", f);
-            ms_gm_jstr(f, sc->failed);
+            ms_json_str(f, sc->failed);
             fputc(',', f);
         }
         fprintf(f,
@@ -92,9 +76,9 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 sc->adopted, sc->typed, sc->ms);
     }
     fprintf(f, "{\"record\":\"summary\",\"pid\":%d,\"go_version\":", (int)tr->pid);
-    ms_gm_jstr(f, tr->bin->version);
+    ms_json_str(f, tr->bin->version);
     fputs(",\"binary\":", f);
-    ms_gm_jstr(f, tr->bin->path);
+    ms_json_str(f, tr->bin->path);
     fprintf(f,
             ",\"duration_s\":%.1f,\"maps\":%zu,\"growing\":%zu,\"bucket_bytes\":%llu,"
             "\"old_bytes\":%llu,\"overflow_buckets\":%llu,\"overflow_bytes\":%llu,"

@@ -150,27 +150,3 @@ void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first)
     memset(e, 0, elem);
     return e;
 }
-
-const char *ms_gm_human(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 10ULL << 20)
-        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
-    else if (b >= 1 << 20)
-        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
-    else if (b >= 10 << 10)
-        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu B", (unsigned long long)b);
-    return buf;
-}
-
-const char *ms_gm_mib(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 1 << 20)
-        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
-    else if (b >= 1024)
-        snprintf(buf, len, "%.0fK", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu", (unsigned long long)b);
-    return buf;
-}

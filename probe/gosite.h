@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "findings_format.h"
+#include "text_out.h" /* ms_json_str, ms_fmt_size: bytes for people */
 #include "gomap.h"
 
 struct ms_gobin;
@@ -60,9 +61,6 @@ const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc
  * elements of elem bytes, first capacity first): the new element, zeroed; NULL when out
  * of memory. */
 void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
-/* Bytes for people: "36 MiB", "853 KiB", "512 B" (whys) and "36.0M", "853K" (tables). */
-const char *ms_gm_human(char *buf, size_t len, uint64_t b);
-const char *ms_gm_mib(char *buf, size_t len, uint64_t b);
 
 /* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
  * address Go keeps reusing for new maps, would otherwise repeat its note at every
@@ -74,8 +72,5 @@ struct gm_retired_log {
 };
 /* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
-
-/* findings_json.c: s as a JSON string (quotes, backslashes, control characters escaped). */
-void ms_gm_jstr(FILE *f, const char *s);
 
 #endif /* MS_GOSITE_H */

@@ -79,8 +79,8 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
         if (!m->type || !m->type->groupsize || waste < GM_SWISS_MIN_WASTE)
             continue;
         char h1[32], h2[32], cause[320];
-        ms_gm_human(h1, sizeof h1, held);
-        ms_gm_human(h2, sizeof h2, waste);
+        ms_fmt_size(h1, sizeof h1, held, MS_SIZE_ROUND);
+        ms_fmt_size(h2, sizeof h2, waste, MS_SIZE_ROUND);
         bool roomy = usable >= GM_SWISS_ROOM * (m->peak_used > m->used ? m->peak_used : m->used);
         bool churn = m->churn_grows >= GM_SWISS_CHURN_GROWS;
         bool sparse = m->sparse_since && tr->now - m->sparse_since >= o->linger;
