@@ -43,6 +43,17 @@ enum gm_site_kind {
     GM_SITE_KINDS
 };
 
+/* The JSON lines (mapscope-gomaps(8)): every object names its type in GM_JSON_RECORD;
+ * readers skip the types they do not know.  An object without it but with a
+ * "finding" field is a finding (the first releases wrote no record type).  Records
+ * of Swiss-table maps carry GM_JSON_IMPL = GM_IMPL_SWISS; classic ones have none. */
+#define GM_JSON_RECORD   "record"
+#define GM_REC_FINDING   "finding"   /* one map, one finding */
+#define GM_REC_HEAP_SCAN "heap_scan" /* what the attach-time heap scan did */
+#define GM_REC_SUMMARY   "summary"   /* the process-wide figures, last */
+#define GM_JSON_IMPL     "impl"
+#define GM_IMPL_SWISS    "swiss"
+
 /* Swiss-map thresholds, shared by the rules and the man page's wording. */
 #define GM_SWISS_MIN_WASTE   (128u << 10) /* bytes: smaller waste is never flagged */
 #define GM_SWISS_SPARSE_DEN  4            /* live < 1/4 of the usable slots = sparse */
