@@ -73,4 +73,20 @@ struct gm_retired_log {
 /* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
 
+/* findings_json.c: the parts of the JSON-lines records (mapscope-gomaps(8)) that the
+ * classic and the Swiss writers share.  A finding record is the head, the writer's own
+ * fields (each starting with ','), then the tail, which ends the line; a summary
+ * record likewise.  impl: NULL for classic maps (no "impl" field), else its word. */
+void ms_gm_json_finding_head(FILE *f, const char *impl, int pid, uint64_t map,
+                             enum gm_finding_kind kind, const char *reason, const char *key,
+                             const char *elem);
+void ms_gm_json_finding_tail(FILE *f, const struct ms_gobin *bin, uint64_t bias,
+                             const struct gm_site *site, const char *site_text, bool before_attach,
+                             const char *type_from, const char *why, const char *advice);
+void ms_gm_json_summary_head(FILE *f, const char *impl, int pid, const char *go_version,
+                             const char *binary, double elapsed);
+/* Ends the summary line and flushes: 0, or -1 when the output failed. */
+int ms_gm_json_summary_tail(FILE *f, uint64_t large_arrays, uint64_t large_array_bytes,
+                            size_t findings);
+
 #endif /* MS_GOSITE_H */

@@ -152,21 +152,15 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
     for (size_t i = 0; i < n; i++) {
         const struct sw_finding *x = &fs[i];
         const struct sw_map *m = x->m;
-        fprintf(f,
-                "{\"record\":\"finding\",\"impl\":\"swiss\",\"pid\":%d,\"map\":\"0x%llx\","
-                "\"finding\":\"%s\",\"reason\":\"%s\",\"key_type\":",
-                (int)tr->pid, (unsigned long long)m->m, ms_gm_finding_name(x->kind), x->reason);
-        ms_json_str(f, m->type ? m->type->key : "?");
-        fputs(",\"elem_type\":", f);
-        ms_json_str(f, m->type ? m->type->elem : "?");
+        ms_gm_json_finding_head(f, GM_IMPL_SWISS, (int)tr->pid, m->m, x->kind, x->reason,
+                                m->type ? m->type->key : "?", m->type ? m->type->elem : "?");
         fprintf(f,
                 ",\"count\":%llu,\"peak_count\":%llu,\"capacity\":%llu,\"tables\":%llu,"
                 "\"dir_len\":%llu,\"tombstones\":%llu,\"group_size\":%llu,\"bytes_held\":%llu,"
                 "\"group_bytes\":%llu,\"table_bytes\":%llu,\"dir_bytes\":%llu,"
                 "\"large_arrays\":%llu,\"large_bytes\":%llu,\"wasted_bytes\":%llu,"
                 "\"grows\":%u,\"splits\":%u,\"churn_grows\":%u,\"grows_per_min\":%.2f,"
-                "\"prunes\":%u,\"clears\":%llu,\"before_attach\":%s,\"type_from\":\"%s\","
-                "\"site_kind\":\"%s\",\"site\":",
+                "\"prunes\":%u,\"clears\":%llu",
                 (unsigned long long)m->used, (unsigned long long)m->peak_used,
                 (unsigned long long)m->capacity, (unsigned long long)m->tables,
                 (unsigned long long)m->dirlen, (unsigned long long)m->tombstones,
@@ -175,34 +169,17 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
                 (unsigned long long)m->dir_bytes, (unsigned long long)m->large_arrays,
                 (unsigned long long)m->large_bytes, (unsigned long long)x->wasted, m->grows,
                 m->splits, m->churn_grows, x->grows_per_min, m->prunes,
-                (unsigned long long)m->clearseq, m->before_attach ? "true" : "false",
-                type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
-        ms_json_str(f, site_str(tr, m, buf, sizeof buf));
-        fputs(",\"stack\":[", f);
-        for (int k = 0; k < m->site.n; k++) {
-            if (k)
-                fputc(',', f);
-            ms_json_str(f,
-                        ms_gm_pc_name(tr->bin, tr->bias, m->site.pc[k] - (k > 0), buf, sizeof buf));
-        }
-        fputs("],\"why\":", f);
-        ms_json_str(f, x->why);
-        fputs(",\"advice\":", f);
-        ms_json_str(f, x->advice);
-        fputs("}\n", f);
+                (unsigned long long)m->clearseq);
+        ms_gm_json_finding_tail(f, tr->bin, tr->bias, &m->site, site_str(tr, m, buf, sizeof buf),
+                                m->before_attach, type_from[m->type_from], x->why, x->advice);
     }
+    ms_gm_json_summary_head(f, GM_IMPL_SWISS, (int)tr->pid, tr->bin ? tr->bin->version : "",
+                            tr->bin ? tr->bin->path : "", elapsed);
     fprintf(f,
-            "{\"record\":\"summary\",\"impl\":\"swiss\",\"pid\":%d,\"go_version\":", (int)tr->pid);
-    ms_json_str(f, tr->bin ? tr->bin->version : "");
-    fputs(",\"binary\":", f);
-    ms_json_str(f, tr->bin ? tr->bin->path : "");
-    fprintf(f,
-            ",\"duration_s\":%.1f,\"maps\":%zu,\"bytes_held\":%llu,\"capacity\":%llu,"
-            "\"count\":%llu,\"tombstones\":%llu,\"large_bytes\":%llu,\"large_arrays\":%llu,"
-            "\"large_array_bytes\":%llu,\"findings\":%zu}\n",
-            elapsed, s->maps, (unsigned long long)s->held, (unsigned long long)s->capacity,
+            ",\"maps\":%zu,\"bytes_held\":%llu,\"capacity\":%llu,\"count\":%llu,"
+            "\"tombstones\":%llu,\"large_bytes\":%llu",
+            s->maps, (unsigned long long)s->held, (unsigned long long)s->capacity,
             (unsigned long long)s->used, (unsigned long long)s->tombstones,
-            (unsigned long long)s->large_bytes, (unsigned long long)tr->st.large_arrays,
-            (unsigned long long)tr->st.large_bytes, n);
-    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+            (unsigned long long)s->large_bytes);
+    return ms_gm_json_summary_tail(f, tr->st.large_arrays, tr->st.large_bytes, n);
 }
