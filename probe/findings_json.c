@@ -87,7 +87,7 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
     for (size_t i = 0; i < n; i++) {
         const struct gm_finding *x = &fs[i];
         const struct gm_map *m = x->m;
-        ms_gm_json_finding_head(f, NULL, (int)tr->pid, m->h, x->kind, x->reason, m->type->key,
+        ms_gm_json_finding_head(f, NULL, (int)tr->proc.pid, m->h, x->kind, x->reason, m->type->key,
                                 m->type->elem);
         fprintf(f,
                 ",\"count\":%llu,\"B\":%u,\"bucket_size\":%u,\"bucket_bytes\":%llu,"
@@ -103,12 +103,13 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 (unsigned long long)x->old_overflow_bytes, (unsigned long long)m->nevacuate,
                 x->lingering_s, m->grows, m->samesize_grows, x->samesize_per_min,
                 (unsigned long long)m->peak_count);
-        ms_gm_json_finding_tail(f, tr->bin, tr->bias, &m->site, ms_gm_site(tr, m, buf, sizeof buf),
-                                m->before_attach, type_from[m->type_from], x->why, x->advice);
+        ms_gm_json_finding_tail(f, tr->proc.bin, tr->proc.bias, &m->site,
+                                ms_gm_site(tr, m, buf, sizeof buf), m->before_attach,
+                                type_from[m->type_from], x->why, x->advice);
     }
     if (tr->scanned && tr->scan) { /* the attach-time heap scan, as one more record */
         const struct gm_scan_stats *sc = tr->scan;
-        record_head(f, GM_REC_HEAP_SCAN, NULL, (int)tr->pid);
+        record_head(f, GM_REC_HEAP_SCAN, NULL, (int)tr->proc.pid);
         fprintf(f, ",\"done\":%s,", sc->failed ? "false" : "true");
         if (sc->failed) {
             fputs("\"failed\":", f);
@@ -124,7 +125,8 @@ int ms_gm_write_json(FILE *f, const struct gm_tracker *tr, const struct gm_findi
                 (unsigned long long)sc->bytes_read, sc->truncated ? "true" : "false", sc->found,
                 sc->adopted, sc->typed, sc->ms);
     }
-    ms_gm_json_summary_head(f, NULL, (int)tr->pid, tr->bin->version, tr->bin->path, elapsed);
+    ms_gm_json_summary_head(f, NULL, (int)tr->proc.pid, tr->proc.bin->version, tr->proc.bin->path,
+                            elapsed);
     fprintf(f,
             ",\"maps\":%zu,\"growing\":%zu,\"bucket_bytes\":%llu,\"old_bytes\":%llu,"
             "\"overflow_buckets\":%llu,\"overflow_bytes\":%llu",

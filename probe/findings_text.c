@@ -80,8 +80,8 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
     fprintf(f,
             "mapscope gomaps: pid %d (%s, %s)  %.0fs  maps %zu  growing %zu  buckets %s  old %s  "
             "overflow %s  findings %zu\n",
-            (int)tr->pid, tr->bin->path, tr->bin->version, elapsed, s->maps, s->growing,
-            ms_fmt_size(a, sizeof a, s->bucket_bytes, MS_SIZE_TAG),
+            (int)tr->proc.pid, tr->proc.bin->path, tr->proc.bin->version, elapsed, s->maps,
+            s->growing, ms_fmt_size(a, sizeof a, s->bucket_bytes, MS_SIZE_TAG),
             ms_fmt_size(b, sizeof b, s->old_bytes, MS_SIZE_TAG),
             ms_fmt_size(c, sizeof c, s->overflow_bytes, MS_SIZE_TAG), n);
     fprintf(f, "%-14s %-9s %3s %9s %8s %8s %6s %-36s %s\n", "MAP", "COUNT", "B", "BUCKETS", "OLD",
@@ -118,8 +118,8 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                         const struct gm_summary *s, double elapsed)
 {
     char a[16], b[16], c[16], d[16], ty[200], site[512];
-    fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s, watched %.1f s\n", (int)tr->pid,
-            tr->bin->path, tr->bin->version, elapsed);
+    fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s, watched %.1f s\n", (int)tr->proc.pid,
+            tr->proc.bin->path, tr->proc.bin->version, elapsed);
     if (tr->scanned && tr->scan) {
         const struct gm_scan_stats *sc = tr->scan;
         if (sc->failed)
@@ -179,6 +179,6 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
             (unsigned long long)tr->st.preallocs, (unsigned long long)tr->st.dups,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.maps_dropped,
-            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.maps_evicted);
+            (unsigned long long)tr->proc.retired.repeats, (unsigned long long)tr->st.maps_evicted);
     fflush(f);
 }

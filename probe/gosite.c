@@ -115,6 +115,29 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
     return buf;
 }
 
+uint64_t ms_gm_rdn(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, n); /* x86-64 only (the BPF side is built for it): host order is Go's */
+    return v;
+}
+
+void ms_gm_proc_init(struct gm_proc *p, pid_t pid, const struct ms_remote *rd,
+                     const struct ms_gobin *bin, int stacks_fd)
+{
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->rd = *rd;
+    p->bin = bin;
+    p->stacks_fd = stacks_fd;
+}
+
+void ms_gm_learn_bias(struct gm_proc *p)
+{
+    if (!p->bias_known && p->bin)
+        p->bias_known = ms_gobin_load_bias(p->bin, p->pid, &p->bias) == 0;
+}
+
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why)
 {
     if (!addr)

@@ -73,6 +73,28 @@ struct gm_retired_log {
 /* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
 
+/* The process a tracker follows, the same for the classic (maptrack.h) and the Swiss
+ * (swiss.h) tracker: each embeds one as its member proc. */
+struct gm_proc {
+    pid_t pid;
+    struct ms_remote rd; /* how the target is read */
+    const struct ms_gobin *bin;
+    uint64_t bias; /* runtime address - link address (PIE) */
+    bool bias_known;
+    int stacks_fd; /* the BPF stack map, -1 in tests */
+    double start, now;
+    bool target_gone;
+    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
+};
+/* The little-endian field of n bytes (1 to 8) at p of a header read from the process. */
+uint64_t ms_gm_rdn(const uint8_t *p, unsigned n);
+
+void ms_gm_proc_init(struct gm_proc *p, pid_t pid, const struct ms_remote *rd,
+                     const struct ms_gobin *bin, int stacks_fd);
+/* The load bias, once the process maps the binary (an event or a poll means it does). */
+void ms_gm_learn_bias(struct gm_proc *p);
+
 /* findings_json.c: the parts of the JSON-lines records (mapscope-gomaps(8)) that the
  * classic and the Swiss writers share.  A finding record is the head, the writer's own
  * fields (each starting with ','), then the tail, which ends the line; a summary

@@ -89,13 +89,8 @@ struct gm_stats {
 };
 
 struct gm_tracker {
-    pid_t pid;
-    struct ms_remote rd; /* how the target is read */
-    const struct ms_gobin *bin;
+    struct gm_proc proc; /* the process, as every tracker sees it */
     struct ms_golayout lay;
-    uint64_t bias; /* runtime address - link address (PIE) */
-    bool bias_known;
-    int stacks_fd; /* the BPF stack map */
     struct gm_map *maps;
     size_t n, cap, max;
     struct gm_type *types;
@@ -115,12 +110,8 @@ struct gm_tracker {
         uint64_t ret;
         const char *name;
     } callers[GM_CALLER_CACHE];
-    double start, now;
-    bool target_gone;
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
-    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
-    struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
 void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,

@@ -23,7 +23,7 @@ static const char *type_str(const struct sw_map *m, char *buf, size_t len)
 static const char *site_str(const struct sw_tracker *tr, const struct sw_map *m, char *buf,
                             size_t len)
 {
-    return ms_gm_site_name(tr->bin, tr->bias, &m->site,
+    return ms_gm_site_name(tr->proc.bin, tr->proc.bias, &m->site,
                            m->before_attach ? "unknown (existed before attach, not seen growing)"
                                             : "unknown (not seen growing)",
                            buf, len);
@@ -61,8 +61,9 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
     fprintf(f,
             "mapscope gomaps: pid %d (%s, %s, Swiss tables)  %.0fs  maps %zu  held %s  "
             "large %s  findings %zu\n",
-            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed,
-            s->maps, ms_fmt_size(a, sizeof a, s->held, MS_SIZE_TAG),
+            (int)tr->proc.pid, tr->proc.bin ? tr->proc.bin->path : "?",
+            tr->proc.bin ? tr->proc.bin->version : "?", elapsed, s->maps,
+            ms_fmt_size(a, sizeof a, s->held, MS_SIZE_TAG),
             ms_fmt_size(b, sizeof b, s->large_bytes, MS_SIZE_TAG), n);
     fprintf(f, "%-14s %-9s %9s %6s %8s %8s %-36s %s\n", "MAP", "LIVE", "CAPACITY", "TABLES",
             "TOMBS", "HELD", "TYPE", "FLAGS");
@@ -94,7 +95,8 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
 {
     char a[16], b[16], c[16], ty[200], site[512];
     fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s (Swiss-table maps), watched %.1f s\n",
-            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed);
+            (int)tr->proc.pid, tr->proc.bin ? tr->proc.bin->path : "?",
+            tr->proc.bin ? tr->proc.bin->version : "?", elapsed);
     if (!n)
         fprintf(f, "\nno findings: no map held much more capacity than its live entries, "
                    "and no table grew from tombstones\n");
@@ -140,7 +142,7 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
             (unsigned long long)tr->st.rehash, (unsigned long long)tr->st.prunes,
             (unsigned long long)tr->st.dups, (unsigned long long)tr->st.unattributed,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.dropped,
-            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.evicted);
+            (unsigned long long)tr->proc.retired.repeats, (unsigned long long)tr->st.evicted);
     fflush(f);
 }
 
@@ -152,7 +154,7 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
     for (size_t i = 0; i < n; i++) {
         const struct sw_finding *x = &fs[i];
         const struct sw_map *m = x->m;
-        ms_gm_json_finding_head(f, GM_IMPL_SWISS, (int)tr->pid, m->m, x->kind, x->reason,
+        ms_gm_json_finding_head(f, GM_IMPL_SWISS, (int)tr->proc.pid, m->m, x->kind, x->reason,
                                 m->type ? m->type->key : "?", m->type ? m->type->elem : "?");
         fprintf(f,
                 ",\"count\":%llu,\"peak_count\":%llu,\"capacity\":%llu,\"tables\":%llu,"
@@ -170,11 +172,13 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
                 (unsigned long long)m->large_bytes, (unsigned long long)x->wasted, m->grows,
                 m->splits, m->churn_grows, x->grows_per_min, m->prunes,
                 (unsigned long long)m->clearseq);
-        ms_gm_json_finding_tail(f, tr->bin, tr->bias, &m->site, site_str(tr, m, buf, sizeof buf),
-                                m->before_attach, type_from[m->type_from], x->why, x->advice);
+        ms_gm_json_finding_tail(f, tr->proc.bin, tr->proc.bias, &m->site,
+                                site_str(tr, m, buf, sizeof buf), m->before_attach,
+                                type_from[m->type_from], x->why, x->advice);
     }
-    ms_gm_json_summary_head(f, GM_IMPL_SWISS, (int)tr->pid, tr->bin ? tr->bin->version : "",
-                            tr->bin ? tr->bin->path : "", elapsed);
+    ms_gm_json_summary_head(f, GM_IMPL_SWISS, (int)tr->proc.pid,
+                            tr->proc.bin ? tr->proc.bin->version : "",
+                            tr->proc.bin ? tr->proc.bin->path : "", elapsed);
     fprintf(f,
             ",\"maps\":%zu,\"bytes_held\":%llu,\"capacity\":%llu,\"count\":%llu,"
             "\"tombstones\":%llu,\"large_bytes\":%llu",

@@ -57,8 +57,8 @@ static void c_stats(void *tr, uint64_t dups, uint64_t lost)
 static void c_clock(void *tr, double start, double now)
 {
     struct gm_tracker *t = tr;
-    t->start = start;
-    t->now = now;
+    t->proc.start = start;
+    t->proc.now = now;
 }
 
 static void c_free(void *tr)
@@ -115,8 +115,8 @@ static void s_stats(void *tr, uint64_t dups, uint64_t lost)
 static void s_clock(void *tr, double start, double now)
 {
     struct sw_tracker *t = tr;
-    t->start = start;
-    t->now = now;
+    t->proc.start = start;
+    t->proc.now = now;
 }
 
 static void s_free(void *tr)

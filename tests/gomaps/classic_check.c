@@ -27,8 +27,8 @@ static struct gm_type ty = {.t = 0x1000,
 static void setup(void)
 {
     memset(&tr, 0, sizeof tr);
-    tr.start = 100;
-    tr.now = 200;
+    tr.proc.start = 100;
+    tr.proc.now = 200;
     tr.maps = calloc(8, sizeof *tr.maps);
     tr.cap = 8;
 }
@@ -48,7 +48,7 @@ static struct gm_map *map(unsigned B, uint64_t count)
     m->polled = true;
     m->B = (uint8_t)B;
     m->count = m->peak_count = count;
-    m->first_seen = tr.start;
+    m->first_seen = tr.proc.start;
     return m;
 }
 

@@ -153,7 +153,7 @@ START_TEST(retired_noted_once_per_address)
 {
     char *buf = NULL;
     size_t len = 0;
-    tr.log = open_memstream(&buf, &len);
+    tr.proc.log = open_memstream(&buf, &len);
     for (int round = 0; round < 3; round++) {
         three_tables(300);
         ck_assert_ptr_nonnull(ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0));
@@ -164,10 +164,10 @@ START_TEST(retired_noted_once_per_address)
         ck_assert_uint_eq(tr.n, 0);
         reset_mem();
     }
-    fclose(tr.log);
-    tr.log = NULL;
+    fclose(tr.proc.log);
+    tr.proc.log = NULL;
     ck_assert_uint_eq(tr.st.dropped, 3);
-    ck_assert_uint_eq(tr.retired.repeats, 2);
+    ck_assert_uint_eq(tr.proc.retired.repeats, 2);
     ck_assert_ptr_nonnull(strstr(buf, "map 0x600000 retired: hash seed changed"));
     ck_assert_ptr_null(strstr(strstr(buf, "retired") + 1, "retired"));
     free(buf);
@@ -212,7 +212,7 @@ START_TEST(gone_when_nothing_reads)
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
     reset_mem();
     ck_assert_int_eq(ms_sw_poll(&tr, 3.0), -1);
-    ck_assert(tr.target_gone);
+    ck_assert(tr.proc.target_gone);
     ck_assert_uint_eq(tr.n, 1); /* its maps did not die with it */
 }
 END_TEST
