@@ -173,3 +173,11 @@ void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first)
     memset(e, 0, elem);
     return e;
 }
+
+void ms_gm_array_free(void *v, size_t *n, size_t *cap)
+{
+    void **arr = v;
+    free(*arr);
+    *arr = NULL;
+    *n = *cap = 0;
+}

@@ -61,6 +61,8 @@ const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc
  * elements of elem bytes, first capacity first): the new element, zeroed; NULL when out
  * of memory. */
 void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
+/* Free such an array (*v) and leave it empty (NULL, 0 used of 0). */
+void ms_gm_array_free(void *v, size_t *n, size_t *cap);
 
 /* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
  * address Go keeps reusing for new maps, would otherwise repeat its note at every

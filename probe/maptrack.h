@@ -89,7 +89,7 @@ struct gm_stats {
 };
 
 struct gm_tracker {
-    struct gm_proc proc; /* the process, as every tracker sees it */
+    struct gm_proc proc; /* the process, as every tracker sees it; first (trackers.c) */
     struct ms_golayout lay;
     struct gm_map *maps;
     size_t n, cap, max;

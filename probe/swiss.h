@@ -98,7 +98,7 @@ struct sw_stats {
 };
 
 struct sw_tracker {
-    struct gm_proc proc; /* the process, as every tracker sees it */
+    struct gm_proc proc; /* the process, as every tracker sees it; first (trackers.c) */
     struct sw_layout lay;
     struct sw_map *maps;
     size_t n, cap, max;

@@ -50,18 +50,14 @@ void ms_sw_init(struct sw_tracker *tr, pid_t pid, const struct ms_remote *rd,
                 const struct ms_gobin *bin, const struct sw_layout *lay, int stacks_fd,
                 size_t max_maps)
 {
-    memset(tr, 0, sizeof *tr);
+    *tr = (struct sw_tracker){.lay = *lay, .max = max_maps};
     ms_gm_proc_init(&tr->proc, pid, rd, bin, stacks_fd);
-    tr->lay = *lay;
-    tr->max = max_maps;
 }
 
 void ms_sw_free(struct sw_tracker *tr)
 {
-    free(tr->maps);
-    free(tr->types);
-    tr->maps = NULL;
-    tr->types = NULL;
+    ms_gm_array_free(&tr->maps, &tr->n, &tr->cap);
+    ms_gm_array_free(&tr->types, &tr->ntypes, &tr->captypes);
 }
 
 /* ------------------------------------------------------------------ types -- */
