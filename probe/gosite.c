@@ -181,3 +181,24 @@ void ms_gm_array_free(void *v, size_t *n, size_t *cap)
     *arr = NULL;
     *n = *cap = 0;
 }
+
+void *ms_gm_keep(void *v, size_t *n, size_t *cap, const void *item, size_t elem)
+{
+    void *copy = malloc(elem);
+    void **slot = copy ? ms_gm_push(v, n, cap, sizeof copy, 16) : NULL;
+    if (!slot) {
+        free(copy);
+        return NULL;
+    }
+    memcpy(copy, item, elem);
+    *slot = copy;
+    return copy;
+}
+
+void ms_gm_kept_free(void *v, size_t *n, size_t *cap)
+{
+    void **table = *(void ***)v;
+    for (size_t i = 0; i < *n; i++)
+        free(table[i]);
+    ms_gm_array_free(v, n, cap);
+}

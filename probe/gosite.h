@@ -63,6 +63,12 @@ const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc
 void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
 /* Free such an array (*v) and leave it empty (NULL, 0 used of 0). */
 void ms_gm_array_free(void *v, size_t *n, size_t *cap);
+/* A table of pointers to copies that never move, so that other records may point at
+ * them (the trackers' map types): push a copy of the elem bytes at item onto *v (n of
+ * cap); the copy, NULL when out of memory.  ms_gm_kept_free frees the copies and the
+ * table. */
+void *ms_gm_keep(void *v, size_t *n, size_t *cap, const void *item, size_t elem);
+void ms_gm_kept_free(void *v, size_t *n, size_t *cap);
 
 /* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
  * address Go keeps reusing for new maps, would otherwise repeat its note at every

@@ -82,7 +82,7 @@ void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
 void ms_gm_free(struct gm_tracker *tr)
 {
     ms_gm_array_free(&tr->maps, &tr->n, &tr->cap);
-    ms_gm_array_free(&tr->types, &tr->ntypes, &tr->captypes);
+    ms_gm_kept_free(&tr->types, &tr->ntypes, &tr->captypes);
 }
 
 /* ---------------------------------------------------------------- headers -- */
@@ -132,8 +132,8 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     if (!t)
         return NULL;
     for (size_t i = 0; i < tr->ntypes; i++)
-        if (tr->types[i].t == t)
-            return &tr->types[i];
+        if (tr->types[i]->t == t)
+            return tr->types[i];
     /* Read the maptype from the process: in position-independent binaries its pointers
      * are filled in by relocations at load time, so the file has zeros there. */
     const struct ms_golayout *l = &tr->lay;
@@ -163,23 +163,10 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     return add_type(tr, &ty);
 }
 
-/* Keep ty in the type table (maps point into it). */
+/* Keep ty in the type table (maps point at its entries). */
 static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty)
 {
-    if (tr->ntypes == tr->captypes) {
-        size_t nc = tr->captypes ? tr->captypes * 2 : 16;
-        struct gm_type *nt = realloc(tr->types, nc * sizeof *nt);
-        if (!nt)
-            return NULL;
-        /* maps point into the array: re-point them after it moves */
-        for (size_t i = 0; i < tr->n; i++)
-            if (tr->maps[i].type)
-                tr->maps[i].type = nt + (tr->maps[i].type - tr->types);
-        tr->types = nt;
-        tr->captypes = nc;
-    }
-    tr->types[tr->ntypes] = *ty;
-    return &tr->types[tr->ntypes++];
+    return ms_gm_keep(&tr->types, &tr->ntypes, &tr->captypes, ty, sizeof *ty);
 }
 
 /* ------------------------------------------------------------------- maps -- */

@@ -93,7 +93,7 @@ struct gm_tracker {
     struct ms_golayout lay;
     struct gm_map *maps;
     size_t n, cap, max;
-    struct gm_type *types;
+    struct gm_type **types; /* each allocated once (ms_gm_keep): maps point at them */
     size_t ntypes, captypes;
     double rescan_at; /* a large preallocation was seen: scan the heap then (0: no) */
     /* the large sized makes seen, until a scan adopts their maps: their map type and

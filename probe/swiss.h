@@ -102,7 +102,7 @@ struct sw_tracker {
     struct sw_layout lay;
     struct sw_map *maps;
     size_t n, cap, max;
-    struct sw_type *types;
+    struct sw_type **types; /* each allocated once (ms_gm_keep): maps point at them */
     size_t ntypes, captypes;
     struct sw_stats st;
     /* after a heap scan: mheap_.sweepgen (+2 per GC cycle), and how to ask whether a

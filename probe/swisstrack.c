@@ -57,26 +57,15 @@ void ms_sw_init(struct sw_tracker *tr, pid_t pid, const struct ms_remote *rd,
 void ms_sw_free(struct sw_tracker *tr)
 {
     ms_gm_array_free(&tr->maps, &tr->n, &tr->cap);
-    ms_gm_array_free(&tr->types, &tr->ntypes, &tr->captypes);
+    ms_gm_kept_free(&tr->types, &tr->ntypes, &tr->captypes);
 }
 
 /* ------------------------------------------------------------------ types -- */
 
+/* Keep ty in the type table (maps point at its entries). */
 static const struct sw_type *add_type(struct sw_tracker *tr, const struct sw_type *ty)
 {
-    if (tr->ntypes == tr->captypes) {
-        size_t nc = tr->captypes ? tr->captypes * 2 : 16;
-        struct sw_type *nt = realloc(tr->types, nc * sizeof *nt);
-        if (!nt)
-            return NULL;
-        for (size_t i = 0; i < tr->n; i++) /* maps point into the array */
-            if (tr->maps[i].type)
-                tr->maps[i].type = nt + (tr->maps[i].type - tr->types);
-        tr->types = nt;
-        tr->captypes = nc;
-    }
-    tr->types[tr->ntypes] = *ty;
-    return &tr->types[tr->ntypes++];
+    return ms_gm_keep(&tr->types, &tr->ntypes, &tr->captypes, ty, sizeof *ty);
 }
 
 /* The map type descriptor at t, read from the process (PIE binaries relocate it). */
@@ -85,8 +74,8 @@ static const struct sw_type *type_of(struct sw_tracker *tr, uint64_t t)
     if (!t)
         return NULL;
     for (size_t i = 0; i < tr->ntypes; i++)
-        if (tr->types[i].t == t)
-            return &tr->types[i];
+        if (tr->types[i]->t == t)
+            return tr->types[i];
     const struct sw_layout *l = &tr->lay;
     uint8_t mt[96];
     uint64_t ptrbytes = 0;
