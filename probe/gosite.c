@@ -138,6 +138,17 @@ void ms_gm_learn_bias(struct gm_proc *p)
         p->bias_known = ms_gobin_load_bias(p->bin, p->pid, &p->bias) == 0;
 }
 
+void ms_gm_type_names(const struct gm_proc *p, uint64_t key_rt, uint64_t elem_rt, char *key,
+                      size_t keylen, char *elem, size_t elemlen)
+{
+    snprintf(key, keylen, "?");
+    snprintf(elem, elemlen, "?");
+    if (p->bin) {
+        ms_gotype_name(p->bin, key_rt - p->bias, key, keylen);
+        ms_gotype_name(p->bin, elem_rt - p->bias, elem, elemlen);
+    }
+}
+
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why)
 {
     if (!addr)

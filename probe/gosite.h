@@ -102,6 +102,11 @@ void ms_gm_proc_init(struct gm_proc *p, pid_t pid, const struct ms_remote *rd,
                      const struct ms_gobin *bin, int stacks_fd);
 /* The load bias, once the process maps the binary (an event or a poll means it does). */
 void ms_gm_learn_bias(struct gm_proc *p);
+/* The Go names of a map type's key and element types, whose descriptors are at the
+ * runtime addresses key_rt and elem_rt; "?" for what the binary does not name (or
+ * without a binary). */
+void ms_gm_type_names(const struct gm_proc *p, uint64_t key_rt, uint64_t elem_rt, char *key,
+                      size_t keylen, char *elem, size_t elemlen);
 
 /* findings_json.c: the parts of the JSON-lines records (mapscope-gomaps(8)) that the
  * classic and the Swiss writers share.  A finding record is the head, the writer's own

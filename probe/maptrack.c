@@ -152,14 +152,8 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
         return NULL;
     ty.ptr_free = read_remote(tr, ms_gm_rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
                   ptrdata == 0; /* _type.ptrdata of the bucket type */
-    snprintf(ty.key, sizeof ty.key, "?");
-    snprintf(ty.elem, sizeof ty.elem, "?");
-    if (tr->proc.bin) {
-        ms_gotype_name(tr->proc.bin, ms_gm_rdn(mt + l->mt_key, 8) - tr->proc.bias, ty.key,
-                       sizeof ty.key);
-        ms_gotype_name(tr->proc.bin, ms_gm_rdn(mt + l->mt_elem, 8) - tr->proc.bias, ty.elem,
-                       sizeof ty.elem);
-    }
+    ms_gm_type_names(&tr->proc, ms_gm_rdn(mt + l->mt_key, 8), ms_gm_rdn(mt + l->mt_elem, 8), ty.key,
+                     sizeof ty.key, ty.elem, sizeof ty.elem);
     return add_type(tr, &ty);
 }
 

@@ -87,14 +87,8 @@ static const struct sw_type *type_of(struct sw_tracker *tr, uint64_t t)
         return NULL;
     ty.pointers = rd(tr, ms_gm_rdn(mt + l->mt_group, 8) + l->type_ptrbytes, &ptrbytes, 8) == 0 &&
                   ptrbytes != 0;
-    snprintf(ty.key, sizeof ty.key, "?");
-    snprintf(ty.elem, sizeof ty.elem, "?");
-    if (tr->proc.bin) {
-        ms_gotype_name(tr->proc.bin, ms_gm_rdn(mt + l->mt_key, 8) - tr->proc.bias, ty.key,
-                       sizeof ty.key);
-        ms_gotype_name(tr->proc.bin, ms_gm_rdn(mt + l->mt_elem, 8) - tr->proc.bias, ty.elem,
-                       sizeof ty.elem);
-    }
+    ms_gm_type_names(&tr->proc, ms_gm_rdn(mt + l->mt_key, 8), ms_gm_rdn(mt + l->mt_elem, 8), ty.key,
+                     sizeof ty.key, ty.elem, sizeof ty.elem);
     return add_type(tr, &ty);
 }
 
