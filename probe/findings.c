@@ -52,7 +52,7 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
     size_t n = 0, cap = 0;
     struct gm_finding *fs = NULL;
     memset(sum, 0, sizeof *sum);
-    double minutes = (tr->now - tr->start) / 60.0;
+    double minutes = (tr->proc.now - tr->proc.start) / 60.0;
     for (size_t i = 0; i < tr->n; i++) {
         const struct gm_map *m = &tr->maps[i];
         if (!m->type || !m->polled)
@@ -73,10 +73,10 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
         uint64_t oldovf_bytes = ms_gm_overflow_bytes(bs, oldB, oldovf);
         sum->overflow_bytes += ovf_bytes + oldovf_bytes;
         char b1[32], b2[32], b3[32];
-        ms_gm_human(b1, sizeof b1, bytes);
-        ms_gm_human(b2, sizeof b2, old + oldovf_bytes);
-        double idle = tr->now - m->progress;
-        double growing_for = tr->now - m->grow_start;
+        ms_fmt_size(b1, sizeof b1, bytes, MS_SIZE_ROUND);
+        ms_fmt_size(b2, sizeof b2, old + oldovf_bytes, MS_SIZE_ROUND);
+        double idle = tr->proc.now - m->progress;
+        double growing_for = tr->proc.now - m->grow_start;
         struct gm_finding *f;
 #define NEW(k, r)                                                                                  \
     if (!(f = ms_gm_push(&fs, &n, &cap, sizeof *fs, 16)))                                          \
@@ -124,7 +124,7 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
             ovf >= BLOAT_MIN_BUCKETS && ovf * BLOAT_RATIO_DEN >= (1ULL << m->B) * BLOAT_RATIO_NUM;
         if (m->samesize_grows >= BLOAT_SAMESIZE || ratio) {
             NEW(GM_OVERFLOW_BLOAT, m->samesize_grows >= BLOAT_SAMESIZE ? "churn" : "chains");
-            ms_gm_human(b3, sizeof b3, ovf_bytes);
+            ms_fmt_size(b3, sizeof b3, ovf_bytes, MS_SIZE_ROUND);
             snprintf(f->why, sizeof f->why,
                      "%llu overflow buckets (%s outside the array) for %llu buckets, %u same-size "
                      "grows while "
@@ -136,7 +136,7 @@ size_t ms_gm_findings(const struct gm_tracker *tr, const struct gm_options *o,
                      "give the map room (a larger make hint keeps load and chains down), or "
                      "rebuild it periodically instead of deleting and re-inserting in place");
         }
-        if (m->sparse_since && tr->now - m->sparse_since >= o->linger && !m->growing) {
+        if (m->sparse_since && tr->proc.now - m->sparse_since >= o->linger && !m->growing) {
             bool unused = m->from_makemap && m->peak_count * 16 < 13 * ((1ULL << m->B) / 2);
             /* Found empty at attach: nevacuate is left where the last growth ended, so 0
              * means it never grew (made with a large hint) or was cleared (mapclear resets

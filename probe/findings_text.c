@@ -80,9 +80,10 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
     fprintf(f,
             "mapscope gomaps: pid %d (%s, %s)  %.0fs  maps %zu  growing %zu  buckets %s  old %s  "
             "overflow %s  findings %zu\n",
-            (int)tr->pid, tr->bin->path, tr->bin->version, elapsed, s->maps, s->growing,
-            ms_gm_mib(a, sizeof a, s->bucket_bytes), ms_gm_mib(b, sizeof b, s->old_bytes),
-            ms_gm_mib(c, sizeof c, s->overflow_bytes), n);
+            (int)tr->proc.pid, tr->proc.bin->path, tr->proc.bin->version, elapsed, s->maps,
+            s->growing, ms_fmt_size(a, sizeof a, s->bucket_bytes, MS_SIZE_TAG),
+            ms_fmt_size(b, sizeof b, s->old_bytes, MS_SIZE_TAG),
+            ms_fmt_size(c, sizeof c, s->overflow_bytes, MS_SIZE_TAG), n);
     fprintf(f, "%-14s %-9s %3s %9s %8s %8s %6s %-36s %s\n", "MAP", "COUNT", "B", "BUCKETS", "OLD",
             "EVAC", "OVF", "TYPE", "FLAGS");
     const struct gm_map **order = malloc(tr->n * sizeof *order);
@@ -104,9 +105,9 @@ void ms_gm_print_table(FILE *f, const struct gm_tracker *tr, const struct gm_fin
             snprintf(ev, sizeof ev, "%llu/%llu", (unsigned long long)m->nevacuate, 1ULL << oldB);
         fprintf(f, "0x%-12llx %-9llu %3u %9s %8s %8s %6u %-36.36s %s\n", (unsigned long long)m->h,
                 (unsigned long long)m->count, m->B,
-                ms_gm_mib(a, sizeof a, ms_gm_array_bytes(m->type->bucketsize, m->B)),
-                ms_gm_mib(b, sizeof b, old), ev, m->noverflow, type_str(m, ty, sizeof ty),
-                flags_of(m, fs, n, fl, sizeof fl));
+                ms_fmt_size(a, sizeof a, ms_gm_array_bytes(m->type->bucketsize, m->B), MS_SIZE_TAG),
+                ms_fmt_size(b, sizeof b, old, MS_SIZE_TAG), ev, m->noverflow,
+                type_str(m, ty, sizeof ty), flags_of(m, fs, n, fl, sizeof fl));
         shown++;
     }
     free(order);
@@ -117,8 +118,8 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                         const struct gm_summary *s, double elapsed)
 {
     char a[16], b[16], c[16], d[16], ty[200], site[512];
-    fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s, watched %.1f s\n", (int)tr->pid,
-            tr->bin->path, tr->bin->version, elapsed);
+    fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s, watched %.1f s\n", (int)tr->proc.pid,
+            tr->proc.bin->path, tr->proc.bin->version, elapsed);
     if (tr->scanned && tr->scan) {
         const struct gm_scan_stats *sc = tr->scan;
         if (sc->failed)
@@ -144,12 +145,14 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
                 "  count %llu, B %u (%llu buckets of %u bytes), buckets %s, old %s, overflow "
                 "buckets %llu (%s outside the array)\n",
                 (unsigned long long)m->count, m->B, 1ULL << m->B, m->type->bucketsize,
-                ms_gm_mib(a, sizeof a, x->bucket_bytes), ms_gm_mib(b, sizeof b, x->old_bytes),
-                (unsigned long long)x->overflow_buckets, ms_gm_mib(c, sizeof c, x->overflow_bytes));
+                ms_fmt_size(a, sizeof a, x->bucket_bytes, MS_SIZE_TAG),
+                ms_fmt_size(b, sizeof b, x->old_bytes, MS_SIZE_TAG),
+                (unsigned long long)x->overflow_buckets,
+                ms_fmt_size(c, sizeof c, x->overflow_bytes, MS_SIZE_TAG));
         if (x->kind == GM_LINGERING)
             fprintf(f, "  lingering %.1f s; old overflow buckets %llu (%s outside the old array)\n",
                     x->lingering_s, (unsigned long long)x->old_overflow_buckets,
-                    ms_gm_mib(d, sizeof d, x->old_overflow_bytes));
+                    ms_fmt_size(d, sizeof d, x->old_overflow_bytes, MS_SIZE_TAG));
         const char *kind = ms_gm_site_label(ms_gm_site_kind_name(m->site.kind));
         fprintf(f, "  %s %s%s\n", kind, ms_gm_site(tr, m, site, sizeof site),
                 m->site.kind == GM_SITE_PROFILE && m->before_attach
@@ -160,13 +163,14 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
     fprintf(f,
             "\nprocess summary: %zu maps followed (%zu growing): bucket arrays %s, old arrays "
             "%s, overflow buckets %llu (%s)\n",
-            s->maps, s->growing, ms_gm_mib(a, sizeof a, s->bucket_bytes),
-            ms_gm_mib(b, sizeof b, s->old_bytes), (unsigned long long)s->overflow_buckets,
-            ms_gm_mib(c, sizeof c, s->overflow_bytes));
+            s->maps, s->growing, ms_fmt_size(a, sizeof a, s->bucket_bytes, MS_SIZE_TAG),
+            ms_fmt_size(b, sizeof b, s->old_bytes, MS_SIZE_TAG),
+            (unsigned long long)s->overflow_buckets,
+            ms_fmt_size(c, sizeof c, s->overflow_bytes, MS_SIZE_TAG));
     double min = elapsed / 60.0;
     fprintf(f, "large bucket-array allocations (over 32 KiB, own span): %llu (%s, %.1f/min)\n",
             (unsigned long long)tr->st.large_arrays,
-            ms_gm_mib(a, sizeof a, tr->st.large_array_bytes),
+            ms_fmt_size(a, sizeof a, tr->st.large_array_bytes, MS_SIZE_TAG),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
             "probe hits: bucket arrays %llu (large sized makes %llu) (re-entries dropped %llu, "
@@ -175,6 +179,6 @@ void ms_gm_print_report(FILE *f, const struct gm_tracker *tr, const struct gm_fi
             (unsigned long long)tr->st.events[GOMAP_EV_BUCKETS],
             (unsigned long long)tr->st.preallocs, (unsigned long long)tr->st.dups,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.maps_dropped,
-            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.maps_evicted);
+            (unsigned long long)tr->proc.retired.repeats, (unsigned long long)tr->st.maps_evicted);
     fflush(f);
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gobin.h"
+#include "read_full.h"
 
 /* Big enough for any real Go service; bigger files are refused rather than read. */
 #define MAX_IMAGE_BYTES (4ULL << 30)
@@ -46,15 +47,7 @@ static int read_whole(const char *path, uint8_t **out, size_t *size, char *err, 
         return -1;
     }
     uint8_t *buf = malloc((size_t)st.st_size);
-    size_t done = 0;
-    while (buf && done < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
+    size_t done = buf ? ms_read_full(fd, buf, (size_t)st.st_size) : 0;
     close(fd);
     if (!buf || done != (size_t)st.st_size) {
         snprintf(err, errlen, "cannot read %s", path);

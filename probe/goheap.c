@@ -80,13 +80,6 @@ struct scan {
     const struct sw_layout *swl; /* Swiss maps: their layout; NULL for classic */
 };
 
-static uint64_t rdn(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, n < 8 ? n : 8); /* n may come from the target's DWARF */
-    return v;
-}
-
 static double ms_now(void)
 {
     struct timespec ts;
@@ -136,16 +129,16 @@ static void decode_span(const struct ms_golayout *l, uint64_t addr, const uint8_
                         struct span *sp, uint8_t *state)
 {
     sp->addr = addr;
-    sp->start = rdn(b + l->sp_start, 8);
-    sp->npages = rdn(b + l->sp_npages, 8);
-    sp->freeindex = rdn(b + l->sp_freeindex, l->sp_idx_size);
-    sp->nelems = rdn(b + l->sp_nelems, l->sp_idx_size);
-    sp->allocbits = rdn(b + l->sp_allocbits, 8);
-    sp->markbits = rdn(b + l->sp_gcmarkbits, 8);
-    sp->sweepgen = (uint32_t)rdn(b + l->sp_sweepgen, 4);
+    sp->start = ms_gm_rdn(b + l->sp_start, 8);
+    sp->npages = ms_gm_rdn(b + l->sp_npages, 8);
+    sp->freeindex = ms_gm_rdn(b + l->sp_freeindex, l->sp_idx_size);
+    sp->nelems = ms_gm_rdn(b + l->sp_nelems, l->sp_idx_size);
+    sp->allocbits = ms_gm_rdn(b + l->sp_allocbits, 8);
+    sp->markbits = ms_gm_rdn(b + l->sp_gcmarkbits, 8);
+    sp->sweepgen = (uint32_t)ms_gm_rdn(b + l->sp_sweepgen, 4);
     sp->spanclass = b[l->sp_spanclass];
-    sp->elemsize = rdn(b + l->sp_elemsize, 8);
-    sp->specials = rdn(b + l->sp_specials, 8);
+    sp->elemsize = ms_gm_rdn(b + l->sp_elemsize, 8);
+    sp->specials = ms_gm_rdn(b + l->sp_specials, 8);
     *state = b[l->sp_state];
 }
 
@@ -378,22 +371,22 @@ static int profile_site(struct scan *s, const struct span *sp, uint64_t *site, i
         uint8_t rec[32];
         if (rd(s, sl, rec, l->sl_bucket + 8) < 0)
             return 0;
-        uint64_t off = rdn(rec + l->sl_offset, l->sl_offset_size);
+        uint64_t off = ms_gm_rdn(rec + l->sl_offset, l->sl_offset_size);
         if (off > 0)
             return 0; /* sorted by offset: nothing for the object at the span's start */
         if (rec[l->sl_kind] == l->sl_profile_kind) {
-            uint64_t bk = rdn(rec + l->sl_bucket, 8);
+            uint64_t bk = ms_gm_rdn(rec + l->sl_bucket, 8);
             uint8_t hdr[128];
             if (l->bk_hdr > sizeof hdr || !bk || rd(s, bk, hdr, l->bk_hdr) < 0)
                 return 0;
-            uint64_t nstk = rdn(hdr + l->bk_nstk, 8);
-            if (rdn(hdr + l->bk_typ, 8) != MEM_PROFILE ||
-                rdn(hdr + l->bk_size, 8) != sp->elemsize || !nstk || nstk > 1024)
+            uint64_t nstk = ms_gm_rdn(hdr + l->bk_nstk, 8);
+            if (ms_gm_rdn(hdr + l->bk_typ, 8) != MEM_PROFILE ||
+                ms_gm_rdn(hdr + l->bk_size, 8) != sp->elemsize || !nstk || nstk > 1024)
                 return 0;
             int n = nstk < (uint64_t)max ? (int)nstk : max;
             return rd(s, bk + l->bk_hdr, site, (size_t)n * 8) == 0 ? n : 0;
         }
-        sl = rdn(rec, 8);
+        sl = ms_gm_rdn(rec, 8);
     }
     return 0;
 }
@@ -435,7 +428,7 @@ static unsigned misfit(const struct scan *s, const struct ms_gomaptype *t, const
             for (int r = 0; r < 2; r++)
                 for (unsigned off = (ranges[r][0] + 7) & ~7u;
                      off + 8 <= ranges[r][0] + ranges[r][1] && off + 8 <= bs; off += 8) {
-                    uint64_t v = rdn(b + off, 8), w = off / 8;
+                    uint64_t v = ms_gm_rdn(b + off, 8), w = off / 8;
                     bool ptr = w < t->ptrwords && ((t->ptrmask[w / 8] >> (w % 8)) & 1);
                     if (ptr && v && !pointer_ok(s, v))
                         bad += BAD_POINTER;
@@ -495,9 +488,9 @@ static void recognise(struct scan *s, struct gm_found *f, uint64_t from, uint64_
 static bool check_hmap(struct scan *s, uint64_t h, const uint8_t *b, struct gm_found *f)
 {
     const struct ms_golayout *l = s->lay;
-    uint64_t count = rdn(b + l->count, 8), buckets = rdn(b + l->buckets, 8);
-    uint64_t old = rdn(b + l->oldbuckets, 8), nevac = rdn(b + l->nevacuate, 8);
-    uint64_t extra = rdn(b + l->extra, 8);
+    uint64_t count = ms_gm_rdn(b + l->count, 8), buckets = ms_gm_rdn(b + l->buckets, 8);
+    uint64_t old = ms_gm_rdn(b + l->oldbuckets, 8), nevac = ms_gm_rdn(b + l->nevacuate, 8);
+    uint64_t extra = ms_gm_rdn(b + l->extra, 8);
     unsigned B = b[l->B], flags = b[l->flags];
     if (B < 4 || B > 40 || flags > 15 || !buckets || count > 13 * (1ULL << (B - 1)) + 8)
         return false;
@@ -610,8 +603,8 @@ static void swiss_type(struct scan *s, uint64_t groups, struct gm_found *f)
 static bool check_swiss(struct scan *s, uint64_t m, const uint8_t *b, struct gm_found *f)
 {
     const struct sw_layout *l = s->swl;
-    uint64_t used = rdn(b + l->used, 8), dir = rdn(b + l->dirptr, 8);
-    uint64_t dirlen = rdn(b + l->dirlen, 8), base;
+    uint64_t used = ms_gm_rdn(b + l->used, 8), dir = ms_gm_rdn(b + l->dirptr, 8);
+    uint64_t dirlen = ms_gm_rdn(b + l->dirlen, 8), base;
     unsigned gd = b[l->gdepth];
     if (!dir || !dirlen || dirlen > 65536 || (dirlen & (dirlen - 1)) || dirlen != 1ULL << gd ||
         b[l->gshift] != 64 - gd || b[l->writing] > 1)
@@ -628,9 +621,9 @@ static bool check_swiss(struct scan *s, uint64_t m, const uint8_t *b, struct gm_
         ok = ts && ts->elemsize == 32 && base == tabs[i] && rd(s, tabs[i], t, 32) == 0;
         if (!ok)
             break;
-        uint64_t cap = rdn(t + l->t_cap, 2), tu = rdn(t + l->t_used, 2);
-        uint64_t left = rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
-        uint64_t groups = rdn(t + l->t_groups, 8), mask = rdn(t + l->t_mask, 8);
+        uint64_t cap = ms_gm_rdn(t + l->t_cap, 2), tu = ms_gm_rdn(t + l->t_used, 2);
+        uint64_t left = ms_gm_rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
+        uint64_t groups = ms_gm_rdn(t + l->t_groups, 8), mask = ms_gm_rdn(t + l->t_mask, 8);
         const struct span *gs = object_at(s, groups, &base);
         ok = cap >= 8 && cap <= 1024 && !(cap & (cap - 1)) && ld <= gd &&
              tu + left <= ms_sw_max_growth(cap) && mask + 1 == cap / 8 && gs;
@@ -655,7 +648,7 @@ static bool check_swiss(struct scan *s, uint64_t m, const uint8_t *b, struct gm_
          * come out at the size the allocator gave, so the bytes held are exact */
         const struct span *gs = object_at(s, first_groups, &base);
         uint8_t t[32];
-        uint64_t n = rd(s, tabs0, t, 32) == 0 ? rdn(t + l->t_mask, 8) + 1 : 0;
+        uint64_t n = rd(s, tabs0, t, 32) == 0 ? ms_gm_rdn(t + l->t_mask, 8) + 1 : 0;
         f->ptr_free = gs->spanclass & 1;
         for (uint64_t g = n ? (gs->elemsize / n) & ~7ULL : 0; g >= 16; g -= 8)
             if (ms_sw_alloc_bytes(g * n, !f->ptr_free) == gs->elemsize) {
@@ -777,7 +770,8 @@ static size_t drop_shared(struct gm_found *fs, size_t n, const struct ms_golayou
     for (size_t i = 0; i < n; i++) {
         bool shared = false;
         for (size_t j = 0; j < n && !shared; j++)
-            shared = j != i && rdn(fs[j].hdr + l->buckets, 8) == rdn(fs[i].hdr + l->buckets, 8);
+            shared = j != i &&
+                     ms_gm_rdn(fs[j].hdr + l->buckets, 8) == ms_gm_rdn(fs[i].hdr + l->buckets, 8);
         if (!shared)
             fs[w++] = fs[i];
     }

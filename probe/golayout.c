@@ -39,28 +39,19 @@ static void heap_layout(int minor, struct ms_golayout *l)
     l->sp_start = 24;
     l->sp_npages = 32;
     l->sp_freeindex = 48;
-    if (minor <= 21) {
-        l->sp_idx_size = 8;
-        l->sp_nelems = 56;
-        l->sp_allocbits = 72;
-        l->sp_gcmarkbits = 80;
-        unsigned pin = minor == 21 ? 8 : 0; /* pinnerBits */
-        l->sp_sweepgen = 88 + pin;
-        l->sp_spanclass = 98 + pin;
-        l->sp_state = 99 + pin;
-        l->sp_elemsize = 104 + pin;
-        l->sp_specials = 128 + pin;
-    } else {
-        l->sp_idx_size = 2;
-        l->sp_nelems = 50;
-        l->sp_allocbits = 64;
-        l->sp_gcmarkbits = 72;
-        l->sp_sweepgen = 88;
-        l->sp_spanclass = 98;
-        l->sp_state = 99;
-        l->sp_elemsize = 104;
-        l->sp_specials = 128;
-    }
+    /* 1.22's uint16 freeindex and nelems moved the bitmaps up 8 bytes and left the
+     * fields after them where 1.17-1.20 had them, as if 1.21's pinnerBits were gone. */
+    bool narrow = minor >= 22;
+    unsigned pin = minor == 21 ? 8 : 0; /* pinnerBits */
+    l->sp_idx_size = narrow ? 2 : 8;
+    l->sp_nelems = narrow ? 50 : 56;
+    l->sp_allocbits = narrow ? 64 : 72;
+    l->sp_gcmarkbits = narrow ? 72 : 80;
+    l->sp_sweepgen = 88 + pin;
+    l->sp_spanclass = 98 + pin;
+    l->sp_state = 99 + pin;
+    l->sp_elemsize = 104 + pin;
+    l->sp_specials = 128 + pin;
     /* special {next *special; offset; kind byte}: offset is a uint16 until 1.23 and a
      * uintptr since 1.24.  _KindSpecialProfile: 2 until 1.22, 3 once 1.23 added weak
      * handles, 4 once 1.25 put _KindSpecialTinyBlock first. */

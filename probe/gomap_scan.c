@@ -22,8 +22,9 @@ void ms_gm_scan_classic(struct gm_tracker *tr, struct gm_scan_stats *sc, const s
     struct gm_found *found = NULL;
     size_t n = 0;
     uint64_t bias = 0;
-    ms_gobin_load_bias(tr->bin, tr->pid, &bias);
-    ms_gm_heap_scan(tr->pid, tr->bin, &tr->lay, NULL, bias, o->scan_limit, &found, &n, sc);
+    ms_gobin_load_bias(tr->proc.bin, tr->proc.pid, &bias);
+    ms_gm_heap_scan(tr->proc.pid, tr->proc.bin, &tr->lay, NULL, bias, o->scan_limit, &found, &n,
+                    sc);
     size_t taken = ms_gm_adopt(tr, found, n, ms_gm_now(), at_attach, sc);
     free(found);
     if (!at_attach) {
@@ -77,9 +78,10 @@ void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
     struct gm_found *found = NULL;
     size_t n = 0, named = 0, adopted = 0;
     uint64_t bias = 0;
-    ms_gobin_load_bias(tr->bin, tr->pid, &bias);
+    ms_gobin_load_bias(tr->proc.bin, tr->proc.pid, &bias);
     heap_lay = *lay;
-    ms_gm_heap_scan(tr->pid, tr->bin, &heap_lay, &tr->lay, bias, o->scan_limit, &found, &n, &sc);
+    ms_gm_heap_scan(tr->proc.pid, tr->proc.bin, &heap_lay, &tr->lay, bias, o->scan_limit, &found,
+                    &n, &sc);
     double now = ms_gm_now();
     for (size_t i = 0; i < n; i++) {
         struct sw_type proto = {.groupsize = found[i].groupsize, .pointers = !found[i].ptr_free};
@@ -101,7 +103,7 @@ void ms_gm_scan_swiss(struct sw_tracker *tr, const struct ms_golayout *lay,
     if (!sc.failed && sc.sweepgen_known) {
         tr->gc_addr = sc.sweepgen_addr;
         tr->slot_live = slot_live;
-        tr->slot_ctx = (void *)(intptr_t)tr->pid;
+        tr->slot_ctx = (void *)(intptr_t)tr->proc.pid;
     }
     if (!at_attach) { /* a later scan: only new maps are news */
         if (o->verbose || adopted)

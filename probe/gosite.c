@@ -115,6 +115,42 @@ const char *ms_gm_site_name(const struct ms_gobin *bin, uint64_t bias, const str
     return buf;
 }
 
+uint64_t ms_gm_rdn(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    /* x86-64 only (the BPF side is built for it): host order is Go's; n may
+     * come from the target's DWARF, so it is clamped. */
+    memcpy(&v, p, n < 8 ? n : 8);
+    return v;
+}
+
+void ms_gm_proc_init(struct gm_proc *p, pid_t pid, const struct ms_remote *rd,
+                     const struct ms_gobin *bin, int stacks_fd)
+{
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->rd = *rd;
+    p->bin = bin;
+    p->stacks_fd = stacks_fd;
+}
+
+void ms_gm_learn_bias(struct gm_proc *p)
+{
+    if (!p->bias_known && p->bin)
+        p->bias_known = ms_gobin_load_bias(p->bin, p->pid, &p->bias) == 0;
+}
+
+void ms_gm_type_names(const struct gm_proc *p, uint64_t key_rt, uint64_t elem_rt, char *key,
+                      size_t keylen, char *elem, size_t elemlen)
+{
+    snprintf(key, keylen, "?");
+    snprintf(elem, elemlen, "?");
+    if (p->bin) {
+        ms_gotype_name(p->bin, key_rt - p->bias, key, keylen);
+        ms_gotype_name(p->bin, elem_rt - p->bias, elem, elemlen);
+    }
+}
+
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why)
 {
     if (!addr)
@@ -151,26 +187,31 @@ void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first)
     return e;
 }
 
-const char *ms_gm_human(char *buf, size_t len, uint64_t b)
+void ms_gm_array_free(void *v, size_t *n, size_t *cap)
 {
-    if (b >= 10ULL << 20)
-        snprintf(buf, len, "%.0f MiB", (double)b / (1 << 20));
-    else if (b >= 1 << 20)
-        snprintf(buf, len, "%.1f MiB", (double)b / (1 << 20));
-    else if (b >= 10 << 10)
-        snprintf(buf, len, "%.0f KiB", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu B", (unsigned long long)b);
-    return buf;
+    void **arr = v;
+    free(*arr);
+    *arr = NULL;
+    *n = *cap = 0;
 }
 
-const char *ms_gm_mib(char *buf, size_t len, uint64_t b)
+void *ms_gm_keep(void *v, size_t *n, size_t *cap, const void *item, size_t elem)
 {
-    if (b >= 1 << 20)
-        snprintf(buf, len, "%.1fM", (double)b / (1 << 20));
-    else if (b >= 1024)
-        snprintf(buf, len, "%.0fK", (double)b / 1024);
-    else
-        snprintf(buf, len, "%llu", (unsigned long long)b);
-    return buf;
+    void *copy = malloc(elem);
+    void **slot = copy ? ms_gm_push(v, n, cap, sizeof copy, 16) : NULL;
+    if (!slot) {
+        free(copy);
+        return NULL;
+    }
+    memcpy(copy, item, elem);
+    *slot = copy;
+    return copy;
+}
+
+void ms_gm_kept_free(void *v, size_t *n, size_t *cap)
+{
+    void **table = *(void ***)v;
+    for (size_t i = 0; i < *n; i++)
+        free(table[i]);
+    ms_gm_array_free(v, n, cap);
 }

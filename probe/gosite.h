@@ -12,7 +12,8 @@
 
 #include <stdio.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
+#include "text_out.h" /* ms_json_str, ms_fmt_size: bytes for people */
 #include "gomap.h"
 
 struct ms_gobin;
@@ -60,9 +61,14 @@ const char *ms_gm_pc_name(const struct ms_gobin *bin, uint64_t bias, uint64_t pc
  * elements of elem bytes, first capacity first): the new element, zeroed; NULL when out
  * of memory. */
 void *ms_gm_push(void *v, size_t *n, size_t *cap, size_t elem, size_t first);
-/* Bytes for people: "36 MiB", "853 KiB", "512 B" (whys) and "36.0M", "853K" (tables). */
-const char *ms_gm_human(char *buf, size_t len, uint64_t b);
-const char *ms_gm_mib(char *buf, size_t len, uint64_t b);
+/* Free such an array (*v) and leave it empty (NULL, 0 used of 0). */
+void ms_gm_array_free(void *v, size_t *n, size_t *cap);
+/* A table of pointers to copies that never move, so that other records may point at
+ * them (the trackers' map types): push a copy of the elem bytes at item onto *v (n of
+ * cap); the copy, NULL when out of memory.  ms_gm_kept_free frees the copies and the
+ * table. */
+void *ms_gm_keep(void *v, size_t *n, size_t *cap, const void *item, size_t elem);
+void ms_gm_kept_free(void *v, size_t *n, size_t *cap);
 
 /* The -v notes of retired maps, one per address: a map on a goroutine stack, or an
  * address Go keeps reusing for new maps, would otherwise repeat its note at every
@@ -75,7 +81,47 @@ struct gm_retired_log {
 /* Print "map 0x... retired: why" to log (NULL: nothing) unless addr was noted before. */
 void ms_gm_note_retired(FILE *log, struct gm_retired_log *seen, uint64_t addr, const char *why);
 
-/* findings_json.c: s as a JSON string (quotes, backslashes, control characters escaped). */
-void ms_gm_jstr(FILE *f, const char *s);
+/* The process a tracker follows, the same for the classic (maptrack.h) and the Swiss
+ * (swiss.h) tracker: each embeds one as its member proc. */
+struct gm_proc {
+    pid_t pid;
+    struct ms_remote rd; /* how the target is read */
+    const struct ms_gobin *bin;
+    uint64_t bias; /* runtime address - link address (PIE) */
+    bool bias_known;
+    int stacks_fd; /* the BPF stack map, -1 in tests */
+    double start, now;
+    bool target_gone;
+    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
+    struct gm_retired_log retired; /* addresses whose retirement was noted */
+};
+/* The little-endian field of n bytes (1 to 8) at p of a header read from the process. */
+uint64_t ms_gm_rdn(const uint8_t *p, unsigned n);
+
+void ms_gm_proc_init(struct gm_proc *p, pid_t pid, const struct ms_remote *rd,
+                     const struct ms_gobin *bin, int stacks_fd);
+/* The load bias, once the process maps the binary (an event or a poll means it does). */
+void ms_gm_learn_bias(struct gm_proc *p);
+/* The Go names of a map type's key and element types, whose descriptors are at the
+ * runtime addresses key_rt and elem_rt; "?" for what the binary does not name (or
+ * without a binary). */
+void ms_gm_type_names(const struct gm_proc *p, uint64_t key_rt, uint64_t elem_rt, char *key,
+                      size_t keylen, char *elem, size_t elemlen);
+
+/* findings_json.c: the parts of the JSON-lines records (mapscope-gomaps(8)) that the
+ * classic and the Swiss writers share.  A finding record is the head, the writer's own
+ * fields (each starting with ','), then the tail, which ends the line; a summary
+ * record likewise.  impl: NULL for classic maps (no "impl" field), else its word. */
+void ms_gm_json_finding_head(FILE *f, const char *impl, int pid, uint64_t map,
+                             enum gm_finding_kind kind, const char *reason, const char *key,
+                             const char *elem);
+void ms_gm_json_finding_tail(FILE *f, const struct ms_gobin *bin, uint64_t bias,
+                             const struct gm_site *site, const char *site_text, bool before_attach,
+                             const char *type_from, const char *why, const char *advice);
+void ms_gm_json_summary_head(FILE *f, const char *impl, int pid, const char *go_version,
+                             const char *binary, double elapsed);
+/* Ends the summary line and flushes: 0, or -1 when the output failed. */
+int ms_gm_json_summary_tail(FILE *f, uint64_t large_arrays, uint64_t large_array_bytes,
+                            size_t findings);
 
 #endif /* MS_GOSITE_H */

@@ -75,21 +75,14 @@ void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,
                 const struct ms_gobin *bin, const struct ms_golayout *lay, int stacks_fd,
                 size_t max_maps)
 {
-    memset(tr, 0, sizeof *tr);
-    tr->pid = pid;
-    tr->rd = *rd;
-    tr->bin = bin;
-    tr->lay = *lay;
-    tr->stacks_fd = stacks_fd;
-    tr->max = max_maps;
+    *tr = (struct gm_tracker){.lay = *lay, .max = max_maps};
+    ms_gm_proc_init(&tr->proc, pid, rd, bin, stacks_fd);
 }
 
 void ms_gm_free(struct gm_tracker *tr)
 {
-    free(tr->maps);
-    free(tr->types);
-    tr->maps = NULL;
-    tr->types = NULL;
+    ms_gm_array_free(&tr->maps, &tr->n, &tr->cap);
+    ms_gm_kept_free(&tr->types, &tr->ntypes, &tr->captypes);
 }
 
 /* ---------------------------------------------------------------- headers -- */
@@ -101,25 +94,18 @@ struct hdr {
     uint32_t hash0;
 };
 
-static uint64_t rdn(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
-
 static void decode(const struct gm_tracker *tr, const uint8_t *b, struct hdr *h)
 {
     const struct ms_golayout *l = &tr->lay;
-    h->count = rdn(b + l->count, 8);
+    h->count = ms_gm_rdn(b + l->count, 8);
     h->flags = b[l->flags];
     h->B = b[l->B];
-    h->noverflow = (uint16_t)rdn(b + l->noverflow, 2);
-    h->hash0 = (uint32_t)rdn(b + l->hash0, 4);
-    h->buckets = rdn(b + l->buckets, 8);
-    h->oldbuckets = rdn(b + l->oldbuckets, 8);
-    h->nevacuate = rdn(b + l->nevacuate, 8);
-    h->extra = rdn(b + l->extra, 8);
+    h->noverflow = (uint16_t)ms_gm_rdn(b + l->noverflow, 2);
+    h->hash0 = (uint32_t)ms_gm_rdn(b + l->hash0, 4);
+    h->buckets = ms_gm_rdn(b + l->buckets, 8);
+    h->oldbuckets = ms_gm_rdn(b + l->oldbuckets, 8);
+    h->nevacuate = ms_gm_rdn(b + l->nevacuate, 8);
+    h->extra = ms_gm_rdn(b + l->extra, 8);
 }
 
 /* The invariants every live classic map header keeps. */
@@ -136,7 +122,7 @@ static bool sane(const struct hdr *h)
 
 static int read_remote(const struct gm_tracker *tr, uint64_t addr, void *buf, size_t len)
 {
-    return tr->rd.read(tr->rd.ctx, addr, buf, len);
+    return tr->proc.rd.read(tr->proc.rd.ctx, addr, buf, len);
 }
 
 static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty);
@@ -146,8 +132,8 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     if (!t)
         return NULL;
     for (size_t i = 0; i < tr->ntypes; i++)
-        if (tr->types[i].t == t)
-            return &tr->types[i];
+        if (tr->types[i]->t == t)
+            return tr->types[i];
     /* Read the maptype from the process: in position-independent binaries its pointers
      * are filled in by relocations at load time, so the file has zeros there. */
     const struct ms_golayout *l = &tr->lay;
@@ -160,38 +146,21 @@ static const struct gm_type *type_of(struct gm_tracker *tr, uint64_t t)
     struct gm_type ty = {.t = t};
     ty.keysize = mt[l->mt_keysize];
     ty.elemsize = mt[l->mt_elemsize];
-    ty.bucketsize = (unsigned)rdn(mt + l->mt_bucketsize, 2);
+    ty.bucketsize = (unsigned)ms_gm_rdn(mt + l->mt_bucketsize, 2);
     /* tophash[8] + 8 keys + 8 elems + overflow pointer, padded */
     if (ty.bucketsize < 8 + 8 * (ty.keysize + ty.elemsize) + 8 || ty.bucketsize > 8 * 1024)
         return NULL;
-    ty.ptr_free = read_remote(tr, rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
+    ty.ptr_free = read_remote(tr, ms_gm_rdn(mt + l->mt_bucket, 8) + 8, &ptrdata, 8) == 0 &&
                   ptrdata == 0; /* _type.ptrdata of the bucket type */
-    snprintf(ty.key, sizeof ty.key, "?");
-    snprintf(ty.elem, sizeof ty.elem, "?");
-    if (tr->bin) {
-        ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
-        ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
-    }
+    ms_gm_type_names(&tr->proc, ms_gm_rdn(mt + l->mt_key, 8), ms_gm_rdn(mt + l->mt_elem, 8), ty.key,
+                     sizeof ty.key, ty.elem, sizeof ty.elem);
     return add_type(tr, &ty);
 }
 
-/* Keep ty in the type table (maps point into it). */
+/* Keep ty in the type table (maps point at its entries). */
 static const struct gm_type *add_type(struct gm_tracker *tr, const struct gm_type *ty)
 {
-    if (tr->ntypes == tr->captypes) {
-        size_t nc = tr->captypes ? tr->captypes * 2 : 16;
-        struct gm_type *nt = realloc(tr->types, nc * sizeof *nt);
-        if (!nt)
-            return NULL;
-        /* maps point into the array: re-point them after it moves */
-        for (size_t i = 0; i < tr->n; i++)
-            if (tr->maps[i].type)
-                tr->maps[i].type = nt + (tr->maps[i].type - tr->types);
-        tr->types = nt;
-        tr->captypes = nc;
-    }
-    tr->types[tr->ntypes] = *ty;
-    return &tr->types[tr->ntypes++];
+    return ms_gm_keep(&tr->types, &tr->ntypes, &tr->captypes, ty, sizeof *ty);
 }
 
 /* ------------------------------------------------------------------- maps -- */
@@ -234,7 +203,7 @@ static struct gm_map *add(struct gm_tracker *tr, uint64_t h, double now)
 static void set_site(struct gm_tracker *tr, struct gm_map *m, const struct gomap_event *e,
                      enum gm_site_kind kind)
 {
-    ms_gm_site_from_event(&m->site, tr->stacks_fd, e, kind);
+    ms_gm_site_from_event(&m->site, tr->proc.stacks_fd, e, kind);
 }
 
 static void apply_hdr(struct gm_map *m, const struct hdr *h)
@@ -268,7 +237,8 @@ static const char *caller_name(struct gm_tracker *tr, uint64_t ret)
     struct caller_cache *c = &tr->callers[(ret >> 2) % GM_CALLER_CACHE];
     if (ret && c->ret == ret)
         return c->name;
-    if (!ret || ms_gopcln_lookup(tr->bin->pcln, ret - 1 - tr->bias, &fn, &file, &line) < 0)
+    if (!ret ||
+        ms_gopcln_lookup(tr->proc.bin->pcln, ret - 1 - tr->proc.bias, &fn, &file, &line) < 0)
         return "";
     c->ret = ret;
     c->name = fn;
@@ -369,7 +339,7 @@ static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, 
             struct gm_prealloc *p = &tr->preallocs[tr->npreallocs++];
             p->t = ty->t;
             memset(&p->site, 0, sizeof p->site);
-            ms_gm_site_from_event(&p->site, tr->stacks_fd, e, GM_SITE_CREATED);
+            ms_gm_site_from_event(&p->site, tr->proc.stacks_fd, e, GM_SITE_CREATED);
         }
         if (!tr->rescan_at)
             tr->rescan_at = ts + GM_PREALLOC_SCAN_DELAY;
@@ -378,16 +348,9 @@ static void on_bucket_array(struct gm_tracker *tr, const struct gomap_event *e, 
     }
 }
 
-/* The load bias, once the process maps the binary (an event or a poll means it does). */
-static void learn_bias(struct gm_tracker *tr)
-{
-    if (!tr->bias_known && tr->bin)
-        tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
-}
-
 void ms_gm_event(struct gm_tracker *tr, const struct gomap_event *e)
 {
-    learn_bias(tr);
+    ms_gm_learn_bias(&tr->proc);
     double ts = (double)e->ts / 1e9;
     if (e->kind < GOMAP_EV_KINDS)
         tr->st.events[e->kind]++;
@@ -416,7 +379,7 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
                                         enum gm_type_from *from)
 {
     if (f->ntypes == 1) {
-        const struct gm_type *t = type_of(tr, f->types[0] + tr->bias);
+        const struct gm_type *t = type_of(tr, f->types[0] + tr->proc.bias);
         if (t) {
             *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
             return t;
@@ -427,7 +390,7 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
     snprintf(st.elem, sizeof st.elem, "?");
     size_t named = 0;
     for (size_t j = 0; j < f->ntypes && j < GM_FOUND_TYPES; j++) {
-        const struct gm_type *t = type_of(tr, f->types[j] + tr->bias);
+        const struct gm_type *t = type_of(tr, f->types[j] + tr->proc.bias);
         if (!t)
             continue;
         common_name(st.key, sizeof st.key, t->key, !named);
@@ -444,7 +407,7 @@ static const struct gm_type *infer_type(struct gm_tracker *tr, const struct gm_f
     if (named && strcmp(st.key, "?") && strcmp(st.elem, "?")) {
         /* all name the same type (a generic function's shape type and the real one) */
         *from = f->by_content ? GM_TYPE_CONTENT : GM_TYPE_BUCKET_SIZE;
-        return type_of(tr, f->types[0] + tr->bias);
+        return type_of(tr, f->types[0] + tr->proc.bias);
     }
     *from = f->ntypes ? GM_TYPE_AMBIGUOUS : GM_TYPE_UNKNOWN;
     return add_type(tr, &st);
@@ -461,7 +424,7 @@ static void claim_prealloc(struct gm_tracker *tr, struct gm_map *m, const struct
         const struct gm_type *ty = type_of(tr, p->t);
         bool listed = f->ntypes > GM_FOUND_TYPES; /* too many to list: any fitting one */
         for (size_t k = 0; k < f->ntypes && k < GM_FOUND_TYPES; k++)
-            listed |= f->types[k] + tr->bias == p->t;
+            listed |= f->types[k] + tr->proc.bias == p->t;
         if (!ty || !listed || ty->bucketsize < f->bs_lo || ty->bucketsize > f->bs_hi ||
             ty->ptr_free != f->ptr_free)
             continue;
@@ -478,7 +441,7 @@ size_t ms_gm_adopt(struct gm_tracker *tr, const struct gm_found *f, size_t n, do
                    bool at_attach, struct gm_scan_stats *st)
 {
     size_t taken = 0;
-    learn_bias(tr);
+    ms_gm_learn_bias(&tr->proc);
     for (size_t i = 0; i < n; i++) {
         struct hdr h;
         enum gm_type_from from;
@@ -556,7 +519,7 @@ static int64_t old_chains(struct gm_tracker *tr, const struct gm_map *m)
         bool gone;
         for (size_t i = 0; i < k; i++)
             addrs[i] = m->oldbuckets + (base + i) * bs + bs - 8;
-        if (ms_remote_readv(&tr->rd, addrs, k, 8, (uint8_t *)next, &gone) < k)
+        if (ms_remote_readv(&tr->proc.rd, addrs, k, 8, (uint8_t *)next, &gone) < k)
             return -1;
         for (size_t i = 0; i < k; i++)
             for (unsigned hops = 0; next[i] && hops < 4096; hops++) { /* follow the chain */
@@ -671,7 +634,7 @@ static void check_arrays(struct gm_tracker *tr)
             continue;
         }
         if (read_remote(tr, m->arr_span, sp, need) < 0 || sp[l->sp_state] != 1 ||
-            rdn(sp + l->sp_start, 8) != m->arr_buckets)
+            ms_gm_rdn(sp + l->sp_start, 8) != m->arr_buckets)
             m->dead = "its bucket array was freed: the map was garbage-collected";
     }
 }
@@ -695,18 +658,18 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
 {
     static const char unreadable[] = "unreadable: freed";
     size_t lost = 0;
-    learn_bias(tr);
+    ms_gm_learn_bias(&tr->proc);
     enum { BATCH = 256 };
     static uint8_t buf[BATCH * GOMAP_HDR_MAX];
     uint64_t addrs[BATCH];
     size_t hs = tr->lay.hmap_size;
-    tr->now = now;
+    tr->proc.now = now;
     for (size_t base = 0; base < tr->n;) {
         size_t k = tr->n - base < BATCH ? tr->n - base : BATCH;
         for (size_t i = 0; i < k; i++)
             addrs[i] = tr->maps[base + i].h;
         bool gone;
-        size_t ok = ms_remote_readv(&tr->rd, addrs, k, hs, buf, &gone);
+        size_t ok = ms_remote_readv(&tr->proc.rd, addrs, k, hs, buf, &gone);
         if (gone)
             goto gone;
         /* Reads stop at the first unreadable header: it is dead, the rest retried. */
@@ -734,16 +697,17 @@ int ms_gm_poll(struct gm_tracker *tr, double now)
      * exiting (its mappings are torn down while it still looks alive): check that
      * its pclntab, mapped for the whole life of the process, can still be read. */
     uint64_t word;
-    if (lost && (!running(tr->pid) ||
-                 (tr->bin && read_remote(tr, ms_gopcln_pcheader_addr(tr->bin->pcln) + tr->bias,
-                                         &word, sizeof word) < 0)))
+    if (lost && (!running(tr->proc.pid) ||
+                 (tr->proc.bin &&
+                  read_remote(tr, ms_gopcln_pcheader_addr(tr->proc.bin->pcln) + tr->proc.bias,
+                              &word, sizeof word) < 0)))
         goto gone;
     check_arrays(tr);
     size_t w = 0;
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.maps_dropped++;
-            ms_gm_note_retired(tr->log, &tr->retired, tr->maps[i].h, tr->maps[i].dead);
+            ms_gm_note_retired(tr->proc.log, &tr->proc.retired, tr->maps[i].h, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];
@@ -755,7 +719,7 @@ gone: /* The process is exiting: its memory is going away, its maps did not. */
     for (size_t i = 0; i < tr->n; i++)
         if (tr->maps[i].dead == unreadable)
             tr->maps[i].dead = NULL;
-    tr->target_gone = true;
+    tr->proc.target_gone = true;
     return -1;
 }
 
@@ -763,12 +727,12 @@ gone: /* The process is exiting: its memory is going away, its maps did not. */
 
 const char *ms_gm_symbolize(const struct gm_tracker *tr, uint64_t pc, char *buf, size_t len)
 {
-    return ms_gm_pc_name(tr->bin, tr->bias, pc, buf, len);
+    return ms_gm_pc_name(tr->proc.bin, tr->proc.bias, pc, buf, len);
 }
 
 const char *ms_gm_site(const struct gm_tracker *tr, const struct gm_map *m, char *buf, size_t len)
 {
-    return ms_gm_site_name(tr->bin, tr->bias, &m->site,
+    return ms_gm_site_name(tr->proc.bin, tr->proc.bias, &m->site,
                            m->before_attach
                                ? "unknown (existed before attach; Go's heap profiler did not "
                                  "sample its bucket array, or is off in this program)"

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "gobin.h"
 #include "gomap.h"
 #include "gosite.h"
@@ -89,16 +89,11 @@ struct gm_stats {
 };
 
 struct gm_tracker {
-    pid_t pid;
-    struct ms_remote rd; /* how the target is read */
-    const struct ms_gobin *bin;
+    struct gm_proc proc; /* the process, as every tracker sees it; first (trackers.c) */
     struct ms_golayout lay;
-    uint64_t bias; /* runtime address - link address (PIE) */
-    bool bias_known;
-    int stacks_fd; /* the BPF stack map */
     struct gm_map *maps;
     size_t n, cap, max;
-    struct gm_type *types;
+    struct gm_type **types; /* each allocated once (ms_gm_keep): maps point at them */
     size_t ntypes, captypes;
     double rescan_at; /* a large preallocation was seen: scan the heap then (0: no) */
     /* the large sized makes seen, until a scan adopts their maps: their map type and
@@ -115,12 +110,8 @@ struct gm_tracker {
         uint64_t ret;
         const char *name;
     } callers[GM_CALLER_CACHE];
-    double start, now;
-    bool target_gone;
     bool scanned; /* the attach-time heap scan ran: scan says what it did */
     struct gm_scan_stats *scan;
-    FILE *log;                     /* -v: retirements and other decisions, NULL = silent */
-    struct gm_retired_log retired; /* addresses whose retirement was noted */
 };
 
 void ms_gm_init(struct gm_tracker *tr, pid_t pid, const struct ms_remote *rd,

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "gomap.h"
 #include "gosite.h"
 
@@ -98,22 +98,13 @@ struct sw_stats {
 };
 
 struct sw_tracker {
-    pid_t pid;
-    struct ms_remote rd;
-    const struct ms_gobin *bin;
+    struct gm_proc proc; /* the process, as every tracker sees it; first (trackers.c) */
     struct sw_layout lay;
-    uint64_t bias;
-    bool bias_known;
-    int stacks_fd; /* the BPF stack map, -1 in tests */
     struct sw_map *maps;
     size_t n, cap, max;
-    struct sw_type *types;
+    struct sw_type **types; /* each allocated once (ms_gm_keep): maps point at them */
     size_t ntypes, captypes;
     struct sw_stats st;
-    double start, now;
-    bool target_gone;
-    FILE *log;                     /* -v: retirements */
-    struct gm_retired_log retired; /* addresses whose retirement was noted */
     /* after a heap scan: mheap_.sweepgen (+2 per GC cycle), and how to ask whether a
      * slot is still allocated (1 yes, 0 freed, -1 unknown) */
     uint64_t gc_addr;

@@ -64,7 +64,7 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
     size_t n = 0, cap = 0;
     struct sw_finding *fs = NULL;
     memset(sum, 0, sizeof *sum);
-    double minutes = (tr->now - tr->start) / 60.0;
+    double minutes = (tr->proc.now - tr->proc.start) / 60.0;
     for (size_t i = 0; i < tr->n; i++) {
         const struct sw_map *m = &tr->maps[i];
         if (!m->polled)
@@ -79,11 +79,11 @@ size_t ms_sw_findings(const struct sw_tracker *tr, const struct sw_options *o,
         if (!m->type || !m->type->groupsize || waste < GM_SWISS_MIN_WASTE)
             continue;
         char h1[32], h2[32], cause[320];
-        ms_gm_human(h1, sizeof h1, held);
-        ms_gm_human(h2, sizeof h2, waste);
+        ms_fmt_size(h1, sizeof h1, held, MS_SIZE_ROUND);
+        ms_fmt_size(h2, sizeof h2, waste, MS_SIZE_ROUND);
         bool roomy = usable >= GM_SWISS_ROOM * (m->peak_used > m->used ? m->peak_used : m->used);
         bool churn = m->churn_grows >= GM_SWISS_CHURN_GROWS;
-        bool sparse = m->sparse_since && tr->now - m->sparse_since >= o->linger;
+        bool sparse = m->sparse_since && tr->proc.now - m->sparse_since >= o->linger;
         struct sw_finding *f;
         if (roomy && churn) {
             if (!(f = ms_gm_push(&fs, &n, &cap, sizeof *fs, 16)))

@@ -23,7 +23,7 @@ static const char *type_str(const struct sw_map *m, char *buf, size_t len)
 static const char *site_str(const struct sw_tracker *tr, const struct sw_map *m, char *buf,
                             size_t len)
 {
-    return ms_gm_site_name(tr->bin, tr->bias, &m->site,
+    return ms_gm_site_name(tr->proc.bin, tr->proc.bias, &m->site,
                            m->before_attach ? "unknown (existed before attach, not seen growing)"
                                             : "unknown (not seen growing)",
                            buf, len);
@@ -61,8 +61,10 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
     fprintf(f,
             "mapscope gomaps: pid %d (%s, %s, Swiss tables)  %.0fs  maps %zu  held %s  "
             "large %s  findings %zu\n",
-            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed,
-            s->maps, ms_gm_mib(a, sizeof a, s->held), ms_gm_mib(b, sizeof b, s->large_bytes), n);
+            (int)tr->proc.pid, tr->proc.bin ? tr->proc.bin->path : "?",
+            tr->proc.bin ? tr->proc.bin->version : "?", elapsed, s->maps,
+            ms_fmt_size(a, sizeof a, s->held, MS_SIZE_TAG),
+            ms_fmt_size(b, sizeof b, s->large_bytes, MS_SIZE_TAG), n);
     fprintf(f, "%-14s %-9s %9s %6s %8s %8s %-36s %s\n", "MAP", "LIVE", "CAPACITY", "TABLES",
             "TOMBS", "HELD", "TYPE", "FLAGS");
     const struct sw_map **order = malloc(tr->n * sizeof *order);
@@ -80,7 +82,7 @@ void ms_sw_print_table(FILE *f, const struct sw_tracker *tr, const struct sw_fin
         fprintf(f, "0x%-12llx %-9llu %9llu %6llu %8llu %8s %-36.36s %s\n", (unsigned long long)m->m,
                 (unsigned long long)m->used, (unsigned long long)m->capacity,
                 (unsigned long long)m->tables, (unsigned long long)m->tombstones,
-                ms_gm_mib(a, sizeof a, ms_sw_held(m)), type_str(m, ty, sizeof ty),
+                ms_fmt_size(a, sizeof a, ms_sw_held(m), MS_SIZE_TAG), type_str(m, ty, sizeof ty),
                 x ? ms_gm_finding_def(x->kind)->flag : "");
         shown++;
     }
@@ -93,7 +95,8 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
 {
     char a[16], b[16], c[16], ty[200], site[512];
     fprintf(f, "\nmapscope gomaps report: pid %d, %s, %s (Swiss-table maps), watched %.1f s\n",
-            (int)tr->pid, tr->bin ? tr->bin->path : "?", tr->bin ? tr->bin->version : "?", elapsed);
+            (int)tr->proc.pid, tr->proc.bin ? tr->proc.bin->path : "?",
+            tr->proc.bin ? tr->proc.bin->version : "?", elapsed);
     if (!n)
         fprintf(f, "\nno findings: no map held much more capacity than its live entries, "
                    "and no table grew from tombstones\n");
@@ -109,8 +112,10 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
                 (unsigned long long)m->used, (unsigned long long)m->peak_used,
                 (unsigned long long)m->capacity, (unsigned long long)m->tables,
                 (unsigned long long)m->dirlen, (unsigned long long)m->tombstones,
-                ms_gm_mib(a, sizeof a, x->held), ms_gm_mib(b, sizeof b, m->group_bytes),
-                ms_gm_mib(c, sizeof c, m->large_bytes), ms_gm_mib(ty, sizeof ty, x->wasted));
+                ms_fmt_size(a, sizeof a, x->held, MS_SIZE_TAG),
+                ms_fmt_size(b, sizeof b, m->group_bytes, MS_SIZE_TAG),
+                ms_fmt_size(c, sizeof c, m->large_bytes, MS_SIZE_TAG),
+                ms_fmt_size(ty, sizeof ty, x->wasted, MS_SIZE_TAG));
         fprintf(f, "  growths %u (splits %u, %u at no new live peak), clears %llu\n", m->grows,
                 m->splits, m->churn_grows, (unsigned long long)m->clearseq);
         fprintf(f, "  %s %s\n", ms_gm_site_label(ms_gm_site_kind_name(m->site.kind)),
@@ -120,14 +125,15 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
     fprintf(f,
             "\nprocess summary: %zu maps followed: %s held, %llu live entries in %llu slots, "
             "%llu tombstones, %s in large objects\n",
-            s->maps, ms_gm_mib(a, sizeof a, s->held), (unsigned long long)s->used,
+            s->maps, ms_fmt_size(a, sizeof a, s->held, MS_SIZE_TAG), (unsigned long long)s->used,
             (unsigned long long)s->capacity, (unsigned long long)s->tombstones,
-            ms_gm_mib(b, sizeof b, s->large_bytes));
+            ms_fmt_size(b, sizeof b, s->large_bytes, MS_SIZE_TAG));
     double min = elapsed / 60.0;
     fprintf(f,
             "large group-array allocations (over 32 KiB, own span) by growths: %llu (%s, "
             "%.1f/min)\n",
-            (unsigned long long)tr->st.large_arrays, ms_gm_mib(a, sizeof a, tr->st.large_bytes),
+            (unsigned long long)tr->st.large_arrays,
+            ms_fmt_size(a, sizeof a, tr->st.large_bytes, MS_SIZE_TAG),
             min > 0 ? tr->st.large_arrays / min : 0.0);
     fprintf(f,
             "probe hits: table growths %llu, tombstone prunes %llu (re-entries dropped %llu, "
@@ -136,7 +142,7 @@ void ms_sw_print_report(FILE *f, const struct sw_tracker *tr, const struct sw_fi
             (unsigned long long)tr->st.rehash, (unsigned long long)tr->st.prunes,
             (unsigned long long)tr->st.dups, (unsigned long long)tr->st.unattributed,
             (unsigned long long)tr->st.lost, (unsigned long long)tr->st.dropped,
-            (unsigned long long)tr->retired.repeats, (unsigned long long)tr->st.evicted);
+            (unsigned long long)tr->proc.retired.repeats, (unsigned long long)tr->st.evicted);
     fflush(f);
 }
 
@@ -148,21 +154,15 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
     for (size_t i = 0; i < n; i++) {
         const struct sw_finding *x = &fs[i];
         const struct sw_map *m = x->m;
-        fprintf(f,
-                "{\"record\":\"finding\",\"impl\":\"swiss\",\"pid\":%d,\"map\":\"0x%llx\","
-                "\"finding\":\"%s\",\"reason\":\"%s\",\"key_type\":",
-                (int)tr->pid, (unsigned long long)m->m, ms_gm_finding_name(x->kind), x->reason);
-        ms_gm_jstr(f, m->type ? m->type->key : "?");
-        fputs(",\"elem_type\":", f);
-        ms_gm_jstr(f, m->type ? m->type->elem : "?");
+        ms_gm_json_finding_head(f, GM_IMPL_SWISS, (int)tr->proc.pid, m->m, x->kind, x->reason,
+                                m->type ? m->type->key : "?", m->type ? m->type->elem : "?");
         fprintf(f,
                 ",\"count\":%llu,\"peak_count\":%llu,\"capacity\":%llu,\"tables\":%llu,"
                 "\"dir_len\":%llu,\"tombstones\":%llu,\"group_size\":%llu,\"bytes_held\":%llu,"
                 "\"group_bytes\":%llu,\"table_bytes\":%llu,\"dir_bytes\":%llu,"
                 "\"large_arrays\":%llu,\"large_bytes\":%llu,\"wasted_bytes\":%llu,"
                 "\"grows\":%u,\"splits\":%u,\"churn_grows\":%u,\"grows_per_min\":%.2f,"
-                "\"prunes\":%u,\"clears\":%llu,\"before_attach\":%s,\"type_from\":\"%s\","
-                "\"site_kind\":\"%s\",\"site\":",
+                "\"prunes\":%u,\"clears\":%llu",
                 (unsigned long long)m->used, (unsigned long long)m->peak_used,
                 (unsigned long long)m->capacity, (unsigned long long)m->tables,
                 (unsigned long long)m->dirlen, (unsigned long long)m->tombstones,
@@ -171,34 +171,19 @@ int ms_sw_write_json(FILE *f, const struct sw_tracker *tr, const struct sw_findi
                 (unsigned long long)m->dir_bytes, (unsigned long long)m->large_arrays,
                 (unsigned long long)m->large_bytes, (unsigned long long)x->wasted, m->grows,
                 m->splits, m->churn_grows, x->grows_per_min, m->prunes,
-                (unsigned long long)m->clearseq, m->before_attach ? "true" : "false",
-                type_from[m->type_from], ms_gm_site_kind_name(m->site.kind));
-        ms_gm_jstr(f, site_str(tr, m, buf, sizeof buf));
-        fputs(",\"stack\":[", f);
-        for (int k = 0; k < m->site.n; k++) {
-            if (k)
-                fputc(',', f);
-            ms_gm_jstr(f,
-                       ms_gm_pc_name(tr->bin, tr->bias, m->site.pc[k] - (k > 0), buf, sizeof buf));
-        }
-        fputs("],\"why\":", f);
-        ms_gm_jstr(f, x->why);
-        fputs(",\"advice\":", f);
-        ms_gm_jstr(f, x->advice);
-        fputs("}\n", f);
+                (unsigned long long)m->clearseq);
+        ms_gm_json_finding_tail(f, tr->proc.bin, tr->proc.bias, &m->site,
+                                site_str(tr, m, buf, sizeof buf), m->before_attach,
+                                type_from[m->type_from], x->why, x->advice);
     }
+    ms_gm_json_summary_head(f, GM_IMPL_SWISS, (int)tr->proc.pid,
+                            tr->proc.bin ? tr->proc.bin->version : "",
+                            tr->proc.bin ? tr->proc.bin->path : "", elapsed);
     fprintf(f,
-            "{\"record\":\"summary\",\"impl\":\"swiss\",\"pid\":%d,\"go_version\":", (int)tr->pid);
-    ms_gm_jstr(f, tr->bin ? tr->bin->version : "");
-    fputs(",\"binary\":", f);
-    ms_gm_jstr(f, tr->bin ? tr->bin->path : "");
-    fprintf(f,
-            ",\"duration_s\":%.1f,\"maps\":%zu,\"bytes_held\":%llu,\"capacity\":%llu,"
-            "\"count\":%llu,\"tombstones\":%llu,\"large_bytes\":%llu,\"large_arrays\":%llu,"
-            "\"large_array_bytes\":%llu,\"findings\":%zu}\n",
-            elapsed, s->maps, (unsigned long long)s->held, (unsigned long long)s->capacity,
+            ",\"maps\":%zu,\"bytes_held\":%llu,\"capacity\":%llu,\"count\":%llu,"
+            "\"tombstones\":%llu,\"large_bytes\":%llu",
+            s->maps, (unsigned long long)s->held, (unsigned long long)s->capacity,
             (unsigned long long)s->used, (unsigned long long)s->tombstones,
-            (unsigned long long)s->large_bytes, (unsigned long long)tr->st.large_arrays,
-            (unsigned long long)tr->st.large_bytes, n);
-    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+            (unsigned long long)s->large_bytes);
+    return ms_gm_json_summary_tail(f, tr->st.large_arrays, tr->st.large_bytes, n);
 }

@@ -41,56 +41,31 @@ uint64_t ms_sw_alloc_bytes(uint64_t size, bool pointers)
     return ms_go_roundupsize(size + (pointers && size > HEADER_MIN ? 8 : 0));
 }
 
-static uint64_t rdn(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
-
 static int rd(const struct sw_tracker *tr, uint64_t addr, void *buf, size_t len)
 {
-    return addr ? tr->rd.read(tr->rd.ctx, addr, buf, len) : -1;
+    return addr ? tr->proc.rd.read(tr->proc.rd.ctx, addr, buf, len) : -1;
 }
 
 void ms_sw_init(struct sw_tracker *tr, pid_t pid, const struct ms_remote *rd,
                 const struct ms_gobin *bin, const struct sw_layout *lay, int stacks_fd,
                 size_t max_maps)
 {
-    memset(tr, 0, sizeof *tr);
-    tr->pid = pid;
-    tr->rd = *rd;
-    tr->bin = bin;
-    tr->lay = *lay;
-    tr->stacks_fd = stacks_fd;
-    tr->max = max_maps;
+    *tr = (struct sw_tracker){.lay = *lay, .max = max_maps};
+    ms_gm_proc_init(&tr->proc, pid, rd, bin, stacks_fd);
 }
 
 void ms_sw_free(struct sw_tracker *tr)
 {
-    free(tr->maps);
-    free(tr->types);
-    tr->maps = NULL;
-    tr->types = NULL;
+    ms_gm_array_free(&tr->maps, &tr->n, &tr->cap);
+    ms_gm_kept_free(&tr->types, &tr->ntypes, &tr->captypes);
 }
 
 /* ------------------------------------------------------------------ types -- */
 
+/* Keep ty in the type table (maps point at its entries). */
 static const struct sw_type *add_type(struct sw_tracker *tr, const struct sw_type *ty)
 {
-    if (tr->ntypes == tr->captypes) {
-        size_t nc = tr->captypes ? tr->captypes * 2 : 16;
-        struct sw_type *nt = realloc(tr->types, nc * sizeof *nt);
-        if (!nt)
-            return NULL;
-        for (size_t i = 0; i < tr->n; i++) /* maps point into the array */
-            if (tr->maps[i].type)
-                tr->maps[i].type = nt + (tr->maps[i].type - tr->types);
-        tr->types = nt;
-        tr->captypes = nc;
-    }
-    tr->types[tr->ntypes] = *ty;
-    return &tr->types[tr->ntypes++];
+    return ms_gm_keep(&tr->types, &tr->ntypes, &tr->captypes, ty, sizeof *ty);
 }
 
 /* The map type descriptor at t, read from the process (PIE binaries relocate it). */
@@ -99,25 +74,21 @@ static const struct sw_type *type_of(struct sw_tracker *tr, uint64_t t)
     if (!t)
         return NULL;
     for (size_t i = 0; i < tr->ntypes; i++)
-        if (tr->types[i].t == t)
-            return &tr->types[i];
+        if (tr->types[i]->t == t)
+            return tr->types[i];
     const struct sw_layout *l = &tr->lay;
     uint8_t mt[96];
     uint64_t ptrbytes = 0;
     if (rd(tr, t, mt, l->mt_groupsize + 8) < 0)
         return NULL;
-    struct sw_type ty = {.t = t, .groupsize = rdn(mt + l->mt_groupsize, 8)};
+    struct sw_type ty = {.t = t, .groupsize = ms_gm_rdn(mt + l->mt_groupsize, 8)};
     /* 8 control bytes + 8 slots of at least one byte, at most 8 x (128 + 128) */
     if (ty.groupsize < 16 || ty.groupsize > 8 + 8 * 256)
         return NULL;
-    ty.pointers =
-        rd(tr, rdn(mt + l->mt_group, 8) + l->type_ptrbytes, &ptrbytes, 8) == 0 && ptrbytes != 0;
-    snprintf(ty.key, sizeof ty.key, "?");
-    snprintf(ty.elem, sizeof ty.elem, "?");
-    if (tr->bin) {
-        ms_gotype_name(tr->bin, rdn(mt + l->mt_key, 8) - tr->bias, ty.key, sizeof ty.key);
-        ms_gotype_name(tr->bin, rdn(mt + l->mt_elem, 8) - tr->bias, ty.elem, sizeof ty.elem);
-    }
+    ty.pointers = rd(tr, ms_gm_rdn(mt + l->mt_group, 8) + l->type_ptrbytes, &ptrbytes, 8) == 0 &&
+                  ptrbytes != 0;
+    ms_gm_type_names(&tr->proc, ms_gm_rdn(mt + l->mt_key, 8), ms_gm_rdn(mt + l->mt_elem, 8), ty.key,
+                     sizeof ty.key, ty.elem, sizeof ty.elem);
     return add_type(tr, &ty);
 }
 
@@ -162,15 +133,15 @@ struct hdr {
 
 static void decode(const struct sw_layout *l, const uint8_t *b, struct hdr *h)
 {
-    h->used = rdn(b + l->used, 8);
-    h->seed = rdn(b + l->seed, 8);
-    h->dirptr = rdn(b + l->dirptr, 8);
-    h->dirlen = rdn(b + l->dirlen, 8);
+    h->used = ms_gm_rdn(b + l->used, 8);
+    h->seed = ms_gm_rdn(b + l->seed, 8);
+    h->dirptr = ms_gm_rdn(b + l->dirptr, 8);
+    h->dirlen = ms_gm_rdn(b + l->dirlen, 8);
     h->gdepth = b[l->gdepth];
     h->gshift = b[l->gshift];
     h->writing = b[l->writing];
     h->tomb_possible = l->has_tomb_possible && b[l->tomb_possible];
-    h->clearseq = rdn(b + l->clearseq, 8);
+    h->clearseq = ms_gm_rdn(b + l->clearseq, 8);
 }
 
 /* The invariants of a Map header with tables (small maps are never followed). */
@@ -213,9 +184,9 @@ static const char *read_tables(struct sw_tracker *tr, const struct hdr *h, const
             why = "table unreadable";
             break;
         }
-        uint64_t cap = rdn(t + l->t_cap, 2), used = rdn(t + l->t_used, 2);
-        uint64_t left = rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
-        uint64_t mask = rdn(t + l->t_mask, 8), groups = rdn(t + l->t_groups, 8);
+        uint64_t cap = ms_gm_rdn(t + l->t_cap, 2), used = ms_gm_rdn(t + l->t_used, 2);
+        uint64_t left = ms_gm_rdn(t + l->t_growth, 2), ld = t[l->t_ldepth];
+        uint64_t mask = ms_gm_rdn(t + l->t_mask, 8), groups = ms_gm_rdn(t + l->t_groups, 8);
         uint64_t max = ms_sw_max_growth(cap);
         if (!table_cap_ok(cap) || ld > h->gdepth || used + left > max ||
             mask + 1 != cap / SW_GROUP_SLOTS || !groups) {
@@ -305,12 +276,6 @@ uint64_t ms_sw_held(const struct sw_map *m)
 
 /* ----------------------------------------------------------------- events -- */
 
-static void learn_bias(struct sw_tracker *tr)
-{
-    if (!tr->bias_known && tr->bin)
-        tr->bias_known = ms_gobin_load_bias(tr->bin, tr->pid, &tr->bias) == 0;
-}
-
 /* (*table).rehash(t, typ, m): table t of map m grows (or splits) now. */
 static void on_rehash(struct sw_tracker *tr, const struct gomap_event *e, double ts)
 {
@@ -321,8 +286,8 @@ static void on_rehash(struct sw_tracker *tr, const struct gomap_event *e, double
         return;
     }
     decode(l, e->hdr, &h);
-    uint64_t cap = rdn(e->tbl + l->t_cap, 2), used = rdn(e->tbl + l->t_used, 2);
-    uint64_t left = rdn(e->tbl + l->t_growth, 2), max = ms_sw_max_growth(cap);
+    uint64_t cap = ms_gm_rdn(e->tbl + l->t_cap, 2), used = ms_gm_rdn(e->tbl + l->t_used, 2);
+    uint64_t left = ms_gm_rdn(e->tbl + l->t_growth, 2), max = ms_sw_max_growth(cap);
     if (!sane(&h) || !table_cap_ok(cap) || used + left > max) {
         tr->st.unattributed++;
         return;
@@ -366,12 +331,12 @@ static void on_rehash(struct sw_tracker *tr, const struct gomap_event *e, double
             tr->st.large_bytes += split ? 2 * b : b;
         }
     }
-    ms_gm_site_from_event(&m->site, tr->stacks_fd, e, GM_SITE_GREW);
+    ms_gm_site_from_event(&m->site, tr->proc.stacks_fd, e, GM_SITE_GREW);
 }
 
 void ms_sw_event(struct sw_tracker *tr, const struct gomap_event *e)
 {
-    learn_bias(tr);
+    ms_gm_learn_bias(&tr->proc);
     double ts = (double)e->ts / 1e9;
     if (e->kind == GOMAP_EV_SWISS_REHASH) {
         on_rehash(tr, e, ts);
@@ -386,7 +351,7 @@ void ms_sw_event(struct sw_tracker *tr, const struct gomap_event *e)
 struct sw_map *ms_sw_adopt(struct sw_tracker *tr, uint64_t addr, uint64_t type_addr,
                            const struct sw_type *proto, double now)
 {
-    learn_bias(tr);
+    ms_gm_learn_bias(&tr->proc);
     struct sw_map *m = find(tr, addr);
     if (m)
         return NULL; /* a probe event came first: it knows more */
@@ -431,8 +396,8 @@ static void gc_check(struct sw_tracker *tr)
 
 int ms_sw_poll(struct sw_tracker *tr, double now)
 {
-    learn_bias(tr);
-    tr->now = now;
+    ms_gm_learn_bias(&tr->proc);
+    tr->proc.now = now;
     size_t unreadable = 0;
     for (size_t i = 0; i < tr->n; i++) {
         struct sw_map *m = &tr->maps[i];
@@ -454,7 +419,7 @@ int ms_sw_poll(struct sw_tracker *tr, double now)
     if (unreadable && unreadable == tr->n) {
         for (size_t i = 0; i < tr->n; i++)
             tr->maps[i].dead = NULL;
-        tr->target_gone = true;
+        tr->proc.target_gone = true;
         return -1;
     }
     gc_check(tr);
@@ -462,7 +427,7 @@ int ms_sw_poll(struct sw_tracker *tr, double now)
     for (size_t i = 0; i < tr->n; i++) {
         if (tr->maps[i].dead) {
             tr->st.dropped++;
-            ms_gm_note_retired(tr->log, &tr->retired, tr->maps[i].m, tr->maps[i].dead);
+            ms_gm_note_retired(tr->proc.log, &tr->proc.retired, tr->maps[i].m, tr->maps[i].dead);
             continue;
         }
         tr->maps[w++] = tr->maps[i];

@@ -5,11 +5,23 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "maptrack.h"
 #include "swiss.h"
 #include "trackers.h"
+
+/* Both trackers open with their struct gm_proc, so either one is its proc. */
+_Static_assert(offsetof(struct gm_tracker, proc) == 0, "gm_tracker must start with proc");
+_Static_assert(offsetof(struct sw_tracker, proc) == 0, "sw_tracker must start with proc");
+
+static void set_clock(void *tr, double start, double now)
+{
+    struct gm_proc *p = tr;
+    p->start = start;
+    p->now = now;
+}
 
 /* ---------------------------------------------------------------- classic -- */
 
@@ -54,20 +66,13 @@ static void c_stats(void *tr, uint64_t dups, uint64_t lost)
     t->st.lost = lost;
 }
 
-static void c_clock(void *tr, double start, double now)
-{
-    struct gm_tracker *t = tr;
-    t->start = start;
-    t->now = now;
-}
-
 static void c_free(void *tr)
 {
     ms_gm_free(tr);
 }
 
-const struct gm_tracker_ops ms_gm_classic_ops = {"classic", c_event, c_poll,  c_show,
-                                                 c_json,    c_stats, c_clock, c_free};
+const struct gm_tracker_ops ms_gm_classic_ops = {"classic", c_event, c_poll,    c_show,
+                                                 c_json,    c_stats, set_clock, c_free};
 
 /* ------------------------------------------------------------------ swiss -- */
 
@@ -112,17 +117,10 @@ static void s_stats(void *tr, uint64_t dups, uint64_t lost)
     t->st.lost = lost;
 }
 
-static void s_clock(void *tr, double start, double now)
-{
-    struct sw_tracker *t = tr;
-    t->start = start;
-    t->now = now;
-}
-
 static void s_free(void *tr)
 {
     ms_sw_free(tr);
 }
 
-const struct gm_tracker_ops ms_gm_swiss_ops = {"swiss", s_event, s_poll,  s_show,
-                                               s_json,  s_stats, s_clock, s_free};
+const struct gm_tracker_ops ms_gm_swiss_ops = {"swiss", s_event, s_poll,    s_show,
+                                               s_json,  s_stats, set_clock, s_free};

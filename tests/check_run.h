@@ -6,6 +6,7 @@
 #define MS_CHECK_RUN_H
 
 #include <check.h>
+#include <stddef.h>
 
 /* Run every test of s (each in its own process unless nofork, so each
  * starts with fresh shim state) and return the exit status. */
@@ -18,6 +19,18 @@ static inline int ms_check_run(Suite *s, int nofork)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+/* Add to s the test case name of the n tests[], each run between setup and teardown
+ * (Check's checked fixture: inside the test's own process); both may be NULL. */
+static inline void ms_check_case(Suite *s, const char *name, SFun setup, SFun teardown,
+                                 const TTest *const *tests, size_t n)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
 }
 
 #endif /* MS_CHECK_RUN_H */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "read_full.h"
 
 /* A bounds-checked reader over one record's payload.  Any read past the
  * end sets `bad` and yields zeros, so parsers can read a whole record and
@@ -442,16 +443,9 @@ int ms_dump_read(const char *path, struct ms_dump *d)
         close(fd);
         return -1;
     }
-    size_t len = (size_t)st.st_size, got = 0;
+    size_t len = (size_t)st.st_size;
     unsigned char *buf = ms_xmalloc(len);
-    while (got < len) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
+    size_t got = ms_read_full(fd, buf, len);
     close(fd);
     int rc = ms_dump_parse(path, buf, got, d);
     free(buf);

@@ -14,9 +14,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings_format.h"
 #include "json_read.h"
 #include "report.h"
 
@@ -60,8 +62,8 @@ static char *site(const struct ms_json *o)
 /* A record of a Swiss-table map ("impl":"swiss"; classic records have no impl). */
 static bool is_swiss(const struct ms_json *o)
 {
-    const struct ms_json *v = ms_json_get(o, "impl");
-    return v && v->type == MS_J_STR && !strcmp(v->str, "swiss");
+    const struct ms_json *v = ms_json_get(o, GM_JSON_IMPL);
+    return v && v->type == MS_J_STR && !strcmp(v->str, GM_IMPL_SWISS);
 }
 
 static char *serialise(const struct ms_json *o)
@@ -76,56 +78,67 @@ static char *serialise(const struct ms_json *o)
     return buf ? buf : ms_xstrdup("{}");
 }
 
+/* The fields copied as they are, by name: the JSON names are the members' names
+ * (mapscope-gomaps(8)), so a table says it once for both record types. */
+struct field {
+    const char *name;
+    size_t off;
+};
+/* A member of a finding (F) or a summary (S) record: uint64_t in the *_nums tables,
+ * char * (malloc'd or NULL) in the *_strs ones. */
+#define F(f) #f, offsetof(struct ms_finding, f)
+#define S(f) #f, offsetof(struct ms_findings_summary, f)
+static const struct field finding_nums[] = {
+    {F(pid)},          {F(count)},      {F(B)},
+    {F(bucket_bytes)}, {F(old_bytes)},  {F(overflow_buckets)},
+    {F(peak_count)},   {F(capacity)},   {F(tables)},
+    {F(dir_len)},      {F(tombstones)}, {F(bytes_held)},
+    {F(wasted_bytes)}, {NULL, 0}};
+static const struct field finding_strs[] = {{F(map)},       {F(finding)}, {F(key_type)},
+                                            {F(elem_type)}, {F(reason)},  {F(site_kind)},
+                                            {F(why)},       {F(advice)},  {NULL, 0}};
+static const struct field summary_nums[] = {{S(pid)},          {S(maps)},       {S(growing)},
+                                            {S(bucket_bytes)}, {S(old_bytes)},  {S(overflow_bytes)},
+                                            {S(findings)},     {S(bytes_held)}, {S(count)},
+                                            {S(capacity)},     {S(tombstones)}, {NULL, 0}};
+static const struct field summary_strs[] = {{S(go_version)}, {S(binary)}, {NULL, 0}};
+#undef F
+#undef S
+
+/* Copy the tabled fields of o into the record at x. */
+static void take_fields(void *x, const struct ms_json *o, const struct field *nums,
+                        const struct field *strs)
+{
+    for (const struct field *t = nums; t->name; t++)
+        *(uint64_t *)((char *)x + t->off) = num(o, t->name);
+    for (const struct field *t = strs; t->name; t++)
+        *(char **)((char *)x + t->off) = str(o, t->name);
+}
+
+static void free_strs(void *x, const struct field *strs)
+{
+    for (const struct field *t = strs; t->name; t++)
+        free(*(char **)((char *)x + t->off));
+}
+
 static void take_summary(struct ms_findings *f, const struct ms_json *o)
 {
     struct ms_findings_summary *x = MS_VEC_PUSH(f->summaries);
-    x->pid = num(o, "pid");
-    x->maps = num(o, "maps");
-    x->growing = num(o, "growing");
-    x->bucket_bytes = num(o, "bucket_bytes");
-    x->old_bytes = num(o, "old_bytes");
-    x->overflow_bytes = num(o, "overflow_bytes");
-    x->findings = num(o, "findings");
+    take_fields(x, o, summary_nums, summary_strs);
     x->swiss = is_swiss(o);
-    x->bytes_held = num(o, "bytes_held");
-    x->count = num(o, "count");
-    x->capacity = num(o, "capacity");
-    x->tombstones = num(o, "tombstones");
-    x->go_version = str(o, "go_version");
-    x->binary = str(o, "binary");
     x->json = serialise(o);
 }
 
 static void take(struct ms_findings *f, const struct ms_json *o)
 {
     struct ms_finding *x = MS_VEC_PUSH(*f);
-    x->pid = num(o, "pid");
-    x->count = num(o, "count");
-    x->B = num(o, "B");
-    x->bucket_bytes = num(o, "bucket_bytes");
-    x->old_bytes = num(o, "old_bytes");
-    x->overflow_buckets = num(o, "overflow_buckets");
+    take_fields(x, o, finding_nums, finding_strs);
     x->swiss = is_swiss(o);
-    x->peak_count = num(o, "peak_count");
-    x->capacity = num(o, "capacity");
-    x->tables = num(o, "tables");
-    x->dir_len = num(o, "dir_len");
-    x->tombstones = num(o, "tombstones");
-    x->bytes_held = num(o, "bytes_held");
-    x->wasted_bytes = num(o, "wasted_bytes");
     const struct ms_json *l = ms_json_get(o, "lingering_s");
     x->lingering_s = l && l->type == MS_J_NUM ? l->num : 0;
-    x->map = str(o, "map");
-    x->finding = str(o, "finding");
-    x->key_type = str(o, "key_type");
-    x->elem_type = str(o, "elem_type");
     x->site = site(o);
-    x->reason = str(o, "reason");
-    x->site_kind = str(o, "site_kind");
     const struct ms_json *ba = ms_json_get(o, "before_attach");
     x->before_attach = ba && ba->type == MS_J_BOOL && ba->b;
-    x->why = str(o, "why");
-    x->advice = str(o, "advice");
     x->json = serialise(o);
 }
 
@@ -155,17 +168,17 @@ int ms_findings_parse(const char *name, const char *buf, size_t len, struct ms_f
             rc = 1;
             continue;
         }
-        const struct ms_json *rec = ms_json_get(&o, "record");
+        const struct ms_json *rec = ms_json_get(&o, GM_JSON_RECORD);
         const char *type = rec && rec->type == MS_J_STR ? rec->str : NULL;
-        if (o.type != MS_J_OBJ || (!type && !ms_json_get(&o, "finding"))) {
+        if (o.type != MS_J_OBJ || (!type && !ms_json_get(&o, GM_REC_FINDING))) {
             fprintf(stderr,
                     "mapscope report: %s:%zu: not a gomaps record (a JSON object with a "
                     "\"record\" or \"finding\" field); line skipped\n",
                     name, lineno);
             rc = 1;
-        } else if (!type || !strcmp(type, "finding")) {
+        } else if (!type || !strcmp(type, GM_REC_FINDING)) {
             take(f, &o);
-        } else if (!strcmp(type, "summary")) {
+        } else if (!strcmp(type, GM_REC_SUMMARY)) {
             take_summary(f, &o);
         } /* else: a record type from a newer gomaps, skipped */
         ms_json_free(&o);
@@ -189,21 +202,12 @@ int ms_findings_read(const char *path, struct ms_findings *f)
 void ms_findings_free(struct ms_findings *f)
 {
     for (size_t i = 0; i < f->n; i++) {
-        struct ms_finding *x = &f->v[i];
-        free(x->map);
-        free(x->finding);
-        free(x->key_type);
-        free(x->elem_type);
-        free(x->site);
-        free(x->reason);
-        free(x->site_kind);
-        free(x->why);
-        free(x->advice);
-        free(x->json);
+        free_strs(&f->v[i], finding_strs);
+        free(f->v[i].site);
+        free(f->v[i].json);
     }
     for (size_t i = 0; i < f->summaries.n; i++) {
-        free(f->summaries.v[i].go_version);
-        free(f->summaries.v[i].binary);
+        free_strs(&f->summaries.v[i], summary_strs);
         free(f->summaries.v[i].json);
     }
     free(f->summaries.v);

@@ -154,12 +154,12 @@ static void start_tracker(struct run *r, pid_t pid, const struct ms_gobin *bin,
     struct ms_remote rd = ms_remote_pid(pid);
     if (bin->swiss) {
         ms_sw_init(&r->sw, pid, &rd, bin, swl, stacks_fd, env.max_maps);
-        r->sw.log = env.verbose ? stderr : NULL;
+        r->sw.proc.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_swiss_ops;
         r->cur = &r->sw;
     } else {
         ms_gm_init(&r->tr, pid, &rd, bin, lay, stacks_fd, env.max_maps);
-        r->tr.log = env.verbose ? stderr : NULL;
+        r->tr.proc.log = env.verbose ? stderr : NULL;
         r->ops = &ms_gm_classic_ops;
         r->cur = &r->tr;
     }
@@ -283,7 +283,7 @@ int ms_cmd_gomaps(int argc, char **argv)
     ring_buffer__consume(rb);
     r.ops->probe_stats(r.cur, ms_gm_probes_stat(probes, GOMAP_STAT_DUP),
                        ms_gm_probes_stat(probes, GOMAP_STAT_LOST));
-    bool gone = bin.swiss ? r.sw.target_gone : r.tr.target_gone;
+    bool gone = bin.swiss ? r.sw.proc.target_gone : r.tr.proc.target_gone;
     double end = ms_gm_now();
     if (!gone && !r.child_exited && target_alive(&r))
         r.ops->poll(r.cur, end);

@@ -39,7 +39,7 @@ int ms_gomaps_parse_args(int argc, char **argv);
 /* The probe library's view of the settings. */
 struct ms_gm_opts ms_gomaps_probe_opts(void);
 
-/* gomaps_target.c: PROGRAM as execvp would find it (malloc'd), or NULL. */
+/* gomaps_target.c: PROGRAM as execvp would find it and executable (malloc'd), or NULL. */
 char *ms_gomaps_resolve_program(const char *name);
 /* Fork PROGRAM, held before exec until a byte is written to *gate. */
 pid_t ms_gomaps_spawn_held(char **cmd, int *gate);

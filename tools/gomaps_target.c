@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gomaps.h"
+#include "util.h" /* ms_find_program */
 
 /*
  * Signals.  SIGINT or SIGTERM stops the run: the probes are detached and the
@@ -47,26 +48,16 @@ void ms_gomaps_catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* PROGRAM as execvp would find it. */
+/* PROGRAM as execvp would find it, and runnable: gomaps reads the binary
+ * before it starts it, so a path that would not run is refused up front. */
 char *ms_gomaps_resolve_program(const char *name)
 {
-    if (strchr(name, '/'))
-        return access(name, X_OK) == 0 ? strdup(name) : NULL;
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path; *p;) {
-        const char *e = strchr(p, ':');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        char buf[PATH_MAX];
-        if (l && snprintf(buf, sizeof buf, "%.*s/%s", (int)l, p, name) < (int)sizeof buf &&
-            access(buf, X_OK) == 0)
-            return strdup(buf);
-        p += l + (e ? 1 : 0);
-        if (!e)
-            break;
+    char *path = ms_find_program(name);
+    if (path && access(path, X_OK) != 0) {
+        free(path);
+        return NULL;
     }
-    return NULL;
+    return path;
 }
 
 /* Fork PROGRAM, held before exec until release_child(). */

@@ -1,7 +1,7 @@
 /*
- * json_write.c — the JSON pieces every structured output shares: string
- * escaping and the stack representation of the documented schema
- * (mapscope-report(1), "JSON OUTPUT").
+ * json_write.c — the JSON pieces every structured output shares: the stack
+ * representation of the documented schema (mapscope-report(1), "JSON
+ * OUTPUT"); string escaping is common/text_out.c's, shared with the probe.
  */
 #include "config.h"
 
@@ -9,45 +9,6 @@
 #include <stdlib.h>
 
 #include "report.h"
-
-void ms_json_str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '<':
-            /* "</script>" or "<!--" inside a string must not end or change
-             * the HTML element the JSON is embedded in. */
-            fputs("\\u003c", out);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out); /* UTF-8 passes through; invalid bytes too */
-        }
-    }
-    fputc('"', out);
-}
 
 void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 #include "report.h"
 
 static const char *plural(uint64_t n, const char *one, const char *many)

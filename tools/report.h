@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "profile.h"
+#include "text_out.h" /* ms_json_str, ms_fmt_size */
 
 /* What a stack is ranked by. */
 enum ms_metric {
@@ -212,9 +213,6 @@ size_t ms_expand_stack(const struct ms_profile *p, const struct ms_pstack *s,
  * happened: the first in the program's own executable. */
 size_t ms_stack_site(const struct ms_profile *p, const struct ms_xframe *x, size_t n);
 
-/* JSON string literal (with quotes) of s, or null; escapes '<' too so the
- * text can sit inside an HTML <script>. */
-void ms_json_str(FILE *out, const char *s);
 /* The parts of the --json document other than the stack arrays, shared
  * with the HTML page: `"schema":..,"totals":{..}` and `,"processes":..
  * ,"problems":[..]` (no braces). */

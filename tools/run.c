@@ -275,26 +275,6 @@ static char *find_shim(const char *given)
 
 /* ----------------------------------------------------- program checks -- */
 
-/* PROGRAM as execvp would find it. */
-static char *resolve(const char *prog)
-{
-    if (strchr(prog, '/'))
-        return ms_xstrdup(prog);
-    const char *path = getenv("PATH");
-    char *copy = ms_xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save;
-    char *found = NULL;
-    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-        char *cand = ms_xasprintf("%s/%s", *dir ? dir : ".", prog);
-        struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-            found = cand;
-        else
-            free(cand);
-    }
-    free(copy);
-    return found;
-}
-
 /* Returns NULL when LD_PRELOAD can work for path, else why not.  Scripts
  * are checked through their interpreter. */
 static char *why_not_preloadable(const char *path, int depth)
@@ -613,7 +593,7 @@ int ms_cmd_run(int argc, char **argv)
                 a.shim ? a.shim : "not built or not installed", MS_PKGLIBDIR);
         return MS_EXIT_FAILURE;
     }
-    char *path = resolve(prog[0]);
+    char *path = ms_find_program(prog[0]);
     if (!path) {
         fprintf(stderr, "mapscope run: %s: command not found in PATH\n", prog[0]);
         free(shim);

@@ -9,8 +9,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "text_out.h"
 #include "util.h"
 
 void *ms_xcheck(void *p)
@@ -108,20 +111,28 @@ void *ms_search(const void *key, const void *base, size_t n, size_t size,
     return n ? bsearch(key, base, n, size, cmp) : NULL;
 }
 
+char *ms_find_program(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return ms_xstrdup(prog);
+    const char *path = getenv("PATH");
+    char *copy = ms_xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save;
+    char *found = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char *cand = ms_xasprintf("%s/%s", *dir ? dir : ".", prog);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            found = cand;
+        else
+            free(cand);
+    }
+    free(copy);
+    return found;
+}
+
 char *ms_fmt_bytes(char *buf, uint64_t bytes)
 {
-    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024.0 && u < 6) {
-        v /= 1024.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, 32, "%" PRIu64 " B", bytes);
-    else
-        snprintf(buf, 32, "%.1f %s", v, unit[u]);
-    return buf;
+    return ms_fmt_size(buf, 32, bytes, MS_SIZE_IEC);
 }
 
 char *ms_fmt_duration(char *buf, uint64_t ns)

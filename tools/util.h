@@ -43,14 +43,20 @@ void ms_grow(void **v, size_t *cap, size_t need, size_t size);
  * NULL with errno set when it cannot be opened or read. */
 char *ms_read_file(const char *path, size_t *len);
 
+/* PROGRAM as execvp would find it (malloc'd): a name with a '/' as it is, else
+ * the first regular executable file of that name in $PATH (unset or empty:
+ * /usr/local/bin:/usr/bin:/bin); NULL when there is none.  `mapscope run` and
+ * `mapscope gomaps` both look their program up with it. */
+char *ms_find_program(const char *prog);
+
 /* qsort and bsearch that accept an empty array given as NULL (the C
  * library's declare the pointer nonnull even when n is 0). */
 void ms_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void *ms_search(const void *key, const void *base, size_t n, size_t size,
                 int (*cmp)(const void *, const void *));
 
-/* "12.3 MiB", "512 B": binary units, one decimal above KiB.  buf must hold
- * at least 32 bytes; returns buf. */
+/* "12.3 MiB", "512 B": binary units, one decimal above KiB (common/text_out.h's
+ * MS_SIZE_IEC).  buf must hold at least 32 bytes; returns buf. */
 char *ms_fmt_bytes(char *buf, uint64_t bytes);
 /* "1.5 s", "2 h 03 m", "850 ms" for a duration in nanoseconds. */
 char *ms_fmt_duration(char *buf, uint64_t ns);

@@ -27,8 +27,8 @@ static struct gm_type ty = {.t = 0x1000,
 static void setup(void)
 {
     memset(&tr, 0, sizeof tr);
-    tr.start = 100;
-    tr.now = 200;
+    tr.proc.start = 100;
+    tr.proc.now = 200;
     tr.maps = calloc(8, sizeof *tr.maps);
     tr.cap = 8;
 }
@@ -48,22 +48,33 @@ static struct gm_map *map(unsigned B, uint64_t count)
     m->polled = true;
     m->B = (uint8_t)B;
     m->count = m->peak_count = count;
-    m->first_seen = tr.start;
+    m->first_seen = tr.proc.start;
     return m;
 }
 
-static size_t judge(struct gm_finding **fs)
+/* The findings on the maps built so far (--linger 10), want of them (free them). */
+static struct gm_finding *judged(size_t want)
 {
     struct gm_options o = {.linger = 10};
+    struct gm_finding *fs = NULL;
     struct gm_summary s;
-    return ms_gm_findings(&tr, &o, fs, &s);
+    ck_assert_uint_eq(ms_gm_findings(&tr, &o, &fs, &s), want);
+    return fs;
+}
+
+/* judged(1), that one finding kind for reason. */
+static struct gm_finding *judged_one(enum gm_finding_kind kind, const char *reason)
+{
+    struct gm_finding *fs = judged(1);
+    ck_assert_int_eq(fs[0].kind, kind);
+    ck_assert_str_eq(fs[0].reason, reason);
+    return fs;
 }
 
 START_TEST(healthy_map_not_flagged)
 {
     map(14, 90000);
-    struct gm_finding *fs = NULL;
-    ck_assert_uint_eq(judge(&fs), 0);
+    struct gm_finding *fs = judged(0);
     free(fs);
 }
 END_TEST
@@ -75,10 +86,7 @@ START_TEST(stalled_growth_lingers)
     m->nevacuate = 100;
     m->grow_start = 150;
     m->progress = 180; /* 20 s without evacuation progress, over --linger 10 */
-    struct gm_finding *fs = NULL;
-    ck_assert_uint_eq(judge(&fs), 1);
-    ck_assert_int_eq(fs[0].kind, GM_LINGERING);
-    ck_assert_str_eq(fs[0].reason, "stalled");
+    struct gm_finding *fs = judged_one(GM_LINGERING, "stalled");
     ck_assert(fs[0].lingering_s > 19.9 && fs[0].lingering_s < 20.1);
     ck_assert_uint_eq(fs[0].old_bytes, ms_gm_array_bytes(144, 14));
     free(fs);
@@ -91,10 +99,7 @@ START_TEST(slow_big_growth_is_large_span)
     m->growing = true;
     m->grow_start = 150; /* copying for 50 s, */
     m->progress = 199;   /* still advancing */
-    struct gm_finding *fs = NULL;
-    ck_assert_uint_eq(judge(&fs), 1);
-    ck_assert_int_eq(fs[0].kind, GM_LARGE_SPAN);
-    ck_assert_str_eq(fs[0].reason, "mid_growth");
+    struct gm_finding *fs = judged_one(GM_LARGE_SPAN, "mid_growth");
     free(fs);
 }
 END_TEST
@@ -103,10 +108,7 @@ START_TEST(samesize_grows_are_overflow_bloat)
 {
     struct gm_map *m = map(10, 5000);
     m->samesize_grows = 3;
-    struct gm_finding *fs = NULL;
-    ck_assert_uint_eq(judge(&fs), 1);
-    ck_assert_int_eq(fs[0].kind, GM_OVERFLOW_BLOAT);
-    ck_assert_str_eq(fs[0].reason, "churn");
+    struct gm_finding *fs = judged_one(GM_OVERFLOW_BLOAT, "churn");
     free(fs);
 }
 END_TEST
@@ -122,8 +124,7 @@ START_TEST(sparse_large_array_reasons)
     empty->peak_count = 0;
     emptied->sparse_since = prealloc->sparse_since = empty->sparse_since = 150;
     recent->sparse_since = 195; /* sparse for 5 s only: under --linger */
-    struct gm_finding *fs = NULL;
-    ck_assert_uint_eq(judge(&fs), 3);
+    struct gm_finding *fs = judged(3);
     ck_assert_str_eq(fs[0].reason, "emptied");
     ck_assert_str_eq(fs[1].reason, "preallocated_unused");
     ck_assert_str_eq(fs[2].reason, "empty");
@@ -183,8 +184,7 @@ static uint8_t *make_hmap(uint64_t h, uint64_t count, unsigned B, uint32_t hash0
 static void tsetup(void)
 {
     ck_assert_int_eq(ms_golayout_builtin(1, 19, &lay), 0);
-    struct ms_remote rd = {fake_read, NULL, NULL};
-    ms_gm_init(&tr, getpid(), &rd, NULL, &lay, -1, 64);
+    ms_gm_init(&tr, getpid(), &fake_remote, NULL, &lay, -1, 64);
     make_maptype();
 }
 
@@ -269,23 +269,14 @@ END_TEST
 
 static Suite *suite(void)
 {
+    const TTest *rules[] = {healthy_map_not_flagged,       stalled_growth_lingers,
+                            slow_big_growth_is_large_span, samesize_grows_are_overflow_bloat,
+                            sparse_large_array_reasons,    array_sizes};
+    const TTest *tracker[] = {growth_progress_from_polls, new_seed_retires, emptied_keeps_identity,
+                              unreadable_map_retired_others_kept};
     Suite *s = suite_create("classic");
-    TCase *tc = tcase_create("rules");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, healthy_map_not_flagged);
-    tcase_add_test(tc, stalled_growth_lingers);
-    tcase_add_test(tc, slow_big_growth_is_large_span);
-    tcase_add_test(tc, samesize_grows_are_overflow_bloat);
-    tcase_add_test(tc, sparse_large_array_reasons);
-    tcase_add_test(tc, array_sizes);
-    suite_add_tcase(s, tc);
-    TCase *tt = tcase_create("tracker");
-    tcase_add_checked_fixture(tt, tsetup, tteardown);
-    tcase_add_test(tt, growth_progress_from_polls);
-    tcase_add_test(tt, new_seed_retires);
-    tcase_add_test(tt, emptied_keeps_identity);
-    tcase_add_test(tt, unreadable_map_retired_others_kept);
-    suite_add_tcase(s, tt);
+    ms_check_case(s, "rules", setup, teardown, rules, sizeof rules / sizeof *rules);
+    ms_check_case(s, "tracker", tsetup, tteardown, tracker, sizeof tracker / sizeof *tracker);
     return s;
 }
 

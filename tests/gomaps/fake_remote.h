@@ -33,6 +33,9 @@ static int fake_read(void *ctx, uint64_t addr, void *buf, size_t len)
     return -1;
 }
 
+/* The trackers' remote reader over the fake memory. */
+static const struct ms_remote fake_remote = {fake_read, NULL, NULL};
+
 static uint8_t *region(uint64_t addr, size_t len)
 {
     ck_assert_uint_lt(nmem, REGIONS);

@@ -65,8 +65,7 @@ static struct sw_tracker tr;
 static void setup(void)
 {
     ck_assert_int_eq(ms_swiss_layout(1, 24, &lay), 0);
-    struct ms_remote rd = {fake_read, NULL};
-    ms_sw_init(&tr, 1, &rd, NULL, &lay, -1, 64);
+    ms_sw_init(&tr, 1, &fake_remote, NULL, &lay, -1, 64);
 }
 
 static void teardown(void)
@@ -117,14 +116,21 @@ static void three_tables(uint64_t used_total)
     make_map(0x600000, used_total, 42, 0x610000, t, 2);
 }
 
-START_TEST(poll_sums_tables)
+/* three_tables(300) at 0x600000, followed as the heap scan hands it over and polled
+ * once; returns its header's bytes (the region before the directory's). */
+static uint8_t *polled_three_tables(void)
 {
     three_tables(300);
-    struct sw_map *m = ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
-    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0));
     ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
+    return mem[nmem - 2].bytes;
+}
+
+START_TEST(poll_sums_tables)
+{
+    polled_three_tables();
     ck_assert_uint_eq(tr.n, 1);
-    m = &tr.maps[0];
+    struct sw_map *m = &tr.maps[0];
     ck_assert_uint_eq(m->tables, 3);
     ck_assert_uint_eq(m->capacity, 2560);
     ck_assert_uint_eq(m->tombstones, 60);
@@ -137,10 +143,7 @@ END_TEST
 
 START_TEST(retire_on_new_seed)
 {
-    three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
-    ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
-    put(mem[nmem - 2].bytes, lay.seed, 43, 8); /* the header region: before the directory */
+    put(polled_three_tables(), lay.seed, 43, 8);
     ck_assert_int_eq(ms_sw_poll(&tr, 3.0), 0);
     ck_assert_uint_eq(tr.n, 1); /* one odd read is not enough */
     ck_assert_int_eq(ms_sw_poll(&tr, 4.0), 0);
@@ -153,21 +156,18 @@ START_TEST(retired_noted_once_per_address)
 {
     char *buf = NULL;
     size_t len = 0;
-    tr.log = open_memstream(&buf, &len);
+    tr.proc.log = open_memstream(&buf, &len);
     for (int round = 0; round < 3; round++) {
-        three_tables(300);
-        ck_assert_ptr_nonnull(ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0));
-        ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
-        put(mem[nmem - 2].bytes, lay.seed, 43, 8); /* the memory changes hands */
+        put(polled_three_tables(), lay.seed, 43, 8); /* the memory changes hands */
         ms_sw_poll(&tr, 3.0);
         ms_sw_poll(&tr, 4.0);
         ck_assert_uint_eq(tr.n, 0);
         reset_mem();
     }
-    fclose(tr.log);
-    tr.log = NULL;
+    fclose(tr.proc.log);
+    tr.proc.log = NULL;
     ck_assert_uint_eq(tr.st.dropped, 3);
-    ck_assert_uint_eq(tr.retired.repeats, 2);
+    ck_assert_uint_eq(tr.proc.retired.repeats, 2);
     ck_assert_ptr_nonnull(strstr(buf, "map 0x600000 retired: hash seed changed"));
     ck_assert_ptr_null(strstr(strstr(buf, "retired") + 1, "retired"));
     free(buf);
@@ -176,10 +176,7 @@ END_TEST
 
 START_TEST(new_seed_after_clear_is_same_map)
 {
-    three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
-    ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
-    uint8_t *h = mem[nmem - 2].bytes;
+    uint8_t *h = polled_three_tables();
     put(h, lay.seed, 43, 8);
     put(h, lay.clearseq, 1, 8);
     put(h, lay.used, 0, 8);
@@ -192,10 +189,7 @@ END_TEST
 
 START_TEST(retire_on_shorter_directory)
 {
-    three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
-    ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
-    uint8_t *h = mem[nmem - 2].bytes;
+    uint8_t *h = polled_three_tables();
     put(h, lay.dirlen, 2, 8);
     h[lay.gdepth] = 1;
     h[lay.gshift] = 63;
@@ -207,12 +201,10 @@ END_TEST
 
 START_TEST(gone_when_nothing_reads)
 {
-    three_tables(300);
-    ms_sw_adopt(&tr, 0x600000, TYPE_ADDR, NULL, 1.0);
-    ck_assert_int_eq(ms_sw_poll(&tr, 2.0), 0);
+    polled_three_tables();
     reset_mem();
     ck_assert_int_eq(ms_sw_poll(&tr, 3.0), -1);
-    ck_assert(tr.target_gone);
+    ck_assert(tr.proc.target_gone);
     ck_assert_uint_eq(tr.n, 1); /* its maps did not die with it */
 }
 END_TEST
@@ -239,6 +231,17 @@ static size_t judge(double linger, struct sw_finding **fs)
     return ms_sw_findings(&tr, &o, fs, &s);
 }
 
+/* Follow the map at m as the heap scan hands it over, poll it once and judge it
+ * (--linger 0): its findings, want of them (free them). */
+static struct sw_finding *judged(uint64_t m, size_t want)
+{
+    ms_sw_adopt(&tr, m, TYPE_ADDR, NULL, 1.0);
+    ms_sw_poll(&tr, 2.0);
+    struct sw_finding *fs = NULL;
+    ck_assert_uint_eq(judge(0, &fs), want);
+    return fs;
+}
+
 START_TEST(emptied_is_retained_capacity)
 {
     ms_sw_adopt(&tr, big_map(0, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
@@ -259,10 +262,7 @@ END_TEST
 
 START_TEST(cleared_reason)
 {
-    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 3), TYPE_ADDR, NULL, 1.0);
-    ms_sw_poll(&tr, 2.0);
-    struct sw_finding *fs = NULL;
-    ck_assert_uint_eq(judge(0, &fs), 1);
+    struct sw_finding *fs = judged(big_map(0, 4, 136, false, 3), 1);
     ck_assert_str_eq(fs[0].reason, "cleared");
     free(fs);
 }
@@ -271,20 +271,14 @@ END_TEST
 START_TEST(small_waste_not_flagged)
 {
     /* 4 tables of 17 KiB: 74 KiB, under GM_SWISS_MIN_WASTE */
-    ms_sw_adopt(&tr, big_map(0, 2, 136, false, 0), TYPE_ADDR, NULL, 1.0);
-    ms_sw_poll(&tr, 2.0);
-    struct sw_finding *fs = NULL;
-    ck_assert_uint_eq(judge(0, &fs), 0);
+    struct sw_finding *fs = judged(big_map(0, 2, 136, false, 0), 0);
     free(fs);
 }
 END_TEST
 
 START_TEST(full_map_not_flagged)
 {
-    ms_sw_adopt(&tr, big_map(16 * 800, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
-    ms_sw_poll(&tr, 2.0);
-    struct sw_finding *fs = NULL;
-    ck_assert_uint_eq(judge(0, &fs), 0);
+    struct sw_finding *fs = judged(big_map(16 * 800, 4, 136, false, 0), 0);
     free(fs);
 }
 END_TEST
@@ -292,10 +286,7 @@ END_TEST
 START_TEST(large_groups_are_large_span)
 {
     /* map[string]string: 264-byte groups, a full table's array is a large object */
-    ms_sw_adopt(&tr, big_map(16, 4, 264, true, 0), TYPE_ADDR, NULL, 1.0);
-    ms_sw_poll(&tr, 2.0);
-    struct sw_finding *fs = NULL;
-    ck_assert_uint_eq(judge(0, &fs), 1);
+    struct sw_finding *fs = judged(big_map(16, 4, 264, true, 0), 1);
     ck_assert_int_eq(fs[0].kind, GM_LARGE_SPAN);
     ck_assert_str_eq(fs[0].reason, "sparse");
     ck_assert_uint_eq(tr.maps[0].large_arrays, 16);
@@ -439,10 +430,7 @@ END_TEST
 
 START_TEST(maybe_garbage_advice)
 {
-    ms_sw_adopt(&tr, big_map(0, 4, 136, false, 0), TYPE_ADDR, NULL, 1.0);
-    ms_sw_poll(&tr, 2.0);
-    struct sw_finding *fs = NULL;
-    ck_assert_uint_eq(judge(0, &fs), 1);
+    struct sw_finding *fs = judged(big_map(0, 4, 136, false, 0), 1);
     ck_assert_str_eq(fs[0].reason, "empty");
     ck_assert_ptr_nonnull(strstr(fs[0].why, "may be garbage"));
     ck_assert_ptr_nonnull(strstr(fs[0].advice, "nothing to do"));
@@ -452,34 +440,27 @@ END_TEST
 
 static Suite *suite(void)
 {
+    const TTest *tracker[] = {layout_versions,
+                              alloc_sizes,
+                              poll_sums_tables,
+                              retire_on_new_seed,
+                              new_seed_after_clear_is_same_map,
+                              retired_noted_once_per_address,
+                              retire_on_shorter_directory,
+                              gone_when_nothing_reads,
+                              growth_by_inserts_is_no_churn,
+                              growth_at_same_size_is_churn,
+                              reentry_dropped,
+                              scan_does_not_replace_probe_map,
+                              bad_event_not_attributed,
+                              garbage_retired_after_gc,
+                              reachable_after_gc};
+    const TTest *rules[] = {emptied_is_retained_capacity, cleared_reason,
+                            small_waste_not_flagged,      full_map_not_flagged,
+                            large_groups_are_large_span,  maybe_garbage_advice};
     Suite *s = suite_create("swiss");
-    TCase *tc = tcase_create("tracker");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, layout_versions);
-    tcase_add_test(tc, alloc_sizes);
-    tcase_add_test(tc, poll_sums_tables);
-    tcase_add_test(tc, retire_on_new_seed);
-    tcase_add_test(tc, new_seed_after_clear_is_same_map);
-    tcase_add_test(tc, retired_noted_once_per_address);
-    tcase_add_test(tc, retire_on_shorter_directory);
-    tcase_add_test(tc, gone_when_nothing_reads);
-    tcase_add_test(tc, growth_by_inserts_is_no_churn);
-    tcase_add_test(tc, growth_at_same_size_is_churn);
-    tcase_add_test(tc, reentry_dropped);
-    tcase_add_test(tc, scan_does_not_replace_probe_map);
-    tcase_add_test(tc, bad_event_not_attributed);
-    tcase_add_test(tc, garbage_retired_after_gc);
-    tcase_add_test(tc, reachable_after_gc);
-    suite_add_tcase(s, tc);
-    TCase *rules = tcase_create("rules");
-    tcase_add_checked_fixture(rules, setup, teardown);
-    tcase_add_test(rules, emptied_is_retained_capacity);
-    tcase_add_test(rules, cleared_reason);
-    tcase_add_test(rules, small_waste_not_flagged);
-    tcase_add_test(rules, full_map_not_flagged);
-    tcase_add_test(rules, large_groups_are_large_span);
-    tcase_add_test(rules, maybe_garbage_advice);
-    suite_add_tcase(s, rules);
+    ms_check_case(s, "tracker", setup, teardown, tracker, sizeof tracker / sizeof *tracker);
+    ms_check_case(s, "rules", setup, teardown, rules, sizeof rules / sizeof *rules);
     return s;
 }
 

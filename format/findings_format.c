@@ -1,13 +1,13 @@
 /*
- * findings_contract.c — the names and generic texts of the gomaps findings,
+ * findings_format.c — the names and generic texts of the gomaps findings,
  * used by the probe (which writes them) and by mapscope report (which reads
- * them).  See findings_contract.h.
+ * them).  See findings_format.h.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "findings_contract.h"
+#include "findings_format.h"
 
 static const struct gm_finding_def defs[GM_FINDING_KINDS] = {
     [GM_LINGERING] = {"lingering_oldbuckets", "LINGER", "classic",

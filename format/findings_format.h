@@ -1,14 +1,16 @@
 /*
- * findings_contract.h — the gomaps findings contract, written once.
+ * findings_format.h — the gomaps findings contract, written once.
  *
- * `mapscope gomaps` writes findings (text and JSON lines) and `mapscope report`
- * reads them back; both take the finding names, which implementation each
- * belongs to, the site kinds and the generic why/what-to-do texts from here,
- * so the two sides cannot drift apart.  The JSON-lines schema itself is
- * documented in mapscope-gomaps(8).  Plain data: no libbpf, no process access.
+ * `mapscope gomaps` (probe/) writes findings (text and JSON lines) and
+ * `mapscope report` (tools/) reads them back; both take the finding names,
+ * which implementation each belongs to, the site kinds and the generic
+ * why/what-to-do texts from here, so the two sides cannot drift apart.  It
+ * sits in format/ beside the dump format because neither side owns it.  The
+ * JSON-lines schema itself is documented in mapscope-gomaps(8).  Plain data:
+ * no libbpf, no process access, no allocation.
  */
-#ifndef MS_FINDINGS_CONTRACT_H
-#define MS_FINDINGS_CONTRACT_H
+#ifndef MS_FINDINGS_FORMAT_H
+#define MS_FINDINGS_FORMAT_H
 
 #include <stdint.h>
 
@@ -41,6 +43,17 @@ enum gm_site_kind {
     GM_SITE_KINDS
 };
 
+/* The JSON lines (mapscope-gomaps(8)): every object names its type in GM_JSON_RECORD;
+ * readers skip the types they do not know.  An object without it but with a
+ * "finding" field is a finding (the first releases wrote no record type).  Records
+ * of Swiss-table maps carry GM_JSON_IMPL = GM_IMPL_SWISS; classic ones have none. */
+#define GM_JSON_RECORD   "record"
+#define GM_REC_FINDING   "finding"   /* one map, one finding */
+#define GM_REC_HEAP_SCAN "heap_scan" /* what the attach-time heap scan did */
+#define GM_REC_SUMMARY   "summary"   /* the process-wide figures, last */
+#define GM_JSON_IMPL     "impl"
+#define GM_IMPL_SWISS    "swiss"
+
 /* Swiss-map thresholds, shared by the rules and the man page's wording. */
 #define GM_SWISS_MIN_WASTE   (128u << 10) /* bytes: smaller waste is never flagged */
 #define GM_SWISS_SPARSE_DEN  4            /* live < 1/4 of the usable slots = sparse */
@@ -56,4 +69,4 @@ const char *ms_gm_site_kind_name(enum gm_site_kind k);
 /* Label for a site_kind word as read from JSON; "site:" when unknown. */
 const char *ms_gm_site_label(const char *kind_name);
 
-#endif /* MS_FINDINGS_CONTRACT_H */
+#endif /* MS_FINDINGS_FORMAT_H */
