@@ -17,7 +17,11 @@
  * from an earlier run is not a request; a forked child inherits its
  * parent's memory (a request the parent served before the fork is not
  * served twice by the same books, one it had not yet seen is served by
- * both).  Requests less than a second apart may be served as one.  The
+ * both).  Requests less than a second apart may be served as one, and
+ * changes less than COALESCE_NS after a served one are the same request:
+ * `touch` of a missing file creates it and then sets its times, two
+ * changes of the change time a moment apart, and a process that looked in
+ * between served one request twice (seen in tests/shim/fork_tree.sh).  The
  * change time has the kernel's coarse clock resolution (a few ms), so the
  * start time is read from the same coarse clock.
  */
@@ -33,8 +37,12 @@
 #include "shim_config.h"
 #include "trigger.h"
 
-/* The change time of the last request served (ns since the epoch). */
+#define COALESCE_NS 200000000ull
+
+/* The change time of the last request served (ns since the epoch), and
+ * whether it was a request (not the start-up time). */
 static uint64_t served_ns;
+static bool served_request;
 
 static uint64_t ts_ns(const struct timespec *ts)
 {
@@ -63,8 +71,9 @@ bool ms_trigger_requested(void)
         return false;
     }
     uint64_t changed = ts_ns(&st.st_ctim);
-    if (changed <= served_ns)
+    if (changed <= served_ns || (served_request && changed < served_ns + COALESCE_NS))
         return false;
     served_ns = changed;
+    served_request = true;
     return true;
 }
