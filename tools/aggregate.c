@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 const char *const ms_metric_names[MS_M_COUNT] = {
     [MS_M_LEAKED] = "leaked",      [MS_M_PEAK] = "peak",           [MS_M_ALLOCATED] = "allocated",

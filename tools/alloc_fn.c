@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 /* The common libraries' wrappers: mapscope-report(1) lists them.  The ones
  * of a program of one's own are added with --alloc-fn or "alloc-fn:NAME"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 /* A stack of either profile with its comparison key. */
 struct dstack {

@@ -20,7 +20,7 @@
 
 #include "findings_format.h"
 #include "json_read.h"
-#include "report.h"
+#include "pipeline.h"
 
 static uint64_t num(const struct ms_json *o, const char *k)
 {

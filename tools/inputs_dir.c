@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 /* Is path named like a per-user dump directory, "<anything>.u<digits>"? */
 static bool per_user_name(const char *path)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "json_read.h"
-#include "report.h"
+#include "pipeline.h"
 
 #define MAX_DEPTH 64
 

@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack *s)
 {

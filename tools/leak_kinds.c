@@ -15,7 +15,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 uint64_t ms_profile_scans(const struct ms_profile *p)
 {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 /* A frame name with the folded format's separators (';', newline) made
  * harmless; the value is after the last space, so spaces may stay. */

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 #include "report_template.h"
 #include "strtab.h"
 

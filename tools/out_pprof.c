@@ -23,7 +23,7 @@
 #include <zlib.h>
 
 #include "profile.pb-c.h"
-#include "report.h"
+#include "pipeline.h"
 #include "strtab.h"
 
 typedef Perftools__Profiles__Profile PProfile;

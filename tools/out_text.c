@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "findings_format.h"
-#include "report.h"
+#include "pipeline.h"
 
 static const char *plural(uint64_t n, const char *one, const char *many)
 {

@@ -20,7 +20,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 #define WIDTH  60 /* columns of the chart at most */
 #define HEIGHT 8  /* rows */

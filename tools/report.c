@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "report.h"
+#include "pipeline.h"
 
 static const char usage_text[] =
     "usage: mapscope report [options] DUMP|FINDINGS...\n"
@@ -331,15 +331,12 @@ static void free_inputs(struct inputs *in)
 
 static void build_profile(struct ms_dump *dumps, size_t n, struct args *a, struct ms_profile *p)
 {
-    bool *use = ms_xcalloc(n, sizeof *use);
-    ms_profile_merge(dumps, n, use, p);
-    free(use);
-    struct ms_symbolize_opts so = {
-        .debug_dirs = a->debug_dirs.v, .ndebug_dirs = a->debug_dirs.n, .quiet = a->quiet};
-    ms_symbolize(p, &so);
-    /* Suppressions see the stacks as recorded; then wrappers go. */
-    ms_supp_apply(&a->supps, p);
-    ms_alloc_fns_apply(&a->alloc_fns, p);
+    struct ms_build_opts bo = {
+        .sym = {.debug_dirs = a->debug_dirs.v, .ndebug_dirs = a->debug_dirs.n, .quiet = a->quiet},
+        .supps = &a->supps,
+        .alloc_fns = &a->alloc_fns,
+    };
+    ms_profile_build(dumps, n, &bo, p);
 }
 
 /* ------------------------------------------------------------------ main -- */

@@ -36,7 +36,7 @@
 
 #include "notes_format.h"
 #include "commands.h"
-#include "report.h"
+#include "pipeline.h"
 #include "run_notes.h"
 
 static const char usage_text[] =
@@ -61,6 +61,8 @@ static const char usage_text[] =
     "      --trigger PATH       every process writes a snapshot each time PATH is created\n"
     "                           or touched (`touch PATH`; it is never removed)\n"
     "      --timeline DUR       heap-over-time starting resolution (default 10ms)\n"
+    "      --reach WHEN         valgrind's leak kinds by a reachability scan: exit (the\n"
+    "                           exit dump, default), all (every snapshot too) or off\n"
     "      --shim PATH          use this libmapscope.so\n"
     "      --alloc-fn NAME      a malloc wrapper of the program's (name or glob): the\n"
     "                           summary names its caller; repeatable (common libraries'\n"
@@ -76,14 +78,13 @@ static const char usage_text[] =
     "  mapscope run -o t.dump -- make test    # then: mapscope report t.dump.*\n";
 
 enum {
-    OPT_UNWIND = 256,
-    OPT_SIGNAL,
-    OPT_TRIGGER,
-    OPT_TIMELINE,
-    OPT_SHIM,
+    OPT_SHIM = 256,
     OPT_NO_FOLLOW,
     OPT_ALLOC_FN,
-    OPT_HELP
+    OPT_HELP,
+    /* OPT_GRAMMAR + enum ms_opt: a setting of the shared grammar, checked
+     * and passed on the same way whatever it is. */
+    OPT_GRAMMAR = 1024
 };
 
 static const struct option long_opts[] = {
@@ -91,13 +92,14 @@ static const struct option long_opts[] = {
     {"interval", required_argument, NULL, 'i'},
     {"sample", required_argument, NULL, 's'},
     {"depth", required_argument, NULL, 'd'},
-    {"unwind", required_argument, NULL, OPT_UNWIND},
+    {"unwind", required_argument, NULL, OPT_GRAMMAR + MS_OPT_UNWIND},
     {"linger", required_argument, NULL, 'l'},
     {"follow-children", no_argument, NULL, 'f'},
     {"no-follow-children", no_argument, NULL, OPT_NO_FOLLOW},
-    {"signal", required_argument, NULL, OPT_SIGNAL},
-    {"trigger", required_argument, NULL, OPT_TRIGGER},
-    {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"signal", required_argument, NULL, OPT_GRAMMAR + MS_OPT_SIGNAL},
+    {"trigger", required_argument, NULL, OPT_GRAMMAR + MS_OPT_TRIGGER},
+    {"timeline", required_argument, NULL, OPT_GRAMMAR + MS_OPT_TIMELINE},
+    {"reach", required_argument, NULL, OPT_GRAMMAR + MS_OPT_REACH},
     {"shim", required_argument, NULL, OPT_SHIM},
     {"alloc-fn", required_argument, NULL, OPT_ALLOC_FN},
     {"quiet", no_argument, NULL, 'q'},
@@ -149,6 +151,25 @@ static void add(struct run_args *a, const char *env, const char *value)
         a->nset++;
 }
 
+/* The grammar setting an option stands for, or -1. */
+static int grammar_opt(int c)
+{
+    switch (c) {
+    case 'o':
+        return MS_OPT_OUTPUT;
+    case 'i':
+        return MS_OPT_INTERVAL;
+    case 's':
+        return MS_OPT_SAMPLE;
+    case 'd':
+        return MS_OPT_DEPTH;
+    case 'l':
+        return MS_OPT_LINGER;
+    default:
+        return c >= OPT_GRAMMAR && c < OPT_GRAMMAR + MS_OPT_COUNT ? c - OPT_GRAMMAR : -1;
+    }
+}
+
 static int parse(int argc, char **argv, struct run_args *a)
 {
     int c;
@@ -160,57 +181,22 @@ static int parse(int argc, char **argv, struct run_args *a)
     add(a, "MAPSCOPE_FOLLOW_CHILDREN", "1");
     /* '+': stop at the first non-option, the program's name. */
     while ((c = getopt_long(argc, argv, "+o:i:s:d:l:fq", long_opts, NULL)) != -1) {
+        int g = grammar_opt(c);
+        if (g >= 0) {
+            if (refused((enum ms_opt)g, optarg))
+                return MS_EXIT_USAGE;
+            if (g == MS_OPT_OUTPUT)
+                a->output = optarg; /* MAPSCOPE_OUTPUT, set when the program starts */
+            else
+                add(a, ms_opt_specs[g].env, optarg);
+            continue;
+        }
         switch (c) {
-        case 'o':
-            if (refused(MS_OPT_OUTPUT, optarg))
-                return MS_EXIT_USAGE;
-            a->output = optarg;
-            break;
-        case 'i':
-            if (refused(MS_OPT_INTERVAL, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_INTERVAL", optarg);
-            break;
-        case 's':
-            if (refused(MS_OPT_SAMPLE, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_SAMPLE", optarg);
-            break;
-        case 'd':
-            if (refused(MS_OPT_DEPTH, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_DEPTH", optarg);
-            break;
-        case OPT_UNWIND:
-            if (refused(MS_OPT_UNWIND, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_UNWIND", optarg);
-            break;
-        case 'l':
-            if (refused(MS_OPT_LINGER, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_LINGER", optarg);
-            break;
         case 'f':
             add(a, "MAPSCOPE_FOLLOW_CHILDREN", "1");
             break;
         case OPT_NO_FOLLOW:
             add(a, "MAPSCOPE_FOLLOW_CHILDREN", "0");
-            break;
-        case OPT_SIGNAL:
-            if (refused(MS_OPT_SIGNAL, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_SIGNAL", optarg);
-            break;
-        case OPT_TRIGGER:
-            if (refused(MS_OPT_TRIGGER, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_TRIGGER", optarg);
-            break;
-        case OPT_TIMELINE:
-            if (refused(MS_OPT_TIMELINE, optarg))
-                return MS_EXIT_USAGE;
-            add(a, "MAPSCOPE_TIMELINE", optarg);
             break;
         case OPT_SHIM:
             a->shim = optarg;
@@ -482,13 +468,10 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
             main_dump = files[i];
         nd++;
     }
-    bool *use = ms_xcalloc(nd ? nd : 1, sizeof *use);
     struct ms_profile p = {0};
-    ms_profile_merge(d, nd, use, &p);
-    struct ms_symbolize_opts so = {.quiet = true};
-    ms_symbolize(&p, &so);
     ms_alloc_fns_defaults(alloc_fns); /* the site named is the wrapper's caller */
-    ms_alloc_fns_apply(alloc_fns, &p);
+    struct ms_build_opts bo = {.sym = {.quiet = true}, .alloc_fns = alloc_fns};
+    ms_profile_build(d, nd, &bo, &p);
     size_t nproc = p.processes.n;
     char b1[32], b2[32];
     if (main_dump)
@@ -539,7 +522,6 @@ static void summary(const char *prefix, const struct timespec *since, pid_t pid,
         fprintf(stderr, "mapscope: details: mapscope report %s.*\n", prefix);
     free(idx);
     ms_profile_free(&p);
-    free(use);
     for (size_t i = 0; i < nd; i++)
         ms_dump_free(&d[i]);
     free(d);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 #define ALL_KINDS ((1u << MS_KIND_N) - 1)
 

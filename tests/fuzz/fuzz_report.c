@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,11 +34,9 @@ static void dump_pipeline(const uint8_t *data, size_t size)
         ms_dump_free(&d);
         return;
     }
-    bool use[1];
     struct ms_profile p = {0};
-    ms_profile_merge(&d, 1, use, &p);
-    struct ms_symbolize_opts so = {.quiet = true};
-    ms_symbolize(&p, &so);
+    struct ms_build_opts bo = {.sym = {.quiet = true}};
+    ms_profile_build(&d, 1, &bo, &p);
     struct ms_report_opts ro = {.top = 5, .frames = 8};
     ms_out_text(sink(), &p, &ro, NULL, NULL);
     ms_out_json(sink(), &p, &ro, NULL);

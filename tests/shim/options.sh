@@ -24,6 +24,7 @@ cases=(
     "--signal|MAPSCOPE_SIGNAL|USR2 sigusr1 RTMIN+1 12 0 off|KILL SEGV 9 USR3 RTMIN-1"
     "--trigger|MAPSCOPE_TRIGGER|$W/t|$long"
     "--timeline|MAPSCOPE_TIMELINE|10ms 1s 0 off|1ms 9ms x"
+    "--reach|MAPSCOPE_REACH|exit all off EXIT|sometimes ''"
     "|MAPSCOPE_FOLLOW_CHILDREN|1 0 yes no true off|maybe 2"
     "|MAPSCOPE_MAX_STACKS|16 5000 1048575|3 1048576 many"
 )

@@ -12,7 +12,7 @@
 
 #include "../../check_run.h"
 #include "json_read.h"
-#include "report.h"
+#include "pipeline.h"
 
 /* A dump of `pid` with one module at `bias` and one stack whose single
  * frame is bias + off, leaking `live` bytes in one block. */

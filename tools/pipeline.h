@@ -1,10 +1,14 @@
 /*
- * report.h — what the parts of `mapscope report` share: the options, the
- * views computed from a profile (aggregate.c), suppressions (suppress.c),
- * gomaps findings (findings.c) and the output writers (out_*.c, diff.c).
+ * pipeline.h — the report pipeline's interface, after the model and its
+ * first stages (profile.h: read, merge, symbolize): building a profile in
+ * one call (pipeline.c), the views computed from it (aggregate.c),
+ * suppressions (suppress.c), allocation wrappers (alloc_fn.c), leak kinds
+ * (leak_kinds.c), gomaps findings (findings.c) and the output writers
+ * (out_*.c, diff.c).  Its users: `mapscope report` (report.c), the summary
+ * of `mapscope run` (run.c), the tests and the fuzz target.
  */
-#ifndef MS_REPORT_H
-#define MS_REPORT_H
+#ifndef MS_PIPELINE_H
+#define MS_PIPELINE_H
 
 #include <stdio.h>
 
@@ -229,4 +233,17 @@ void ms_json_stack(FILE *out, const struct ms_profile *p, const struct ms_pstack
 char **ms_inputs_expand(char **files, size_t n, size_t *out_n);
 void ms_inputs_free(char **files, size_t n);
 
-#endif /* MS_REPORT_H */
+/* ------------------------------------------------------- one profile -- */
+
+struct ms_build_opts {
+    struct ms_symbolize_opts sym;
+    struct ms_supps *supps;               /* NULL: none */
+    const struct ms_alloc_fns *alloc_fns; /* NULL: none */
+};
+/* The pipeline's stages in their order: merge the dumps (ms_profile_merge;
+ * use[] is not returned), symbolize, mark the suppressed stacks (on the
+ * stacks as recorded), then take wrappers' frames off. */
+void ms_profile_build(struct ms_dump *dumps, size_t n, const struct ms_build_opts *o,
+                      struct ms_profile *p);
+
+#endif /* MS_PIPELINE_H */
