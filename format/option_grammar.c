@@ -60,8 +60,8 @@ const struct ms_opt_spec ms_opt_specs[MS_OPT_COUNT] = {
                          UINT64_MAX, "0, off, or " W_DURATION " of at least 10ms, e.g. 1s", "10ms"},
     [MS_OPT_MAX_STACKS] = {"MAPSCOPE_MAX_STACKS", NULL, MS_KIND_COUNT, false, 16, MS_MAX_STACKS_MAX,
                            "an integer from 16 to 1048575", "1048575"},
-    [MS_OPT_REACH] = {"MAPSCOPE_REACH", "--reach", MS_KIND_WORD, false, 0, 0, "exit, all or off", "exit",
-                      reach_names},
+    [MS_OPT_REACH] = {"MAPSCOPE_REACH", "--reach", MS_KIND_WORD, false, 0, 0, "exit, all or off",
+                      "exit", reach_names},
 };
 
 /* ------------------------------------------------------ ASCII helpers -- */
