@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check_run.h"
+#include "../../check_run.h"
 #include "fake_remote.h"
 #include "swiss.h"
 

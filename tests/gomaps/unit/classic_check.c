@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "../check_run.h"
+#include "../../check_run.h"
 #include "fake_remote.h"
 #include "maptrack.h"
 
