@@ -132,8 +132,10 @@ static inline void count(_Atomic uint64_t *mine, _Atomic uint64_t *shared, uint6
  * reads the books.  One deferred free hid the miss only when the program
  * worked long enough before its next event; python3's teardown frees a
  * million map-resident blocks back to back, so each delete still waited
- * for its bucket (ms_map_delete_h was a third of the shim's samples
- * there).  With a ring of several, the loads of several frees overlap.
+ * for its bucket (ms_map_delete_h took most of the shim's samples in that
+ * phase, ~0.3 s of the run).  With a ring of several, the loads of several
+ * frees overlap: with 4, python3's CPU time under the shim went from 2.23x
+ * to 2.02x of native (medians of 5 runs; 8 and 16 were no better).
  *
  * Only while the process has one thread: then nobody else can put an
  * address back into the map in between, and no other thread reads figures
