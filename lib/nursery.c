@@ -14,14 +14,25 @@
  * moves on to the map.  Counters are unaffected (books.c counts at
  * allocation and free); only where the live block is kept changes.
  *
+ * The move to the map waits in a ring of MS_NURSERY_RING blocks: a block
+ * pushed out of its slot enters the ring, and the ring's oldest block goes
+ * into the map.  The map insert is a cache (and TLB) miss in a big map;
+ * books.c asks for the evictee's bucket before walking the stack, which
+ * was not long enough to hide it (python3 builds a heap of 2.5M blocks,
+ * one eviction per allocation: ms_map_assign_h was ~18% of the shim's
+ * samples).  From the ring, the insert comes MS_NURSERY_RING evictions
+ * after its bucket was asked for.  A block in the ring is still the
+ * nursery's: frees, thieves, drains and visits look there too.
+ *
  * Other threads must find young blocks too (one thread allocates, another
  * frees).  The freeing thread looks in its own nursery, then the map, then
- * every other thread's nursery at the block's slot (one load each; the
- * slot's lock only on a match), then the map once more.  That last lookup
- * closes the race with an eviction: an owner moving a block to the map
- * inserts it there *before* clearing its slot, under the nursery's lock,
- * so a block missed in both the map and the slot was already in the map
- * when the slot was read.
+ * every other thread's nursery at the block's slot and its ring (one load
+ * each; the lock only on a match), then the map once more.  That last
+ * lookup closes the race with an eviction: a block only moves forward,
+ * slot -> ring -> map, and the owner writes where it goes *before*
+ * clearing where it was, so a block missed in the map, its slot and the
+ * ring (read in that order) was already in the map when the ring was
+ * read.
  *
  * Dumps walk the nurseries too (the lingering report), the helper thread
  * moves old entries to the map (so birth ticks are clamped in one place),
@@ -155,6 +166,23 @@ static bool evict(struct ms_nslot *s)
     return ok;
 }
 
+/* Owner, entered: move slot s (non-empty) into the ring; the ring's oldest
+ * block goes into the map first.  Each block is written where it goes
+ * before it is cleared where it was (see the top of this file). */
+static bool evict_to_ring(struct ms_nursery *n, struct ms_nslot *s)
+{
+    struct ms_nslot *r = &n->ring[n->ring_head];
+    bool ok = true;
+    if (atomic_load_explicit(&r->addr, memory_order_relaxed))
+        ok = evict(r);
+    r->packed = s->packed;
+    atomic_store_explicit(&r->addr, atomic_load_explicit(&s->addr, memory_order_relaxed),
+                          memory_order_release);
+    atomic_store_explicit(&s->addr, 0, memory_order_release);
+    n->ring_head = (n->ring_head + 1) & (MS_NURSERY_RING - 1);
+    return ok;
+}
+
 void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p)
 {
     uintptr_t a = atomic_load_explicit(&n->slot[index_of(p)].addr, memory_order_relaxed);
@@ -168,7 +196,7 @@ bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed)
     bool ok = true;
     bool locked = owner_enter(n);
     if (atomic_load_explicit(&s->addr, memory_order_relaxed))
-        ok = evict(s);
+        ok = evict_to_ring(n, s);
     s->packed = packed;
     atomic_store_explicit(&s->addr, (uintptr_t)p, memory_order_release);
     owner_leave(n, locked);
@@ -185,10 +213,23 @@ static inline bool take_slot(struct ms_nslot *s, void *p, uint64_t *packed)
     return true;
 }
 
-bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed)
+/* Where p is in n: its slot, else its place in the ring, else NULL
+ * (lock-free reads: the caller checks again once it excludes the others). */
+static inline struct ms_nslot *find(struct ms_nursery *n, const void *p)
 {
     struct ms_nslot *s = &n->slot[index_of(p)];
-    if (atomic_load_explicit(&s->addr, memory_order_acquire) != (uintptr_t)p)
+    if (atomic_load_explicit(&s->addr, memory_order_acquire) == (uintptr_t)p)
+        return s;
+    for (unsigned i = 0; i < MS_NURSERY_RING; i++)
+        if (atomic_load_explicit(&n->ring[i].addr, memory_order_acquire) == (uintptr_t)p)
+            return &n->ring[i];
+    return NULL;
+}
+
+bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed)
+{
+    struct ms_nslot *s = find(n, p);
+    if (!s)
         return false;
     bool locked = owner_enter(n);
     bool found = take_slot(s, p, packed);
@@ -198,11 +239,12 @@ bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed)
 
 bool ms_nursery_take(struct ms_nursery *n, void *p, uint64_t *packed)
 {
-    struct ms_nslot *s = &n->slot[index_of(p)];
-    if (atomic_load_explicit(&s->addr, memory_order_acquire) != (uintptr_t)p)
+    if (!find(n, p))
         return false;
     ms_nursery_lock(n);
-    bool found = take_slot(s, p, packed);
+    /* The owner may have moved p on (slot -> ring -> map) meanwhile. */
+    struct ms_nslot *s = find(n, p);
+    bool found = s && take_slot(s, p, packed);
     ms_nursery_unlock(n);
     return found;
 }
@@ -243,6 +285,12 @@ void ms_nursery_drain(struct ms_nursery *n, uint32_t min_age)
         if (age >= min_age)
             evict(s);
     }
+    for (unsigned i = 0; i < MS_NURSERY_RING; i++) {
+        struct ms_nslot *s = &n->ring[i];
+        if (atomic_load_explicit(&s->addr, memory_order_relaxed) &&
+            ((now - ms_packed_birth(s->packed)) & 0xffffu) >= min_age)
+            evict(s);
+    }
     ms_nursery_unlock(n);
 }
 
@@ -268,6 +316,12 @@ static void visit_one(struct ms_stack_cache *c, void *ctx)
     ms_nursery_lock(n);
     for (size_t i = 0; i < (1u << MS_NURSERY_BITS); i++) {
         struct ms_nslot *s = &n->slot[i];
+        uintptr_t a = atomic_load_explicit(&s->addr, memory_order_relaxed);
+        if (a)
+            v->fn(&a, &s->packed, v->ctx);
+    }
+    for (unsigned i = 0; i < MS_NURSERY_RING; i++) {
+        struct ms_nslot *s = &n->ring[i];
         uintptr_t a = atomic_load_explicit(&s->addr, memory_order_relaxed);
         if (a)
             v->fn(&a, &s->packed, v->ctx);

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define MS_NURSERY_BITS 14
+/* Blocks pushed out of their slot wait in a ring this long before their
+ * map insert (nursery.c); a power of two. */
+#define MS_NURSERY_RING 4
 
 struct ms_nslot {
     _Atomic uintptr_t addr; /* 0 = empty */
@@ -23,6 +26,10 @@ struct ms_nursery {
     _Atomic int revoked;    /* a thief came: the owner takes the lock (nursery.c) */
     _Atomic int owner_busy; /* the owner is in an operation without the lock */
     uint32_t locked_ops;    /* owner, under the lock: operations since revoked */
+    uint32_t ring_head;     /* owner: the ring's oldest entry, replaced next */
+    /* Evicted blocks on their way to the map (0 = empty), in the same
+     * line for the owner's checks. */
+    struct ms_nslot ring[MS_NURSERY_RING] __attribute__((aligned(64)));
     struct ms_nslot slot[1u << MS_NURSERY_BITS];
 };
 

@@ -22,7 +22,8 @@
  *
  * Cost of a hit: one load per read and a multiply in one of four lanes (no
  * rule lookups, no hashing of frames, no stack-table lock), and one cache
- * line of keys.  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
+ * line of keys unless the shape's memo of its last key answers (see
+ * ms_stack_cache_lookup).  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
  * 16384 was too few for a program with 8192 stacks reached from two call
  * sites) and 1024 (ip, sp) pairs: ~700 KiB of address space, with the
  * nursery (256 KiB) ~950 KiB of address space per thread, taken on the
@@ -80,6 +81,8 @@
 struct shape {
     uint16_t n;                /* reads; 0 = unused */
     uint8_t need_bp0;          /* the walk used the starting rbp */
+    uint32_t last_id;          /* the stack of last_key (see ms_stack_cache_lookup) */
+    uint64_t last_key;         /* the key this shape met last (0 = none) */
     uint16_t off[SHAPE_READS]; /* read address - starting sp (walks within 64 KiB) */
 };
 
@@ -288,6 +291,14 @@ static inline void bump(_Atomic uint64_t *c)
                           memory_order_relaxed);
 }
 
+/* A shape remembers the key it met last and that key's stack: a call
+ * site reached from the same (ip, sp) is usually reached along the same
+ * path, so the key computed is usually that one, and the key table (a
+ * random line of 512 KiB per lookup, which redis-server's own data keeps
+ * pushing out of the caches: the load after the key compare was ~12% of
+ * ms_stack_cache_lookup's samples) is read only when it is not.  A key
+ * names one stack for good (the table's entries never change their id),
+ * so the memo is exactly as right as the table. */
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
 {
     struct shape_slot *victim = NULL, *sl = slot_of(c, f->ip, f->sp, &victim);
@@ -296,11 +307,14 @@ uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 
         sl->stamp = ++c->clock;
         for (unsigned k = 0; k < SHAPES; k++) {
             unsigned si = (sl->mru + k) % SHAPES;
-            const struct shape *sh = &sl->s[si];
+            struct shape *sh = &sl->s[si];
             if (!sh->n)
                 continue;
-            uint32_t id = key_find(c, key_with(sh, f));
+            uint64_t key = key_with(sh, f);
+            uint32_t id = MS_LIKELY(key == sh->last_key) ? sh->last_id : key_find(c, key);
             if (id) {
+                sh->last_key = key;
+                sh->last_id = id;
                 sl->mru = (uint8_t)si;
                 bump(&c->hits);
                 return id;
@@ -353,7 +367,10 @@ void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_f
     }
     sl->mru = (uint8_t)si;
     /* The trace's values are what the stack holds now. */
-    key_put(c, key_with(&sl->s[si], f), id);
+    uint64_t key = key_with(&sl->s[si], f);
+    key_put(c, key, id);
+    sl->s[si].last_key = key;
+    sl->s[si].last_id = id;
 }
 
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)
