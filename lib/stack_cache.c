@@ -64,6 +64,7 @@
 #include "books.h"
 #include "guard.h"
 #include "nursery.h"
+#include "shim_base.h"
 #include "shim_mem.h"
 #include "stacks.h"
 #include "unwind.h"
