@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,25 @@ static bool stderr_unchanged(void)
     return err_known && fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
 }
 
+/* A complaint of the helper thread that /proc could not deliver (a socket,
+ * e.g. systemd's journal stream, cannot be reopened): it waits here for a
+ * program thread's periodic work (ms_complain_flush).  One slot, used once:
+ * the first such complaint is the cause. */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_DONE };
+static char pending[1024];
+static size_t pending_len;
+static _Atomic int pending_state;
+
+void ms_complain_flush(void)
+{
+    int ready = SLOT_READY;
+    if (atomic_load_explicit(&pending_state, memory_order_relaxed) != SLOT_READY ||
+        ms_fd_private() || !atomic_compare_exchange_strong(&pending_state, &ready, SLOT_DONE))
+        return;
+    if (stderr_unchanged())
+        (void)!write(2, pending, pending_len);
+}
+
 void ms_complain_once(int key, const char *fmt, ...)
 {
     if (atomic_exchange(&said[key], 1))
@@ -67,6 +87,14 @@ void ms_complain_once(int key, const char *fmt, ...)
         if (fd >= 0 && fstat(fd, &st) == 0 && err_known && st.st_dev == err_dev &&
             st.st_ino == err_ino)
             (void)!write(fd, line, (size_t)n);
+        else if (fd < 0) {
+            int free_slot = SLOT_FREE;
+            if (atomic_compare_exchange_strong(&pending_state, &free_slot, SLOT_FILLING)) {
+                memcpy(pending, line, (size_t)n);
+                pending_len = (size_t)n;
+                atomic_store(&pending_state, SLOT_READY);
+            }
+        }
         if (fd >= 0)
             close(fd);
     } else if (stderr_unchanged()) {

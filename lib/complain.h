@@ -9,6 +9,9 @@
 /* Complain on stderr once per key (a small integer naming the problem). */
 /* What stderr is at start-up: complaints go there only while it still is. */
 void ms_complain_init(void);
+/* On a program thread: write a complaint the helper thread could not (its
+ * own descriptor table cannot always reach the program's stderr). */
+void ms_complain_flush(void);
 void ms_complain_once(int key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum {
     MS_ONCE_WRITE = 0,

@@ -75,6 +75,7 @@ void ms_maintain(uint64_t now)
     if (atomic_exchange_explicit(&maintaining, 1, memory_order_acquire))
         return;
     int saved = errno; /* the timeline may map memory; the program's errno stays */
+    ms_complain_flush();
     uint64_t tl_iv = ms_timeline_interval();
     uint64_t clamp_period = ms_birth_tick_ns() << 13;
     if (!last_tl)

@@ -489,6 +489,7 @@ int ms_snapshot(unsigned reason)
                                         "the dump was using (dup2 or close while it was written)"
                                       : strerror(err));
     pthread_mutex_unlock(&snap_lock);
+    ms_complain_flush(); /* on a program thread: what the helper could not say */
     ms_guard_leave();
     errno = saved_errno;
     return err ? -1 : 0;

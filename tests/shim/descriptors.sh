@@ -90,4 +90,27 @@ except BlockingIOError:
 os.write(1, b"peer got %d bytes %r\n" % (len(got), got[:60]))' > "$W/out" ||
     fail "stderr-reuse run failed: $(cat "$W/out")"
 grep -q '^peer got 0 bytes' "$W/out" || fail "the shim wrote into the program's socket: $(cat "$W/out")"
+# A service whose stderr is a socket (systemd's journal stream): the helper
+# thread, in its own descriptor table, cannot reopen it through /proc, so its
+# complaint (here: the snapshot directory does not exist) waits for a program
+# thread and is written once, not lost.
+timeout 60 /usr/bin/python3 -c '
+import os, socket, subprocess, sys
+a, b = socket.socketpair()
+env = dict(os.environ, MAPSCOPE_OUTPUT="/nonexistent/d", MAPSCOPE_INTERVAL="1",
+           LD_PRELOAD=sys.argv[1], PYTHONMALLOC="malloc")
+p = subprocess.Popen(["/usr/bin/python3", "-c",
+                      "import time\nx = [bytearray(64) for i in range(1000)]\ntime.sleep(2.5)"],
+                     stderr=b, env=env)
+b.close()
+p.wait()
+got = b""
+while True:
+    d = a.recv(4096)
+    if not d:
+        break
+    got += d
+sys.stdout.write(got.decode())' "$SHIM" > "$W/out" || fail "socket-stderr run failed: $(cat "$W/out")"
+[ "$(grep -c 'cannot write /nonexistent/d' "$W/out")" = 1 ] ||
+    fail "the helper's complaint did not reach a socket stderr once: $(cat "$W/out")"
 echo "descriptors: none held; the daemon's sockets untouched"
