@@ -35,6 +35,10 @@ static const char *const default_fns[] = {
     "operator new*", "strdup", "strndup", "__strdup", "__strndup",
     /* redis (zmalloc.c) */
     "zmalloc*", "zcalloc*", "zrealloc*", "ztrymalloc*", "ztrycalloc*", "ztryrealloc*", "zstrdup",
+    /* redis' strings (sds.c): every string is made or grown through these, so
+     * without them the top leak of redis is always "_sdsnewlen" */
+    "_sdsnewlen", "sdsnewlen", "sdstrynewlen", "sdsnew", "sdsempty", "sdsdup", "_sdsMakeRoomFor",
+    "sdsMakeRoomFor*", "sdscat*", "sdscpy*", "sdsResize", "sdsRemoveFreeSpace",
     /* nginx */
     "ngx_alloc", "ngx_calloc", "ngx_memalign", "ngx_palloc*", "ngx_pnalloc", "ngx_pcalloc",
     "ngx_pmemalign",
