@@ -87,7 +87,9 @@
  * slots, each shape's header next to its offsets, slots not aligned to
  * lines) touched two to four; on redis-server under redis-benchmark,
  * where redis's own data keeps pushing these lines out of the caches,
- * ms_stack_cache_lookup went from ~8.2% to ~N% of the process's samples. */
+ * ms_stack_cache_lookup's samples per sample of redis's own code went from
+ * 0.20 to 0.17 (one profile each, with the cheaper set index and key fold
+ * below). */
 struct shape {
     uint8_t n;         /* reads; 0 = unused */
     uint8_t need_bp0;  /* the walk used the starting rbp */
