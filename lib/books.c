@@ -91,10 +91,10 @@ static uint64_t tick_ns;
 /* What every event reads sits in one cache line (`hot`): the mode, the
  * tick conversion, the waiting-free count (below), the shared live bytes
  * and the peak with its epoch.  Spread over six lines of .data and .bss
- * before, they were each a likely miss once redis-server's own work had
- * pushed them out (loads of `sampled`, `pending.n`, `ms_start_mono_ns` and
- * the peak epoch were each 5-8% of ms_on_alloc's or account_free's
- * samples).  The line is written at a new peak and a publish, which every
+ * before, each could miss once redis-server's own work had pushed it out
+ * (on redis-server, 5-8% of ms_on_alloc's or account_free's samples sat on
+ * the loads of `sampled`, `pending.n`, `ms_start_mono_ns` and the peak
+ * epoch).  The line is written at a new peak and a publish, which every
  * thread has to see anyway. */
 static struct {
     struct {
