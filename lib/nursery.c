@@ -183,11 +183,9 @@ static bool evict_to_ring(struct ms_nursery *n, struct ms_nslot *s)
     return ok;
 }
 
-void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p)
+void ms_nursery_prefetch_in_map(uintptr_t a)
 {
-    uintptr_t a = atomic_load_explicit(&n->slot[index_of(p)].addr, memory_order_relaxed);
-    if (a)
-        ms_smap_prefetch(ms_books_live_map(), &a);
+    ms_smap_prefetch(ms_books_live_map(), &a);
 }
 
 bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed)
