@@ -20,13 +20,14 @@
  * lookup compares 5 keys: ~3 x 10^-19 per lookup), a hit is the walk's
  * answer.
  *
- * Cost of a hit: one load per read and a multiply in one of four lanes (no
- * rule lookups, no hashing of frames, no stack-table lock), and one cache
- * line of keys unless the shape's memo of its last key answers (see
- * ms_stack_cache_lookup).  Capacity: 40960 stacks per thread (8192 lines of 5 keys;
- * 16384 was too few for a program with 8192 stacks reached from two call
- * sites) and 1024 (ip, sp) pairs: ~700 KiB of address space, with the
- * nursery (256 KiB) ~950 KiB of address space per thread, taken on the
+ * Cost of a hit: usually, when the stack still holds the words the shape's
+ * walk read last, one compare per read against the shape's copy of them
+ * (see lookup); otherwise one load per read and a multiply in one of four
+ * lanes, and one cache line of keys (no rule lookups, no hashing of frames,
+ * no stack-table lock).  Capacity: 40960 stacks per thread (8192 lines of
+ * 5 keys; 16384 was too few for a program with 8192 stacks reached from
+ * two call sites) and 1024 (ip, sp) pairs: ~1.2 MiB of address space, with
+ * the nursery (256 KiB) ~1.45 MiB of address space per thread, taken on the
  * thread's first allocation (only touched pages cost memory).  Stacks
  * needing more than SHAPE_READS reads (very deep ones) are walked every
  * time.
@@ -65,6 +66,7 @@
 #include "guard.h"
 #include "nursery.h"
 #include "shim_base.h"
+#include "shim_config.h"
 #include "shim_mem.h"
 #include "stacks.h"
 #include "unwind.h"
@@ -77,24 +79,26 @@
 #define KEY_WAYS        5
 /* Parked blocks of exited threads, for the next new threads: enough for
  * the requests a server runs at once, while each costs its touched pages
- * (at most ~950 KiB; a few tens of KiB after a short request). */
+ * (at most ~1.45 MiB; a few tens of KiB after a short request). */
 #define PARK_MAX 8
 
-/* One (ip, sp) pair's slot, three cache lines: the first holds the pair,
- * the stamp and both shapes' headers, each of the other two one shape's
- * read offsets.  So a hit touches two lines of the slot, the header and
- * the offsets of the shape that answers.  The former layout (184-byte
- * slots, each shape's header next to its offsets, slots not aligned to
- * lines) touched two to four; on redis-server under redis-benchmark,
+/* One (ip, sp) pair's slot, eleven cache lines: the first holds the pair,
+ * the stamp and both shapes' headers, the next two one shape's read
+ * offsets each, the last eight the words each shape read last.  So a hit
+ * touches the header, the offsets of the shape that answers and 1 to 4
+ * lines of its words (2 for the ~11 reads of an average redis-server
+ * lookup).  An earlier layout (184-byte slots, each shape's header next to
+ * its offsets, slots not aligned to lines) touched two to four lines where
+ * header and offsets touch two; on redis-server under redis-benchmark,
  * where redis's own data keeps pushing these lines out of the caches,
  * ms_stack_cache_lookup's samples per sample of redis's own code went from
  * 0.20 to 0.17 (one profile each, with the cheaper set index and key fold
  * below). */
 struct shape {
-    uint8_t n;         /* reads; 0 = unused */
-    uint8_t need_bp0;  /* the walk used the starting rbp */
-    uint32_t last_id;  /* the stack of last_key (see ms_stack_cache_lookup) */
-    uint64_t last_key; /* the key this shape met last (0 = none) */
+    uint8_t n;        /* reads; 0 = unused */
+    uint8_t need_bp0; /* the walk used the starting rbp */
+    uint32_t last_id; /* the stack of the words in val (see lookup) */
+    uint64_t last_bp; /* the starting rbp with them, when need_bp0 */
 };
 
 struct shape_slot {
@@ -104,9 +108,11 @@ struct shape_slot {
     struct shape s[SHAPES];
     /* read address - starting sp (walks within 64 KiB), one line a shape */
     uint16_t off[SHAPES][SHAPE_READS] __attribute__((aligned(64)));
+    /* the words each shape's walk read last, for last_id */
+    uint64_t val[SHAPES][SHAPE_READS] __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(struct shape_slot) == 64 * (1 + SHAPES), "one line + a line per shape");
+_Static_assert(sizeof(struct shape_slot) == 64 * (1 + 5 * SHAPES), "one line + 5 lines per shape");
 
 struct key_bucket {
     uint64_t key[KEY_WAYS]; /* 0 = empty */
@@ -313,15 +319,45 @@ static inline void bump(_Atomic uint64_t *c)
                           memory_order_relaxed);
 }
 
-/* A shape remembers the key it met last and that key's stack: a call
- * site reached from the same (ip, sp) is usually reached along the same
- * path, so the key computed is usually that one, and the key table (a
- * random line of 512 KiB per lookup, which redis-server's own data keeps
- * pushing out of the caches: the load after the key compare was ~12% of
- * ms_stack_cache_lookup's samples) is read only when it is not.  A key
- * names one stack for good (the table's entries never change their id),
- * so the memo is exactly as right as the table. */
-uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
+/* Does the stack still hold, at shape sh's offsets, the words val read
+ * last?  Then the walk would read them again and give last_id: the same
+ * argument as for keys, with the words compared instead of hashed. */
+static inline __attribute__((always_inline)) bool memo_holds(const struct shape *sh,
+                                                             const uint16_t *off,
+                                                             const uint64_t *val,
+                                                             const struct ms_frame0 *f)
+{
+    const unsigned char *sp = (const unsigned char *)f->sp;
+    if (sh->need_bp0 && sh->last_bp != f->bp)
+        return false;
+    for (unsigned i = 0, n = sh->n; i < n; i++)
+        if (*(const uint64_t *)(sp + off[i]) != val[i])
+            return false;
+    return true;
+}
+
+static inline void memo_set(struct shape *sh, const uint16_t *off, uint64_t *val,
+                            const struct ms_frame0 *f, uint32_t id)
+{
+    const unsigned char *sp = (const unsigned char *)f->sp;
+    for (unsigned i = 0, n = sh->n; i < n; i++)
+        val[i] = *(const uint64_t *)(sp + off[i]);
+    sh->last_bp = sh->need_bp0 ? f->bp : 0;
+    sh->last_id = id;
+}
+
+/* A shape remembers the words its walk read last and that walk's stack: a
+ * call site reached from the same (ip, sp) is usually reached along the
+ * same path, so the stack usually still holds them, and comparing them
+ * (stopping at the first that differs) answers without hashing them, the
+ * lanes' final mixes or the key table (a random line of 512 KiB, which
+ * redis-server's own data keeps pushing out of the caches).  Before, the
+ * shape remembered the last key, so every hit hashed all its words; with
+ * the words compared and this inlined into ms_stack_id, shim samples per
+ * sample of redis-server's own code under redis-benchmark went from 0.458
+ * to 0.388 (medians of 10 alternating profiles). */
+static inline __attribute__((always_inline)) uint32_t lookup(struct ms_stack_cache *c,
+                                                             const struct ms_frame0 *f, void **slot)
 {
     struct shape_slot *victim = NULL, *sl = slot_of(c, f->ip, f->sp, &victim);
     *slot = sl ? sl : victim;
@@ -332,19 +368,46 @@ uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 
             struct shape *sh = &sl->s[si];
             if (!sh->n)
                 continue;
-            uint64_t key = key_with(sh, sl->off[si], f);
-            uint32_t id = MS_LIKELY(key == sh->last_key) ? sh->last_id : key_find(c, key);
-            if (id) {
-                sh->last_key = key;
-                sh->last_id = id;
-                sl->mru = (uint8_t)si;
-                bump(&c->hits);
-                return id;
+            uint32_t id;
+            if (MS_LIKELY(memo_holds(sh, sl->off[si], sl->val[si], f))) {
+                id = sh->last_id;
+            } else {
+                id = key_find(c, key_with(sh, sl->off[si], f));
+                if (!id)
+                    continue;
+                memo_set(sh, sl->off[si], sl->val[si], f, id);
             }
+            sl->mru = (uint8_t)si;
+            bump(&c->hits);
+            return id;
         }
     }
     bump(&c->misses);
     return 0;
+}
+
+uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot)
+{
+    return lookup(c, f, slot);
+}
+
+/* The hot path of full tracking, here rather than in stacks.c so that the
+ * lookup is inlined into it: one function entry per allocation instead of
+ * two (ms_stack_id called ms_stack_cache_lookup in another file).  A miss
+ * walks in ms_stack_id_walk (stacks.c). */
+uint32_t ms_stack_id(const struct ms_frame0 *f)
+{
+    if (MS_LIKELY(ms_cfg.unwind == MS_UNWIND_DWARF)) {
+        struct ms_stack_cache *c = ms_stack_cache_get();
+        void *slot = NULL;
+        if (MS_LIKELY(c != NULL)) {
+            uint32_t id = lookup(c, f, &slot);
+            if (MS_LIKELY(id != 0))
+                return id;
+        }
+        return ms_stack_id_walk(f, c, slot);
+    }
+    return ms_stack_id_walk(f, NULL, NULL);
 }
 
 static bool same_offsets(const uint16_t *off, const struct ms_walk_trace *t)
@@ -389,10 +452,8 @@ void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_f
     }
     sl->mru = (uint8_t)si;
     /* The trace's values are what the stack holds now. */
-    uint64_t key = key_with(&sl->s[si], sl->off[si], f);
-    key_put(c, key, id);
-    sl->s[si].last_key = key;
-    sl->s[si].last_id = id;
+    key_put(c, key_with(&sl->s[si], sl->off[si], f), id);
+    memo_set(&sl->s[si], sl->off[si], sl->val[si], f, id);
 }
 
 struct ms_nursery *ms_tblock_nursery(struct ms_stack_cache *c)

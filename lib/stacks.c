@@ -2,9 +2,10 @@
  * stacks.c — from "the program called malloc here" to a stack id.
  *
  * The hot path of full tracking.  With the default DWARF walker a repeat
- * call site costs one validation of a cached walk (stack_cache.c); a miss
- * walks the stack (unwind_dwarf.c), hashes the frames and finds or adds
- * them in the stack table.  The libunwind and frame-pointer walkers go
+ * call site costs one validation of a cached walk (ms_stack_id, in
+ * stack_cache.c so that the validation is inlined into it); a miss
+ * (ms_stack_id_walk) walks the stack (unwind_dwarf.c), hashes the frames
+ * and finds or adds them in the stack table.  The libunwind and frame-pointer walkers go
  * straight to the table.
  */
 #include <stddef.h>
@@ -42,18 +43,15 @@ unsigned ms_stack_capture(const struct ms_frame0 *f, uintptr_t *out, unsigned ma
     }
 }
 
-uint32_t ms_stack_id(const struct ms_frame0 *f)
+/* A stack the cache did not answer (ms_stack_id, stack_cache.c): walk it,
+ * and with the DWARF walker remember the walk in slot (c and slot NULL: no
+ * cache, or another walker). */
+__attribute__((noinline)) uint32_t ms_stack_id_walk(const struct ms_frame0 *f,
+                                                    struct ms_stack_cache *c, void *slot)
 {
     uintptr_t frames[MS_DEPTH_MAX];
     unsigned n;
-    if (MS_LIKELY(ms_cfg.unwind == MS_UNWIND_DWARF)) {
-        struct ms_stack_cache *c = ms_stack_cache_get();
-        void *slot = NULL;
-        if (MS_LIKELY(c != NULL)) {
-            uint32_t id = ms_stack_cache_lookup(c, f, &slot);
-            if (MS_LIKELY(id != 0))
-                return id;
-        }
+    if (ms_cfg.unwind == MS_UNWIND_DWARF) {
         struct ms_walk_trace t;
         n = ms_unwind_dwarf(f, frames, ms_cfg.depth, &t);
         uint32_t id = ms_stack_intern(frames, n, ms_stack_hash(frames, n));

@@ -17,6 +17,8 @@
 
 #include "stacks.h"
 
+struct ms_stack_cache; /* stack_cache.c */
+
 #define MS_TRACE_MAX 48
 
 struct ms_walk_trace {
@@ -38,6 +40,8 @@ uintptr_t ms_stack_top(void);
 uint32_t ms_stack_cache_lookup(struct ms_stack_cache *c, const struct ms_frame0 *f, void **slot);
 void ms_stack_cache_fill(struct ms_stack_cache *c, void *slot, const struct ms_frame0 *f,
                          const struct ms_walk_trace *t, uint32_t id);
+/* ms_stack_id's miss path (stacks.c): walk f, intern, fill slot of c if any. */
+uint32_t ms_stack_id_walk(const struct ms_frame0 *f, struct ms_stack_cache *c, void *slot);
 int ms_stack_cache_init(void);
 void ms_stack_cache_after_fork_child(void);
 void ms_stack_cache_counts(uint64_t *hits, uint64_t *misses, uint64_t *threads);
