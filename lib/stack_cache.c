@@ -250,7 +250,7 @@ static inline struct shape_slot *slot_of(struct ms_stack_cache *c, uintptr_t ip,
                                          struct shape_slot **victim)
 {
     /* The top bits of two independent products: ~4 cycles to the set's
-     * address, where the chain of two mix() took ~10 (ms_stack_cache_lookup
+     * address, where the chain of two mix() took ~10 (the lookup
      * waits for it before its first load). */
     uint64_t h = (ip * 0x9fb21c651e98df25ull) ^ (sp * 0xc2b2ae3d27d4eb4full);
     struct shape_slot *set = &c->slots[(h >> (64 - SHAPE_SLOT_BITS)) & ~(uint64_t)1];
