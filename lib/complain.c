@@ -37,10 +37,16 @@ void ms_complain_init(void)
     err_ino = st.st_ino;
 }
 
-static bool stderr_unchanged(void)
+/* Is fd the file descriptor 2 was at start-up? */
+static bool is_first_stderr(int fd)
 {
     struct stat st;
-    return err_known && fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
+    return err_known && fstat(fd, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
+}
+
+static bool stderr_unchanged(void)
+{
+    return is_first_stderr(2);
 }
 
 /* A complaint of the helper thread that /proc could not deliver (a socket,
@@ -83,9 +89,7 @@ void ms_complain_once(int key, const char *fmt, ...)
         /* The helper thread's own table has no stderr: reach the
          * program's through /proc, if it is still the one we started with. */
         int fd = ms_fd_open_program(2, O_WRONLY | O_APPEND | O_NOCTTY);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && err_known && st.st_dev == err_dev &&
-            st.st_ino == err_ino)
+        if (fd >= 0 && is_first_stderr(fd))
             (void)!write(fd, line, (size_t)n);
         else if (fd < 0) {
             int free_slot = SLOT_FREE;
