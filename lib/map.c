@@ -119,7 +119,10 @@
  *    calls, ms_smap) and iterators depend on a stable order.  The seed is
  *    random per map (getrandom), and every key bit reaches both ends of
  *    the hash (hash.h), because the shim's keys are addresses: a few
- *    dense, aligned ranges.
+ *    dense, aligned ranges.  Maps of addresses (MS_MAP_ADDRESS_KEYS, the
+ *    shim's books) hash them so that a 64 KiB region's keys share a run of
+ *    buckets (ms_hash_addr in hash.h): blocks allocated and freed together
+ *    then touch the same cache lines and pages of the map.
  *
  *  - The map reports on itself (ms_map_stats) and checks itself
  *    (ms_map_check), see map_check.c.
@@ -152,7 +155,14 @@ void ms_map_fatal(const char *what)
 
 ms_map *ms_map_create_seeded(uint32_t keysize, uint32_t valsize, size_t hint, uint64_t seed)
 {
-    if (keysize < 1 || keysize > MS_MAP_MAX_KEY || valsize > MS_MAP_MAX_VAL)
+    return ms_map_create_flags(keysize, valsize, hint, seed, 0);
+}
+
+ms_map *ms_map_create_flags(uint32_t keysize, uint32_t valsize, size_t hint, uint64_t seed,
+                            unsigned flags)
+{
+    if (keysize < 1 || keysize > MS_MAP_MAX_KEY || valsize > MS_MAP_MAX_VAL ||
+        (flags & ~MS_MAP_ADDRESS_KEYS) || ((flags & MS_MAP_ADDRESS_KEYS) && keysize != 8))
         return NULL;
     /* Data part: 8 keys then 8 values.  An overflow bucket (arena unit) is
      * its tophash word, overflow word and data, in a row. */
@@ -175,6 +185,7 @@ ms_map *ms_map_create_seeded(uint32_t keysize, uint32_t valsize, size_t hint, ui
     m->bsize = bsize;
     m->dsize = dsize;
     m->w8 = keysize == 8 && valsize == 8;
+    m->addr_keys = (flags & MS_MAP_ADDRESS_KEYS) != 0;
     m->hintB = (uint8_t)B;
     m->seed = seed;
     m->seed2 = ms_mix64(seed ^ 0x6a09e667f3bcc909ull);
@@ -502,7 +513,7 @@ void *ms_map_lookup(ms_map *m, const void *key)
 {
     if (m->path != PATH_W8)
         return lookup_hashing(m, key);
-    return lookup_go(m, key, ms_hash_bytes(key, 8, m->seed));
+    return lookup_go(m, key, map_hash_ks(m, key, 8));
 }
 
 void *ms_map_assign_h(ms_map *m, const void *key, uint64_t h, bool *inserted)
@@ -514,7 +525,7 @@ void *ms_map_assign(ms_map *m, const void *key, bool *inserted)
 {
     if (m->path != PATH_W8)
         return assign_hashing(m, key, inserted);
-    return assign_go(m, key, ms_hash_bytes(key, 8, m->seed), inserted);
+    return assign_go(m, key, map_hash_ks(m, key, 8), inserted);
 }
 
 bool ms_map_delete_h(ms_map *m, const void *key, uint64_t h, void *val_out)
@@ -526,7 +537,7 @@ bool ms_map_delete(ms_map *m, const void *key, void *val_out)
 {
     if (m->path != PATH_W8)
         return delete_hashing(m, key, val_out);
-    return delete_go(m, key, ms_hash_bytes(key, 8, m->seed), val_out);
+    return delete_go(m, key, map_hash_ks(m, key, 8), val_out);
 }
 
 void ms_map_clear(ms_map *m)

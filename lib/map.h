@@ -71,6 +71,17 @@ ms_map *ms_map_create(uint32_t keysize, uint32_t valsize, size_t hint);
  * shards share one seed so the shard is chosen from the same hash. */
 ms_map *ms_map_create_seeded(uint32_t keysize, uint32_t valsize, size_t hint, uint64_t seed);
 
+/* Flags of ms_map_create_flags and ms_smap_create.  MS_MAP_ADDRESS_KEYS:
+ * the keys are addresses (keysize 8), hashed so that keys close in memory
+ * fall in nearby buckets (ms_hash_addr in hash.h says why); any other key
+ * works too, only slower. */
+#define MS_MAP_ADDRESS_KEYS 1u
+
+/* As ms_map_create_seeded, with flags (above).  NULL also for unknown
+ * flags and MS_MAP_ADDRESS_KEYS with keysize other than 8. */
+ms_map *ms_map_create_flags(uint32_t keysize, uint32_t valsize, size_t hint, uint64_t seed,
+                            unsigned flags);
+
 /* Unmap everything the map owns. NULL is accepted. */
 void ms_map_destroy(ms_map *m);
 
@@ -142,7 +153,8 @@ bool ms_map_iter_next(ms_map_iter *it, const void **key, void **val);
  */
 typedef struct ms_smap ms_smap;
 
-ms_smap *ms_smap_create(uint32_t keysize, uint32_t valsize, unsigned shard_bits, size_t hint);
+ms_smap *ms_smap_create(uint32_t keysize, uint32_t valsize, unsigned shard_bits, size_t hint,
+                        unsigned flags);
 void ms_smap_destroy(ms_smap *s);
 
 /* Insert or overwrite. Returns false when out of memory. */

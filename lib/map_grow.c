@@ -314,7 +314,7 @@ HOT uint64_t move_entries(ms_map *m, struct bkt c, struct evac_dst xy[2], uint64
         if (top < MIN_TOPHASH)
             ms_map_fatal("bad map state: marker in an unevacuated bucket");
         const uint8_t *k = key_at(c, i, ks);
-        unsigned y = !m->same_size && (ms_hash_bytes(k, ks, m->seed) & newbit) != 0;
+        unsigned y = !m->same_size && (map_hash_ks(m, k, ks) & newbit) != 0;
         marks -= (uint64_t)(EVAC_EMPTY - EVAC_X - y) << (8 * i);
         struct evac_dst *d = &xy[y];
         if (d->i == BUCKET_CNT)

@@ -116,6 +116,7 @@ struct ms_map {
     uint8_t path;        /* which code the operations take (PATH_*, ms_map_sync_path) */
     bool same_size;      /* the current growth keeps B (overflow compaction) */
     bool w8;             /* keys and values are 8 bytes: the fast instantiation */
+    bool addr_keys;      /* keys are addresses: ms_hash_addr (MS_MAP_ADDRESS_KEYS) */
     uint16_t noverflow;  /* Go's approximate overflow-bucket count; see incr_noverflow */
     uint32_t keysize;    /* bytes per key */
     uint32_t valsize;    /* bytes per value */
@@ -355,9 +356,21 @@ static inline uint64_t bucket_mask(unsigned B)
     return (1ull << B) - 1;
 }
 
+/* The hash of a key of ks bytes (m->keysize; a constant where the caller's
+ * instantiation has one). */
+static inline uint64_t map_hash_ks(const ms_map *m, const void *key, uint32_t ks)
+{
+    if (m->addr_keys) {
+        uint64_t a;
+        memcpy(&a, key, 8);
+        return ms_hash_addr(a, m->seed);
+    }
+    return ms_hash_bytes(key, ks, m->seed);
+}
+
 static inline uint64_t map_hash(const ms_map *m, const void *key)
 {
-    return ms_hash_bytes(key, m->keysize, m->seed);
+    return map_hash_ks(m, key, m->keysize);
 }
 
 static inline bool key_equal(const ms_map *m, const void *a, const void *b)

@@ -149,7 +149,8 @@ static inline struct shard *shard_of(ms_smap *s, uint64_t h)
     return &s->shards[(h >> (56 - s->bits)) & ((1u << s->bits) - 1)];
 }
 
-ms_smap *ms_smap_create(uint32_t keysize, uint32_t valsize, unsigned shard_bits, size_t hint)
+ms_smap *ms_smap_create(uint32_t keysize, uint32_t valsize, unsigned shard_bits, size_t hint,
+                        unsigned flags)
 {
     if (shard_bits > SMAP_MAX_SHARD_BITS)
         return NULL;
@@ -163,7 +164,7 @@ ms_smap *ms_smap_create(uint32_t keysize, uint32_t valsize, unsigned shard_bits,
     uint64_t seed = ms_hash_random_seed();
     for (size_t i = 0; i < n; i++) {
         lock_init(&s->shards[i].mu);
-        s->shards[i].m = ms_map_create_seeded(keysize, valsize, hint >> shard_bits, seed);
+        s->shards[i].m = ms_map_create_flags(keysize, valsize, hint >> shard_bits, seed, flags);
         if (!s->shards[i].m) {
             ms_smap_destroy(s);
             return NULL;

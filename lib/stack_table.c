@@ -161,7 +161,7 @@ int ms_stack_table_init(uint32_t max)
     /* 8 shards: a thread interns only stacks its stack cache has not seen,
      * which is rare, so contention is low; and each shard is an engine
      * with mappings of its own that every process pays for at start-up. */
-    index_map = ms_smap_create(sizeof(uint64_t), sizeof(uint32_t), 3, 1024);
+    index_map = ms_smap_create(sizeof(uint64_t), sizeof(uint32_t), 3, 1024, 0);
     if (!index_map)
         return -1;
     /* Id 0: the catch-all stack, no frames. */

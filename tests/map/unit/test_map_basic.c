@@ -155,6 +155,98 @@ START_TEST(hash_is_seeded)
 }
 END_TEST
 
+/* MS_MAP_ADDRESS_KEYS: only for 8-byte keys; unknown flags are refused. */
+START_TEST(address_keys_create)
+{
+    ck_assert_ptr_null(ms_map_create_flags(12, 8, 0, 1, MS_MAP_ADDRESS_KEYS));
+    ck_assert_ptr_null(ms_map_create_flags(8, 8, 0, 1, 2));
+    ck_assert_ptr_null(ms_smap_create(4, 8, 2, 0, MS_MAP_ADDRESS_KEYS));
+    ms_map *m = ms_map_create_flags(8, 8, 0, 1, MS_MAP_ADDRESS_KEYS);
+    ck_assert_ptr_nonnull(m);
+    ms_map_destroy(m);
+}
+END_TEST
+
+/* The address hash keeps a 64 KiB region's blocks in 4096 consecutive
+ * buckets, in address order (what makes the shim's books cheap), yet
+ * spreads regions over the whole array, keeps each region's shard bits
+ * (bits 53-55 for ms_smap's 8 shards) and, in small arrays, gives one
+ * region's blocks that share a bucket different tophash bytes. */
+START_TEST(address_keys_locality)
+{
+    ms_map *m = ms_map_create_flags(8, 8, 0, 5, MS_MAP_ADDRESS_KEYS);
+    const uint64_t base = 0x00007f3a12340000ull; /* a region's start */
+    uint64_t k = base, h0 = ms_map_hash(m, &k);
+    uint8_t tops[4096] = {0};
+    unsigned distinct_tops = 0;
+    for (uint64_t g = 0; g < 4096; g++) {
+        k = base + 16 * g;
+        uint64_t h = ms_map_hash(m, &k);
+        /* Low 12 bits: the granule's position, relative to the region's. */
+        ck_assert_uint_eq((h ^ h0) & 4095, g);
+        /* Bits 12..55 (bucket bits above the region's 4096 and shard
+         * bits): the region's. */
+        ck_assert_uint_eq((h ^ h0) & 0x00fffffffffff000ull, 0);
+        if (!tops[h >> 56]++)
+            distinct_tops++;
+        /* A key inside the granule hashes like its start. */
+        uint64_t k8 = k + 8;
+        ck_assert_uint_eq(ms_map_hash(m, &k8), h);
+    }
+    /* 4096 granules, 256 tophash values: nearly all used. */
+    ck_assert_uint_ge(distinct_tops, 200);
+    /* Regions land all over: the low 12 bits of the region's start vary
+     * (4096 regions cover most of the 4096 offsets), and so do its top
+     * bytes. */
+    static uint8_t starts[4096], rtops[256];
+    unsigned n_starts = 0, n_tops = 0;
+    for (uint64_t r = 0; r < 4096; r++) {
+        k = base + (r << 16);
+        uint64_t h = ms_map_hash(m, &k);
+        n_starts += !starts[h & 4095]++;
+        n_tops += !rtops[h >> 56]++;
+    }
+    ck_assert_uint_ge(n_starts, 2000);
+    ck_assert_uint_ge(n_tops, 250);
+    ms_map_destroy(m);
+}
+END_TEST
+
+/* Address patterns that would defeat a hash of low bits alone: blocks one
+ * page apart (one position in every region), 64-byte chunks in a single
+ * region, mmap'd blocks 2 MiB apart.  Every key is found, the map is
+ * consistent and no chain grows long. */
+START_TEST(address_keys_strides)
+{
+    static const struct {
+        uint64_t stride, n;
+    } pat[] = {{4096, 200000}, {64, 1024}, {64, 4096}, {2u << 20, 20000}, {48, 300000}};
+    for (size_t p = 0; p < sizeof pat / sizeof pat[0]; p++) {
+        ms_map *m = ms_map_create_flags(8, 8, 0, 9 + p, MS_MAP_ADDRESS_KEYS);
+        for (uint64_t i = 0; i < pat[p].n; i++) {
+            uint64_t k = 0x00007f0000000010ull + i * pat[p].stride;
+            uint64_t *v = ms_map_assign(m, &k, NULL);
+            MUST(v != NULL);
+            *v = i;
+        }
+        assert_consistent(m);
+        for (uint64_t i = 0; i < pat[p].n; i++) {
+            uint64_t k = 0x00007f0000000010ull + i * pat[p].stride;
+            uint64_t *v = ms_map_lookup(m, &k);
+            MUST(v != NULL && *v == i);
+        }
+        struct ms_map_stats st = stats_of(m);
+        printf("address_keys_strides: stride %llu x %llu: B %u, %llu overflow buckets, longest "
+               "chain %llu\n",
+               (unsigned long long)pat[p].stride, (unsigned long long)pat[p].n, st.B,
+               (unsigned long long)st.overflow_buckets, (unsigned long long)st.longest_chain);
+        ck_assert_uint_le(st.longest_chain, 8);
+        ck_assert_uint_le(st.overflow_buckets, st.buckets);
+        ms_map_destroy(m);
+    }
+}
+END_TEST
+
 START_TEST(h_variants_agree)
 {
     ms_map *m = ms_map_create(8, 8, 0);
@@ -274,8 +366,8 @@ static bool stop_visit(const void *k, void *v, void *ctx)
 
 START_TEST(smap_basic)
 {
-    ck_assert_ptr_null(ms_smap_create(8, 8, 13, 0));
-    ms_smap *s = ms_smap_create(8, 8, 4, 1000);
+    ck_assert_ptr_null(ms_smap_create(8, 8, 13, 0, 0));
+    ms_smap *s = ms_smap_create(8, 8, 4, 1000, 0);
     ck_assert_ptr_nonnull(s);
     uint64_t sum = 0;
     for (uint64_t i = 0; i < 20000; i++) {
@@ -328,7 +420,7 @@ START_TEST(smap_basic)
     ms_smap_destroy(s);
     ms_smap_destroy(NULL);
 
-    s = ms_smap_create(8, 8, 0, 0); /* one shard */
+    s = ms_smap_create(8, 8, 0, 0, 0); /* one shard */
     k = 1;
     v = 2;
     ck_assert(ms_smap_put(s, &k, &v));
@@ -346,6 +438,9 @@ int main(void)
     tcase_add_test(tc, insert_lookup_update_delete);
     tcase_add_test(tc, key_value_sizes);
     tcase_add_test(tc, hash_is_seeded);
+    tcase_add_test(tc, address_keys_create);
+    tcase_add_test(tc, address_keys_locality);
+    tcase_add_test(tc, address_keys_strides);
     tcase_add_test(tc, h_variants_agree);
     tcase_add_test(tc, clear_resets);
     tcase_add_test(tc, stats_basic);

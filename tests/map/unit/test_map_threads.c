@@ -99,7 +99,7 @@ START_TEST(threads_exact_contents)
 {
     const char *san = getenv("MS_SANITIZED");
     ops_per_thread = san && *san ? 400000 : 1000000;
-    s = ms_smap_create(8, 8, 4, 0);
+    s = ms_smap_create(8, 8, 4, 0, 0);
     ck_assert_ptr_nonnull(s);
     struct worker w[NTHREADS];
     pthread_t t[NTHREADS];
@@ -152,7 +152,7 @@ END_TEST
  * do), the parent releases them and carries on. */
 START_TEST(fork_helpers)
 {
-    ms_smap *m = ms_smap_create(8, 8, 3, 0);
+    ms_smap *m = ms_smap_create(8, 8, 3, 0, 0);
     for (uint64_t i = 0; i < 10000; i++) {
         uint64_t k = ptr_key(i);
         ck_assert(ms_smap_put(m, &k, &i));
