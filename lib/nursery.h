@@ -40,11 +40,18 @@ void ms_nursery_init(void);
 
 struct ms_stack_cache;
 
-/* The slot of address p. */
+/* The slot of address p.  Blocks are told apart at 8 bytes, not only 16:
+ * glibc's chunks are 16-byte aligned, but jemalloc (redis-server) and
+ * tcmalloc hand out 8-byte blocks side by side, and two of them used to
+ * share a slot: redis-server's 4-byte argument of one request and that of
+ * the next pushed each other into the map, an eviction (a map insert and
+ * delete) per request.  Bit 3 flips the slot's top bit, so 16-byte
+ * aligned addresses keep the slots they had (nursery.c's figures). */
 static inline size_t ms_nursery_index(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    return (size_t)((a >> 4) ^ (a >> 14)) & ((1u << MS_NURSERY_BITS) - 1);
+    return (size_t)((a >> 4) ^ (a >> 14) ^ ((a & 8) << (MS_NURSERY_BITS - 4))) &
+           ((1u << MS_NURSERY_BITS) - 1);
 }
 
 /* Owner thread, before it puts p: the block p will push out of its slot
