@@ -192,16 +192,13 @@ static void forget_objects(void)
     ms_unwind_dwarf_forget();
 }
 
-/* Open the object's file and its CFI; *o keeps whatever was found. */
-static void open_object(struct object *o, const struct where *w)
+/* The ELF at path if it is the object that was loaded (same build id, when
+ * the object has one); NULL otherwise. */
+static Elf *open_elf(const char *path, const struct where *w)
 {
-    memset(o, 0, sizeof *o);
-    o->lo = w->lo;
-    o->hi = w->hi;
-    o->bias = w->bias;
     struct ms_fd f;
-    if (ms_fd_open(&f, w->path, O_RDONLY, 0) != 0)
-        return;
+    if (ms_fd_open(&f, path, O_RDONLY, 0) != 0)
+        return NULL;
     Elf *e = dw.elf_begin(f.fd, ELF_C_READ_MMAP, NULL);
     /* The whole file is mapped: libelf needs the descriptor no more, and
      * the program may close or reuse descriptor numbers at will. */
@@ -209,16 +206,42 @@ static void open_object(struct object *o, const struct where *w)
         dw.elf_cntl(e, ELF_C_FDDONE);
     if (ms_fd_close(&f) == EBADF && e) { /* mapped what the program put there */
         dw.elf_end(e);
-        return;
+        return NULL;
     }
     if (!e)
-        return;
+        return NULL;
     const void *id = NULL;
     ssize_t idlen = dw.build_id(e, &id);
     if (w->idlen && (idlen != (ssize_t)w->idlen || memcmp(id, w->id, w->idlen) != 0)) {
         dw.elf_end(e); /* not the file that was loaded */
-        return;
+        return NULL;
     }
+    return e;
+}
+
+/* Open the object's file and its CFI; *o keeps whatever was found.  The
+ * program itself is read through /proc/self/exe (the file it runs, even if
+ * its path now names an upgraded one) and, if that is another file, by the
+ * name the kernel gives for it: under valgrind /proc/self/exe opens
+ * valgrind's tool, whose build id does not match, and every walk through
+ * the program's frames fell back to libunwind, uncached. */
+static void open_object(struct object *o, const struct where *w)
+{
+    memset(o, 0, sizeof *o);
+    o->lo = w->lo;
+    o->hi = w->hi;
+    o->bias = w->bias;
+    Elf *e = open_elf(w->path, w);
+    if (!e && strcmp(w->path, "/proc/self/exe") == 0) {
+        static char exe[PATH_MAX]; /* under mu: not on the allocating thread's stack */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            e = open_elf(exe, w);
+        }
+    }
+    if (!e)
+        return;
     o->elf = e;
     o->cfi = dw.getcfi_elf(e);
     atomic_fetch_add_explicit(&n_opened, 1, memory_order_relaxed);

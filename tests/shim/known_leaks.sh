@@ -72,6 +72,18 @@ if command -v valgrind >/dev/null 2>&1; then
         [ "$(total inuse_blocks "$d")" = "$vinb" ] || fail "$prog: blocks $(total inuse_blocks "$d") vs valgrind $vinb"
         echo "$prog: shim and valgrind agree: $va allocs, $vf frees, $vb bytes, $vin bytes in $vinb blocks at exit"
     done
+    # Under valgrind /proc/self/exe opens valgrind's tool, not the program: the
+    # unwinder must still find the program's own rules (by its name), or every
+    # walk falls back to libunwind and none is cached (stack_cache.hits=0).
+    rm -f "$W"/d.*
+    MAPSCOPE_FOLLOW_CHILDREN=1 MAPSCOPE_OUTPUT="$W/d" LD_PRELOAD="$SHIM" \
+        valgrind --tool=none "$PROGS/churn" -t 1 -n 3000 -s 4 > /dev/null 2> "$W/vg" ||
+        fail "churn under valgrind --tool=none failed: $(tail -3 "$W/vg")"
+    d=$(the_dump)
+    hits=$("$MSDUMP" --totals "$d" | sed -n 's/^stack_cache.hits=//p')
+    misses=$("$MSDUMP" --totals "$d" | sed -n 's/^stack_cache.misses=//p')
+    [ "${hits:-0}" -gt 2000 ] || fail "under valgrind: stack cache hits $hits, misses $misses (the program's frames fell back to libunwind)"
+    echo "under valgrind: stack cache $hits hits, $misses misses"
 else
     echo "valgrind not installed: comparison not run"
 fi
