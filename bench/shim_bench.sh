@@ -258,10 +258,9 @@ if [ -n "$RS" ] && [ -n "$RB" ] && command -v redis-cli > /dev/null; then
     # redis-benchmark's default suite, named with -t, pipelined (-P 16) as a
     # busy server sees it; -n bounds each test.  Each server (native too)
     # first serves one untimed pass of the suite (-n 2000 per test): a test
-    # lasts ~50 ms, and the first one measured the warm-up (the unwinder's
-    # first look at each return address, ~0.65 us each; the server's own
-    # tables growing), not the steady state a service runs in:
-    # PING_INLINE, first, lost 5.5-7.4% sampled without it, -1.9% with it.
+    # lasts ~50 ms, and the first one would otherwise include the warm-up
+    # (the unwinder's first look at each return address, ~0.65 us each; the
+    # server's own tables growing), not the steady state a service runs in.
     RT=${REDIS_TESTS:-ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset}
     RN=${REDIS_REQUESTS:-100000}
     port=$((20000 + $$ % 20000))
