@@ -186,7 +186,7 @@ void ms_smap_destroy(ms_smap *s)
 
 static struct shard *lock_shard(ms_smap *s, const void *key, uint64_t *h)
 {
-    *h = ms_map_hash(s->shards[0].m, key);
+    *h = map_hash(s->shards[0].m, key);
     struct shard *sh = shard_of(s, *h);
     lock_take(&sh->mu);
     return sh;
@@ -242,7 +242,7 @@ bool ms_smap_take(ms_smap *s, const void *key, void *val_out)
 
 void ms_smap_prefetch(ms_smap *s, const void *key)
 {
-    uint64_t h = ms_map_hash(s->shards[0].m, key);
+    uint64_t h = map_hash(s->shards[0].m, key);
     const ms_map *m = shard_of(s, h)->m;
     /* Read without the shard's lock: while the owner grows the array these
      * may mix two arrays, and the prefetch goes astray, which is harmless
