@@ -100,10 +100,10 @@ static inline uint64_t ms_hash_bytes(const void *key, size_t len, uint64_t seed)
  * The position (to 8 bytes) is also mixed into the tophash byte (the top
  * 8 bits), which the region alone would decide: in an array of fewer than
  * 4096 buckets, one region's granules 2^B apart share a bucket and would
- * share a tophash too.  The bits just below it (ms_smap's shard bits) stay the region's,
- * so a region stays in one shard.  Two keys in one granule (jemalloc's
- * 8-byte blocks side by side) share a bucket, their tophash told apart by
- * bit 3.
+ * share a tophash too.  The bits just below it (ms_smap's shard bits) stay
+ * the region's, so a region stays in one shard.  Two keys in one granule
+ * (jemalloc's 8-byte blocks side by side) share a bucket, their tophash
+ * told apart by bit 3.
  *
  * Measured (python3 PYTHONMALLOC=malloc, 4.8 M allocations, CPU ratio to
  * native, medians of 5-11 alternating runs): 1.82-1.85x with
