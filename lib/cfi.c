@@ -234,11 +234,8 @@ static void open_object(struct object *o, const struct where *w)
     Elf *e = open_elf(w->path, w);
     if (!e && strcmp(w->path, "/proc/self/exe") == 0) {
         static char exe[PATH_MAX]; /* under mu: not on the allocating thread's stack */
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = '\0';
+        if (ms_exe_path(exe, sizeof exe))
             e = open_elf(exe, w);
-        }
     }
     if (!e)
         return;

@@ -89,11 +89,20 @@ static int one(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+size_t ms_exe_path(char *buf, size_t size)
+{
+    ssize_t n = size ? readlink("/proc/self/exe", buf, size - 1) : -1;
+    if (n < 0)
+        n = 0;
+    if (size)
+        buf[n] = '\0';
+    return (size_t)n;
+}
+
 void ms_modules_write(struct ms_dw *w)
 {
     struct ctx c;
     c.w = w;
-    ssize_t n = readlink("/proc/self/exe", c.exe, sizeof c.exe - 1);
-    c.exe[n > 0 ? n : 0] = '\0';
+    ms_exe_path(c.exe, sizeof c.exe);
     dl_iterate_phdr(one, &c);
 }

@@ -16,6 +16,9 @@ void ms_modules_write(struct ms_dw *w);
  * (*id = NULL when it has none). */
 struct dl_phdr_info;
 void ms_build_id(const struct dl_phdr_info *info, const unsigned char **id, size_t *len);
+/* The program's path (/proc/self/exe's link) in buf, NUL-terminated; its
+ * length, 0 (and "") when the kernel does not say. */
+size_t ms_exe_path(char *buf, size_t size);
 /* Lowest and highest runtime address of its PT_LOAD segments (hi = 0: none). */
 void ms_object_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 

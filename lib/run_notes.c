@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lifecycle.h"
+#include "modules.h"
 #include "notes.h"
 #include "notes_format.h"
 #include "own_fd.h"
@@ -58,8 +59,7 @@ void ms_note_start(void)
     if (!ms_notes_on())
         return;
     char line[PATH_MAX + 32], exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
+    ms_exe_path(exe, sizeof exe);
     int len = snprintf(line, sizeof line, "%d %s\n", (int)getppid(), exe);
     note(MS_NOTE_START, line, len > 0 && (size_t)len < sizeof line ? (size_t)len : 0, true);
 }

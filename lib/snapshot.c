@@ -101,7 +101,7 @@ static size_t read_small_file(const char *path, char *buf, size_t cap)
 static void write_process(struct ms_dw *w, unsigned reason, uint32_t s)
 {
     static char exe[PATH_MAX], cmd[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    size_t n = ms_exe_path(exe, sizeof exe);
     size_t cn = read_small_file("/proc/self/cmdline", cmd, sizeof cmd);
     while (cn > 0 && cmd[cn - 1] == '\0')
         cn--; /* arguments are separated, not terminated, by NUL */
@@ -112,7 +112,7 @@ static void write_process(struct ms_dw *w, unsigned reason, uint32_t s)
     ms_dw_u64(w, unix_ns());
     ms_dw_u32(w, reason);
     ms_dw_u32(w, s);
-    ms_dw_strn(w, exe, n > 0 ? (size_t)n : 0);
+    ms_dw_strn(w, exe, n);
     ms_dw_strn(w, cmd, cn);
     ms_dw_rec_end(w);
 }
