@@ -27,8 +27,8 @@
 #
 # Services under load, the client outside the shim: redis-server under
 # redis-benchmark -P 16 (every test of its default suite, after an untimed
-# pass of it, -n $REDIS_REQUESTS each, default 100000; REDIS_SERVER and REDIS_BENCHMARK
-# name other binaries, REDIS_TESTS fewer tests), and Python's
+# pass of it, -n $REDIS_REQUESTS each, default 100000; REDIS_SERVER and
+# REDIS_BENCHMARK name other binaries, REDIS_TESTS fewer tests), and Python's
 # ThreadingHTTPServer (a thread per connection) answering 1500 requests,
 # each on a new connection: the loss of requests per second, per test.
 #
