@@ -188,7 +188,7 @@ static struct {
     unsigned head;                /* the owner's next slot (the oldest waiting free) */
 } pending;                        /* and g.hot.pending_n: slots in use (0: nothing to check) */
 
-static void account_free(void *p, uint64_t packed, bool temporary);
+static void account_free_out(void *p, uint64_t packed, bool temporary);
 
 /* Do the waiting free in slot i, if another thread did not already. */
 static void flush_slot(unsigned i)
@@ -202,7 +202,7 @@ static void flush_slot(unsigned i)
      * allocation may still be a temporary (account_free would forget it). */
     uintptr_t last = ms_self.last_alloc;
     if (ms_smap_take(live, &p, &packed))
-        account_free(p, packed, pending.temporary[i]);
+        account_free_out(p, packed, pending.temporary[i]);
     else if (MS_UNLIKELY(ms_inherit_levels) && ms_inherit_free(p))
         ; /* a fork child freed a block of its parent's (inherit.c) */
     else
@@ -309,9 +309,9 @@ int ms_books_init(void)
 
 /* Weight of one event: 1 in full mode, the sample's fixed-point weight in
  * sampled mode; *bytes receives the scaled size. */
-static inline uint64_t weight(uint64_t size, uint64_t *bytes)
+static inline uint64_t weight(bool sampled, uint64_t size, uint64_t *bytes)
 {
-    if (!g.hot.sampled) {
+    if (!sampled) {
         *bytes = size;
         return 1;
     }
@@ -374,6 +374,18 @@ static inline void sc_add(struct ms_stack_entry *e, int i, uint64_t v)
         atomic_fetch_add_explicit(&e->c.shared[i], v, RELAXED);
 }
 
+/* Two counters of an event (its count and its bytes) with one owner test. */
+static inline void sc_add2(struct ms_stack_entry *e, int i, uint64_t v, int j, uint64_t u)
+{
+    if (MS_LIKELY(e->owner == ms_self.tid)) {
+        tc_add(&e->c.own[i], v);
+        tc_add(&e->c.own[j], u);
+    } else {
+        atomic_fetch_add_explicit(&e->c.shared[i], v, RELAXED);
+        atomic_fetch_add_explicit(&e->c.shared[j], u, RELAXED);
+    }
+}
+
 /* Before changing a stack's live figures: keep its figures at the latest
  * peak if it has not done so since that peak. */
 static inline void keep_peak_figures(struct ms_stack_counters *c)
@@ -413,22 +425,29 @@ void ms_on_failed(const struct ms_frame0 *f)
     errno = saved;
 }
 
-void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
+/* The bodies of an allocation's and a free's accounting are written once
+ * and specialized by the callers: `sampled` is a constant and `tb` is
+ * known to be NULL or not in each copy, so the mode's and the thread
+ * block's tests fold away (in full mode with a thread block, the common
+ * case, a free had tested the mode three times and the block five: ~40 of
+ * the ~150 instructions of the free's accounting). */
+static inline __attribute__((always_inline)) void
+on_alloc(void *p, size_t size, const struct ms_frame0 *f, bool sampled, struct ms_stack_cache *tb)
 {
-    if (g.hot.sampled && MS_LIKELY(!ms_sampler_take(size)))
-        return; /* nothing here touches errno */
     ms_self.last_alloc = (uintptr_t)p;
     ms_self.last_left = ms_self.sample_left;
-    struct ms_stack_cache *tb = ms_stack_cache_get();
     struct ms_tcount *tc = tb ? ms_self.tc : NULL;
     int *ep = errno_of_thread(tb), saved = *ep;
-    if (g.hot.sampled)
+    if (sampled)
         COUNT(tc, MS_TC_SAMPLED, 1);
-    uint64_t bytes, w = weight(size, &bytes);
+    uint64_t bytes, w = weight(sampled, size, &bytes);
     /* The nursery's put below may move an older block to the map: its
      * bucket loads while the stack is walked. */
-    if (tb && !g.hot.sampled)
-        ms_nursery_prefetch_evictee(ms_self.nursery, p);
+    struct ms_nslot *ns = NULL;
+    if (tb && !sampled) {
+        ns = ms_nursery_slot(ms_self.nursery, p);
+        ms_nursery_prefetch_evictee(ns);
+    }
     uint32_t sid = ms_stack_id(f);
     /* The stack's counters are updated last: their line (one of thousands
      * of entries, out of the caches by then on redis-server) loads while
@@ -443,14 +462,13 @@ void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
         if (!ms_smap_put(big, &p, &sz))
             goto oom;
     }
-    if (MS_UNLIKELY(!(tb && !g.hot.sampled ? ms_nursery_put(ms_self.nursery, p, v)
-                                           : ms_smap_put(live, &p, &v))))
+    if (MS_UNLIKELY(!(tb && !sampled ? ms_nursery_put(ms_self.nursery, ns, p, v)
+                                     : ms_smap_put(live, &p, &v))))
         goto oom;
-    if (g.hot.sampled)
+    if (sampled)
         ms_filter_add(p);
     keep_peak_figures(&e->c);
-    sc_add(e, MS_SC_ALLOCS, w);
-    sc_add(e, MS_SC_BYTES, bytes);
+    sc_add2(e, MS_SC_ALLOCS, w, MS_SC_BYTES, bytes);
     COUNT(tc, MS_TC_ALLOCS, w);
     COUNT(tc, MS_TC_BYTES_ALLOC, bytes);
     live_change(tc, (int64_t)bytes, (int64_t)w, now);
@@ -465,6 +483,21 @@ oom:
     ms_complain_once(MS_ONCE_OOM, "mapscope: out of memory for the books; some allocations are "
                                   "not recorded (the dump counts them as dropped)\n");
     *ep = saved;
+}
+
+void ms_on_alloc(void *p, size_t size, const struct ms_frame0 *f)
+{
+    if (g.hot.sampled) {
+        if (MS_LIKELY(!ms_sampler_take(size)))
+            return; /* nothing here touches errno */
+        on_alloc(p, size, f, true, ms_stack_cache_get());
+        return;
+    }
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    if (MS_LIKELY(tb != NULL))
+        on_alloc(p, size, f, false, tb);
+    else
+        on_alloc(p, size, f, false, NULL);
 }
 
 /* A block's size: the packed field, or for blocks of 2^28 - 1 bytes and
@@ -483,9 +516,12 @@ uint64_t ms_books_size_of(void *p, uint64_t packed)
     return block_size(p, packed, false);
 }
 
-bool ms_books_take(void *p, uint64_t *out)
+/* Inlined into ms_on_free (a free in a process with threads comes here),
+ * specialized like on_alloc. */
+static inline __attribute__((always_inline)) bool books_take(void *p, uint64_t *out, bool sampled,
+                                                             struct ms_stack_cache *tb)
 {
-    if (g.hot.sampled) {
+    if (sampled) {
         if (MS_LIKELY(!ms_filter_maybe(p)) || !ms_smap_take(live, &p, out))
             return false;
         ms_filter_remove(p);
@@ -494,7 +530,7 @@ bool ms_books_take(void *p, uint64_t *out)
     flush_for((uintptr_t)p);
     /* Own nursery, map, other threads' nurseries, map again (nursery.c
      * explains the order). */
-    struct ms_nursery *mine = ms_stack_cache_get() ? ms_self.nursery : NULL;
+    struct ms_nursery *mine = tb ? ms_self.nursery : NULL;
     if (mine && ms_nursery_take_own(mine, p, out))
         return true;
     if (ms_smap_take(live, &p, out))
@@ -502,6 +538,11 @@ bool ms_books_take(void *p, uint64_t *out)
     if (ms_nursery_steal(p, out, mine))
         return true;
     return ms_smap_take(live, &p, out);
+}
+
+bool ms_books_take(void *p, uint64_t *out)
+{
+    return books_take(p, out, g.hot.sampled, ms_stack_cache_get());
 }
 
 void ms_books_restore(void *p, uint64_t packed)
@@ -521,19 +562,15 @@ static inline bool is_temporary(void *p)
     return false;
 }
 
-void ms_books_account_free(void *p, uint64_t packed)
+/* Inlined where a free is common (ms_on_free's paths); the rare callers
+ * share one copy (account_free_out). */
+static inline __attribute__((always_inline)) void
+account_free(void *p, uint64_t packed, bool temporary, bool sampled, struct ms_tcount *tc)
 {
-    account_free(p, packed, is_temporary(p));
-}
-
-static void account_free(void *p, uint64_t packed, bool temporary)
-{
-    uint64_t bytes, w = weight(block_size(p, packed, true), &bytes);
+    uint64_t bytes, w = weight(sampled, block_size(p, packed, true), &bytes);
     struct ms_stack_entry *e = ms_stack_entry(ms_packed_stack(packed));
     keep_peak_figures(&e->c);
-    sc_add(e, MS_SC_FREES, w);
-    sc_add(e, MS_SC_BYTES_FREED, bytes);
-    struct ms_tcount *tc = ms_tcount_self();
+    sc_add2(e, MS_SC_FREES, w, MS_SC_BYTES_FREED, bytes);
     if (temporary) {
         sc_add(e, MS_SC_TEMPORARY, w);
         COUNT(tc, MS_TC_TEMPORARY, w);
@@ -544,18 +581,27 @@ static void account_free(void *p, uint64_t packed, bool temporary)
     live_change(tc, -(int64_t)bytes, -(int64_t)w, 0);
 }
 
-void ms_on_free(void *p)
+static __attribute__((noinline)) void account_free_out(void *p, uint64_t packed, bool temporary)
 {
-    if (g.hot.sampled && MS_LIKELY(!ms_filter_maybe(p)))
-        return; /* never g.hot.sampled: no lookup, errno untouched */
-    struct ms_stack_cache *tb = ms_stack_cache_get();
+    account_free(p, packed, temporary, g.hot.sampled, ms_tcount_self());
+}
+
+void ms_books_account_free(void *p, uint64_t packed)
+{
+    account_free_out(p, packed, is_temporary(p));
+}
+
+static inline __attribute__((always_inline)) void on_free(void *p, bool sampled,
+                                                          struct ms_stack_cache *tb)
+{
+    struct ms_tcount *tc = tb ? ms_self.tc : NULL;
     int *ep = errno_of_thread(tb), saved = *ep;
     uint64_t packed;
-    if (!g.hot.sampled && tb && ms_one_thread()) {
+    if (!sampled && tb && ms_one_thread()) {
         /* Young: in the nursery.  Otherwise in the map (or unknown): the
          * delete waits (see pending). */
         if (ms_nursery_take_own(ms_self.nursery, p, &packed)) {
-            ms_books_account_free(p, packed);
+            account_free(p, packed, is_temporary(p), false, tc);
         } else {
             ms_smap_prefetch(live, &p);
             defer_free(p, is_temporary(p));
@@ -564,14 +610,29 @@ void ms_on_free(void *p)
         *ep = saved;
         return;
     }
-    if (ms_books_take(p, &packed))
-        ms_books_account_free(p, packed);
+    if (books_take(p, &packed, sampled, tb))
+        account_free(p, packed, is_temporary(p), sampled, tc);
     else if (MS_UNLIKELY(ms_inherit_levels) && ms_inherit_free(p))
         ; /* a fork child freed a block of its parent's (inherit.c) */
-    else if (!g.hot.sampled)
-        COUNT(ms_tcount_self(), MS_TC_UNKNOWN_FREES, 1);
+    else if (!sampled)
+        COUNT(tc, MS_TC_UNKNOWN_FREES, 1);
     ms_self.last_alloc = 0; /* a free in between, recorded or not */
     *ep = saved;
+}
+
+void ms_on_free(void *p)
+{
+    if (g.hot.sampled) {
+        if (MS_LIKELY(!ms_filter_maybe(p)))
+            return; /* never sampled: no lookup, errno untouched */
+        on_free(p, true, ms_stack_cache_get());
+        return;
+    }
+    struct ms_stack_cache *tb = ms_stack_cache_get();
+    if (MS_LIKELY(tb != NULL))
+        on_free(p, false, tb);
+    else
+        on_free(p, false, NULL);
 }
 
 static uint64_t units(uint64_t v)
@@ -727,7 +788,7 @@ int ms_books_hand_over(struct ms_smap **old_live, struct ms_smap **old_big,
 
 uint64_t ms_books_weight(uint64_t size, uint64_t *bytes)
 {
-    return weight(size, bytes);
+    return weight(g.hot.sampled, size, bytes);
 }
 
 uint64_t ms_books_units(uint64_t v)

@@ -75,11 +75,12 @@
  * time costs one membarrier per REBIAS operations, not one per steal. */
 #define REBIAS 4096
 
-static bool biased_ok; /* membarrier registered: owners may run biased */
+bool ms_nursery_biased; /* nursery.h */
 
 void ms_nursery_init(void)
 {
-    biased_ok = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    ms_nursery_biased =
+        syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
 static void spin_lock(struct ms_nursery *n)
@@ -104,7 +105,7 @@ static void spin_lock(struct ms_nursery *n)
 void ms_nursery_lock(struct ms_nursery *n)
 {
     spin_lock(n);
-    if (!biased_ok || ms_one_thread())
+    if (!ms_nursery_biased || ms_one_thread())
         return; /* no owner can be in a biased operation */
     if (!atomic_load_explicit(&n->revoked, memory_order_relaxed)) {
         atomic_store_explicit(&n->revoked, 1, memory_order_relaxed);
@@ -134,13 +135,8 @@ void ms_nursery_reset_after_fork(struct ms_nursery *n)
 /* The owner enters n for one operation: true when it took the lock. */
 static inline bool owner_enter(struct ms_nursery *n)
 {
-    if (MS_LIKELY(biased_ok)) {
-        atomic_store_explicit(&n->owner_busy, 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);
-        if (MS_LIKELY(!atomic_load_explicit(&n->revoked, memory_order_relaxed)))
-            return false;
-        atomic_store_explicit(&n->owner_busy, 0, memory_order_release);
-    }
+    if (ms_nursery_enter_biased(n))
+        return false;
     spin_lock(n);
     if (atomic_load_explicit(&n->revoked, memory_order_relaxed) && ++n->locked_ops >= REBIAS) {
         n->locked_ops = 0;
@@ -154,7 +150,7 @@ static inline void owner_leave(struct ms_nursery *n, bool locked)
     if (locked)
         ms_nursery_unlock(n);
     else
-        atomic_store_explicit(&n->owner_busy, 0, memory_order_release);
+        ms_nursery_leave_biased(n);
 }
 
 /* Move slot s (locked, non-empty) into the map, then empty it. */
@@ -188,7 +184,7 @@ void ms_nursery_prefetch_in_map(uintptr_t a)
     ms_smap_prefetch(ms_books_live_map(), &a);
 }
 
-bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed)
+bool ms_nursery_put_slow(struct ms_nursery *n, void *p, uint64_t packed)
 {
     struct ms_nslot *s = &n->slot[index_of(p)];
     bool ok = true;
@@ -224,7 +220,7 @@ static inline struct ms_nslot *find(struct ms_nursery *n, const void *p)
     return NULL;
 }
 
-bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed)
+bool ms_nursery_take_own_slow(struct ms_nursery *n, void *p, uint64_t *packed)
 {
     struct ms_nslot *s = find(n, p);
     if (!s)

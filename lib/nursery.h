@@ -60,18 +60,79 @@ static inline size_t ms_nursery_index(const void *p)
  * is inline (a call per allocation for a load, on redis-server mostly of
  * an empty slot); the map's prefetch is not. */
 void ms_nursery_prefetch_in_map(uintptr_t a);
-static inline void ms_nursery_prefetch_evictee(struct ms_nursery *n, const void *p)
+static inline struct ms_nslot *ms_nursery_slot(struct ms_nursery *n, const void *p)
 {
-    uintptr_t a = atomic_load_explicit(&n->slot[ms_nursery_index(p)].addr, memory_order_relaxed);
+    return &n->slot[ms_nursery_index(p)];
+}
+static inline void ms_nursery_prefetch_evictee(const struct ms_nslot *s)
+{
+    uintptr_t a = atomic_load_explicit(&s->addr, memory_order_relaxed);
     if (a)
         ms_nursery_prefetch_in_map(a);
 }
 
 /* Owner thread: record a new block; a block already in its slot moves to
  * the books first.  Returns false when that move ran out of memory. */
-bool ms_nursery_put(struct ms_nursery *n, void *p, uint64_t packed);
+bool ms_nursery_put_slow(struct ms_nursery *n, void *p, uint64_t packed);
 /* Owner thread: remove p from its own nursery if it is there. */
-bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed);
+bool ms_nursery_take_own_slow(struct ms_nursery *n, void *p, uint64_t *packed);
+
+/* The owner's common cases, inline: a put into an empty slot, a take from
+ * the slot, while no other thread has revoked the owner's bias (nursery.c
+ * explains the protocol).  Everything else (an eviction, the ring, the
+ * lock) is the out-of-line function's.  Inline because a malloc/free pair
+ * of redis-server is ~600 instructions in the shim, of which the calls
+ * into this file, their register saves and repeated tests were ~90. */
+extern bool ms_nursery_biased; /* membarrier registered: owners may run biased */
+
+/* The owner enters n without the lock; false: it must take the lock (the
+ * slow functions do). */
+static inline bool ms_nursery_enter_biased(struct ms_nursery *n)
+{
+    if (__builtin_expect(!ms_nursery_biased, 0))
+        return false;
+    atomic_store_explicit(&n->owner_busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (__builtin_expect(!atomic_load_explicit(&n->revoked, memory_order_relaxed), 1))
+        return true;
+    atomic_store_explicit(&n->owner_busy, 0, memory_order_release);
+    return false;
+}
+
+static inline void ms_nursery_leave_biased(struct ms_nursery *n)
+{
+    atomic_store_explicit(&n->owner_busy, 0, memory_order_release);
+}
+
+/* s: p's slot (ms_nursery_slot), found once for the prefetch and the put. */
+static inline bool ms_nursery_put(struct ms_nursery *n, struct ms_nslot *s, void *p,
+                                  uint64_t packed)
+{
+    /* Only the owner fills a slot: an empty one stays empty until it does
+     * (a thief only ever empties one). */
+    if (__builtin_expect(!atomic_load_explicit(&s->addr, memory_order_relaxed), 1) &&
+        ms_nursery_enter_biased(n)) {
+        s->packed = packed;
+        atomic_store_explicit(&s->addr, (uintptr_t)p, memory_order_release);
+        ms_nursery_leave_biased(n);
+        return true;
+    }
+    return ms_nursery_put_slow(n, p, packed);
+}
+
+static inline bool ms_nursery_take_own(struct ms_nursery *n, void *p, uint64_t *packed)
+{
+    struct ms_nslot *s = ms_nursery_slot(n, p);
+    if (__builtin_expect(atomic_load_explicit(&s->addr, memory_order_relaxed) == (uintptr_t)p, 1) &&
+        ms_nursery_enter_biased(n)) {
+        /* Entered, no thief can be at work: p is still there. */
+        *packed = s->packed;
+        atomic_store_explicit(&s->addr, 0, memory_order_relaxed);
+        ms_nursery_leave_biased(n);
+        return true;
+    }
+    return ms_nursery_take_own_slow(n, p, packed);
+}
 /* Any other thread: the same, from another thread's nursery. */
 bool ms_nursery_take(struct ms_nursery *n, void *p, uint64_t *packed);
 /* Remove p from any other thread's nursery (a block allocated by one
