@@ -12,6 +12,9 @@
  * If dlsym cannot find a function (a statically linked allocator, an odd
  * loader), glibc's __libc_* entry points are the fallback: the program still
  * runs, just with glibc's allocator.
+ *
+ * The same lookup finds the vDSO's clock_gettime (shim_base.h says why the
+ * shim calls it directly).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 
 #include "bootstrap.h"
 #include "guard.h"
+#include "shim_base.h"
 
 struct ms_real ms_real;
 
@@ -63,6 +67,8 @@ size_t ms_bootstrap_size(const void *p)
     memcpy(&n, (const unsigned char *)p - sizeof(size_t), sizeof(size_t));
     return n;
 }
+
+int (*ms_vdso_clock_gettime)(clockid_t, struct timespec *);
 
 static void *next_sym(const char *name, void *fallback)
 {
@@ -118,6 +124,12 @@ void ms_real_resolve(void)
     ms_real.malloc_usable_size = r.malloc_usable_size;
     ms_real.calloc = r.calloc;
     ms_real.malloc = r.malloc;
+    /* The vDSO is already loaded (NOLOAD only finds it); a kernel without
+     * one leaves glibc's clock_gettime in use. */
+    void *vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (vdso)
+        ms_vdso_clock_gettime =
+            (int (*)(clockid_t, struct timespec *))dlsym(vdso, "__vdso_clock_gettime");
     atomic_store_explicit(&done, 1, memory_order_release);
     ms_guard_leave();
 }
