@@ -30,12 +30,15 @@
 # pass of it, -n $REDIS_REQUESTS each, default 100000; REDIS_SERVER and
 # REDIS_BENCHMARK name other binaries, REDIS_TESTS fewer tests), and Python's
 # ThreadingHTTPServer (a thread per connection) answering 1500 requests,
-# each on a new connection: the loss of requests per second, per test.
+# each on a new connection: the loss of requests per second, per test, and
+# for redis also the server's CPU time per test (its main thread's, from
+# /proc/PID/schedstat in ns): a 50-ms test's rate moves by 5-10% between
+# native runs on a shared 2-core machine, its server's CPU time by ~2.5%.
 #
 # The last line is machine-readable; each figure is the worst workload's:
 #   shim-bench: overhead_vs_heaptrack=R sampled_overhead_pct=P bytes_per_live_block=B
 #     threads_x=T threads_sampled_x=TS redis_loss_pct=L redis_sampled_loss_pct=LS
-#     httpd_loss_pct=H httpd_sampled_loss_pct=HS
+#     httpd_loss_pct=H httpd_sampled_loss_pct=HS redis_cpu_pct=C redis_sampled_cpu_pct=CS
 # (on one line; "-" when a server is not installed).
 # where R = (shim time / native - 1) / (heaptrack time / native - 1).
 set -u
@@ -199,15 +202,17 @@ serve() {
         sh -c "$ready" > /dev/null 2>&1 && break
         sleep 0.05
     done
-    sh -c "$client" 2> /dev/null
+    MS_SERVER_PID=$pid sh -c "$client" 2> /dev/null
     kill "$pid" 2> /dev/null
     wait "$pid" 2> /dev/null
     rm -f "$W"/d.*
 }
 
 # service_rounds NAME -- SERVE-ARGS...: REPS rounds of native, full and
-# sampled (rotated); the client prints "test rps" lines.  Prints one line
-# per test and leaves the worst losses in svc_full and svc_samp.
+# sampled (rotated); the client prints "test rps" lines, or "test rps
+# cpu_us" with the server's CPU time for the test.  Prints one line per
+# test and leaves the worst losses in svc_full and svc_samp, and the worst
+# CPU increases (or "-") in svc_full_cpu and svc_samp_cpu.
 service_rounds() {
     local name=$1 rep k m
     shift 2
@@ -216,7 +221,7 @@ service_rounds() {
     for rep in $(seq "$REPS"); do
         for k in 0 1 2; do
             m=${smodes[$(((k + rep) % 3))]}
-            serve "$m" "$@" | awk -v m="$m" -v r="$rep" 'NF == 2 { print r, m, $1, $2 }' >> "$W/svc"
+            serve "$m" "$@" | awk -v m="$m" -v r="$rep" 'NF == 2 || NF == 3 { print r, m, $1, $2, (NF == 3 ? $3 : "-") }' >> "$W/svc"
         done
     done
     awk -v name="$name" '
@@ -224,28 +229,40 @@ service_rounds() {
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
             return n == 0 ? -1 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
         }
-        { v[$1, $2, $3] = $4; if (!($3 in seen)) { seen[$3] = 1; order[++nt] = $3 } if ($1 > nr) nr = $1 }
+        { v[$1, $2, $3] = $4; c[$1, $2, $3] = $5; if (!($3 in seen)) { seen[$3] = 1; order[++nt] = $3 } if ($1 > nr) nr = $1 }
+        # median over the rounds of mode / native for figure a (v or c), or -1
+        function ratio(a, mode, T,   r, k, x) {
+            k = 0; delete x
+            for (r = 1; r <= nr; r++) {
+                if (a == "v" && v[r, "native", T] > 0 && v[r, mode, T] > 0) x[++k] = v[r, mode, T] / v[r, "native", T]
+                if (a == "c" && c[r, "native", T] > 0 && c[r, mode, T] > 0) x[++k] = c[r, mode, T] / c[r, "native", T]
+            }
+            return k ? med(x, k) : -1
+        }
         END {
-            wf = 0; ws = 0
+            wf = 0; ws = 0; cf = -1; cs = -1
             for (t = 1; t <= nt; t++) {
-                T = order[t]; n = 0; s = 0; nn = 0; delete f; delete sp; delete nat
-                for (r = 1; r <= nr; r++) {
-                    if (v[r, "native", T] > 0) nat[++nn] = v[r, "native", T]
-                    if (v[r, "native", T] > 0 && v[r, "full", T] > 0) f[++n] = v[r, "full", T] / v[r, "native", T]
-                    if (v[r, "native", T] > 0 && v[r, "sampled", T] > 0) sp[++s] = v[r, "sampled", T] / v[r, "native", T]
+                T = order[t]; nn = 0; delete nat
+                for (r = 1; r <= nr; r++) if (v[r, "native", T] > 0) nat[++nn] = v[r, "native", T]
+                f = ratio("v", "full", T); s = ratio("v", "sampled", T)
+                if (f < 0 || s < 0) { printf "  %-10s %-12s failed\n", name, T; wf = ws = 100; continue }
+                lf = (1 - f) * 100; ls = (1 - s) * 100
+                fc = ratio("c", "full", T); sc = ratio("c", "sampled", T); cpu = ""
+                if (fc > 0 && sc > 0) {
+                    cpu = sprintf("   cpu %+6.1f%% / %+5.1f%%", (fc - 1) * 100, (sc - 1) * 100)
+                    if (cf < (fc - 1) * 100) cf = (fc - 1) * 100
+                    if (cs < (sc - 1) * 100) cs = (sc - 1) * 100
                 }
-                if (n == 0 || s == 0) { printf "  %-10s %-12s failed\n", name, T; wf = ws = 100; continue }
-                lf = (1 - med(f, n)) * 100; ls = (1 - med(sp, s)) * 100
-                printf "  %-10s %-12s native %10.0f/s   full %6.1f%%   sampled %6.1f%%\n", name, T, med(nat, nn), lf, ls
+                printf "  %-10s %-12s native %10.0f/s   full %6.1f%%   sampled %6.1f%%%s\n", name, T, med(nat, nn), lf, ls, cpu
                 if (lf > wf) wf = lf; if (ls > ws) ws = ls
             }
-            printf "%.1f %.1f\n", wf, ws > "/dev/stderr"
+            printf "%.1f %.1f %s %s\n", wf, ws, cf < 0 ? "-" : sprintf("%.1f", cf), cs < 0 ? "-" : sprintf("%.1f", cs) > "/dev/stderr"
         }' "$W/svc" 2> "$W/svc.worst"
-    read -r svc_full svc_samp < "$W/svc.worst"
+    read -r svc_full svc_samp svc_full_cpu svc_samp_cpu < "$W/svc.worst"
 }
 
-echo "services (requests per second; loss = 1 - mode / native of the same round, median):"
-redis_full=- redis_samp=-
+echo "services (requests per second; loss = 1 - mode / native of the same round, median; cpu = the server's CPU time per test, full / sampled, mode / native - 1, median):"
+redis_full=- redis_samp=- redis_full_cpu=- redis_samp_cpu=-
 RS=${REDIS_SERVER:-$(command -v redis-server || true)}
 # Debian's redis-tools has the server's binary as redis-check-rdb (the
 # name it is run by picks its role): no need for the redis-server package,
@@ -264,11 +281,27 @@ if [ -n "$RS" ] && [ -n "$RB" ] && command -v redis-cli > /dev/null; then
     RT=${REDIS_TESTS:-ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,lrange_500,lrange_600,mset}
     RN=${REDIS_REQUESTS:-100000}
     port=$((20000 + $$ % 20000))
+    # The client: the untimed pass, then each test on its own, between two
+    # reads of the server's CPU time (its main thread, where redis works).
+    cat > redis_client.sh << 'SH'
+rb=$1 port=$2 tests=$3 n=$4
+cpu() { cut -d' ' -f1 "/proc/$MS_SERVER_PID/schedstat" 2> /dev/null; }
+"$rb" -p "$port" -P 16 -n 2000 -t "$tests" -q > /dev/null 2>&1
+for t in $(echo "$tests" | tr , ' '); do
+    b=$(cpu)
+    r=$("$rb" -p "$port" -P 16 -n "$n" -t "$t" -q --csv |
+        awk -F'","' 'NR > 1 && !/needed/ { gsub(/"/, "", $1); sub(/ .*/, "", $1); print $1, $2 }')
+    e=$(cpu)
+    [ -n "$r" ] || continue
+    if [ -n "$b" ] && [ -n "$e" ]; then echo "$r $(((e - b) / 1000))"; else echo "$r"; fi
+done
+redis-cli -p "$port" shutdown nosave
+SH
     service_rounds redis -- "redis-cli -p $port ping | grep -q PONG" \
-        "$RB -p $port -P 16 -n 2000 -t $RT -q > /dev/null 2>&1; $RB -p $port -P 16 -n $RN -t $RT -q --csv | awk -F'\",\"' 'NR > 1 && !/needed/ { gsub(/\"/, \"\", \$1); sub(/ .*/, \"\", \$1); print \$1, \$2 }'; redis-cli -p $port shutdown nosave" \
+        "sh redis_client.sh $RB $port $RT $RN" \
         -- "$RS" --port "$port" --save "" --appendonly no --bind 127.0.0.1
-    redis_full=$svc_full redis_samp=$svc_samp
-    echo "  redis-server ($("$RS" --version | sed 's/ sha=.*//')), redis-benchmark -P 16 -n $RN: worst loss full $redis_full%, sampled $redis_samp%"
+    redis_full=$svc_full redis_samp=$svc_samp redis_full_cpu=$svc_full_cpu redis_samp_cpu=$svc_samp_cpu
+    echo "  redis-server ($("$RS" --version | sed 's/ sha=.*//')), redis-benchmark -P 16 -n $RN: worst loss full $redis_full%, sampled $redis_samp%; worst CPU time full +$redis_full_cpu%, sampled +$redis_samp_cpu%"
 else
     echo "  redis-server, redis-benchmark or redis-cli not installed (apt-get install redis-tools): no redis figures"
 fi
@@ -399,4 +432,4 @@ if [ -n "$HT" ] && [ -x /usr/lib/heaptrack/libexec/heaptrack_interpret ] && comm
         echo "heaptrack_interpret on the churn trace (8192 stacks x ~4000 sizes): $msg"
     fi
 fi
-echo "shim-bench: overhead_vs_heaptrack=$worst_R sampled_overhead_pct=$worst_P bytes_per_live_block=$worst_B threads_x=$threads_x threads_sampled_x=$threads_sx redis_loss_pct=$redis_full redis_sampled_loss_pct=$redis_samp httpd_loss_pct=$httpd_full httpd_sampled_loss_pct=$httpd_samp"
+echo "shim-bench: overhead_vs_heaptrack=$worst_R sampled_overhead_pct=$worst_P bytes_per_live_block=$worst_B threads_x=$threads_x threads_sampled_x=$threads_sx redis_loss_pct=$redis_full redis_sampled_loss_pct=$redis_samp httpd_loss_pct=$httpd_full httpd_sampled_loss_pct=$httpd_samp redis_cpu_pct=$redis_full_cpu redis_sampled_cpu_pct=$redis_samp_cpu"
