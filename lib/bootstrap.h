@@ -20,7 +20,6 @@ struct ms_real {
     void *(*memalign)(size_t, size_t);
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
-    size_t (*malloc_usable_size)(void *);
 };
 extern struct ms_real ms_real;
 

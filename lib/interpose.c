@@ -2,7 +2,8 @@
  * interpose.c — the functions libmapscope.so exports.
  *
  * These are the library's only public symbols (lib/libmapscope.map): the
- * allocation functions, malloc_usable_size, and _exit/_Exit.  Each is as
+ * allocation functions and _exit/_Exit (malloc_usable_size is left to the
+ * real allocator: bootstrap.c says why).  Each is as
  * small as it can be: the sampled-mode fast path is finished here, and
  * every other call jumps (a tail call, no frame of its own) to its hook in
  * hooks.c, which records it.
@@ -138,17 +139,6 @@ MS_EXPORT void *valloc(size_t size)
 MS_EXPORT void *pvalloc(size_t size)
 {
     return ms_hook_pvalloc(size);
-}
-
-MS_EXPORT size_t malloc_usable_size(void *p)
-{
-    if (!p)
-        return 0;
-    if (ms_bootstrap_owns(p))
-        return ms_bootstrap_size(p);
-    if (!ms_real.malloc_usable_size)
-        ms_real_resolve();
-    return ms_real.malloc_usable_size ? ms_real.malloc_usable_size(p) : 0;
 }
 
 /* A process leaving with _exit (dash always does) still gets its exit dump
