@@ -68,10 +68,8 @@ END_TEST
 
 int main(void)
 {
+    const TTest *tests[] = {sizes_and_alignment, glibc_chunk_field};
     Suite *s = suite_create("shim_bootstrap");
-    TCase *tc = tcase_create("blocks");
-    tcase_add_test(tc, sizes_and_alignment);
-    tcase_add_test(tc, glibc_chunk_field);
-    suite_add_tcase(s, tc);
+    ms_check_case(s, "blocks", NULL, NULL, tests, sizeof tests / sizeof *tests);
     return ms_check_run(s, 1);
 }

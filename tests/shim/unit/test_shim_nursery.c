@@ -58,10 +58,8 @@ END_TEST
 
 int main(void)
 {
+    const TTest *tests[] = {eight_byte_neighbours, sixteen_byte_chunks};
     Suite *s = suite_create("shim_nursery");
-    TCase *tc = tcase_create("slots");
-    tcase_add_test(tc, eight_byte_neighbours);
-    tcase_add_test(tc, sixteen_byte_chunks);
-    suite_add_tcase(s, tc);
+    ms_check_case(s, "slots", NULL, NULL, tests, sizeof tests / sizeof *tests);
     return ms_check_run(s, 1);
 }
