@@ -19,18 +19,27 @@
 #define MS_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define MS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Monotonic nanoseconds through the vDSO (no syscall). */
-static inline uint64_t ms_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The vDSO's clock_gettime, called directly rather than through the
  * shim's PLT and glibc's wrapper (bootstrap.c finds it; NULL until then,
  * or when there is no vDSO). */
 extern int (*ms_vdso_clock_gettime)(clockid_t, struct timespec *);
+
+/* Nanoseconds of clock id, through the vDSO (no syscall). */
+static inline uint64_t ms_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    if (__builtin_expect(ms_vdso_clock_gettime != NULL, 1))
+        ms_vdso_clock_gettime(id, &ts);
+    else
+        clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Monotonic nanoseconds. */
+static inline uint64_t ms_now_ns(void)
+{
+    return ms_clock_ns(CLOCK_MONOTONIC);
+}
 
 /* Coarse clock (resolution a few ms, a few ns to read): block birth times.
  * Read on every recorded allocation: through glibc it was about a fifth
@@ -40,12 +49,7 @@ extern int (*ms_vdso_clock_gettime)(clockid_t, struct timespec *);
  * (1.292x in that series, 1.283x -> 1.275x in another: near the noise). */
 static inline uint64_t ms_coarse_ns(void)
 {
-    struct timespec ts;
-    if (__builtin_expect(ms_vdso_clock_gettime != NULL, 1))
-        ms_vdso_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    else
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return ms_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /* True while the process has one thread (glibc's __libc_single_threaded:

@@ -72,13 +72,6 @@ void ms_snapshot_reinit_after_fork(void)
     ms_dump_peak_after_fork();
 }
 
-static uint64_t unix_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static size_t read_small_file(const char *path, char *buf, size_t cap)
 {
     struct ms_fd f;
@@ -109,7 +102,7 @@ static void write_process(struct ms_dw *w, unsigned reason, uint32_t s)
     ms_dw_u32(w, (uint32_t)getpid());
     ms_dw_u32(w, (uint32_t)getppid());
     ms_dw_u64(w, ms_start_unix_ns);
-    ms_dw_u64(w, unix_ns());
+    ms_dw_u64(w, ms_clock_ns(CLOCK_REALTIME));
     ms_dw_u32(w, reason);
     ms_dw_u32(w, s);
     ms_dw_strn(w, exe, n);

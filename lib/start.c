@@ -60,9 +60,7 @@ void ms_start(void)
         ms_config_resolve(&ms_cfg, cwd);
     ms_notes_init();
     ms_output_init();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ms_start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    ms_start_unix_ns = ms_clock_ns(CLOCK_REALTIME);
     ms_start_mono_ns = ms_coarse_ns();
     ms_sampler_init(ms_cfg.sample_bytes);
     int st = MS_STATE_LIVE;
