@@ -403,8 +403,7 @@ static void swap_shapes(struct shape_slot *sl)
 static __attribute__((noinline)) uint32_t
 lookup_keys(struct ms_stack_cache *c, struct shape_slot *sl, const struct ms_frame0 *f)
 {
-    for (unsigned k = 0; k < SHAPES; k++) {
-        unsigned si = k;
+    for (unsigned si = 0; si < SHAPES; si++) {
         struct shape *sh = &sl->s[si];
         if (!sh->n)
             continue;
