@@ -229,25 +229,24 @@ service_rounds() {
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
             return n == 0 ? -1 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
         }
-        { v[$1, $2, $3] = $4; c[$1, $2, $3] = $5; if (!($3 in seen)) { seen[$3] = 1; order[++nt] = $3 } if ($1 > nr) nr = $1 }
-        # median over the rounds of mode / native for figure a (v or c), or -1
+        # v[round, mode, test, figure]: "rps", and "cpu" when the client measured it
+        { v[$1, $2, $3, "rps"] = $4; v[$1, $2, $3, "cpu"] = $5; if (!($3 in seen)) { seen[$3] = 1; order[++nt] = $3 } if ($1 > nr) nr = $1 }
+        # median over the rounds of mode / native for figure a, or -1
         function ratio(a, mode, T,   r, k, x) {
             k = 0; delete x
-            for (r = 1; r <= nr; r++) {
-                if (a == "v" && v[r, "native", T] > 0 && v[r, mode, T] > 0) x[++k] = v[r, mode, T] / v[r, "native", T]
-                if (a == "c" && c[r, "native", T] > 0 && c[r, mode, T] > 0) x[++k] = c[r, mode, T] / c[r, "native", T]
-            }
+            for (r = 1; r <= nr; r++)
+                if (v[r, "native", T, a] > 0 && v[r, mode, T, a] > 0) x[++k] = v[r, mode, T, a] / v[r, "native", T, a]
             return k ? med(x, k) : -1
         }
         END {
             wf = 0; ws = 0; cf = -1; cs = -1
             for (t = 1; t <= nt; t++) {
                 T = order[t]; nn = 0; delete nat
-                for (r = 1; r <= nr; r++) if (v[r, "native", T] > 0) nat[++nn] = v[r, "native", T]
-                f = ratio("v", "full", T); s = ratio("v", "sampled", T)
+                for (r = 1; r <= nr; r++) if (v[r, "native", T, "rps"] > 0) nat[++nn] = v[r, "native", T, "rps"]
+                f = ratio("rps", "full", T); s = ratio("rps", "sampled", T)
                 if (f < 0 || s < 0) { printf "  %-10s %-12s failed\n", name, T; wf = ws = 100; continue }
                 lf = (1 - f) * 100; ls = (1 - s) * 100
-                fc = ratio("c", "full", T); sc = ratio("c", "sampled", T); cpu = ""
+                fc = ratio("cpu", "full", T); sc = ratio("cpu", "sampled", T); cpu = ""
                 if (fc > 0 && sc > 0) {
                     cpu = sprintf("   cpu %+6.1f%% / %+5.1f%%", (fc - 1) * 100, (sc - 1) * 100)
                     if (cf < (fc - 1) * 100) cf = (fc - 1) * 100
