@@ -75,6 +75,11 @@ uint64_t ms_books_size_of(void *p, uint64_t packed);
 uint64_t ms_birth_tick_ns(void);
 uint32_t ms_books_now_tick(void);
 uint32_t ms_books_tick_of(uint64_t coarse_ns);
+/* The helper thread keeps the birth tick of coarse time now for the
+ * allocations (books.c); returns when the next tick starts.  Stopped in a
+ * fork child until its helper runs. */
+uint64_t ms_books_publish_tick(uint64_t now);
+void ms_books_stop_ticking(void);
 void ms_books_clamp_births(void);
 void ms_books_lock_all(void);
 void ms_books_unlock_all(void);

@@ -3,16 +3,20 @@
  * allocation path, and the shim's thread for what needs a clock of its own
  * (interval snapshots, the trigger file, the snapshot signal).
  *
- * No thread unless asked for: a second thread in the process turns glibc's
- * malloc from its single-threaded fast path (no locked instructions) to
- * its locking one, which alone cost ~20% on an allocation-heavy program.
- * So timeline points and the clamping of birth ticks are done by whichever
- * recorded allocation comes first after they are due (ms_maintain: one
- * comparison per recorded allocation; in sampled mode only sampled
- * allocations are recorded, and between them the estimates do not change);
- * a program that does not allocate has no heap changes to record.  The
- * thread is started only for MAPSCOPE_INTERVAL, MAPSCOPE_TRIGGER or
- * MAPSCOPE_SIGNAL, and then does the periodic work too.
+ * No thread in a single-threaded program unless asked for: a second thread
+ * in the process turns glibc's malloc from its single-threaded fast path
+ * (no locked instructions) to its locking one, which alone cost ~20% on an
+ * allocation-heavy program.  So there, timeline points and the clamping of
+ * birth ticks are done by whichever recorded allocation comes first after
+ * they are due (ms_maintain: one comparison per recorded allocation; in
+ * sampled mode only sampled allocations are recorded, and between them the
+ * estimates do not change); a program that does not allocate has no heap
+ * changes to record.  The thread is started for MAPSCOPE_INTERVAL,
+ * MAPSCOPE_TRIGGER or MAPSCOPE_SIGNAL, and when the program starts a
+ * thread of its own (its pthread_create, interpose.c): glibc's malloc has
+ * left its fast path then anyway, and the helper spares every allocation
+ * its clock read by keeping the current birth tick (books.c,
+ * ms_books_publish_tick).  While it runs, it does the periodic work.
  *
  * Dumps are never written from a signal handler (the books' locks and
  * write(2) loops are not async-signal-safe, and the signal may interrupt
@@ -28,9 +32,11 @@
  * allocates (thread start-up, stat) is never counted.
  *
  * After fork only the forking thread exists in the child: the child's
- * handler (lifecycle.c) calls ms_helper_after_fork_child to start a new
- * one.
+ * handler (lifecycle.c) calls ms_helper_after_fork_child, which starts a
+ * new one if it was asked for; otherwise the child, single-threaded, reads
+ * the clock again until it starts a thread of its own.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -63,7 +69,12 @@ uint64_t ms_timeline_interval(void);
 /* Snapshot signals received (the futex word) and the count served. */
 static _Atomic uint32_t signals_got;
 static uint32_t signals_served;
-static _Atomic int started;
+static _Atomic int started; /* the helper runs (or is being started) in this process */
+static bool asked;          /* for MAPSCOPE_INTERVAL, _TRIGGER or _SIGNAL */
+
+/* The real pthread_create: the helper's own start must not come back
+ * through the exported one. */
+static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 /* Periodic work due (coarse monotonic ns); one thread at a time does it. */
 _Atomic uint64_t ms_maintain_due;
@@ -154,7 +165,9 @@ static void *helper_main(void *arg)
     for (;;) {
         now = ms_coarse_ns();
         uint64_t due = atomic_load_explicit(&ms_maintain_due, memory_order_relaxed);
-        uint64_t d;
+        uint64_t d = ms_books_publish_tick(now); /* when the next tick starts */
+        if (d < due)
+            due = d;
         if ((d = next_at(last_iv, ms_cfg.interval_ns, now)) < due)
             due = d;
         if (ms_cfg.trigger[0] && (d = next_at(last_trig, TRIGGER_PERIOD_NS, now)) < due)
@@ -166,6 +179,7 @@ static void *helper_main(void *arg)
         if (got == signals_served && wait_ms)
             wait_signal(got, wait_ms);
         now = ms_coarse_ns();
+        ms_books_publish_tick(now); /* before the work below, which may take long */
         got = atomic_load_explicit(&signals_got, memory_order_acquire);
         if (got != signals_served) {
             signals_served = got; /* signals while one dump is written make one more */
@@ -186,8 +200,20 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
-static int start_thread(void)
+static bool resolve_create(void)
 {
+    if (!real_create)
+        *(void **)&real_create = dlsym(RTLD_NEXT, "pthread_create");
+    return real_create != NULL;
+}
+
+/* loud: say so when the thread cannot start (it was asked for; a helper
+ * that only keeps the tick is missed by nobody: allocations read the
+ * clock instead). */
+static int start_thread(bool loud)
+{
+    if (!resolve_create())
+        return -1;
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -198,10 +224,10 @@ static int start_thread(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&t, &a, helper_main, NULL);
+    int rc = real_create(&t, &a, helper_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
-    if (rc != 0) {
+    if (rc != 0 && loud) {
         ms_complain_once(MS_ONCE_HELPER,
                          "mapscope: cannot start the helper thread (%s): no timeline, interval, "
                          "trigger or signal snapshots; the exit dump is still written\n",
@@ -211,12 +237,35 @@ static int start_thread(void)
     return 0;
 }
 
-int ms_helper_start(void)
+static int start_once(bool loud)
 {
     int expect = 0;
     if (!atomic_compare_exchange_strong(&started, &expect, 1))
         return 0;
-    return start_thread();
+    return start_thread(loud);
+}
+
+int ms_helper_start(void)
+{
+    asked = true;
+    return start_once(true);
+}
+
+/* Once per process, tried once: a failure (a thread limit, a sandbox) is
+ * not retried at every thread the program starts. */
+int ms_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    if (MS_UNLIKELY(!atomic_load_explicit(&started, memory_order_relaxed)) &&
+        atomic_load_explicit(&ms_state, memory_order_acquire) == MS_STATE_LIVE) {
+        int saved = errno;
+        ms_guard_enter(); /* what the start allocates is not the program's */
+        start_once(false);
+        ms_guard_leave();
+        errno = saved;
+    }
+    if (MS_UNLIKELY(!resolve_create()))
+        return EAGAIN;
+    return real_create(t, attr, fn, arg);
 }
 
 void ms_helper_after_fork_child(void)
@@ -224,6 +273,8 @@ void ms_helper_after_fork_child(void)
     atomic_store(&maintaining, 0); /* in case another thread was at it */
     /* A signal the parent had not served yet is the parent's. */
     signals_served = atomic_load(&signals_got);
-    if (atomic_load(&started))
-        start_thread();
+    ms_books_stop_ticking(); /* the parent's helper is not here to keep it */
+    atomic_store(&started, 0);
+    if (asked)
+        start_once(true);
 }

@@ -4,6 +4,7 @@
 #ifndef MS_HELPER_H
 #define MS_HELPER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ static inline void ms_maybe_maintain(uint64_t now)
         ms_maintain(now);
 }
 void ms_helper_after_fork_child(void);
+/* The program's pthread_create (exported by interpose.c): starts the
+ * helper first (helper.c says why), then the program's thread. */
+int ms_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int ms_signal_install(int sig);
 
 #pragma GCC visibility pop

@@ -2,8 +2,8 @@
  * interpose.c — the functions libmapscope.so exports.
  *
  * These are the library's only public symbols (lib/libmapscope.map): the
- * allocation functions and _exit/_Exit (malloc_usable_size is left to the
- * real allocator: bootstrap.c says why).  Each is as
+ * allocation functions, _exit/_Exit and pthread_create (malloc_usable_size
+ * is left to the real allocator: bootstrap.c says why).  Each is as
  * small as it can be: the sampled-mode fast path is finished here, and
  * every other call jumps (a tail call, no frame of its own) to its hook in
  * hooks.c, which records it.
@@ -46,6 +46,7 @@
 
 #include "bootstrap.h"
 #include "guard.h"
+#include "helper.h"
 #include "hooks.h"
 #include "lifecycle.h"
 #include "sampler.h"
@@ -139,6 +140,15 @@ MS_EXPORT void *valloc(size_t size)
 MS_EXPORT void *pvalloc(size_t size)
 {
     return ms_hook_pvalloc(size);
+}
+
+/* The program's threads: the first one it starts also starts the shim's
+ * helper, which spares every allocation a clock read from then on
+ * (helper.c). */
+MS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    return ms_pthread_create(t, attr, fn, arg);
 }
 
 /* A process leaving with _exit (dash always does) still gets its exit dump

@@ -42,11 +42,13 @@ static inline uint64_t ms_now_ns(void)
 }
 
 /* Coarse clock (resolution a few ms, a few ns to read): block birth times.
- * Read on every recorded allocation: through glibc it was about a fifth
- * of the shim's CPU time in redis-server under redis-benchmark (its
- * allocating tests, medians of 7 rounds: 1.322x of native CPU with the
- * clock, 1.248x with none), and the direct call took some of that away
- * (1.292x in that series, 1.283x -> 1.275x in another: near the noise). */
+ * Through glibc it was about a fifth of the shim's CPU time in
+ * redis-server under redis-benchmark (its allocating tests, medians of 7
+ * rounds: 1.322x of native CPU with the clock, 1.248x with none), and the
+ * direct call took some of that away (1.292x in that series, 1.283x ->
+ * 1.275x in another: near the noise).  Now read by every recorded
+ * allocation only in a process without the helper thread (books.c,
+ * ms_books_publish_tick). */
 static inline uint64_t ms_coarse_ns(void)
 {
     return ms_clock_ns(CLOCK_MONOTONIC_COARSE);

@@ -1,9 +1,15 @@
 /*
  * lingering.c — blocks of known age for the lingering-blocks records.
  *
- *   lingering MS    keep 50 blocks of 1000 bytes (from keep_old), sleep MS
+ *   lingering MS [thread]
+ *                   keep 50 blocks of 1000 bytes (from keep_old), sleep MS
  *                   milliseconds, then allocate 7 blocks of 500 bytes (from
- *                   keep_young) and exit without freeing anything.
+ *                   keep_young) and exit without freeing anything.  With
+ *                   `thread`, a thread is started and joined first, so the
+ *                   process has had threads of its own (the shim's helper
+ *                   keeps the birth tick then: lib/helper.c).
+ *                   Prints the number of threads it has at the end
+ *                   ("threads N", from /proc/self/task).
  *
  * Under MAPSCOPE_LINGER shorter than MS (and well above the time the young
  * blocks live), the exit dump's LINGER records hold exactly the 50 old
@@ -11,7 +17,11 @@
  * Used by tests/shim/snapshots.sh.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void *volatile sink;
@@ -26,9 +36,19 @@ __attribute__((noinline)) static void keep_young(void)
     sink = malloc(500);
 }
 
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
 int main(int argc, char **argv)
 {
     long ms = argc > 1 ? atol(argv[1]) : 1500;
+    if (argc > 2 && strcmp(argv[2], "thread") == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, nothing, NULL) != 0 || pthread_join(t, NULL) != 0)
+            return 2;
+    }
     for (int i = 0; i < 50; i++)
         keep_old();
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -36,5 +56,12 @@ int main(int argc, char **argv)
         ;
     for (int i = 0; i < 7; i++)
         keep_young();
+    int threads = 0;
+    DIR *d = opendir("/proc/self/task");
+    for (struct dirent *e; d && (e = readdir(d));)
+        threads += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    printf("threads %d\n", threads);
     return 0;
 }
