@@ -80,6 +80,13 @@ static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *)
 _Atomic uint64_t ms_maintain_due;
 static _Atomic int maintaining;
 static uint64_t last_tl, last_clamp;
+/* The last timeline point repeated the one before (timeline.c): nothing
+ * happens, so the next look waits QUIET_NS, not one interval.  Only the
+ * helper ever sees that (an allocation that does the work has just
+ * changed the figures): an idle service's helper wakes a few times a
+ * second, not a hundred. */
+static bool tl_quiet;
+#define QUIET_NS 1000000000ull
 
 void ms_maintain(uint64_t now)
 {
@@ -91,8 +98,8 @@ void ms_maintain(uint64_t now)
     uint64_t clamp_period = ms_birth_tick_ns() << 13;
     if (!last_tl)
         last_tl = last_clamp = ms_start_mono_ns;
-    if (tl_iv && now >= last_tl + tl_iv) {
-        ms_timeline_tick(now);
+    if (tl_iv && now >= last_tl + (tl_quiet && tl_iv < QUIET_NS ? QUIET_NS : tl_iv)) {
+        tl_quiet = !ms_timeline_tick(now);
         last_tl += tl_iv * ((now - last_tl) / tl_iv);
     }
     if (now >= last_clamp + clamp_period) {
@@ -100,8 +107,9 @@ void ms_maintain(uint64_t now)
         last_clamp = now;
     }
     uint64_t due = last_clamp + clamp_period;
-    if (tl_iv && last_tl + tl_iv < due)
-        due = last_tl + tl_iv;
+    uint64_t tl_due = last_tl + (tl_quiet && tl_iv < QUIET_NS ? QUIET_NS : tl_iv);
+    if (tl_iv && tl_due < due)
+        due = tl_due;
     atomic_store_explicit(&ms_maintain_due, due, memory_order_relaxed);
     atomic_store_explicit(&maintaining, 0, memory_order_release);
     errno = saved;
@@ -160,6 +168,10 @@ static void *helper_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
+    struct timespec res;
+    uint64_t coarse_res = clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0
+                              ? (uint64_t)res.tv_sec * 1000000000u + (uint64_t)res.tv_nsec
+                              : 4000000u;
     uint64_t now = ms_coarse_ns();
     uint64_t last_iv = now, last_trig = now;
     for (;;) {
@@ -172,7 +184,10 @@ static void *helper_main(void *arg)
             due = d;
         if (ms_cfg.trigger[0] && (d = next_at(last_trig, TRIGGER_PERIOD_NS, now)) < due)
             due = d;
-        uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
+        /* The wait is on the precise clock: past due by the coarse
+         * clock's resolution, it wakes when the coarse clock says due
+         * (once, not again a millisecond later for the same work). */
+        uint64_t wait_ms = due > now ? (due - now + coarse_res + 999999) / 1000000 : 0;
         if (wait_ms > 3600000)
             wait_ms = 3600000;
         uint32_t got = atomic_load_explicit(&signals_got, memory_order_acquire);

@@ -14,8 +14,16 @@
  * is written (not kept in the table), so even a program that lives less
  * than one interval has a timeline, and the last point agrees with the
  * totals of the same dump.
+ *
+ * A point that would repeat the previous one (nothing allocated, the same
+ * live figures) is not kept: the helper thread, which takes the points in
+ * every process with threads (helper.c), would otherwise fill the table
+ * with an idle service's flat line and coarsen its busy hours for it.
+ * When something changes again, the flat stretch's last moment is kept
+ * first, so a chart drawn through the points stays flat until then.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +38,7 @@ static struct ms_timeline_point *pts;
 static unsigned npts;
 static uint64_t interval;
 static uint64_t prev_allocs, prev_bytes;
+static uint64_t quiet_at; /* the last point not kept, or 0 */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int ms_timeline_init(uint64_t interval_ns)
@@ -67,23 +76,44 @@ static void point_at(struct ms_timeline_point *p, const struct ms_totals *t, uin
     p->bytes = t->bytes_alloc - prev_bytes;
 }
 
-void ms_timeline_tick(uint64_t now)
+/* The next free point (caller holds the lock). */
+static struct ms_timeline_point *next_point(void)
 {
-    if (!pts)
-        return;
-    struct ms_totals t;
-    ms_books_totals(&t);
-    ms_books_note_level(&t);
-    pthread_mutex_lock(&lock);
     if (npts == MAX_POINTS) {
         ms_timeline_halve(pts, MAX_POINTS);
         npts = MAX_POINTS / 2;
         interval *= 2;
     }
-    point_at(&pts[npts++], &t, now);
+    return &pts[npts++];
+}
+
+bool ms_timeline_tick(uint64_t now)
+{
+    if (!pts)
+        return true;
+    struct ms_totals t;
+    ms_books_totals(&t);
+    ms_books_note_level(&t);
+    pthread_mutex_lock(&lock);
+    const struct ms_timeline_point *last = npts ? &pts[npts - 1] : NULL;
+    if (last && t.allocs == prev_allocs && t.live_bytes == last->live_bytes &&
+        t.live_blocks == last->live_blocks) {
+        quiet_at = now;
+        pthread_mutex_unlock(&lock);
+        return false;
+    }
+    if (quiet_at) {
+        struct ms_timeline_point flat = *last;
+        flat.t_ns = quiet_at - ms_start_mono_ns;
+        flat.allocs = flat.bytes = 0;
+        *next_point() = flat;
+        quiet_at = 0;
+    }
+    point_at(next_point(), &t, now);
     prev_allocs = t.allocs;
     prev_bytes = t.bytes_alloc;
     pthread_mutex_unlock(&lock);
+    return true;
 }
 
 uint64_t ms_timeline_read(void (*fn)(const struct ms_timeline_point *, void *), void *ctx,
@@ -130,5 +160,5 @@ void ms_timeline_after_fork_child(void);
 void ms_timeline_after_fork_child(void)
 {
     npts = 0;
-    prev_allocs = prev_bytes = 0;
+    prev_allocs = prev_bytes = quiet_at = 0;
 }
