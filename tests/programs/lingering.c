@@ -8,8 +8,8 @@
  *                   `thread`, a thread is started and joined first, so the
  *                   process has had threads of its own (the shim's helper
  *                   keeps the birth tick then: lib/helper.c).
- *                   Prints the number of threads it has at the end
- *                   ("threads N", from /proc/self/task).
+ *                   Prints the threads it has at the end ("threads N" and
+ *                   their names, sorted, from /proc/self/task).
  *
  * Under MAPSCOPE_LINGER shorter than MS (and well above the time the young
  * blocks live), the exit dump's LINGER records hold exactly the 50 old
@@ -36,6 +36,11 @@ __attribute__((noinline)) static void keep_young(void)
     sink = malloc(500);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 static void *nothing(void *arg)
 {
     return arg;
@@ -56,12 +61,32 @@ int main(int argc, char **argv)
         ;
     for (int i = 0; i < 7; i++)
         keep_young();
+    /* "threads N NAME..." (names sorted: the order of the directory is not
+     * the order of creation) */
     int threads = 0;
+    char names[8][32];
     DIR *d = opendir("/proc/self/task");
-    for (struct dirent *e; d && (e = readdir(d));)
-        threads += e->d_name[0] != '.';
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (threads < 8) {
+            names[threads][0] = 0;
+            if (f && fgets(names[threads], sizeof names[threads], f))
+                names[threads][strcspn(names[threads], "\n")] = 0;
+        }
+        if (f)
+            fclose(f);
+        threads++;
+    }
     if (d)
         closedir(d);
-    printf("threads %d\n", threads);
+    qsort(names, threads < 8 ? threads : 8, sizeof names[0], by_name);
+    printf("threads %d", threads);
+    for (int i = 0; i < threads && i < 8; i++)
+        printf(" %s", names[i]);
+    printf("\n");
     return 0;
 }

@@ -70,7 +70,7 @@ rm -f "$W"/d.*
 run_shim MAPSCOPE_LINGER=1s -- "$PROGS/lingering" 1500 > "$W/out" || fail "linger run: exit $?"
 check_linger "$(the_dump)"
 # A single-threaded program gets no thread of the shim's (helper.c).
-[ "$(cat "$W/out")" = "threads 1" ] || fail "single-threaded program under the shim: $(cat "$W/out")"
+[ "$(cat "$W/out")" = "threads 1 lingering" ] || fail "single-threaded program under the shim: $(cat "$W/out")"
 # The same once the program has had a thread: the shim's helper runs then
 # (one thread more) and keeps the birth tick, which must go on moving (a
 # stuck tick would make keep_young's blocks as old as keep_old's).
@@ -81,7 +81,8 @@ run_shim MAPSCOPE_LINGER=1s -- "$PROGS/lingering" 1500 thread > "$W/out" || fail
 grep -q ' blocks=50 bytes=50000 ' "$W/linger" || fail "with a thread, keep_old's blocks do not linger: $(cat "$W/linger")"
 grep -q ' bytes=500 ' "$W/linger" && fail "with a thread, keep_young's blocks linger (the birth tick stood still)"
 [ "$(wc -l < "$W/linger")" -le 2 ] || fail "with a thread, lingering groups: $(cat "$W/linger")"
-[ "$(cat "$W/out")" = "threads 2" ] || fail "after a thread, want the program's and the helper: $(cat "$W/out")"
+[ "$(cat "$W/out")" = "threads 2 lingering mapscope" ] ||
+    fail "after a thread, want the program's and the helper (named mapscope): $(cat "$W/out")"
 rm -f "$W"/d.*
 run_shim MAPSCOPE_LINGER=1h -- "$PROGS/lingering" 200 || fail "linger run 2: exit $?"
 "$MSDUMP" "$(the_dump)" | grep -q '^linger ' && fail "blocks linger under a 1h threshold"
