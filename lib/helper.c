@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -59,6 +60,7 @@
 #include "own_fd.h"
 #include "shim_base.h"
 #include "shim_config.h"
+#include "shim_mem.h"
 #include "snapshot.h"
 #include "timeline.h"
 #include "trigger.h"
@@ -157,10 +159,13 @@ static uint64_t next_at(uint64_t last, uint64_t period, uint64_t now)
     return t > now ? t : now;
 }
 
+_Atomic int ms_helper_tid;
+
 static void *helper_main(void *arg)
 {
     (void)arg;
     ms_self.busy = 1; /* for good: nothing this thread does is the program's */
+    atomic_store(&ms_helper_tid, (int)syscall(SYS_gettid));
     /* Snapshots are written here: in a descriptor table of our own, no
      * number the program counts on is taken, even for a moment, and no
      * fork of the program copies a dump's descriptor (own_fd.c). */
@@ -226,6 +231,29 @@ static bool resolve_create(void)
     return real_create != NULL;
 }
 
+/* The helper's stack is the shim's own memory (shim_mem.c), as the rest
+ * of its memory is: the reachability scan (reach.c) reads every other
+ * writable mapping as a root, and a stack that walked the books and the
+ * nurseries holds the addresses of the program's blocks, which would keep
+ * leaked ones "reachable".  The lowest page is a guard.  Kept for the
+ * process's life: the helper never ends, and a fork child, where the
+ * parent's helper does not exist, starts its own on the same memory. */
+#define HELPER_STACK (256 * 1024)
+#define GUARD        4096
+static void *helper_stack;
+
+static bool stack_ready(void)
+{
+    if (!helper_stack) {
+        void *m = ms_mem_map(HELPER_STACK + GUARD, MS_MEM_DUMP);
+        if (!m)
+            return false;
+        mprotect(m, GUARD, PROT_NONE);
+        helper_stack = (char *)m + GUARD;
+    }
+    return true;
+}
+
 /* loud: say so when the thread cannot start (it was asked for; a helper
  * that only keeps the tick is missed by nobody: allocations read the
  * clock instead). */
@@ -237,7 +265,15 @@ static int start_thread(bool loud)
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 256 * 1024);
+    if (!stack_ready() || pthread_attr_setstack(&a, helper_stack, HELPER_STACK) != 0) {
+        pthread_attr_destroy(&a);
+        if (loud)
+            ms_complain_once(MS_ONCE_HELPER,
+                             "mapscope: no memory for the helper thread's stack: no timeline, "
+                             "interval, trigger or signal snapshots; the exit dump is still "
+                             "written\n");
+        return -1;
+    }
     /* The new thread must not inherit a signal the program relies on
      * being deliverable to it: block everything around the creation. */
     sigset_t all, old;
@@ -246,11 +282,13 @@ static int start_thread(bool loud)
     int rc = real_create(&t, &a, helper_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
-    if (rc != 0 && loud) {
-        ms_complain_once(MS_ONCE_HELPER,
-                         "mapscope: cannot start the helper thread (%s): no timeline, interval, "
-                         "trigger or signal snapshots; the exit dump is still written\n",
-                         strerror(rc));
+    if (rc != 0) {
+        if (loud)
+            ms_complain_once(MS_ONCE_HELPER,
+                             "mapscope: cannot start the helper thread (%s): no timeline, "
+                             "interval, trigger or signal snapshots; the exit dump is still "
+                             "written\n",
+                             strerror(rc));
         return -1;
     }
     return 0;
@@ -293,6 +331,7 @@ void ms_helper_after_fork_child(void)
     /* A signal the parent had not served yet is the parent's. */
     signals_served = atomic_load(&signals_got);
     ms_books_stop_ticking(); /* the parent's helper is not here to keep it */
+    atomic_store(&ms_helper_tid, 0);
     atomic_store(&started, 0);
     if (asked)
         start_once(true);

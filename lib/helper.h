@@ -23,6 +23,9 @@ static inline void ms_maybe_maintain(uint64_t now)
         ms_maintain(now);
 }
 void ms_helper_after_fork_child(void);
+/* The helper's thread id while it runs (0: none): the shim's own thread,
+ * which the reachability scan neither stops nor counts (reach.c). */
+extern _Atomic int ms_helper_tid;
 /* The program's pthread_create (exported by interpose.c): starts the
  * helper first (helper.c says why), then the program's thread. */
 int ms_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);

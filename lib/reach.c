@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -53,6 +54,7 @@
 #include "dump_format.h"
 #include "dump_write.h"
 #include "guard.h"
+#include "helper.h"
 #include "map.h"
 #include "modules.h"
 #include "nursery.h"
@@ -216,13 +218,14 @@ static unsigned other_threads(void)
         return 0;
     int fd = f.fd;
     unsigned n = 0;
+    int helper = atomic_load(&ms_helper_tid);
     char buf[4096] __attribute__((aligned(8)));
     long k;
     while ((k = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
         for (long off = 0; off < k;) {
             const char *name = buf + off + 19; /* d_ino, d_off, d_reclen, d_type */
             off += *(unsigned short *)(buf + off + 16);
-            n += name[0] >= '0' && name[0] <= '9';
+            n += name[0] >= '0' && name[0] <= '9' && atoi(name) != helper;
         }
     ms_fd_close(&f);
     return n ? n - 1 : 0;
@@ -577,7 +580,7 @@ static pid_t stop_others(struct shared *sh, int *go_fd, bool name_tracer)
     if (c == 0) {
         close(go[1]);
         close(done[0]);
-        ms_reach_stopper(pid, tid, &sh->stop, done[1], go[0]);
+        ms_reach_stopper(pid, tid, atomic_load(&ms_helper_tid), &sh->stop, done[1], go[0]);
     }
     close(go[0]);
     close(done[1]);

@@ -135,10 +135,11 @@ struct ms_rstop {
     uint32_t n, max;       /* threads stopped / room in th[] */
     struct ms_rthread *th;
 };
-/* In the stopper child: stop every thread of pid except skip_tid with
- * ptrace, take their registers, report through st and byte on done_fd,
- * wait for a byte (or EOF) on go_fd, let them go, and exit. */
-__attribute__((noreturn)) void ms_reach_stopper(int pid, int skip_tid, struct ms_rstop *st,
-                                                int done_fd, int go_fd);
+/* In the stopper child: stop every thread of pid except skip_tid (the
+ * dump's) and own_tid (the shim's helper, 0 for none) with ptrace, take
+ * their registers, report through st and byte on done_fd, wait for a byte
+ * (or EOF) on go_fd, let them go, and exit. */
+__attribute__((noreturn)) void ms_reach_stopper(int pid, int skip_tid, int own_tid,
+                                                struct ms_rstop *st, int done_fd, int go_fd);
 
 #endif /* MS_REACH_H */

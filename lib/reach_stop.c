@@ -111,7 +111,7 @@ static bool stop_one(int tid, struct ms_rthread *t, int *err)
 
 /* One pass over /proc/PID/task: stop the threads not yet stopped.  Returns
  * how many were new. */
-static unsigned sweep(int pid, int skip_tid, struct ms_rstop *st, int *err)
+static unsigned sweep(int pid, int skip_tid, int own_tid, struct ms_rstop *st, int *err)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
@@ -132,7 +132,7 @@ static unsigned sweep(int pid, int skip_tid, struct ms_rstop *st, int *err)
             int tid = 0;
             for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
                 tid = tid * 10 + (*c - '0');
-            if (tid <= 0 || tid == skip_tid || known(st, tid))
+            if (tid <= 0 || tid == skip_tid || tid == own_tid || known(st, tid))
                 continue;
             if (st->n == st->max) {
                 *err = EOVERFLOW;
@@ -148,7 +148,8 @@ static unsigned sweep(int pid, int skip_tid, struct ms_rstop *st, int *err)
     return fresh;
 }
 
-void ms_reach_stopper(int pid, int skip_tid, struct ms_rstop *st, int done_fd, int go_fd)
+void ms_reach_stopper(int pid, int skip_tid, int own_tid, struct ms_rstop *st, int done_fd,
+                      int go_fd)
 {
     char c = 0;
     int err = 0;
@@ -157,7 +158,7 @@ void ms_reach_stopper(int pid, int skip_tid, struct ms_rstop *st, int done_fd, i
     }
     st->n = 0;
     for (int round = 0; round < 64 && !err; round++)
-        if (!sweep(pid, skip_tid, st, &err) && round > 0)
+        if (!sweep(pid, skip_tid, own_tid, st, &err) && round > 0)
             break;
     atomic_store(&st->state, err ? -err : 1);
     while (write(done_fd, "s", 1) < 0 && errno == EINTR) {

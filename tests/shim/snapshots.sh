@@ -83,6 +83,10 @@ grep -q ' bytes=500 ' "$W/linger" && fail "with a thread, keep_young's blocks li
 [ "$(wc -l < "$W/linger")" -le 2 ] || fail "with a thread, lingering groups: $(cat "$W/linger")"
 [ "$(cat "$W/out")" = "threads 2 lingering mapscope" ] ||
     fail "after a thread, want the program's and the helper (named mapscope): $(cat "$W/out")"
+# The exit dump's reachability scan neither stops nor counts the helper
+# (the shim's own thread: under valgrind, stopping it hung the process).
+[ "$("$MSDUMP" "$(the_dump)" | grep -c '^engine reach.threads\(_stopped\)*=0$')" = 2 ] ||
+    fail "the scan counted or stopped the helper: $("$MSDUMP" "$(the_dump)" | grep '^engine reach.threads')"
 rm -f "$W"/d.*
 run_shim MAPSCOPE_LINGER=1h -- "$PROGS/lingering" 200 || fail "linger run 2: exit $?"
 "$MSDUMP" "$(the_dump)" | grep -q '^linger ' && fail "blocks linger under a 1h threshold"
