@@ -283,10 +283,18 @@ uint64_t ms_birth_tick_ns(void)
     return tick_ns;
 }
 
-uint32_t ms_books_tick_of(uint64_t coarse_ns)
+/* Ticks since the start at coarse time ns, by multiplication (the
+ * allocation path's formula, and so everyone's: a birth and a dump's "now"
+ * must come from the same one, or an age could wrap). */
+static inline uint64_t ticks_at(uint64_t coarse_ns)
 {
     uint64_t ns = coarse_ns - g.hot.start_mono;
-    return (uint32_t)(((unsigned __int128)ns * g.hot.tick_inv) >> 64) & 0xffffu;
+    return (uint64_t)(((unsigned __int128)ns * g.hot.tick_inv) >> 64);
+}
+
+uint32_t ms_books_tick_of(uint64_t coarse_ns)
+{
+    return (uint32_t)ticks_at(coarse_ns) & 0xffffu;
 }
 
 uint32_t ms_books_now_tick(void)
@@ -311,9 +319,12 @@ uint32_t ms_books_now_tick(void)
 
 uint64_t ms_books_publish_tick(uint64_t now)
 {
-    uint64_t t = (now - g.hot.start_mono) / tick_ns;
+    uint64_t t = ticks_at(now);
     atomic_store_explicit(&g.hot.ticker, TICKING | (t & 0xffffu), RELAXED);
-    return g.hot.start_mono + (t + 1) * tick_ns;
+    /* The multiplication may count one tick short exactly at a tick's
+     * start; the next start is then one more tick away, never now. */
+    uint64_t next = g.hot.start_mono + (t + 1) * tick_ns;
+    return next > now ? next : next + tick_ns;
 }
 
 void ms_books_stop_ticking(void)
@@ -352,7 +363,7 @@ static inline uint64_t weight(bool sampled, uint64_t size, uint64_t *bytes)
 }
 
 /* A new peak of live bytes (plain stores: see the top of this file); now
- * is 0 when the caller did not read the clock (see birth_tick). */
+ * is 0 when the caller did not read the clock (see ms_books_publish_tick). */
 static inline void new_peak(int64_t bytes, int64_t blocks, uint64_t now)
 {
     if (!now)
