@@ -91,6 +91,12 @@ static uint64_t last_tl, last_clamp;
 static bool tl_quiet;
 #define QUIET_NS 1000000000ull
 
+/* How long after the last timeline point the next look is due. */
+static uint64_t tl_wait(uint64_t tl_iv)
+{
+    return tl_quiet && tl_iv < QUIET_NS ? QUIET_NS : tl_iv;
+}
+
 void ms_maintain(uint64_t now)
 {
     if (atomic_exchange_explicit(&maintaining, 1, memory_order_acquire))
@@ -101,7 +107,7 @@ void ms_maintain(uint64_t now)
     uint64_t clamp_period = ms_birth_tick_ns() << 13;
     if (!last_tl)
         last_tl = last_clamp = ms_start_mono_ns;
-    if (tl_iv && now >= last_tl + (tl_quiet && tl_iv < QUIET_NS ? QUIET_NS : tl_iv)) {
+    if (tl_iv && now >= last_tl + tl_wait(tl_iv)) {
         tl_quiet = !ms_timeline_tick(now);
         last_tl += tl_iv * ((now - last_tl) / tl_iv);
     }
@@ -110,7 +116,7 @@ void ms_maintain(uint64_t now)
         last_clamp = now;
     }
     uint64_t due = last_clamp + clamp_period;
-    uint64_t tl_due = last_tl + (tl_quiet && tl_iv < QUIET_NS ? QUIET_NS : tl_iv);
+    uint64_t tl_due = last_tl + tl_wait(tl_iv);
     if (tl_iv && tl_due < due)
         due = tl_due;
     atomic_store_explicit(&ms_maintain_due, due, memory_order_relaxed);
