@@ -135,11 +135,10 @@ END_TEST
 
 int main(void)
 {
+    const TTest *tests[] = {halve_keeps_later_live_and_sums_allocations,
+                            full_table_halves_and_doubles_the_interval,
+                            repeated_points_are_not_kept_but_a_flat_stretch_ends_with_one};
     Suite *s = suite_create("shim_timeline");
-    TCase *tc = tcase_create("timeline");
-    tcase_add_test(tc, halve_keeps_later_live_and_sums_allocations);
-    tcase_add_test(tc, full_table_halves_and_doubles_the_interval);
-    tcase_add_test(tc, repeated_points_are_not_kept_but_a_flat_stretch_ends_with_one);
-    suite_add_tcase(s, tc);
+    ms_check_case(s, "timeline", NULL, NULL, tests, sizeof tests / sizeof *tests);
     return ms_check_run(s, 0);
 }
